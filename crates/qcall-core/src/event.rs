@@ -1,0 +1,158 @@
+//! Everything that can happen in a hall, as it is recorded in the event log.
+//!
+//! Events are facts: they were decided against the state, committed, and are
+//! replayed through [`crate::HallState::apply`] at start-up. They never fail to
+//! apply to the state they were decided on. Adding a variant is cheap; changing
+//! the meaning of a recorded one is not (old logs must still replay).
+
+use crate::ticket::TicketId;
+use crate::time::Millis;
+
+/// A counter's state as displays show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CounterState {
+    /// Not staffed.
+    Closed,
+    /// Staffed, nobody called.
+    Idle,
+    /// A ticket is called and expected at the counter.
+    Calling,
+    /// Serving a ticket.
+    Serving,
+    /// Staffed but not calling (break, paperwork).
+    Paused,
+}
+
+impl CounterState {
+    pub const ALL: [CounterState; 5] = [
+        CounterState::Closed,
+        CounterState::Idle,
+        CounterState::Calling,
+        CounterState::Serving,
+        CounterState::Paused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CounterState::Closed => "closed",
+            CounterState::Idle => "open_idle",
+            CounterState::Calling => "calling",
+            CounterState::Serving => "serving",
+            CounterState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CounterState> {
+        CounterState::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    // --- tickets ---
+    /// A ticket was taken; its number is final for the day.
+    TicketIssued {
+        ticket: TicketId,
+        service: String,
+        class: String,
+        seq_no: u32,
+        number: String,
+        source: Option<String>,
+    },
+    /// A counter called a waiting ticket.
+    TicketCalled { ticket: TicketId, counter: String },
+    /// The counter called its current ticket again; `recalls` counts them.
+    TicketRecalled {
+        ticket: TicketId,
+        counter: String,
+        recalls: u32,
+    },
+    /// A called ticket went back to its queue, keeping its place.
+    TicketRequeued { ticket: TicketId, counter: String },
+    /// The applicant arrived and service began.
+    TicketStarted { ticket: TicketId, counter: String },
+    /// Service finished, with an optional 1..=5 rating.
+    TicketDone {
+        ticket: TicketId,
+        counter: String,
+        rating: Option<u8>,
+    },
+    /// A called ticket never came (or ran out of recalls).
+    TicketNoShow { ticket: TicketId, counter: String },
+    /// A ticket moved to another service or counter, keeping its place by
+    /// original issue time; it is waiting again afterwards.
+    TicketTransferred {
+        ticket: TicketId,
+        from_counter: Option<String>,
+        to_service: String,
+        to_counter: Option<String>,
+    },
+    /// A waiting ticket was withdrawn.
+    TicketCancelled { ticket: TicketId },
+
+    // --- counters ---
+    /// A counter's displayed state changed.
+    CounterStateChanged {
+        counter: String,
+        state: CounterState,
+    },
+}
+
+impl Event {
+    /// The wire and log name of the variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::TicketIssued { .. } => "ticket_issued",
+            Event::TicketCalled { .. } => "ticket_called",
+            Event::TicketRecalled { .. } => "ticket_recalled",
+            Event::TicketRequeued { .. } => "ticket_requeued",
+            Event::TicketStarted { .. } => "ticket_started",
+            Event::TicketDone { .. } => "ticket_done",
+            Event::TicketNoShow { .. } => "ticket_no_show",
+            Event::TicketTransferred { .. } => "ticket_transferred",
+            Event::TicketCancelled { .. } => "ticket_cancelled",
+            Event::CounterStateChanged { .. } => "counter_state",
+        }
+    }
+
+    /// The ticket this event is about, if any.
+    pub fn ticket(&self) -> Option<TicketId> {
+        match self {
+            Event::TicketIssued { ticket, .. }
+            | Event::TicketCalled { ticket, .. }
+            | Event::TicketRecalled { ticket, .. }
+            | Event::TicketRequeued { ticket, .. }
+            | Event::TicketStarted { ticket, .. }
+            | Event::TicketDone { ticket, .. }
+            | Event::TicketNoShow { ticket, .. }
+            | Event::TicketTransferred { ticket, .. }
+            | Event::TicketCancelled { ticket } => Some(*ticket),
+            Event::CounterStateChanged { .. } => None,
+        }
+    }
+
+    /// The counter this event is about, if any.
+    pub fn counter(&self) -> Option<&str> {
+        match self {
+            Event::TicketCalled { counter, .. }
+            | Event::TicketRecalled { counter, .. }
+            | Event::TicketRequeued { counter, .. }
+            | Event::TicketStarted { counter, .. }
+            | Event::TicketDone { counter, .. }
+            | Event::TicketNoShow { counter, .. }
+            | Event::CounterStateChanged { counter, .. } => Some(counter),
+            Event::TicketTransferred { from_counter, .. } => from_counter.as_deref(),
+            Event::TicketIssued { .. } | Event::TicketCancelled { .. } => None,
+        }
+    }
+}
+
+/// An event with its hall-wide sequence number and the instant it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// Strictly increasing across the hall's whole log, never reused.
+    pub seq: u64,
+    pub at: Millis,
+    pub event: Event,
+}

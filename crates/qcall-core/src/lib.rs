@@ -1,0 +1,30 @@
+//! The queue domain of a qcall hall, as pure values and functions.
+//!
+//! Everything that decides *what happens* in a hall lives here: which ticket
+//! number comes next, which waiting ticket a counter calls, which transitions a
+//! ticket may take, and what each change is recorded as. Nothing here does IO,
+//! reads the clock, spawns threads or knows a wire format: time comes in as a
+//! parameter ([`Millis`]), persistence and publishing belong to the engine.
+//!
+//! # Layout
+//! - [`hall`]: the hall's static definition (services, priority classes,
+//!   counters, policy), built by the binary from its config file.
+//! - [`ticket`]: tickets, their states and numbering.
+//! - [`event`]: the closed set of things that can happen, as recorded.
+//! - [`policy`]: the next-ticket selection, a deterministic function.
+//! - [`state`]: the day's live state: `decide` a command into events, `apply`
+//!   recorded events. Replaying the log through `apply` rebuilds the state.
+//! - [`time`]: milliseconds and the business day.
+
+pub mod event;
+pub mod hall;
+pub mod policy;
+pub mod state;
+pub mod ticket;
+pub mod time;
+
+pub use event::{CounterState, Event, Recorded};
+pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
+pub use state::{Command, CounterAction, CounterRuntime, HallState, Rejection, TransferTarget};
+pub use ticket::{Ticket, TicketId, TicketState};
+pub use time::{BusinessDay, Millis};

@@ -1,0 +1,989 @@
+//! The live state of one business day: tickets, queues, counters.
+//!
+//! Two operations, kept apart on purpose:
+//! - [`HallState::decide`] turns a [`Command`] into the events it would
+//!   record, or a [`Rejection`]; it reads the state and changes nothing, so a
+//!   refused command leaves no trace.
+//! - [`HallState::apply`] changes the state by one recorded event. The engine
+//!   applies what it decided; start-up replays the day's log through the same
+//!   function, so the state after a restart is the state before it.
+//!
+//! # What must stay true
+//! - A waiting ticket sits in exactly one queue: its (service, class) queue,
+//!   or the direct queue of the counter it was transferred to. Called,
+//!   serving and finished tickets sit in none, so no two counters can ever
+//!   call the same ticket.
+//! - A queue is ordered by (original issue time, id): transfers and requeues
+//!   keep a ticket's place.
+//! - Per service, `issued` only grows within a day, so numbers never repeat.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::event::{CounterState, Event, Recorded};
+use crate::hall::Hall;
+use crate::policy::{self, Head};
+use crate::ticket::{Ticket, TicketId, TicketState, Transition};
+use crate::time::{BusinessDay, Millis};
+
+/// How many recent calls the state remembers for wall displays.
+pub const RECENT_CALLS: usize = 12;
+
+/// Weight of a fresh service-time measurement in the running average.
+const SERVICE_TIME_ALPHA: f64 = 0.2;
+
+type QueueKey = (Millis, TicketId);
+
+/// Something a kiosk, counter or supervisor asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Take a ticket for a service, in a class (default class when `None`).
+    Issue {
+        service: String,
+        class: Option<String>,
+        source: Option<String>,
+    },
+    /// An action at a counter, on the counter's current ticket where it needs one.
+    Counter {
+        counter: String,
+        action: CounterAction,
+    },
+    /// Withdraw a waiting ticket.
+    Cancel { ticket: TicketId },
+}
+
+/// What a counter can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CounterAction {
+    /// Finish the current ticket (if any) and call the next one.
+    CallNext,
+    /// Call the current ticket again; past the recall limit it is a no-show.
+    Recall,
+    /// The called ticket did not come.
+    NoShow,
+    /// Put the called ticket back in its queue, keeping its place.
+    Requeue,
+    /// The applicant is at the counter.
+    Start,
+    /// Service finished, optionally rated 1..=5.
+    Finish {
+        rating: Option<u8>,
+    },
+    /// Send the current ticket to another service or counter.
+    Transfer(TransferTarget),
+    Pause,
+    Resume,
+    Open,
+    Close,
+}
+
+/// Where a transfer sends a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    Service(String),
+    Counter(String),
+}
+
+/// Why a command was refused. Each message says what was wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    // --- not found ---
+    #[error("there is no service `{0}`; GET /api/v1/services lists the services of this hall")]
+    UnknownService(String),
+    #[error("there is no counter `{0}`; GET /api/v1/counters lists the counters of this hall")]
+    UnknownCounter(String),
+    #[error("there is no ticket {0} today")]
+    UnknownTicket(TicketId),
+
+    // --- bad input ---
+    #[error(
+        "there is no priority class `{0}`; the hall's classes are listed in GET /api/v1/services"
+    )]
+    UnknownClass(String),
+    #[error("a rating is 1 (very dissatisfied) to 5 (very satisfied), not {0}")]
+    BadRating(u8),
+    #[error("{0}")]
+    BadInput(String),
+
+    // --- conflicts with the current state ---
+    #[error(
+        "service `{service}` has reached its daily cap of {cap} tickets; please come back on the next working day"
+    )]
+    ServiceFull { service: String, cap: u32 },
+    #[error("counter `{counter}` has no current ticket; call one first")]
+    NoCurrentTicket { counter: String },
+    #[error("ticket {number} is {state}, so it cannot be {action}")]
+    WrongState {
+        number: String,
+        state: &'static str,
+        action: &'static str,
+    },
+    #[error(
+        "counter `{counter}` still has ticket {number}; finish, transfer or mark it no-show first"
+    )]
+    CounterBusy { counter: String, number: String },
+    #[error("counter `{0}` is closed; open it first")]
+    CounterClosed(String),
+    #[error(
+        "ticket {number} is already at service `{service}`; choose another service or a counter"
+    )]
+    TransferToSame { number: String, service: String },
+}
+
+/// What a command decided: the events to record and the ticket it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    /// The ticket the caller asked about (issued, called, finished...), if any.
+    pub subject: Option<TicketId>,
+}
+
+/// A counter's live state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterRuntime {
+    pub state: CounterState,
+    /// The called or serving ticket.
+    pub current: Option<TicketId>,
+    /// Priority-class calls in a row, for the `ratio` policy.
+    pub streak: u32,
+}
+
+/// An event that does not fit the state: only a corrupt or foreign log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} ({kind}) does not apply: {why}")]
+pub struct Inconsistent {
+    pub seq: u64,
+    pub kind: &'static str,
+    pub why: String,
+}
+
+/// The state of one business day.
+#[derive(Debug, Clone)]
+pub struct HallState {
+    hall: Arc<Hall>,
+    day: BusinessDay,
+    last_seq: u64,
+    next_ticket_id: i64,
+    tickets: HashMap<TicketId, Ticket>,
+    /// Per service index: the last sequence number issued today.
+    issued: Vec<u32>,
+    /// `[service][class]` queues of waiting tickets.
+    queues: Vec<Vec<BTreeSet<QueueKey>>>,
+    /// Per counter index: tickets transferred to that counter.
+    direct: Vec<BTreeSet<QueueKey>>,
+    counters: Vec<CounterRuntime>,
+    /// Per service index: running average of service time in ms.
+    service_ms: Vec<f64>,
+    recent_calls: VecDeque<TicketId>,
+}
+
+impl HallState {
+    /// An empty day. `last_seq` and `next_ticket_id` continue the log and the
+    /// ticket ids of earlier days, so neither is ever reused.
+    pub fn new(hall: Arc<Hall>, day: BusinessDay, last_seq: u64, next_ticket_id: i64) -> HallState {
+        let services = hall.services.len();
+        let classes = hall.classes.len();
+        HallState {
+            day,
+            last_seq,
+            next_ticket_id: next_ticket_id.max(1),
+            tickets: HashMap::new(),
+            issued: vec![0; services],
+            queues: vec![vec![BTreeSet::new(); classes]; services],
+            direct: vec![BTreeSet::new(); hall.counters.len()],
+            counters: vec![
+                CounterRuntime {
+                    state: CounterState::Closed,
+                    current: None,
+                    streak: 0
+                };
+                hall.counters.len()
+            ],
+            service_ms: hall
+                .services
+                .iter()
+                .map(|s| f64::from(s.avg_service_s) * 1000.0)
+                .collect(),
+            recent_calls: VecDeque::new(),
+            hall,
+        }
+    }
+
+    /// The same hall on a new business day: numbering restarts, counters are
+    /// closed, ids and sequence numbers continue.
+    pub fn next_day(&self, day: BusinessDay) -> HallState {
+        HallState::new(self.hall.clone(), day, self.last_seq, self.next_ticket_id)
+    }
+
+    pub fn hall(&self) -> &Arc<Hall> {
+        &self.hall
+    }
+
+    pub fn day(&self) -> BusinessDay {
+        self.day
+    }
+
+    /// Sequence number of the last applied event.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.tickets.get(&id)
+    }
+
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.values()
+    }
+
+    /// The runtime state of a counter, by id.
+    pub fn counter(&self, id: &str) -> Option<&CounterRuntime> {
+        self.hall.counter_index(id).map(|i| &self.counters[i])
+    }
+
+    /// Recent calls, newest first.
+    pub fn recent_calls(&self) -> impl Iterator<Item = &Ticket> {
+        self.recent_calls
+            .iter()
+            .rev()
+            .filter_map(|id| self.tickets.get(id))
+    }
+
+    /// Waiting tickets of a service per class, in the hall's class order
+    /// (tickets transferred straight to a counter are not counted here).
+    pub fn waiting_by_class(&self, service: &str) -> Vec<(&str, usize)> {
+        let Some(si) = self.hall.service_index(service) else {
+            return vec![];
+        };
+        self.hall
+            .classes
+            .iter()
+            .zip(&self.queues[si])
+            .map(|(c, q)| (c.id.as_str(), q.len()))
+            .collect()
+    }
+
+    /// Issue time of the longest-waiting ticket of a service.
+    pub fn oldest_waiting(&self, service: &str) -> Option<Millis> {
+        let si = self.hall.service_index(service)?;
+        self.queues[si]
+            .iter()
+            .filter_map(|q| q.first().map(|k| k.0))
+            .min()
+    }
+
+    /// Tickets issued today for a service.
+    pub fn issued_today(&self, service: &str) -> u32 {
+        self.hall
+            .service_index(service)
+            .map_or(0, |si| self.issued[si])
+    }
+
+    /// How many waiting tickets will be called before this one, as far as can
+    /// be told now: heavier classes of its service, then its own class and
+    /// equal weights by issue time. Zero once it is no longer waiting.
+    pub fn ahead(&self, id: TicketId) -> u32 {
+        let Some(t) = self.tickets.get(&id) else {
+            return 0;
+        };
+        if t.state != TicketState::Waiting {
+            return 0;
+        }
+        let key = (t.issued_at, t.id);
+        if let Some(ci) = t
+            .target_counter
+            .as_deref()
+            .and_then(|c| self.hall.counter_index(c))
+        {
+            return count_before(&self.direct[ci], &key) as u32;
+        }
+        let Some(si) = self.hall.service_index(&t.service) else {
+            return 0;
+        };
+        let weight = self.hall.weight(&t.class);
+        let mut n = 0;
+        for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
+            n += match class.weight.cmp(&weight) {
+                std::cmp::Ordering::Greater => queue.len(),
+                std::cmp::Ordering::Equal => count_before(queue, &key),
+                std::cmp::Ordering::Less => 0,
+            };
+        }
+        n as u32
+    }
+
+    /// Estimated seconds until the ticket is called: the tickets ahead of it,
+    /// served at the service's running average time by the open counters
+    /// that handle it. Zero for a ticket no longer waiting.
+    pub fn estimated_wait_s(&self, id: TicketId) -> u32 {
+        let Some(t) = self.tickets.get(&id) else {
+            return 0;
+        };
+        if t.state != TicketState::Waiting {
+            return 0;
+        }
+        let Some(si) = self.hall.service_index(&t.service) else {
+            return 0;
+        };
+        let (mut open, mut idle) = (0u32, 0u32);
+        for c in self.hall.counters_serving(&t.service) {
+            let rt = &self.counters[self.hall.counter_index(&c.id).unwrap_or_default()];
+            match rt.state {
+                CounterState::Closed | CounterState::Paused => {}
+                CounterState::Idle => {
+                    open += 1;
+                    idle += 1;
+                }
+                CounterState::Calling | CounterState::Serving => open += 1,
+            }
+        }
+        let ahead = self.ahead(id);
+        if idle > ahead {
+            return 0;
+        }
+        // Nobody serving yet: assume one counter will open.
+        let servers = f64::from(open.max(1));
+        let rounds = f64::from(ahead + 1 - idle);
+        (rounds * self.service_ms[si] / servers / 1000.0).round() as u32
+    }
+
+    /// Decides what `cmd` records at `now`, or why it is refused. Pure.
+    pub fn decide(&self, cmd: &Command, now: Millis) -> Result<Decision, Rejection> {
+        match cmd {
+            Command::Issue {
+                service,
+                class,
+                source,
+            } => self.decide_issue(service, class.as_deref(), source.as_deref()),
+            Command::Counter { counter, action } => self.decide_counter(counter, action, now),
+            Command::Cancel { ticket } => {
+                let t = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(Rejection::UnknownTicket(*ticket))?;
+                check(t, Transition::Cancel, "cancelled")?;
+                Ok(Decision {
+                    events: vec![Event::TicketCancelled { ticket: t.id }],
+                    subject: Some(t.id),
+                })
+            }
+        }
+    }
+
+    fn decide_issue(
+        &self,
+        service: &str,
+        class: Option<&str>,
+        source: Option<&str>,
+    ) -> Result<Decision, Rejection> {
+        let svc = self
+            .hall
+            .service(service)
+            .ok_or_else(|| Rejection::UnknownService(service.into()))?;
+        let class = class.unwrap_or(&self.hall.default_class);
+        if self.hall.class(class).is_none() {
+            return Err(Rejection::UnknownClass(class.into()));
+        }
+        if let Some(source) = source {
+            let ok = (1..=64).contains(&source.len()) && !source.chars().any(char::is_control);
+            if !ok {
+                return Err(Rejection::BadInput(
+                    "`source` must be 1-64 printable characters naming the kiosk".into(),
+                ));
+            }
+        }
+        let issued = self.issued[self.hall.service_index(service).unwrap_or_default()];
+        if let Some(cap) = svc.daily_cap
+            && issued >= cap
+        {
+            return Err(Rejection::ServiceFull {
+                service: service.into(),
+                cap,
+            });
+        }
+        let seq_no = issued + 1;
+        let ticket = TicketId(self.next_ticket_id);
+        let event = Event::TicketIssued {
+            ticket,
+            service: service.into(),
+            class: class.into(),
+            seq_no,
+            number: self.hall.format_number(svc, class, seq_no),
+            source: source.map(str::to_owned),
+        };
+        Ok(Decision {
+            events: vec![event],
+            subject: Some(ticket),
+        })
+    }
+
+    fn decide_counter(
+        &self,
+        counter: &str,
+        action: &CounterAction,
+        now: Millis,
+    ) -> Result<Decision, Rejection> {
+        let ci = self
+            .hall
+            .counter_index(counter)
+            .ok_or_else(|| Rejection::UnknownCounter(counter.into()))?;
+        let rt = &self.counters[ci];
+        let current = rt.current.and_then(|id| self.tickets.get(&id));
+        let mut events = Vec::new();
+        let set_state = |events: &mut Vec<Event>, state: CounterState| {
+            if rt.state != state {
+                events.push(Event::CounterStateChanged {
+                    counter: counter.into(),
+                    state,
+                });
+            }
+        };
+        let need_current = || {
+            current.ok_or_else(|| Rejection::NoCurrentTicket {
+                counter: counter.into(),
+            })
+        };
+        let subject = match action {
+            CounterAction::CallNext => {
+                // A clerk pressing "next" is working: finish what they had,
+                // and open or resume the counter if needed.
+                if let Some(cur) = current {
+                    events.push(Event::TicketDone {
+                        ticket: cur.id,
+                        counter: counter.into(),
+                        rating: None,
+                    });
+                }
+                let pick = self.pick_for(ci, now);
+                match pick {
+                    Some(ticket) => {
+                        events.push(Event::TicketCalled {
+                            ticket,
+                            counter: counter.into(),
+                        });
+                        set_state(&mut events, CounterState::Calling);
+                    }
+                    None => set_state(&mut events, CounterState::Idle),
+                }
+                pick
+            }
+            CounterAction::Recall => {
+                let t = need_current()?;
+                check(t, Transition::Recall, "recalled")?;
+                if t.recalls >= self.hall.recall_limit {
+                    events.push(Event::TicketNoShow {
+                        ticket: t.id,
+                        counter: counter.into(),
+                    });
+                    set_state(&mut events, CounterState::Idle);
+                } else {
+                    events.push(Event::TicketRecalled {
+                        ticket: t.id,
+                        counter: counter.into(),
+                        recalls: t.recalls + 1,
+                    });
+                }
+                Some(t.id)
+            }
+            CounterAction::NoShow => {
+                let t = need_current()?;
+                check(t, Transition::NoShow, "marked no-show")?;
+                events.push(Event::TicketNoShow {
+                    ticket: t.id,
+                    counter: counter.into(),
+                });
+                set_state(&mut events, CounterState::Idle);
+                Some(t.id)
+            }
+            CounterAction::Requeue => {
+                let t = need_current()?;
+                check(t, Transition::Requeue, "put back in the queue")?;
+                events.push(Event::TicketRequeued {
+                    ticket: t.id,
+                    counter: counter.into(),
+                });
+                set_state(&mut events, CounterState::Idle);
+                Some(t.id)
+            }
+            CounterAction::Start => {
+                let t = need_current()?;
+                check(t, Transition::Start, "started")?;
+                events.push(Event::TicketStarted {
+                    ticket: t.id,
+                    counter: counter.into(),
+                });
+                set_state(&mut events, CounterState::Serving);
+                Some(t.id)
+            }
+            CounterAction::Finish { rating } => {
+                if let Some(r) = *rating
+                    && !(1..=5).contains(&r)
+                {
+                    return Err(Rejection::BadRating(r));
+                }
+                let t = need_current()?;
+                check(t, Transition::Finish, "finished")?;
+                events.push(Event::TicketDone {
+                    ticket: t.id,
+                    counter: counter.into(),
+                    rating: *rating,
+                });
+                set_state(&mut events, CounterState::Idle);
+                Some(t.id)
+            }
+            CounterAction::Transfer(target) => {
+                // Validate the target before looking at the current ticket, so
+                // a typo is reported as such.
+                let (to_service, to_counter) = match target {
+                    TransferTarget::Service(s) => {
+                        self.hall
+                            .service(s)
+                            .ok_or_else(|| Rejection::UnknownService(s.clone()))?;
+                        (s.clone(), None)
+                    }
+                    TransferTarget::Counter(c) => {
+                        self.hall
+                            .counter(c)
+                            .ok_or_else(|| Rejection::UnknownCounter(c.clone()))?;
+                        (String::new(), Some(c.clone()))
+                    }
+                };
+                let t = need_current()?;
+                check(t, Transition::Transfer, "transferred")?;
+                let to_service = if to_service.is_empty() {
+                    t.service.clone()
+                } else {
+                    to_service
+                };
+                if to_counter.is_none() && to_service == t.service {
+                    return Err(Rejection::TransferToSame {
+                        number: t.number.clone(),
+                        service: to_service,
+                    });
+                }
+                events.push(Event::TicketTransferred {
+                    ticket: t.id,
+                    from_counter: Some(counter.into()),
+                    to_service,
+                    to_counter,
+                });
+                set_state(&mut events, CounterState::Idle);
+                Some(t.id)
+            }
+            CounterAction::Pause => {
+                if rt.state == CounterState::Closed {
+                    return Err(Rejection::CounterClosed(counter.into()));
+                }
+                if let Some(t) = current {
+                    return Err(Rejection::CounterBusy {
+                        counter: counter.into(),
+                        number: t.number.clone(),
+                    });
+                }
+                set_state(&mut events, CounterState::Paused);
+                None
+            }
+            CounterAction::Resume => {
+                if rt.state == CounterState::Paused {
+                    set_state(&mut events, CounterState::Idle);
+                } else if rt.state == CounterState::Closed {
+                    return Err(Rejection::CounterClosed(counter.into()));
+                }
+                None
+            }
+            CounterAction::Open => {
+                if rt.state == CounterState::Closed {
+                    set_state(&mut events, CounterState::Idle);
+                }
+                None
+            }
+            CounterAction::Close => {
+                if let Some(t) = current {
+                    return Err(Rejection::CounterBusy {
+                        counter: counter.into(),
+                        number: t.number.clone(),
+                    });
+                }
+                set_state(&mut events, CounterState::Closed);
+                None
+            }
+        };
+        Ok(Decision { events, subject })
+    }
+
+    /// The ticket counter `ci` would call now.
+    fn pick_for(&self, ci: usize, now: Millis) -> Option<TicketId> {
+        let def = &self.hall.counters[ci];
+        let mut heads = Vec::new();
+        for (preference, code) in def.services.iter().enumerate() {
+            let Some(si) = self.hall.service_index(code) else {
+                continue;
+            };
+            for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
+                if let Some(&(queued_at, ticket)) = queue.first() {
+                    heads.push(Head {
+                        ticket,
+                        queued_at,
+                        weight: class.weight,
+                        priority: self.hall.is_priority(&class.id),
+                        preference,
+                    });
+                }
+            }
+        }
+        let direct = self.direct[ci].first().map(|&(queued_at, ticket)| {
+            let class = self.tickets.get(&ticket).map_or("", |t| t.class.as_str());
+            Head {
+                ticket,
+                queued_at,
+                weight: self.hall.weight(class),
+                priority: self.hall.is_priority(class),
+                preference: 0,
+            }
+        });
+        policy::select(
+            &self.hall.policy,
+            self.counters[ci].streak,
+            direct,
+            &heads,
+            now,
+        )
+    }
+
+    /// Applies one recorded event. Events decided on this state always
+    /// apply; an error means the log does not belong to this state.
+    pub fn apply(&mut self, rec: &Recorded) -> Result<(), Inconsistent> {
+        let fail = |why: String| Inconsistent {
+            seq: rec.seq,
+            kind: rec.event.kind(),
+            why,
+        };
+        if rec.seq <= self.last_seq {
+            return Err(fail(format!("sequence number not after {}", self.last_seq)));
+        }
+        let at = rec.at;
+        match &rec.event {
+            Event::TicketIssued {
+                ticket,
+                service,
+                class,
+                seq_no,
+                number,
+                source,
+            } => {
+                if self.tickets.contains_key(ticket) {
+                    return Err(fail(format!("ticket {ticket} already exists")));
+                }
+                if let Some(si) = self.hall.service_index(service) {
+                    self.issued[si] = self.issued[si].max(*seq_no);
+                }
+                self.next_ticket_id = self.next_ticket_id.max(ticket.0 + 1);
+                self.tickets.insert(
+                    *ticket,
+                    Ticket {
+                        id: *ticket,
+                        day: self.day,
+                        service: service.clone(),
+                        class: class.clone(),
+                        seq_no: *seq_no,
+                        number: number.clone(),
+                        state: TicketState::Waiting,
+                        issued_at: at,
+                        called_at: None,
+                        started_at: None,
+                        finished_at: None,
+                        counter: None,
+                        target_counter: None,
+                        recalls: 0,
+                        source: source.clone(),
+                        rating: None,
+                    },
+                );
+                self.enqueue(*ticket);
+            }
+            Event::TicketCalled { ticket, counter } => {
+                let ci = self.counter_ix(counter).map_err(&fail)?;
+                self.dequeue(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Called;
+                t.called_at = Some(at);
+                t.counter = Some(counter.clone());
+                t.target_counter = None;
+                t.recalls = 0;
+                let priority = self.hall.is_priority(&t.class);
+                let rt = &mut self.counters[ci];
+                rt.current = Some(*ticket);
+                rt.streak = if priority { rt.streak + 1 } else { 0 };
+                self.remember_call(*ticket);
+            }
+            Event::TicketRecalled {
+                ticket, recalls, ..
+            } => {
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.recalls = *recalls;
+                self.remember_call(*ticket);
+            }
+            Event::TicketRequeued { ticket, counter } => {
+                self.release(counter, *ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Waiting;
+                t.counter = None;
+                t.called_at = None;
+                t.recalls = 0;
+                self.enqueue(*ticket);
+            }
+            Event::TicketStarted { ticket, .. } => {
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Serving;
+                t.started_at = Some(at);
+            }
+            Event::TicketDone {
+                ticket,
+                counter,
+                rating,
+            } => {
+                self.release(counter, *ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Done;
+                t.finished_at = Some(at);
+                t.rating = *rating;
+                let began = t.started_at.or(t.called_at).unwrap_or(at);
+                if let Some(si) = self.hall.service_index(&t.service) {
+                    let ms = (at - began).max(0) as f64;
+                    self.service_ms[si] =
+                        self.service_ms[si] * (1.0 - SERVICE_TIME_ALPHA) + ms * SERVICE_TIME_ALPHA;
+                }
+            }
+            Event::TicketNoShow { ticket, counter } => {
+                self.release(counter, *ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::NoShow;
+                t.finished_at = Some(at);
+            }
+            Event::TicketTransferred {
+                ticket,
+                from_counter,
+                to_service,
+                to_counter,
+            } => {
+                self.dequeue(*ticket);
+                if let Some(c) = from_counter {
+                    self.release(c, *ticket);
+                }
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Waiting;
+                t.service = to_service.clone();
+                t.target_counter = to_counter.clone();
+                t.counter = None;
+                t.called_at = None;
+                t.started_at = None;
+                t.recalls = 0;
+                self.enqueue(*ticket);
+            }
+            Event::TicketCancelled { ticket } => {
+                self.dequeue(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Cancelled;
+                t.finished_at = Some(at);
+            }
+            Event::CounterStateChanged { counter, state } => {
+                let ci = self.counter_ix(counter).map_err(&fail)?;
+                self.counters[ci].state = *state;
+            }
+        }
+        self.last_seq = rec.seq;
+        Ok(())
+    }
+
+    fn counter_ix(&self, id: &str) -> Result<usize, String> {
+        self.hall
+            .counter_index(id)
+            .ok_or_else(|| format!("counter `{id}` is not in this hall's config"))
+    }
+
+    /// The counter no longer has `ticket` as its current one.
+    fn release(&mut self, counter: &str, ticket: TicketId) {
+        if let Some(ci) = self.hall.counter_index(counter)
+            && self.counters[ci].current == Some(ticket)
+        {
+            self.counters[ci].current = None;
+        }
+    }
+
+    fn remember_call(&mut self, ticket: TicketId) {
+        self.recent_calls.retain(|&t| t != ticket);
+        self.recent_calls.push_back(ticket);
+        if self.recent_calls.len() > RECENT_CALLS {
+            self.recent_calls.pop_front();
+        }
+    }
+
+    /// The queue a waiting ticket belongs in, if the hall still knows it.
+    fn queue_of(&mut self, id: TicketId) -> Option<(&mut BTreeSet<QueueKey>, QueueKey)> {
+        let t = self.tickets.get(&id)?;
+        let key = (t.issued_at, t.id);
+        if let Some(c) = &t.target_counter {
+            let ci = self.hall.counter_index(c)?;
+            return Some((&mut self.direct[ci], key));
+        }
+        let si = self.hall.service_index(&t.service)?;
+        let ci = self.hall.class_index(&t.class)?;
+        Some((&mut self.queues[si][ci], key))
+    }
+
+    fn enqueue(&mut self, id: TicketId) {
+        if let Some((q, key)) = self.queue_of(id) {
+            q.insert(key);
+        }
+    }
+
+    fn dequeue(&mut self, id: TicketId) {
+        if let Some((q, key)) = self.queue_of(id) {
+            q.remove(&key);
+        }
+    }
+
+    /// Checks the internal invariants; for tests and `db check`.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut queued = 0;
+        for (si, per_class) in self.queues.iter().enumerate() {
+            for (ci, q) in per_class.iter().enumerate() {
+                for (at, id) in q {
+                    let t = self
+                        .tickets
+                        .get(id)
+                        .ok_or(format!("queued ticket {id} unknown"))?;
+                    let ok = t.state == TicketState::Waiting
+                        && t.issued_at == *at
+                        && t.target_counter.is_none()
+                        && self.hall.service_index(&t.service) == Some(si)
+                        && self.hall.class_index(&t.class) == Some(ci);
+                    if !ok {
+                        return Err(format!(
+                            "ticket {} is queued in the wrong place: {t:?}",
+                            t.number
+                        ));
+                    }
+                    queued += 1;
+                }
+            }
+        }
+        for (ci, q) in self.direct.iter().enumerate() {
+            for (_, id) in q {
+                let t = self
+                    .tickets
+                    .get(id)
+                    .ok_or(format!("queued ticket {id} unknown"))?;
+                if t.state != TicketState::Waiting
+                    || t.target_counter.as_deref() != Some(&self.hall.counters[ci].id)
+                {
+                    return Err(format!("ticket {} is in the wrong direct queue", t.number));
+                }
+                queued += 1;
+            }
+        }
+        let waiting = self
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Waiting)
+            .count();
+        if waiting != queued {
+            return Err(format!("{waiting} tickets wait but {queued} are queued"));
+        }
+        let mut holders = HashMap::new();
+        for (ci, rt) in self.counters.iter().enumerate() {
+            let id = &self.hall.counters[ci].id;
+            if let Some(cur) = rt.current {
+                if let Some(other) = holders.insert(cur, id) {
+                    return Err(format!(
+                        "ticket {cur} is current at counters {other} and {id}"
+                    ));
+                }
+                let t = self
+                    .tickets
+                    .get(&cur)
+                    .ok_or(format!("counter {id} holds unknown ticket {cur}"))?;
+                if !matches!(t.state, TicketState::Called | TicketState::Serving)
+                    || t.counter.as_deref() != Some(id)
+                {
+                    return Err(format!(
+                        "counter {id} holds {} in state {}",
+                        t.number,
+                        t.state.as_str()
+                    ));
+                }
+            }
+        }
+        for t in self.tickets.values() {
+            if matches!(t.state, TicketState::Called | TicketState::Serving)
+                && !holders.contains_key(&t.id)
+            {
+                return Err(format!(
+                    "ticket {} is {} but no counter holds it",
+                    t.number,
+                    t.state.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Comparable summary of the state, for replay tests.
+    pub fn fingerprint(&self) -> (Vec<Ticket>, Vec<CounterRuntime>, Vec<u32>, u64) {
+        let mut tickets: Vec<Ticket> = self.tickets.values().cloned().collect();
+        tickets.sort_by_key(|t| t.id);
+        (
+            tickets,
+            self.counters.clone(),
+            self.issued.clone(),
+            self.last_seq,
+        )
+    }
+}
+
+fn check(t: &Ticket, transition: Transition, action: &'static str) -> Result<(), Rejection> {
+    if t.state.can(transition) {
+        Ok(())
+    } else {
+        Err(Rejection::WrongState {
+            number: t.number.clone(),
+            state: t.state.as_str(),
+            action,
+        })
+    }
+}
+
+/// How many keys of `set` sort before `key`, cheaply for the newest key.
+fn count_before(set: &BTreeSet<QueueKey>, key: &QueueKey) -> usize {
+    match set.last() {
+        Some(last) if last < key => set.len(),
+        _ => set.range(..key).count(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+//! Tickets and their state machine.
+//!
+//! ```text
+//! waiting ──call──▶ called ──start──▶ serving ──finish──▶ done
+//!    ▲  │              │  ├──finish──────────────────────▶ done
+//!    │  │              │  ├──no-show / recall past limit─▶ no_show
+//!    │  │              │  └──requeue──▶ waiting
+//!    │  └──cancel──▶ cancelled
+//!    └──── transfer (from waiting, called or serving; keeps its place)
+//! ```
+//! The allowed transitions are spelled out once, in [`TicketState::can`].
+
+use crate::time::{BusinessDay, Millis};
+
+/// A ticket's identity, unique across days; `/t/{id}` is its status page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TicketId(pub i64);
+
+impl std::fmt::Display for TicketId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketState {
+    /// In a queue, waiting to be called.
+    Waiting,
+    /// Called to a counter; the applicant is on the way.
+    Called,
+    /// At the counter, being served.
+    Serving,
+    /// Served. Final.
+    Done,
+    /// Called but never came. Final.
+    NoShow,
+    /// Withdrawn while waiting. Final.
+    Cancelled,
+}
+
+/// A transition a ticket can be asked to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Call,
+    Recall,
+    Requeue,
+    Start,
+    Finish,
+    NoShow,
+    Transfer,
+    Cancel,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 6] = [
+        TicketState::Waiting,
+        TicketState::Called,
+        TicketState::Serving,
+        TicketState::Done,
+        TicketState::NoShow,
+        TicketState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Waiting => "waiting",
+            TicketState::Called => "called",
+            TicketState::Serving => "serving",
+            TicketState::Done => "done",
+            TicketState::NoShow => "no_show",
+            TicketState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TicketState> {
+        TicketState::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Still in the hall's hands (not finished one way or another).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TicketState::Waiting | TicketState::Called | TicketState::Serving
+        )
+    }
+
+    /// Whether `t` is allowed from this state: the one table of the state machine.
+    pub fn can(self, t: Transition) -> bool {
+        use TicketState::*;
+        use Transition as T;
+        matches!(
+            (self, t),
+            (Waiting, T::Call)
+                | (Waiting, T::Cancel)
+                | (Called, T::Recall)
+                | (Called, T::Requeue)
+                | (Called, T::Start)
+                | (Called, T::Finish)
+                | (Called, T::NoShow)
+                | (Serving, T::Finish)
+                | (Waiting | Called | Serving, T::Transfer)
+        )
+    }
+}
+
+/// One ticket of the current business day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub day: BusinessDay,
+    pub service: String,
+    /// Priority class id.
+    pub class: String,
+    /// Position in the service's numbering for the day, from 1.
+    pub seq_no: u32,
+    /// The printed number, e.g. `A012`.
+    pub number: String,
+    pub state: TicketState,
+    pub issued_at: Millis,
+    pub called_at: Option<Millis>,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// The counter that called it, once called.
+    pub counter: Option<String>,
+    /// After a transfer to a specific counter: only that counter may call it.
+    pub target_counter: Option<String>,
+    /// How many times it was recalled at its current call.
+    pub recalls: u32,
+    /// Kiosk or channel it was taken at.
+    pub source: Option<String>,
+    /// Satisfaction rating given at finish (1 worst ..= 5 best).
+    pub rating: Option<u8>,
+}
