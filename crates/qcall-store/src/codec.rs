@@ -1,0 +1,311 @@
+//! The mapping between domain values and rows: one place that knows the
+//! column layout of `events` and `tickets`.
+//!
+//! Each event variant uses the columns it needs and leaves the rest NULL; the
+//! `kind` column says which variant a row is. Decoding a row that does not
+//! fit its kind is [`StoreError::Corrupt`], never a panic.
+
+use qcall_core::{BusinessDay, CounterState, Event, Recorded, Ticket, TicketId, TicketState};
+use rusqlite::{Row, Transaction, params};
+
+use crate::StoreError;
+
+pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
+     number, source, to_counter, state, recalls, rating FROM events";
+
+pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
+     called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating FROM tickets";
+
+/// An `events` row, columns as in [`SELECT_EVENT`].
+#[derive(Debug, Default)]
+pub(crate) struct EventRow {
+    seq: i64,
+    at_ms: i64,
+    kind: String,
+    ticket_id: Option<i64>,
+    counter_id: Option<String>,
+    service: Option<String>,
+    class: Option<String>,
+    seq_no: Option<i64>,
+    number: Option<String>,
+    source: Option<String>,
+    to_counter: Option<String>,
+    state: Option<String>,
+    recalls: Option<i64>,
+    rating: Option<i64>,
+}
+
+pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        seq: r.get(0)?,
+        at_ms: r.get(1)?,
+        kind: r.get(2)?,
+        ticket_id: r.get(3)?,
+        counter_id: r.get(4)?,
+        service: r.get(5)?,
+        class: r.get(6)?,
+        seq_no: r.get(7)?,
+        number: r.get(8)?,
+        source: r.get(9)?,
+        to_counter: r.get(10)?,
+        state: r.get(11)?,
+        recalls: r.get(12)?,
+        rating: r.get(13)?,
+    })
+}
+
+fn encode(rec: &Recorded) -> EventRow {
+    let mut row = EventRow {
+        seq: rec.seq as i64,
+        at_ms: rec.at,
+        kind: rec.event.kind().to_owned(),
+        ticket_id: rec.event.ticket().map(|t| t.0),
+        counter_id: rec.event.counter().map(str::to_owned),
+        ..EventRow::default()
+    };
+    match &rec.event {
+        Event::TicketIssued {
+            service,
+            class,
+            seq_no,
+            number,
+            source,
+            ..
+        } => {
+            row.service = Some(service.clone());
+            row.class = Some(class.clone());
+            row.seq_no = Some(i64::from(*seq_no));
+            row.number = Some(number.clone());
+            row.source = source.clone();
+        }
+        Event::TicketRecalled { recalls, .. } => row.recalls = Some(i64::from(*recalls)),
+        Event::TicketDone { rating, .. } => row.rating = rating.map(i64::from),
+        Event::TicketTransferred {
+            to_service,
+            to_counter,
+            ..
+        } => {
+            row.service = Some(to_service.clone());
+            row.to_counter = to_counter.clone();
+        }
+        Event::CounterStateChanged { state, .. } => row.state = Some(state.as_str().to_owned()),
+        Event::TicketCalled { .. }
+        | Event::TicketRequeued { .. }
+        | Event::TicketStarted { .. }
+        | Event::TicketNoShow { .. }
+        | Event::TicketCancelled { .. } => {}
+    }
+    row
+}
+
+pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
+    let bad = |what: &str| {
+        StoreError::Corrupt(format!("event {} ({}): missing {what}", row.seq, row.kind))
+    };
+    let ticket = || row.ticket_id.map(TicketId).ok_or_else(|| bad("ticket_id"));
+    let counter = || row.counter_id.clone().ok_or_else(|| bad("counter_id"));
+    let event = match row.kind.as_str() {
+        "ticket_issued" => Event::TicketIssued {
+            ticket: ticket()?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            class: row.class.clone().ok_or_else(|| bad("class"))?,
+            seq_no: row.seq_no.ok_or_else(|| bad("seq_no"))? as u32,
+            number: row.number.clone().ok_or_else(|| bad("number"))?,
+            source: row.source.clone(),
+        },
+        "ticket_called" => Event::TicketCalled {
+            ticket: ticket()?,
+            counter: counter()?,
+        },
+        "ticket_recalled" => Event::TicketRecalled {
+            ticket: ticket()?,
+            counter: counter()?,
+            recalls: row.recalls.ok_or_else(|| bad("recalls"))? as u32,
+        },
+        "ticket_requeued" => Event::TicketRequeued {
+            ticket: ticket()?,
+            counter: counter()?,
+        },
+        "ticket_started" => Event::TicketStarted {
+            ticket: ticket()?,
+            counter: counter()?,
+        },
+        "ticket_done" => Event::TicketDone {
+            ticket: ticket()?,
+            counter: counter()?,
+            rating: row.rating.map(|r| r as u8),
+        },
+        "ticket_no_show" => Event::TicketNoShow {
+            ticket: ticket()?,
+            counter: counter()?,
+        },
+        "ticket_transferred" => Event::TicketTransferred {
+            ticket: ticket()?,
+            from_counter: row.counter_id.clone(),
+            to_service: row.service.clone().ok_or_else(|| bad("service"))?,
+            to_counter: row.to_counter.clone(),
+        },
+        "ticket_cancelled" => Event::TicketCancelled { ticket: ticket()? },
+        "counter_state" => Event::CounterStateChanged {
+            counter: counter()?,
+            state: row
+                .state
+                .as_deref()
+                .and_then(CounterState::parse)
+                .ok_or_else(|| bad("a known state"))?,
+        },
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "event {} has unknown kind `{other}`",
+                row.seq
+            )));
+        }
+    };
+    Ok(Recorded {
+        seq: row.seq as u64,
+        at: row.at_ms,
+        event,
+    })
+}
+
+pub(crate) fn insert_event(
+    tx: &Transaction<'_>,
+    rec: &Recorded,
+    day: BusinessDay,
+) -> Result<(), StoreError> {
+    let r = encode(rec);
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
+         source, to_counter, state, recalls, rating) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    stmt.execute(params![
+        r.seq,
+        r.at_ms,
+        day.to_string(),
+        r.kind,
+        r.ticket_id,
+        r.counter_id,
+        r.service,
+        r.class,
+        r.seq_no,
+        r.number,
+        r.source,
+        r.to_counter,
+        r.state,
+        r.recalls,
+        r.rating
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Result<(), StoreError> {
+    // issued_service, day, seq_no and number are fixed at issue time: the
+    // conflict branch leaves them alone.
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
+         called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+         ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
+         started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
+         rating = ?16, last_seq = ?17",
+    )?;
+    stmt.execute(params![
+        t.id.0,
+        t.day.to_string(),
+        t.service,
+        t.class,
+        t.seq_no,
+        t.number,
+        t.state.as_str(),
+        t.issued_at,
+        t.called_at,
+        t.started_at,
+        t.finished_at,
+        t.counter,
+        t.target_counter,
+        t.recalls,
+        t.source,
+        t.rating,
+        seq as i64
+    ])?;
+    Ok(())
+}
+
+/// A `tickets` row, columns as in [`SELECT_TICKET`].
+pub(crate) type TicketRow = (
+    i64,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    u32,
+    Option<String>,
+    Option<u8>,
+);
+
+pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+        r.get(14)?,
+        r.get(15)?,
+    ))
+}
+
+pub(crate) fn decode_ticket(r: TicketRow) -> Result<Ticket, StoreError> {
+    let (
+        id,
+        day,
+        service,
+        class,
+        seq_no,
+        number,
+        state,
+        issued_at,
+        called_at,
+        started_at,
+        finished_at,
+    ) = (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10);
+    Ok(Ticket {
+        id: TicketId(id),
+        day: day
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("ticket {id}: day `{day}`")))?,
+        service,
+        class,
+        seq_no,
+        number,
+        state: TicketState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: state `{state}`")))?,
+        issued_at,
+        called_at,
+        started_at,
+        finished_at,
+        counter: r.11,
+        target_counter: r.12,
+        recalls: r.13,
+        source: r.14,
+        rating: r.15,
+    })
+}

@@ -1,0 +1,335 @@
+//! qcall's durable storage: one SQLite file per hall.
+//!
+//! The event log (`events`) is the source of truth; `tickets` and `counters`
+//! are current-state projections written in the same transaction as the
+//! events that change them, so they are never behind the log. The schema
+//! lives in `migrations/` and only ever grows.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a commit that returned is on
+//! disk and survives a power cut; the engine acknowledges a ticket only after
+//! its commit. This crate is synchronous and owns no thread: the engine's
+//! writer thread owns the one read-write [`Store`]. It knows SQL and nothing
+//! about JSON or HTTP.
+
+mod check;
+mod codec;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use qcall_core::{BusinessDay, CounterRuntime, Recorded, Ticket, TicketId};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub use check::CheckReport;
+
+/// Schema migrations, in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// What went wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the database {path} has schema version {found}, newer than this qcall ({supported}); upgrade qcall"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        supported: usize,
+    },
+    #[error("the database holds a value this qcall cannot read: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// A credential's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Staff at one counter: counter actions for that counter.
+    Counter,
+    /// Hall supervisor: everything, including overrides and statistics.
+    Supervisor,
+    /// Guide (导办) beside the kiosks: tickets on someone's behalf, reprints.
+    Guide,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Counter => "counter",
+            Role::Supervisor => "supervisor",
+            Role::Guide => "guide",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Counter, Role::Supervisor, Role::Guide]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A credential that is not revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub role: Role,
+    /// Counter id for counter tokens; a name for people.
+    pub subject: String,
+}
+
+/// The read-write handle on a hall's database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.into(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.into(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database without writing to it (tools, token checks).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.into(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let store = Store {
+            conn,
+            path: path.into(),
+        };
+        let version = store.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.into(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        // WAL lets readers (token checks, `db check`, stats) run beside the
+        // writer; FULL makes every commit durable before it returns, which
+        // is what "on disk before the kiosk is told" needs.
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.busy_timeout(Duration::from_secs(5))?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        Ok(())
+    }
+
+    fn schema_version(&self) -> Result<usize, StoreError> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The sequence number of the last recorded event, 0 for a new hall.
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
+        Ok(v.unwrap_or(0) as u64)
+    }
+
+    /// The id the next ticket gets: ids are never reused across days.
+    pub fn next_ticket_id(&self) -> Result<i64, StoreError> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM tickets", [], |r| r.get(0))?;
+        Ok(v.unwrap_or(0) + 1)
+    }
+
+    /// All events of one business day, in order: what start-up replays.
+    pub fn events_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{} WHERE day = ?1 ORDER BY seq",
+            codec::SELECT_EVENT
+        ))?;
+        let rows = stmt.query_map([day.to_string()], codec::event_row)?;
+        rows.map(|r| codec::decode(r?)).collect()
+    }
+
+    /// Up to `limit` events after `seq`, in order: resync for a client that
+    /// was away longer than the in-memory backlog covers.
+    pub fn events_after(&self, seq: u64, limit: usize) -> Result<Vec<Recorded>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{} WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            codec::SELECT_EVENT
+        ))?;
+        let rows = stmt.query_map(params![seq as i64, limit as i64], codec::event_row)?;
+        rows.map(|r| codec::decode(r?)).collect()
+    }
+
+    /// A ticket of any day, as last recorded.
+    pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{} WHERE id = ?1", codec::SELECT_TICKET))?;
+        let row = stmt.query_row([id.0], codec::ticket_row).optional()?;
+        row.map(codec::decode_ticket).transpose()
+    }
+
+    /// All tickets of a business day, by id.
+    pub fn tickets_of_day(&self, day: BusinessDay) -> Result<Vec<Ticket>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{} WHERE day = ?1 ORDER BY id",
+            codec::SELECT_TICKET
+        ))?;
+        let rows = stmt.query_map([day.to_string()], codec::ticket_row)?;
+        rows.map(|r| codec::decode_ticket(r?)).collect()
+    }
+
+    /// Starts a write transaction; nothing is visible or durable until
+    /// [`Batch::commit`] returns.
+    pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        Ok(Batch {
+            tx: self.conn.transaction()?,
+        })
+    }
+
+    // --- credentials ---
+
+    /// Records a new credential by the SHA-256 hex of its secret.
+    pub fn add_token(
+        &mut self,
+        hash: &str,
+        role: Role,
+        subject: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (hash, role, subject, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, role.as_str(), subject, now],
+        )?;
+        Ok(())
+    }
+
+    /// Revokes every live credential of `role` for `subject`; returns how many.
+    pub fn revoke_tokens(
+        &mut self,
+        role: Role,
+        subject: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE tokens SET revoked_at_ms = ?3 WHERE role = ?1 AND subject = ?2 AND revoked_at_ms IS NULL",
+            params![role.as_str(), subject, now],
+        )?)
+    }
+
+    /// The live credential with this hash, if any.
+    pub fn credential(&self, hash: &str) -> Result<Option<Credential>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT role, subject FROM tokens WHERE hash = ?1 AND revoked_at_ms IS NULL",
+        )?;
+        let row: Option<(String, String)> = stmt
+            .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(role, subject)| {
+            let role = Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("token role `{role}`")))?;
+            Ok(Credential { role, subject })
+        })
+        .transpose()
+    }
+
+    /// Verifies the file and the numbering; see [`CheckReport`].
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        check::run(&self.conn)
+    }
+}
+
+/// One write transaction: events plus the projection rows they change.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// Appends one event on business day `day`.
+    pub fn append(&mut self, rec: &Recorded, day: BusinessDay) -> Result<(), StoreError> {
+        codec::insert_event(&self.tx, rec, day)
+    }
+
+    /// Writes a ticket's current state (as of event `seq`).
+    pub fn put_ticket(&mut self, ticket: &Ticket, seq: u64) -> Result<(), StoreError> {
+        codec::upsert_ticket(&self.tx, ticket, seq)
+    }
+
+    /// Writes a counter's current state (as of event `seq`).
+    pub fn put_counter(
+        &mut self,
+        id: &str,
+        counter: &CounterRuntime,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO counters (id, state, current_ticket, last_seq) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET state = ?2, current_ticket = ?3, last_seq = ?4",
+        )?;
+        stmt.execute(params![
+            id,
+            counter.state.as_str(),
+            counter.current.map(|t| t.0),
+            seq as i64
+        ])?;
+        Ok(())
+    }
+
+    /// Makes the batch durable. When this returns `Ok`, it survives a crash.
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

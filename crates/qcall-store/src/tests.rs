@@ -1,0 +1,255 @@
+//! Store tests on real SQLite files in a temp dir.
+
+use qcall_core::{CounterState, Event, Recorded, Ticket, TicketId, TicketState};
+use rusqlite::Connection;
+
+use super::*;
+
+fn day(s: &str) -> BusinessDay {
+    s.parse().unwrap()
+}
+
+fn ticket(id: i64, seq_no: u32, service: &str) -> Ticket {
+    Ticket {
+        id: TicketId(id),
+        day: day("2026-11-22"),
+        service: service.into(),
+        class: "normal".into(),
+        seq_no,
+        number: format!("{service}{seq_no:03}"),
+        state: TicketState::Waiting,
+        issued_at: 1000 + id,
+        called_at: None,
+        started_at: None,
+        finished_at: None,
+        counter: None,
+        target_counter: None,
+        recalls: 0,
+        source: Some("kiosk-1".into()),
+        rating: None,
+    }
+}
+
+fn issued(seq: u64, t: &Ticket) -> Recorded {
+    Recorded {
+        seq,
+        at: t.issued_at,
+        event: Event::TicketIssued {
+            ticket: t.id,
+            service: t.service.clone(),
+            class: t.class.clone(),
+            seq_no: t.seq_no,
+            number: t.number.clone(),
+            source: t.source.clone(),
+        },
+    }
+}
+
+#[test]
+fn opens_with_durable_pragmas_and_head_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("q.db")).unwrap();
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    let sync: i64 = store
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+#[test]
+fn every_old_schema_upgrades_to_the_head() {
+    // One fixture per released schema version: an empty file (version 0)
+    // and each migration prefix with a row in it.
+    for version in 0..=SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..version] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", version as i64)
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            SCHEMA_VERSION,
+            "from version {version}"
+        );
+        assert!(store.check().unwrap().is_ok());
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(err.to_string().contains("upgrade qcall"), "{err}");
+}
+
+#[test]
+fn events_and_tickets_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    let t1 = ticket(1, 1, "A");
+    let mut events = vec![
+        issued(1, &t1),
+        Recorded {
+            seq: 2,
+            at: 5,
+            event: Event::TicketCalled {
+                ticket: t1.id,
+                counter: "3".into(),
+            },
+        },
+        Recorded {
+            seq: 3,
+            at: 6,
+            event: Event::TicketRecalled {
+                ticket: t1.id,
+                counter: "3".into(),
+                recalls: 1,
+            },
+        },
+        Recorded {
+            seq: 4,
+            at: 7,
+            event: Event::TicketDone {
+                ticket: t1.id,
+                counter: "3".into(),
+                rating: Some(4),
+            },
+        },
+        Recorded {
+            seq: 5,
+            at: 8,
+            event: Event::TicketTransferred {
+                ticket: t1.id,
+                from_counter: Some("3".into()),
+                to_service: "B".into(),
+                to_counter: Some("2".into()),
+            },
+        },
+        Recorded {
+            seq: 6,
+            at: 9,
+            event: Event::CounterStateChanged {
+                counter: "3".into(),
+                state: CounterState::Paused,
+            },
+        },
+        Recorded {
+            seq: 7,
+            at: 9,
+            event: Event::TicketCancelled { ticket: t1.id },
+        },
+    ];
+    let mut b = store.batch().unwrap();
+    for e in &events {
+        b.append(e, day("2026-11-22")).unwrap();
+    }
+    b.put_ticket(&t1, 1).unwrap();
+    b.commit().unwrap();
+    assert_eq!(store.events_of_day(day("2026-11-22")).unwrap(), events);
+    assert_eq!(store.events_of_day(day("2026-11-23")).unwrap(), vec![]);
+    assert_eq!(store.events_after(5, 10).unwrap(), events.split_off(5));
+    assert_eq!(store.ticket(TicketId(1)).unwrap(), Some(t1.clone()));
+    assert_eq!(store.last_seq().unwrap(), 7);
+    assert_eq!(store.next_ticket_id().unwrap(), 2);
+
+    // An update changes state but keeps the numbering columns.
+    let mut t1b = t1.clone();
+    t1b.state = TicketState::Done;
+    t1b.service = "B".into();
+    let mut b = store.batch().unwrap();
+    b.put_ticket(&t1b, 8).unwrap();
+    b.commit().unwrap();
+    assert_eq!(store.ticket(TicketId(1)).unwrap(), Some(t1b));
+}
+
+#[test]
+fn an_uncommitted_batch_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    {
+        let mut b = store.batch().unwrap();
+        let t = ticket(1, 1, "A");
+        b.append(&issued(1, &t), t.day).unwrap();
+        b.put_ticket(&t, 1).unwrap();
+        // dropped without commit
+    }
+    assert_eq!(store.last_seq().unwrap(), 0);
+    assert_eq!(store.ticket(TicketId(1)).unwrap(), None);
+}
+
+#[test]
+fn a_number_cannot_be_issued_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    let mut b = store.batch().unwrap();
+    b.put_ticket(&ticket(1, 1, "A"), 1).unwrap();
+    assert!(
+        b.put_ticket(&ticket(2, 1, "A"), 2).is_err(),
+        "same day, service and seq_no"
+    );
+}
+
+#[test]
+fn check_finds_gaps_and_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    let (t1, t3) = (ticket(1, 1, "A"), ticket(3, 3, "A"));
+    let mut b = store.batch().unwrap();
+    b.append(&issued(1, &t1), t1.day).unwrap();
+    b.put_ticket(&t1, 1).unwrap();
+    b.append(&issued(3, &t3), t3.day).unwrap();
+    b.put_ticket(&t3, 3).unwrap();
+    b.put_ticket(&ticket(4, 2, "B"), 3).unwrap();
+    b.commit().unwrap();
+    let report = store.check().unwrap();
+    assert_eq!((report.events, report.tickets, report.days), (2, 3, 1));
+    let text = report.problems.join("\n");
+    assert!(text.contains("event log has gaps"), "{text}");
+    assert!(
+        text.contains("service A: 2 tickets but numbers run 1..3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("service B: 1 tickets but numbers run 2..2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 tickets have no ticket_issued event"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tokens_are_found_by_hash_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    store.add_token("abc", Role::Counter, "3", 1).unwrap();
+    let reader = Store::open_read_only(store.path()).unwrap();
+    assert_eq!(
+        reader.credential("abc").unwrap(),
+        Some(Credential {
+            role: Role::Counter,
+            subject: "3".into()
+        })
+    );
+    assert_eq!(reader.credential("abd").unwrap(), None);
+    assert_eq!(store.revoke_tokens(Role::Counter, "3", 2).unwrap(), 1);
+    assert_eq!(reader.credential("abc").unwrap(), None);
+}
