@@ -228,6 +228,17 @@ impl HallState {
         self.last_seq
     }
 
+    /// Continues numbering events after `seq`: for a log that holds events
+    /// of a later day than this state's (the clock was set back).
+    pub fn skip_seq_to(&mut self, seq: u64) {
+        self.last_seq = self.last_seq.max(seq);
+    }
+
+    /// The runtime state of the counter at `index` in the hall's list.
+    pub fn counter_at(&self, index: usize) -> &CounterRuntime {
+        &self.counters[index]
+    }
+
     pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
         self.tickets.get(&id)
     }

@@ -1,0 +1,418 @@
+//! The hall's single writer.
+//!
+//! One OS thread owns the day's [`HallState`] and the read-write [`Store`];
+//! everything else talks to it through a cloneable [`EngineHandle`] over a
+//! bounded channel. For each batch of commands waiting in the channel the
+//! thread:
+//!
+//! 1. **decides** each command against the state (a refusal changes nothing),
+//! 2. **applies** the decided events in memory and writes them, with the
+//!    projection rows they change, into one SQLite transaction,
+//! 3. **commits** the transaction (group commit: one fsync for the batch),
+//! 4. only then **replies** to each caller and **publishes** the events.
+//!
+//! If the commit fails, nobody is told anything happened: every caller gets
+//! [`EngineError::Storage`] and the state is rebuilt from the store. Reads
+//! ([`EngineHandle::read`]) run between batches, so they never see
+//! uncommitted state. Start-up replays the business day's events through
+//! [`HallState::apply`], the same code that applied them the first time.
+//!
+//! This crate does no networking and knows no wire format: publishing goes
+//! to [`Publisher`]s that the binary plugs in (websockets, printer, speaker).
+
+mod clock;
+mod views;
+
+use std::sync::Arc;
+use std::thread;
+
+use qcall_core::time::business_day;
+use qcall_core::{Command, Event, Hall, HallState, Millis, Recorded, Rejection, TicketId};
+use qcall_store::{Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use views::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
+
+/// How many commands one transaction may carry. Large enough that a burst
+/// of kiosks shares an fsync, small enough that the first caller in a batch
+/// is not kept waiting behind a long one.
+const MAX_BATCH: usize = 256;
+
+/// Commands waiting for the writer. Bounded so a flood of requests queues in
+/// the callers (and their sockets), not in memory here.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// Why a command did not take effect.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The domain refused it; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// It could not be saved; nothing changed. The detail is for the log.
+    #[error("the change could not be saved to the database: {0}")]
+    Storage(String),
+    /// The engine has stopped (shutdown in progress).
+    #[error("the queue engine has stopped")]
+    Stopped,
+}
+
+/// What a committed command produced.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Sequence number of the last event after this command.
+    pub seq: u64,
+    /// The ticket the command was about, as it stands after it.
+    pub ticket: Option<TicketView>,
+}
+
+/// Receives every committed batch, in commit order, on the writer thread.
+///
+/// Implementations must be quick and must not block (hand work to a task or
+/// thread of their own): the next batch waits for them.
+pub trait Publisher: Send {
+    fn publish(&mut self, batch: &[Published]);
+}
+
+type ReadFn = Box<dyn FnOnce(&HallState, &Store) + Send>;
+
+/// The closed set of requests the writer thread handles.
+enum Request {
+    /// Decide and commit a command.
+    Execute {
+        cmd: Command,
+        reply: oneshot::Sender<Result<Reply, EngineError>>,
+    },
+    /// Run a read against committed state (and the store).
+    Read(ReadFn),
+}
+
+/// A cloneable handle on the engine; the thread stops when the last drops.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+    hall: Arc<Hall>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Execute { cmd, .. } => f.debug_struct("Execute").field("cmd", cmd).finish(),
+            Request::Read(_) => f.write_str("Read"),
+        }
+    }
+}
+
+impl EngineHandle {
+    pub fn hall(&self) -> &Arc<Hall> {
+        &self.hall
+    }
+
+    /// The engine's clock (the system clock, or a test's manual clock).
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Decides and commits `cmd`; returns once it is durable.
+    pub async fn execute(&self, cmd: Command) -> Result<Reply, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Execute { cmd, reply })
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Runs `f` on the writer thread against committed state.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, EngineError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&HallState, &Store) -> R + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadFn = Box::new(move |state, store| {
+            let _ = tx.send(f(state, store));
+        });
+        self.tx
+            .send(Request::Read(job))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Everything a display needs to draw the hall, at one sequence number.
+    pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
+        let now = self.now();
+        self.read(move |state, _| Snapshot::of(state, now)).await
+    }
+
+    /// A ticket of today (live) or of an earlier day (as last recorded).
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<TicketView>, EngineError> {
+        self.read(move |state, store| match state.ticket(id) {
+            Some(_) => Ok(TicketView::of(state, id)),
+            None => store.ticket(id).map(|t| t.map(TicketView::finished)),
+        })
+        .await?
+        .map_err(|e: StoreError| EngineError::Storage(e.to_string()))
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read the event log to restore today's queue: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot start the engine thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Restores today's state from `store` and starts the writer thread.
+pub fn start(
+    hall: Arc<Hall>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    publishers: Vec<Box<dyn Publisher>>,
+) -> Result<(EngineHandle, thread::JoinHandle<()>), StartError> {
+    let state = restore(&hall, &store, clock.now())?;
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let writer = Writer {
+        state,
+        store,
+        clock: clock.clone(),
+        rx,
+        publishers,
+    };
+    let join = thread::Builder::new()
+        .name("qcall-engine".into())
+        .spawn(move || writer.run())?;
+    Ok((EngineHandle { tx, hall, clock }, join))
+}
+
+/// Rebuilds the state of the business day that `now` falls on.
+fn restore(hall: &Arc<Hall>, store: &Store, now: Millis) -> Result<HallState, StoreError> {
+    let day = business_day(now, &hall.tz);
+    let events = store.events_of_day(day)?;
+    let before = events.first().map_or(store.last_seq()?, |e| e.seq - 1);
+    let mut state = HallState::new(hall.clone(), day, before, store.next_ticket_id()?);
+    let mut skipped = 0;
+    for rec in &events {
+        if let Err(e) = state.apply(rec) {
+            skipped += 1;
+            tracing::error!(error = %e, "skipping an event that does not fit the hall config; run `qcall db check`");
+        }
+    }
+    let last = store.last_seq()?;
+    if last > state.last_seq() {
+        tracing::warn!(last, day = %day, "the log has events after today's; was the clock set back?");
+        state.skip_seq_to(last);
+    }
+    tracing::info!(day = %day, events = events.len(), skipped, tickets = state.tickets().count(), "restored today's queue");
+    Ok(state)
+}
+
+/// The writer thread's world.
+struct Writer {
+    state: HallState,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    rx: mpsc::Receiver<Request>,
+    publishers: Vec<Box<dyn Publisher>>,
+}
+
+/// A command decided in the current batch, waiting for the commit.
+struct Pending {
+    reply: oneshot::Sender<Result<Reply, EngineError>>,
+    result: Result<Reply, EngineError>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let mut commands = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = self.rx.blocking_recv() {
+            let mut next = Some(first);
+            // Take whatever else is already queued: that is the batch.
+            while let Some(req) = next.take() {
+                match req {
+                    Request::Execute { cmd, reply } => commands.push((cmd, reply)),
+                    Request::Read(f) => {
+                        // A read must not see this batch before it commits.
+                        self.commit_batch(&mut commands);
+                        f(&self.state, &self.store);
+                    }
+                }
+                if commands.len() < MAX_BATCH {
+                    next = self.rx.try_recv().ok();
+                }
+            }
+            self.commit_batch(&mut commands);
+        }
+        tracing::info!("queue engine stopped");
+    }
+
+    fn commit_batch(
+        &mut self,
+        commands: &mut Vec<(Command, oneshot::Sender<Result<Reply, EngineError>>)>,
+    ) {
+        if commands.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let day = business_day(now, &self.state.hall().tz);
+        if day != self.state.day() {
+            tracing::info!(from = %self.state.day(), to = %day, "new business day: numbering restarts");
+            self.state = self.state.next_day(day);
+        }
+        let mut pending = Vec::with_capacity(commands.len());
+        let mut published = Vec::new();
+        let outcome = self.write(commands, now, &mut pending, &mut published);
+        match outcome {
+            Ok(queues_changed) => {
+                if queues_changed {
+                    published.push(Published::QueueChanged {
+                        seq: self.state.last_seq(),
+                        at: now,
+                        queues: ServiceQueue::all(&self.state),
+                    });
+                }
+                for p in pending {
+                    let _ = p.reply.send(p.result);
+                }
+                if !published.is_empty() {
+                    for publisher in &mut self.publishers {
+                        publisher.publish(&published);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; no change of this batch took effect");
+                for p in pending {
+                    let result = match p.result {
+                        Err(rejected) => Err(rejected),
+                        Ok(_) => Err(EngineError::Storage(e.to_string())),
+                    };
+                    let _ = p.reply.send(result);
+                }
+                // The in-memory state ran ahead of the store: rebuild it.
+                match restore(self.state.hall(), &self.store, now) {
+                    Ok(state) => self.state = state,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot restore the queue after a failed commit")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides and writes `commands` in one transaction. Returns whether any
+    /// queue changed.
+    fn write(
+        &mut self,
+        commands: &mut Vec<(Command, oneshot::Sender<Result<Reply, EngineError>>)>,
+        now: Millis,
+        pending: &mut Vec<Pending>,
+        published: &mut Vec<Published>,
+    ) -> Result<bool, StoreError> {
+        let day = self.state.day();
+        let mut queues_changed = false;
+        let mut batch = match self.store.batch() {
+            Ok(b) => b,
+            Err(e) => {
+                pending.extend(commands.drain(..).map(|(_, reply)| Pending {
+                    reply,
+                    result: Ok(empty_reply()),
+                }));
+                return Err(e);
+            }
+        };
+        let mut failure = None;
+        for (cmd, reply) in commands.drain(..) {
+            if failure.is_some() {
+                pending.push(Pending {
+                    reply,
+                    result: Ok(empty_reply()),
+                });
+                continue;
+            }
+            let decision = match self.state.decide(&cmd, now) {
+                Ok(d) => d,
+                Err(rejection) => {
+                    pending.push(Pending {
+                        reply,
+                        result: Err(rejection.into()),
+                    });
+                    continue;
+                }
+            };
+            for event in decision.events {
+                let rec = Recorded {
+                    seq: self.state.last_seq() + 1,
+                    at: now,
+                    event,
+                };
+                if let Err(e) = self.state.apply(&rec) {
+                    // Decided on this very state, so this is a bug; refuse
+                    // the batch rather than record something inconsistent.
+                    failure = Some(StoreError::Corrupt(e.to_string()));
+                    break;
+                }
+                queues_changed |= changes_queues(&rec.event);
+                let written = batch.append(&rec, day).and_then(|()| {
+                    if let Some(t) = rec.event.ticket().and_then(|id| self.state.ticket(id)) {
+                        batch.put_ticket(t, rec.seq)?;
+                    }
+                    if let Some(ci) = rec
+                        .event
+                        .counter()
+                        .and_then(|c| self.state.hall().counter_index(c))
+                    {
+                        let id = &self.state.hall().counters[ci].id;
+                        batch.put_counter(id, self.state.counter_at(ci), rec.seq)?;
+                    }
+                    Ok(())
+                });
+                if let Err(e) = written {
+                    failure = Some(e);
+                    break;
+                }
+                published.push(Published::event(&self.state, rec));
+            }
+            let ticket = decision
+                .subject
+                .and_then(|id| TicketView::of(&self.state, id));
+            pending.push(Pending {
+                reply,
+                result: Ok(Reply {
+                    seq: self.state.last_seq(),
+                    ticket,
+                }),
+            });
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => batch.commit().map(|()| queues_changed),
+        }
+    }
+}
+
+fn empty_reply() -> Reply {
+    Reply {
+        seq: 0,
+        ticket: None,
+    }
+}
+
+/// Whether an event changes any waiting count.
+fn changes_queues(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::TicketIssued { .. }
+            | Event::TicketCalled { .. }
+            | Event::TicketRequeued { .. }
+            | Event::TicketTransferred { .. }
+            | Event::TicketCancelled { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests;

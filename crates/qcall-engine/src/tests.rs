@@ -1,0 +1,280 @@
+//! Engine tests on a real SQLite file, with a manual clock.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::tz::TimeZone;
+use qcall_core::{
+    Command, CounterAction, CounterDef, Hall, Policy, PolicyKind, PriorityClass, Rejection,
+    Service, Text, TicketState,
+};
+use qcall_store::Store;
+
+use super::*;
+
+const DAY_MS: Millis = 86_400_000;
+/// 2026-11-22 09:00 in Shanghai.
+const NINE_AM: Millis = 1_795_309_200_000;
+
+fn hall() -> Arc<Hall> {
+    let service = |code: &str| Service {
+        code: code.into(),
+        name: Text::new(code, code),
+        prefix: code.into(),
+        materials: vec![],
+        target_wait_yellow_s: 600,
+        target_wait_red_s: 1200,
+        daily_cap: None,
+        avg_service_s: 300,
+    };
+    let class = |id: &str, weight| PriorityClass {
+        id: id.into(),
+        name: Text::new(id, id),
+        weight,
+        green: weight > 1,
+        mark: None,
+        prefix: None,
+    };
+    let counter = |id: &str, number| CounterDef {
+        id: id.into(),
+        number,
+        name: Text::new(id, id),
+        services: vec!["A".into(), "B".into()],
+    };
+    Arc::new(
+        Hall::new(
+            Text::new("大厅", "Hall"),
+            TimeZone::get("Asia/Shanghai").unwrap(),
+            vec![service("A"), service("B")],
+            vec![class("normal", 1), class("elderly", 3)],
+            "normal".into(),
+            vec![counter("1", 1), counter("2", 2)],
+            Policy {
+                kind: PolicyKind::Ratio { n: 2 },
+                max_wait_ms: None,
+            },
+            2,
+            3,
+        )
+        .unwrap(),
+    )
+}
+
+/// A publisher that records what it saw and checks, at publish time, that
+/// every event is already readable from the database by another connection.
+#[derive(Clone)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<Published>>>,
+    db: std::path::PathBuf,
+}
+
+impl Publisher for Recorder {
+    fn publish(&mut self, batch: &[Published]) {
+        let reader = Store::open_read_only(&self.db).unwrap();
+        let last = reader.last_seq().unwrap();
+        for p in batch {
+            assert!(
+                p.seq() <= last,
+                "published seq {} before it was committed (db has {last})",
+                p.seq()
+            );
+        }
+        self.seen.lock().unwrap().extend_from_slice(batch);
+    }
+}
+
+struct Daemon {
+    handle: EngineHandle,
+    join: thread::JoinHandle<()>,
+    seen: Arc<Mutex<Vec<Published>>>,
+}
+
+fn start_at(db: &std::path::Path, clock: Arc<ManualClock>) -> Daemon {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder {
+        seen: seen.clone(),
+        db: db.into(),
+    };
+    let (handle, join) = start(
+        hall(),
+        Store::open(db).unwrap(),
+        clock,
+        vec![Box::new(recorder)],
+    )
+    .unwrap();
+    Daemon { handle, join, seen }
+}
+
+impl Daemon {
+    fn stop(self) {
+        drop(self.handle);
+        self.join.join().unwrap();
+    }
+}
+
+fn issue(service: &str, class: Option<&str>) -> Command {
+    Command::Issue {
+        service: service.into(),
+        class: class.map(Into::into),
+        source: None,
+    }
+}
+
+fn at(counter: &str, action: CounterAction) -> Command {
+    Command::Counter {
+        counter: counter.into(),
+        action,
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_is_durable_and_published_after_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let clock = Arc::new(ManualClock::new(NINE_AM));
+    let d = start_at(&db, clock.clone());
+    let reply = d.handle.execute(issue("A", None)).await.unwrap();
+    let t = reply.ticket.unwrap();
+    assert_eq!((t.ticket.number.as_str(), t.ahead), ("A001", 0));
+    // Durable: another connection reads it right away.
+    let stored = Store::open_read_only(&db)
+        .unwrap()
+        .ticket(t.ticket.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.number, "A001");
+    let seen = d.seen.lock().unwrap().clone();
+    assert!(
+        matches!(&seen[0], Published::Event { rec, .. } if rec.event.kind() == "ticket_issued")
+    );
+    assert!(matches!(&seen[1], Published::QueueChanged { queues, .. } if queues[0].waiting == 1));
+    d.stop();
+}
+
+#[tokio::test]
+async fn a_refusal_writes_and_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    let err = d.handle.execute(issue("Z", None)).await.unwrap_err();
+    assert_eq!(
+        err,
+        EngineError::Rejected(Rejection::UnknownService("Z".into()))
+    );
+    let err = d
+        .handle
+        .execute(at("1", CounterAction::Recall))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        EngineError::Rejected(Rejection::NoCurrentTicket {
+            counter: "1".into()
+        })
+    );
+    assert_eq!(Store::open_read_only(&db).unwrap().last_seq().unwrap(), 0);
+    assert!(d.seen.lock().unwrap().is_empty());
+    d.stop();
+}
+
+#[tokio::test]
+async fn a_restart_restores_the_day_and_continues_numbering() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let clock = Arc::new(ManualClock::new(NINE_AM));
+    let d = start_at(&db, clock.clone());
+    for _ in 0..3 {
+        d.handle.execute(issue("A", None)).await.unwrap();
+    }
+    d.handle.execute(issue("A", Some("elderly"))).await.unwrap();
+    let called = d
+        .handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    assert_eq!(called.ticket.number, "A004", "green channel first");
+    let before = d.handle.read(|s, _| s.fingerprint()).await.unwrap();
+    d.stop();
+
+    let d = start_at(&db, clock.clone());
+    let after = d.handle.read(|s, _| s.fingerprint()).await.unwrap();
+    assert_eq!(after, before, "replay rebuilds the same state");
+    let next = d
+        .handle
+        .execute(issue("A", None))
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    assert_eq!(next.ticket.number, "A005");
+    let snap = d.handle.snapshot().await.unwrap();
+    assert_eq!(
+        snap.counters[0].current.as_ref().unwrap().ticket.number,
+        "A004"
+    );
+    assert_eq!(snap.queues[0].waiting, 4);
+    d.stop();
+}
+
+#[tokio::test]
+async fn numbering_restarts_on_the_next_business_day_without_cron() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let clock = Arc::new(ManualClock::new(NINE_AM));
+    let d = start_at(&db, clock.clone());
+    let first = d
+        .handle
+        .execute(issue("A", None))
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    clock.advance(DAY_MS);
+    let next_day = d
+        .handle
+        .execute(issue("A", None))
+        .await
+        .unwrap()
+        .ticket
+        .unwrap();
+    assert_eq!(next_day.ticket.number, "A001");
+    assert!(next_day.ticket.id > first.ticket.id, "ids never repeat");
+    assert_eq!(next_day.ticket.day, first.ticket.day.tomorrow().unwrap());
+    // Yesterday's ticket is still readable.
+    let old = d.handle.ticket(first.ticket.id).await.unwrap().unwrap();
+    assert_eq!(
+        (old.ticket.number.as_str(), old.ticket.state),
+        ("A001", TicketState::Waiting)
+    );
+    d.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_share_commits_and_never_share_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let h = d.handle.clone();
+        let service = if i % 2 == 0 { "A" } else { "B" };
+        tasks.push(tokio::spawn(async move {
+            h.execute(issue(service, None))
+                .await
+                .unwrap()
+                .ticket
+                .unwrap()
+        }));
+    }
+    let mut numbers = std::collections::HashSet::new();
+    for t in tasks {
+        assert!(numbers.insert(t.await.unwrap().ticket.number));
+    }
+    assert_eq!(numbers.len(), 400);
+    assert!(numbers.contains("A200") && numbers.contains("B200"));
+    let report = Store::open_read_only(&db).unwrap().check().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.tickets, 400);
+    d.stop();
+}

@@ -1,0 +1,165 @@
+//! Read-only pictures of the state that leave the writer thread: what a
+//! reply, a published event and a display snapshot carry.
+//!
+//! They are plain owned values so that consumers (websockets, printer,
+//! speaker) never need the state itself.
+
+use qcall_core::{BusinessDay, CounterState, HallState, Millis, Recorded, Ticket, TicketId};
+
+/// A ticket with what an applicant wants to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketView {
+    pub ticket: Ticket,
+    /// Waiting tickets expected to be called before it.
+    pub ahead: u32,
+    pub estimated_wait_s: u32,
+}
+
+impl TicketView {
+    pub fn of(state: &HallState, id: TicketId) -> Option<TicketView> {
+        let ticket = state.ticket(id)?.clone();
+        Some(TicketView {
+            ahead: state.ahead(id),
+            estimated_wait_s: state.estimated_wait_s(id),
+            ticket,
+        })
+    }
+
+    /// A ticket of an earlier day: nothing is ahead of it any more.
+    pub fn finished(ticket: Ticket) -> TicketView {
+        TicketView {
+            ticket,
+            ahead: 0,
+            estimated_wait_s: 0,
+        }
+    }
+}
+
+/// A counter as displays show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterView {
+    pub id: String,
+    pub state: CounterState,
+    pub current: Option<TicketView>,
+}
+
+impl CounterView {
+    pub fn of(state: &HallState, index: usize) -> CounterView {
+        let rt = state.counter_at(index);
+        CounterView {
+            id: state.hall().counters[index].id.clone(),
+            state: rt.state,
+            current: rt.current.and_then(|id| TicketView::of(state, id)),
+        }
+    }
+}
+
+/// One service's queue at a glance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceQueue {
+    pub service: String,
+    /// Waiting tickets per class id, in the hall's class order.
+    pub by_class: Vec<(String, usize)>,
+    pub waiting: usize,
+    pub oldest_issued_at: Option<Millis>,
+    pub issued_today: u32,
+}
+
+impl ServiceQueue {
+    pub fn all(state: &HallState) -> Vec<ServiceQueue> {
+        state
+            .hall()
+            .services
+            .iter()
+            .map(|s| {
+                let by_class: Vec<(String, usize)> = state
+                    .waiting_by_class(&s.code)
+                    .into_iter()
+                    .map(|(c, n)| (c.to_owned(), n))
+                    .collect();
+                ServiceQueue {
+                    service: s.code.clone(),
+                    waiting: by_class.iter().map(|(_, n)| n).sum(),
+                    by_class,
+                    oldest_issued_at: state.oldest_waiting(&s.code),
+                    issued_today: state.issued_today(&s.code),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What publishers receive after a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    /// One recorded event, with the ticket and counter as they stood right after it.
+    Event {
+        rec: Recorded,
+        ticket: Option<TicketView>,
+        counter: Option<CounterView>,
+    },
+    /// The waiting counts after a batch that changed them. `seq` is that of
+    /// the batch's last event: derived, not recorded.
+    QueueChanged {
+        seq: u64,
+        at: Millis,
+        queues: Vec<ServiceQueue>,
+    },
+}
+
+impl Published {
+    pub(crate) fn event(state: &HallState, rec: Recorded) -> Published {
+        let ticket = rec.event.ticket().and_then(|id| TicketView::of(state, id));
+        let counter = rec
+            .event
+            .counter()
+            .and_then(|c| state.hall().counter_index(c))
+            .map(|i| CounterView::of(state, i));
+        Published::Event {
+            rec,
+            ticket,
+            counter,
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        match self {
+            Published::Event { rec, .. } => rec.seq,
+            Published::QueueChanged { seq, .. } => *seq,
+        }
+    }
+}
+
+/// The whole hall at one sequence number: what a display starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every event up to and including this one is reflected.
+    pub seq: u64,
+    pub at: Millis,
+    pub day: BusinessDay,
+    pub counters: Vec<CounterView>,
+    pub queues: Vec<ServiceQueue>,
+    /// Newest first.
+    pub recent_calls: Vec<TicketView>,
+    /// Tickets waiting, called or being served right now.
+    pub open_tickets: usize,
+}
+
+impl Snapshot {
+    pub fn of(state: &HallState, at: Millis) -> Snapshot {
+        Snapshot {
+            seq: state.last_seq(),
+            at,
+            day: state.day(),
+            counters: (0..state.hall().counters.len())
+                .map(|i| CounterView::of(state, i))
+                .collect(),
+            queues: ServiceQueue::all(state),
+            recent_calls: state
+                .recent_calls()
+                .filter_map(|t| TicketView::of(state, t.id))
+                .collect(),
+            open_tickets: state.tickets().filter(|t| t.state.is_open()).count(),
+        }
+    }
+}
