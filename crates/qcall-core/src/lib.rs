@@ -14,12 +14,14 @@
 //! - [`policy`]: the next-ticket selection, a deterministic function.
 //! - [`state`]: the day's live state: `decide` a command into events, `apply`
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
+//! - [`stats`]: a day's figures from its tickets.
 //! - [`time`]: milliseconds and the business day.
 
 pub mod event;
 pub mod hall;
 pub mod policy;
 pub mod state;
+pub mod stats;
 pub mod ticket;
 pub mod time;
 

@@ -77,6 +77,14 @@ impl Role {
     }
 }
 
+/// The form a token secret is kept in: lowercase hex SHA-256. Secrets are
+/// 256-bit random values, so a plain hash (no salt, no stretching) is enough.
+pub fn token_hash(secret: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A credential that is not revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {

@@ -1,0 +1,187 @@
+//! A business day's statistics, computed from its tickets.
+//!
+//! Pure: the caller loads the tickets. Waits run from issue to (latest) call,
+//! service time from start (or call, when the clerk never pressed start) to
+//! finish. Percentiles are nearest-rank.
+
+use crate::hall::Hall;
+use crate::ticket::{Ticket, TicketState};
+
+/// Figures for one group of tickets (a service, a counter, the hall).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupStats {
+    pub issued: u32,
+    pub served: u32,
+    pub no_show: u32,
+    pub cancelled: u32,
+    /// Still waiting, called or being served.
+    pub open: u32,
+    pub wait_p50_s: Option<i64>,
+    pub wait_p90_s: Option<i64>,
+    pub wait_max_s: Option<i64>,
+    pub service_p50_s: Option<i64>,
+    pub service_p90_s: Option<i64>,
+    /// Mean rating 1..=5 over rated tickets.
+    pub satisfaction: Option<f64>,
+    pub ratings: u32,
+    /// Waits at or above the service's yellow / red threshold.
+    pub over_yellow: u32,
+    pub over_red: u32,
+}
+
+/// The day: hall totals, per service (by the service a ticket ended in) and
+/// per counter (by the counter that served or called it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayStats {
+    pub total: GroupStats,
+    pub by_service: Vec<(String, GroupStats)>,
+    pub by_counter: Vec<(String, GroupStats)>,
+}
+
+pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
+    let group = |pred: &dyn Fn(&Ticket) -> bool| {
+        let picked: Vec<&Ticket> = tickets.iter().filter(|t| pred(t)).collect();
+        group_stats(hall, &picked)
+    };
+    DayStats {
+        total: group(&|_| true),
+        by_service: hall
+            .services
+            .iter()
+            .map(|s| (s.code.clone(), group(&|t| t.service == s.code)))
+            .collect(),
+        by_counter: hall
+            .counters
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    group(&|t| t.counter.as_deref() == Some(c.id.as_str())),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
+    let mut g = GroupStats {
+        issued: tickets.len() as u32,
+        ..GroupStats::default()
+    };
+    let mut waits = Vec::new();
+    let mut services = Vec::new();
+    let mut rating_sum = 0u32;
+    for t in tickets {
+        match t.state {
+            TicketState::Done => g.served += 1,
+            TicketState::NoShow => g.no_show += 1,
+            TicketState::Cancelled => g.cancelled += 1,
+            TicketState::Waiting | TicketState::Called | TicketState::Serving => g.open += 1,
+        }
+        if let Some(called) = t.called_at {
+            let wait = (called - t.issued_at).max(0) / 1000;
+            waits.push(wait);
+            if let Some(s) = hall.service(&t.service) {
+                g.over_yellow += u32::from(wait >= i64::from(s.target_wait_yellow_s));
+                g.over_red += u32::from(wait >= i64::from(s.target_wait_red_s));
+            }
+        }
+        if let (TicketState::Done, Some(end)) = (t.state, t.finished_at)
+            && let Some(begin) = t.started_at.or(t.called_at)
+        {
+            services.push((end - begin).max(0) / 1000);
+        }
+        if let Some(r) = t.rating {
+            rating_sum += u32::from(r);
+            g.ratings += 1;
+        }
+    }
+    waits.sort_unstable();
+    services.sort_unstable();
+    g.wait_p50_s = percentile(&waits, 50);
+    g.wait_p90_s = percentile(&waits, 90);
+    g.wait_max_s = waits.last().copied();
+    g.service_p50_s = percentile(&services, 50);
+    g.service_p90_s = percentile(&services, 90);
+    g.satisfaction = (g.ratings > 0).then(|| f64::from(rating_sum) / f64::from(g.ratings));
+    g
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    Some(sorted[rank - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hall::PolicyKind;
+    use crate::hall::fixtures;
+    use crate::ticket::TicketId;
+
+    fn ticket(
+        id: i64,
+        service: &str,
+        state: TicketState,
+        wait_s: Option<i64>,
+        serve_s: Option<i64>,
+    ) -> Ticket {
+        let called_at = wait_s.map(|w| w * 1000);
+        Ticket {
+            id: TicketId(id),
+            day: "2026-11-22".parse().unwrap(),
+            service: service.into(),
+            class: "normal".into(),
+            seq_no: id as u32,
+            number: format!("{service}{id:03}"),
+            state,
+            issued_at: 0,
+            called_at,
+            started_at: called_at,
+            finished_at: serve_s.zip(called_at).map(|(s, c)| c + s * 1000),
+            counter: called_at.map(|_| "1".into()),
+            target_counter: None,
+            recalls: 0,
+            source: None,
+            rating: (state == TicketState::Done).then_some(4),
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let check = |v: &[i64], p, expect| assert_eq!(percentile(v, p), expect, "p{p} of {v:?}");
+        check(&[], 50, None);
+        check(&[7], 90, Some(7));
+        check(&[1, 2, 3, 4], 50, Some(2));
+        check(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90, Some(9));
+    }
+
+    #[test]
+    fn a_day_is_summed_per_service_and_counter() {
+        let hall = fixtures::hall(PolicyKind::Strict, None); // yellow 600 s, red 1200 s
+        let tickets = vec![
+            ticket(1, "A", TicketState::Done, Some(100), Some(300)),
+            ticket(2, "A", TicketState::Done, Some(700), Some(100)),
+            ticket(3, "A", TicketState::NoShow, Some(1300), None),
+            ticket(4, "A", TicketState::Waiting, None, None),
+            ticket(5, "B", TicketState::Cancelled, None, None),
+        ];
+        let stats = day_stats(&hall, &tickets);
+        let a = &stats.by_service[0].1;
+        assert_eq!((a.issued, a.served, a.no_show, a.open), (4, 2, 1, 1));
+        assert_eq!(
+            (a.wait_p50_s, a.wait_p90_s, a.wait_max_s),
+            (Some(700), Some(1300), Some(1300))
+        );
+        assert_eq!((a.service_p50_s, a.service_p90_s), (Some(100), Some(300)));
+        assert_eq!((a.over_yellow, a.over_red), (2, 1));
+        assert_eq!((a.satisfaction, a.ratings), (Some(4.0), 2));
+        assert_eq!(stats.by_service[1].1.cancelled, 1);
+        assert_eq!(stats.total.issued, 5);
+        assert_eq!(stats.by_counter[0].1.issued, 3, "counter 1 called three");
+    }
+}

@@ -1,0 +1,81 @@
+//! Who may do what: bearer tokens checked against the `tokens` table.
+//!
+//! Counter tokens act for their own counter; supervisor tokens for any
+//! counter and for supervision; guide tokens take tickets for others.
+//! Secrets are never logged: only their hash is ever looked up.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use qcall_store::{Credential, Role, Store, StoreError, token_hash};
+
+use crate::error::ApiError;
+
+#[derive(Debug)]
+pub struct Auth {
+    // One read-only connection behind a std mutex: a check is a single
+    // indexed SELECT taking microseconds, never held across an await, and
+    // the writer lives on the engine thread with its own connection.
+    db: Mutex<Store>,
+}
+
+impl Auth {
+    pub fn open(db: &Path) -> Result<Auth, StoreError> {
+        Ok(Auth {
+            db: Mutex::new(Store::open_read_only(db)?),
+        })
+    }
+
+    /// The live credential for a secret, if any.
+    pub fn check(&self, secret: &str) -> Result<Option<Credential>, ApiError> {
+        let hash = token_hash(secret);
+        let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        db.credential(&hash).map_err(ApiError::internal)
+    }
+
+    /// The request's `Authorization: Bearer` credential, if it sent one.
+    pub fn from_headers(&self, headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
+        let Some(value) = headers.get(AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        match self.check(secret)? {
+            Some(c) => Ok(Some(c)),
+            None => Err(ApiError::unauthorized(
+                "this token is not valid (unknown or revoked); ask the supervisor for a new one (`qcall token create`)",
+            )),
+        }
+    }
+
+    /// A credential that may act at `counter`.
+    pub fn for_counter(&self, headers: &HeaderMap, counter: &str) -> Result<Credential, ApiError> {
+        let cred = self.from_headers(headers)?.ok_or_else(|| {
+            ApiError::unauthorized("counter actions need `Authorization: Bearer <counter token>`")
+        })?;
+        authorize_counter(&cred, counter)?;
+        Ok(cred)
+    }
+}
+
+/// Whether `cred` may act at `counter`.
+pub fn authorize_counter(cred: &Credential, counter: &str) -> Result<(), ApiError> {
+    match cred.role {
+        Role::Supervisor => Ok(()),
+        Role::Counter if cred.subject == counter => Ok(()),
+        Role::Counter => Err(ApiError::forbidden(format!(
+            "this token belongs to counter {}, not counter {counter}",
+            cred.subject
+        ))),
+        Role::Guide => Err(ApiError::forbidden("a guide token cannot act at a counter")),
+    }
+}

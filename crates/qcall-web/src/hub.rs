@@ -1,0 +1,164 @@
+//! Fan-out of committed events to websocket clients.
+//!
+//! The engine calls [`HubPublisher::publish`] on its writer thread after each
+//! commit. Each item is encoded to JSON **once** here, kept in a ring for
+//! `?since=SEQ` resyncs, and broadcast as a cheap-to-clone [`Frame`]; one
+//! task per socket forwards frames (see `ws.rs`).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use qcall_core::Hall;
+use qcall_engine::{Published, Publisher};
+use tokio::sync::broadcast;
+
+use crate::metrics::Metrics;
+use crate::wire::{self, Site};
+
+/// Frames kept for resync. A display away for longer gets a snapshot.
+pub const RING_FRAMES: usize = 8192;
+
+/// Frames a socket task may fall behind before it is resynced by snapshot.
+const BROADCAST_CAPACITY: usize = 4096;
+
+/// One encoded frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Position in the hub's stream: strictly increasing, unlike `seq`
+    /// (a `queue_changed` frame shares the seq of the event it follows).
+    pub idx: u64,
+    pub seq: u64,
+    pub text: Utf8Bytes,
+}
+
+#[derive(Debug)]
+struct Ring {
+    frames: VecDeque<Frame>,
+    next_idx: u64,
+    /// Every event up to this seq may be missing from `frames` (evicted, or
+    /// from before this process started).
+    floor: u64,
+    /// Seq of the newest frame.
+    last_seq: u64,
+}
+
+/// What a subscriber starts from.
+#[derive(Debug)]
+pub enum Resume {
+    /// Replay these frames, then follow the receiver.
+    Frames(Vec<Frame>),
+    /// Too old (or unknown): start from a fresh snapshot.
+    Snapshot,
+}
+
+#[derive(Debug)]
+pub struct Hub {
+    // A std mutex: held only to push one frame or copy a slice out, never
+    // across an await; subscribing under it makes "frames after `since`"
+    // plus "everything the receiver gets" gap-free.
+    ring: Mutex<Ring>,
+    tx: broadcast::Sender<Frame>,
+}
+
+impl Hub {
+    /// A hub whose log already holds events up to `start_seq`.
+    pub fn new(start_seq: u64) -> Arc<Hub> {
+        let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
+        let ring = Ring {
+            frames: VecDeque::new(),
+            next_idx: 1,
+            floor: start_seq,
+            last_seq: start_seq,
+        };
+        Arc::new(Hub {
+            ring: Mutex::new(ring),
+            tx,
+        })
+    }
+
+    fn push(&self, seq: u64, text: String) {
+        let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        let frame = Frame {
+            idx: ring.next_idx,
+            seq,
+            text: Utf8Bytes::from(text),
+        };
+        ring.next_idx += 1;
+        ring.last_seq = ring.last_seq.max(seq);
+        if ring.frames.len() == RING_FRAMES
+            && let Some(old) = ring.frames.pop_front()
+        {
+            ring.floor = ring.floor.max(old.seq);
+        }
+        ring.frames.push_back(frame.clone());
+        // No receivers is fine: nobody is watching.
+        let _ = self.tx.send(frame);
+    }
+
+    /// Subscribes; with `since`, also returns the frames after it when the
+    /// ring still holds all of them.
+    pub fn subscribe(&self, since: Option<u64>) -> (broadcast::Receiver<Frame>, Resume) {
+        let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = self.tx.subscribe();
+        let resume = match since {
+            Some(s) if s >= ring.floor && s <= ring.last_seq => {
+                Resume::Frames(ring.frames.iter().filter(|f| f.seq > s).cloned().collect())
+            }
+            _ => Resume::Snapshot,
+        };
+        (rx, resume)
+    }
+}
+
+/// The engine-side half: encodes and pushes.
+#[derive(Debug)]
+pub struct HubPublisher {
+    pub hub: Arc<Hub>,
+    pub hall: Arc<Hall>,
+    pub site: Arc<Site>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Publisher for HubPublisher {
+    fn publish(&mut self, batch: &[Published]) {
+        for p in batch {
+            self.metrics.observe(p);
+            self.hub
+                .push(p.seq(), wire::published_frame(&self.hall, &self.site, p));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_covers_exactly_what_the_ring_holds() {
+        let hub = Hub::new(10);
+        for seq in 11..=13 {
+            hub.push(seq, format!("{{\"seq\":{seq}}}"));
+        }
+        let seqs = |since| match hub.subscribe(since).1 {
+            Resume::Frames(f) => Some(f.iter().map(|f| f.seq).collect::<Vec<_>>()),
+            Resume::Snapshot => None,
+        };
+        assert_eq!(seqs(Some(11)), Some(vec![12, 13]));
+        assert_eq!(seqs(Some(10)), Some(vec![11, 12, 13]));
+        assert_eq!(seqs(Some(13)), Some(vec![]));
+        assert_eq!(seqs(Some(9)), None, "before this process: snapshot");
+        assert_eq!(seqs(Some(99)), None, "from the future: snapshot");
+        assert_eq!(seqs(None), None);
+    }
+
+    #[test]
+    fn eviction_raises_the_floor() {
+        let hub = Hub::new(0);
+        for seq in 1..=(RING_FRAMES as u64 + 5) {
+            hub.push(seq, String::new());
+        }
+        assert!(matches!(hub.subscribe(Some(3)).1, Resume::Snapshot));
+        assert!(matches!(hub.subscribe(Some(5)).1, Resume::Frames(f) if f.len() == RING_FRAMES));
+    }
+}

@@ -1,0 +1,146 @@
+//! qcall's HTTP surface: the v1 JSON API, the websocket streams and (with
+//! their issue) the pages. The only crate that knows JSON and HTTP.
+//!
+//! # Layout
+//! - [`api`]: `/api/v1/...` handlers.
+//! - [`ws`]: `/ws/display` and `/ws/counter`.
+//! - [`hub`]: encodes each committed event once and fans it out.
+//! - [`wire`]: the JSON shapes of the contract.
+//! - [`error`]: the one mapping of failures to statuses and bodies.
+//! - [`auth`]: bearer tokens and who may act where.
+//! - [`metrics`]: `/metrics`.
+//!
+//! Handlers decide nothing about queues: they translate requests into
+//! engine commands and engine values into JSON.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod hub;
+pub mod metrics;
+pub mod wire;
+pub mod ws;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::{get, post};
+use qcall_engine::EngineHandle;
+
+pub use auth::Auth;
+pub use hub::{Hub, HubPublisher};
+pub use metrics::Metrics;
+pub use wire::Site;
+
+/// Everything a handler may use. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub hub: Arc<Hub>,
+    pub auth: Arc<Auth>,
+    pub site: Arc<Site>,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<RateLimiter>,
+    /// Test builds: the manual clock tests may move.
+    #[cfg(feature = "test-clock")]
+    pub clock: Option<Arc<qcall_engine::ManualClock>>,
+}
+
+/// The whole router. Serve it with `into_make_service_with_connect_info`
+/// (the kiosk rate limit keys on the client address).
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/tickets", post(api::take_ticket))
+        .route("/tickets/{id}", get(api::get_ticket))
+        .route("/tickets/{id}/cancel", post(api::cancel_ticket))
+        .route("/services", get(api::services))
+        .route("/counters", get(api::counters))
+        .route("/counters/{counter}/{action}", post(api::counter_command))
+        .route("/queue", get(api::queue))
+        .route("/stats", get(api::stats))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics));
+    #[cfg(feature = "test-clock")]
+    let api = api.route("/test/clock", post(api::test_clock));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/ws/display", get(ws::display))
+        .route("/ws/counter", get(ws::counter))
+        .fallback(api::not_found)
+        .with_state(state)
+}
+
+/// Per-address token bucket for ticket requests from kiosks.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    // A std mutex around a small map: one lookup per ticket request, never
+    // held across an await.
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// `per_minute == 0` disables the limit.
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        self.allow_at(ip, Instant::now())
+    }
+
+    fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+        if self.per_minute == 0 {
+            return true;
+        }
+        let capacity = f64::from(self.per_minute);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > 10_000 {
+            // Forget addresses whose bucket has refilled: they lose nothing.
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0 < capacity
+            });
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0).min(capacity);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_rate_limit_refills_over_a_minute() {
+        let limiter = RateLimiter::new(2);
+        let ip: IpAddr = "10.0.0.7".parse().unwrap();
+        let other: IpAddr = "10.0.0.8".parse().unwrap();
+        let t0 = Instant::now();
+        assert!(limiter.allow_at(ip, t0));
+        assert!(limiter.allow_at(ip, t0));
+        assert!(!limiter.allow_at(ip, t0), "third in the same instant");
+        assert!(limiter.allow_at(other, t0), "per address");
+        assert!(
+            limiter.allow_at(ip, t0 + Duration::from_secs(30)),
+            "one token back after 30 s"
+        );
+        assert!(RateLimiter::new(0).allow_at(ip, t0));
+    }
+}

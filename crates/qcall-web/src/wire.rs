@@ -1,0 +1,328 @@
+//! The JSON shapes of the v1 contract, and the encoding of engine values
+//! into them. The one place that decides what a client sees.
+//!
+//! v1 rule: fields may be added, never renamed or dropped.
+
+use qcall_core::time::local_rfc3339;
+use qcall_core::{CounterState, Event, Hall, Millis, Text};
+use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
+use serde::Serialize;
+
+/// Settings the wire needs beyond the hall itself.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// Base URL for `status_url` (`http://10.0.0.5:8080`); empty means
+    /// relative URLs in frames and the request's Host in responses.
+    pub public_url: String,
+    pub hotline: String,
+    /// Opening hours per weekday as configured, for display.
+    pub hours: Vec<(String, Vec<String>)>,
+    pub cutoff_minutes: u32,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct Bilingual {
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<&Text> for Bilingual {
+    fn from(t: &Text) -> Self {
+        Bilingual {
+            zh: t.zh.clone(),
+            en: t.en.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CounterRef {
+    pub id: String,
+    pub number: u32,
+    pub name: Bilingual,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketJson {
+    pub id: i64,
+    pub number: String,
+    pub service: String,
+    pub service_name: Bilingual,
+    pub priority: String,
+    pub green: bool,
+    pub mark: Option<String>,
+    pub state: &'static str,
+    pub issued_at: String,
+    pub ahead: u32,
+    pub estimated_wait_s: u32,
+    pub status_url: String,
+    pub counter: Option<CounterRef>,
+    pub target_counter: Option<String>,
+    pub called_at: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub recalls: u32,
+    pub source: Option<String>,
+    pub rating: Option<u8>,
+    pub day: String,
+}
+
+pub fn counter_ref(hall: &Hall, id: &str) -> Option<CounterRef> {
+    hall.counter(id).map(|c| CounterRef {
+        id: c.id.clone(),
+        number: c.number,
+        name: (&c.name).into(),
+    })
+}
+
+pub fn ticket(hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
+    let t = &v.ticket;
+    let class = hall.class(&t.class);
+    let time = |at: Option<Millis>| at.map(|at| local_rfc3339(at, &hall.tz));
+    TicketJson {
+        id: t.id.0,
+        number: t.number.clone(),
+        service: t.service.clone(),
+        service_name: hall.service(&t.service).map_or(
+            Bilingual {
+                zh: t.service.clone(),
+                en: t.service.clone(),
+            },
+            |s| (&s.name).into(),
+        ),
+        priority: t.class.clone(),
+        green: class.is_some_and(|c| c.green),
+        mark: class.and_then(|c| c.mark.clone()),
+        state: t.state.as_str(),
+        issued_at: local_rfc3339(t.issued_at, &hall.tz),
+        ahead: v.ahead,
+        estimated_wait_s: v.estimated_wait_s,
+        status_url: format!("{base_url}/t/{}", t.id),
+        counter: t.counter.as_deref().and_then(|c| counter_ref(hall, c)),
+        target_counter: t.target_counter.clone(),
+        called_at: time(t.called_at),
+        started_at: time(t.started_at),
+        finished_at: time(t.finished_at),
+        recalls: t.recalls,
+        source: t.source.clone(),
+        rating: t.rating,
+        day: t.day.to_string(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CounterJson {
+    pub id: String,
+    pub number: u32,
+    pub name: Bilingual,
+    pub services: Vec<String>,
+    pub state: &'static str,
+    pub current: Option<TicketJson>,
+}
+
+pub fn counter(hall: &Hall, base_url: &str, v: &CounterView) -> Option<CounterJson> {
+    let def = hall.counter(&v.id)?;
+    Some(CounterJson {
+        id: def.id.clone(),
+        number: def.number,
+        name: (&def.name).into(),
+        services: def.services.clone(),
+        state: v.state.as_str(),
+        current: v.current.as_ref().map(|t| ticket(hall, base_url, t)),
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceQueueJson {
+    pub service: String,
+    pub name: Bilingual,
+    pub waiting: usize,
+    /// Waiting tickets per priority class.
+    pub by_class: serde_json::Map<String, serde_json::Value>,
+    pub oldest_wait_s: Option<i64>,
+    /// `green`, `yellow` or `red` against the service's wait targets.
+    pub sla: &'static str,
+    pub issued_today: u32,
+}
+
+/// The SLA colour of a wait against a service's thresholds.
+pub fn sla(hall: &Hall, service: &str, oldest_wait_s: Option<i64>) -> &'static str {
+    let (Some(s), Some(w)) = (hall.service(service), oldest_wait_s) else {
+        return "green";
+    };
+    if w >= i64::from(s.target_wait_red_s) {
+        "red"
+    } else if w >= i64::from(s.target_wait_yellow_s) {
+        "yellow"
+    } else {
+        "green"
+    }
+}
+
+pub fn queues(hall: &Hall, queues: &[ServiceQueue], now: Millis) -> Vec<ServiceQueueJson> {
+    queues
+        .iter()
+        .map(|q| {
+            let oldest_wait_s = q.oldest_issued_at.map(|at| ((now - at) / 1000).max(0));
+            ServiceQueueJson {
+                service: q.service.clone(),
+                name: hall.service(&q.service).map_or(
+                    Bilingual {
+                        zh: String::new(),
+                        en: String::new(),
+                    },
+                    |s| (&s.name).into(),
+                ),
+                waiting: q.waiting,
+                by_class: q
+                    .by_class
+                    .iter()
+                    .map(|(c, n)| (c.clone(), serde_json::Value::from(*n)))
+                    .collect(),
+                oldest_wait_s,
+                sla: sla(hall, &q.service, oldest_wait_s),
+                issued_today: q.issued_today,
+            }
+        })
+        .collect()
+}
+
+/// A call in progress, for the queue overview and wall displays.
+#[derive(Debug, Serialize)]
+pub struct CallJson {
+    pub counter: CounterRef,
+    pub state: &'static str,
+    pub ticket: TicketJson,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueueJson {
+    pub seq: u64,
+    pub at: String,
+    pub services: Vec<ServiceQueueJson>,
+    pub calls: Vec<CallJson>,
+    pub open_tickets: usize,
+}
+
+pub fn queue(hall: &Hall, base_url: &str, snap: &Snapshot) -> QueueJson {
+    let calls = snap
+        .counters
+        .iter()
+        .filter(|c| matches!(c.state, CounterState::Calling | CounterState::Serving))
+        .filter_map(|c| {
+            Some(CallJson {
+                counter: counter_ref(hall, &c.id)?,
+                state: c.state.as_str(),
+                ticket: ticket(hall, base_url, c.current.as_ref()?),
+            })
+        })
+        .collect();
+    QueueJson {
+        seq: snap.seq,
+        at: local_rfc3339(snap.at, &hall.tz),
+        services: queues(hall, &snap.queues, snap.at),
+        calls,
+        open_tickets: snap.open_tickets,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SnapshotFrame<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub seq: u64,
+    pub day: String,
+    pub hall: Bilingual,
+    pub hotline: &'a str,
+    pub counters: Vec<CounterJson>,
+    pub queue: QueueJson,
+    pub recent_calls: Vec<TicketJson>,
+}
+
+pub fn snapshot_frame(hall: &Hall, site: &Site, snap: &Snapshot) -> String {
+    let base = site.public_url.as_str();
+    let frame = SnapshotFrame {
+        kind: "snapshot",
+        seq: snap.seq,
+        day: snap.day.to_string(),
+        hall: (&hall.name).into(),
+        hotline: &site.hotline,
+        counters: snap
+            .counters
+            .iter()
+            .filter_map(|c| counter(hall, base, c))
+            .collect(),
+        queue: queue(hall, base, snap),
+        recent_calls: snap
+            .recent_calls
+            .iter()
+            .map(|t| ticket(hall, base, t))
+            .collect(),
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize)]
+struct EventFrame {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: u64,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<TicketJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<CounterJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recalls: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rating: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_counter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services: Option<Vec<ServiceQueueJson>>,
+}
+
+/// The frame of one published item, as JSON text.
+pub fn published_frame(hall: &Hall, site: &Site, p: &Published) -> String {
+    let base = site.public_url.as_str();
+    let frame = match p {
+        Published::Event {
+            rec,
+            ticket: t,
+            counter: c,
+        } => {
+            let mut frame = EventFrame {
+                kind: rec.event.kind(),
+                seq: rec.seq,
+                at: local_rfc3339(rec.at, &hall.tz),
+                ticket: t.as_ref().map(|t| ticket(hall, base, t)),
+                counter: c.as_ref().and_then(|c| counter(hall, base, c)),
+                recalls: None,
+                rating: None,
+                from_counter: None,
+                services: None,
+            };
+            match &rec.event {
+                Event::TicketRecalled { recalls, .. } => frame.recalls = Some(*recalls),
+                Event::TicketDone { rating, .. } => frame.rating = *rating,
+                Event::TicketTransferred { from_counter, .. } => {
+                    frame.from_counter = from_counter.clone()
+                }
+                _ => {}
+            }
+            frame
+        }
+        Published::QueueChanged { seq, at, queues: q } => EventFrame {
+            kind: "queue_changed",
+            seq: *seq,
+            at: local_rfc3339(*at, &hall.tz),
+            ticket: None,
+            counter: None,
+            recalls: None,
+            rating: None,
+            from_counter: None,
+            services: Some(queues(hall, q, *at)),
+        },
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}

@@ -1,0 +1,379 @@
+//! The websocket streams: `/ws/display` (read-only) and `/ws/counter`
+//! (the same stream plus commands, after authenticating).
+//!
+//! One task per socket. It forwards hub frames in order, coalescing whatever
+//! is queued into one write; a socket that falls behind the broadcast buffer
+//! gets a fresh snapshot instead of being dropped, and a display that
+//! reconnects with `?since=SEQ` gets exactly the frames it missed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use qcall_core::Command;
+use qcall_store::Credential;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use crate::AppState;
+use crate::api::{ActionBody, counter_action};
+use crate::auth::authorize_counter;
+use crate::error::ApiError;
+use crate::hub::{Frame, Resume};
+use crate::wire;
+
+/// Small buffers: a hall may have a thousand idle displays and phones.
+const SOCKET_BUFFER: usize = 4 * 1024;
+/// Frames sent in one write when a socket has a backlog.
+const COALESCE: usize = 64;
+/// How long a counter socket may take to authenticate.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Deserialize)]
+pub struct Since {
+    since: Option<u64>,
+}
+
+fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(64 * 1024)
+}
+
+pub async fn display(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(q): Query<Since>,
+) -> Response {
+    upgrade(ws).on_upgrade(move |socket| async move {
+        let gauge = Gauge::up(state.metrics.clone(), |m| &m.display_clients);
+        let (sink, stream) = socket.split();
+        Session {
+            state,
+            sink,
+            credential: None,
+        }
+        .run(stream, q.since)
+        .await;
+        drop(gauge);
+    })
+}
+
+pub async fn counter(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Query(q): Query<Since>,
+) -> Response {
+    upgrade(ws).on_upgrade(move |socket| async move {
+        let gauge = Gauge::up(state.metrics.clone(), |m| &m.counter_clients);
+        let (mut sink, mut stream) = socket.split();
+        let Some(credential) = authenticate(&state, &mut sink, &mut stream).await else {
+            return;
+        };
+        Session {
+            state,
+            sink,
+            credential: Some(credential),
+        }
+        .run(stream, q.since)
+        .await;
+        drop(gauge);
+    })
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
+
+/// Counts a connected socket in a gauge for as long as it lives.
+struct Gauge {
+    metrics: Arc<crate::metrics::Metrics>,
+    pick: fn(&crate::metrics::Metrics) -> &AtomicI64,
+}
+
+impl Gauge {
+    fn up(
+        metrics: Arc<crate::metrics::Metrics>,
+        pick: fn(&crate::metrics::Metrics) -> &AtomicI64,
+    ) -> Gauge {
+        pick(&metrics).fetch_add(1, Ordering::Relaxed);
+        Gauge { metrics, pick }
+    }
+}
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        (self.pick)(&self.metrics).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn close(sink: &mut Sink, reason: &str) {
+    let frame = CloseFrame {
+        code: close_code::POLICY,
+        reason: Utf8Bytes::from(reason.to_owned()),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+}
+
+/// The first frame must be `{"type":"auth","token":"...","counter":"3"}`
+/// (`counter` optional for a counter token). Anything else closes the socket
+/// with a reason saying what was expected.
+async fn authenticate(
+    state: &AppState,
+    sink: &mut Sink,
+    stream: &mut Stream,
+) -> Option<Credential> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
+    let text = match first {
+        Ok(Some(Ok(Message::Text(t)))) => t,
+        Ok(Some(Ok(_))) => {
+            close(
+                sink,
+                "the first frame must be text: {\"type\":\"auth\",\"token\":\"...\"}",
+            )
+            .await;
+            return None;
+        }
+        Ok(_) => return None,
+        Err(_) => {
+            close(
+                sink,
+                "no auth frame within 10 s; send {\"type\":\"auth\",\"token\":\"...\"} first",
+            )
+            .await;
+            return None;
+        }
+    };
+    let msg: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let token = msg.get("token").and_then(Value::as_str);
+    if msg.get("type").and_then(Value::as_str) != Some("auth") || token.is_none() {
+        close(
+            sink,
+            "the first frame must be {\"type\":\"auth\",\"token\":\"...\"}",
+        )
+        .await;
+        return None;
+    }
+    let credential = match state.auth.check(token.unwrap_or_default()) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            close(
+                sink,
+                "invalid or revoked token; ask the supervisor for a new one",
+            )
+            .await;
+            return None;
+        }
+        Err(_) => {
+            close(sink, "cannot check the token right now; try again").await;
+            return None;
+        }
+    };
+    let counter = msg
+        .get("counter")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or(credential.subject.clone());
+    if state.engine.hall().counter(&counter).is_none() {
+        close(sink, &format!("there is no counter `{counter}`")).await;
+        return None;
+    }
+    if let Err(e) = authorize_counter(&credential, &counter) {
+        close(sink, &e.message).await;
+        return None;
+    }
+    let ok = json!({"type": "auth_ok", "counter": counter, "role": credential.role.as_str()});
+    if sink
+        .send(Message::Text(ok.to_string().into()))
+        .await
+        .is_err()
+    {
+        return None;
+    }
+    Some(Credential {
+        role: credential.role,
+        subject: counter,
+    })
+}
+
+struct Session {
+    state: AppState,
+    sink: Sink,
+    /// `Some` on `/ws/counter`: the counter this socket acts for.
+    credential: Option<Credential>,
+}
+
+impl Session {
+    async fn run(mut self, mut stream: Stream, since: Option<u64>) {
+        let (mut rx, resume) = self.state.hub.subscribe(since);
+        // Frames at or below this position were already covered.
+        let mut covered_idx = 0u64;
+        let mut covered_seq = 0u64;
+        match resume {
+            Resume::Frames(frames) => {
+                for f in frames {
+                    covered_idx = f.idx;
+                    if self.sink.feed(Message::Text(f.text)).await.is_err() {
+                        return;
+                    }
+                }
+                if self.sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            Resume::Snapshot => match self.snapshot().await {
+                Some(seq) => covered_seq = seq,
+                None => return,
+            },
+        }
+        loop {
+            tokio::select! {
+                frame = rx.recv() => match frame {
+                    Ok(first) => {
+                        let mut batch = vec![first];
+                        while batch.len() < COALESCE {
+                            match rx.try_recv() {
+                                Ok(f) => batch.push(f),
+                                Err(TryRecvError::Lagged(_)) => {
+                                    // Handled by the next recv().
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if !self.forward(batch, &mut covered_idx, covered_seq).await {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        self.state.metrics.lag_resyncs.fetch_add(1, Ordering::Relaxed);
+                        match self.snapshot().await {
+                            Some(seq) => covered_seq = seq,
+                            None => return,
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                msg = stream.next() => match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        if !self.on_text(&text).await {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    /// Sends the frames not yet covered; false when the socket is gone.
+    async fn forward(
+        &mut self,
+        batch: Vec<Frame>,
+        covered_idx: &mut u64,
+        covered_seq: u64,
+    ) -> bool {
+        let mut sent = false;
+        for f in batch {
+            // Skip what a replay or snapshot already covered.
+            if f.idx <= *covered_idx || f.seq <= covered_seq {
+                continue;
+            }
+            *covered_idx = f.idx;
+            if self.sink.feed(Message::Text(f.text)).await.is_err() {
+                return false;
+            }
+            sent = true;
+        }
+        !sent || self.sink.flush().await.is_ok()
+    }
+
+    /// Sends a fresh snapshot; returns its seq.
+    async fn snapshot(&mut self) -> Option<u64> {
+        let snap = self.state.engine.snapshot().await.ok()?;
+        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap);
+        self.state
+            .metrics
+            .snapshots_sent
+            .fetch_add(1, Ordering::Relaxed);
+        self.sink.send(Message::Text(text.into())).await.ok()?;
+        Some(snap.seq)
+    }
+
+    async fn reply(&mut self, value: Value) -> bool {
+        self.sink
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// Handles a client frame; false to end the session.
+    async fn on_text(&mut self, text: &str) -> bool {
+        let msg: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = ApiError::bad_request(format!(
+                    "frames must be JSON objects with a `type`: {e}"
+                ));
+                return self.reply(with_type("error", err.body(), None)).await;
+            }
+        };
+        let kind = msg
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let id = msg.get("id").cloned();
+        if kind == "ping" {
+            return self.reply(json!({"type": "pong", "id": id})).await;
+        }
+        let Some(credential) = self.credential.clone() else {
+            let err = ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "read_only",
+                "/ws/display is read-only; counters send commands on /ws/counter after authenticating",
+            );
+            return self.reply(with_type("error", err.body(), id)).await;
+        };
+        let body =
+            ActionBody::deserialize(msg.get("args").cloned().unwrap_or(json!({}))).map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("bad `args`: {e}"),
+                )
+            });
+        let result = match body.and_then(|b| counter_action(&kind, b)) {
+            Ok(action) => {
+                let cmd = Command::Counter {
+                    counter: credential.subject.clone(),
+                    action,
+                };
+                self.state.engine.execute(cmd).await.map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        };
+        let value = match result {
+            Ok(reply) => {
+                let ticket = reply.ticket.map(|t| {
+                    wire::ticket(self.state.engine.hall(), &self.state.site.public_url, &t)
+                });
+                json!({"type": "result", "id": id, "command": kind, "ok": true, "seq": reply.seq, "ticket": ticket})
+            }
+            Err(e) => with_type("error", e.body(), id),
+        };
+        self.reply(value).await
+    }
+}
+
+fn with_type(kind: &str, mut body: Value, id: Option<Value>) -> Value {
+    body["type"] = json!(kind);
+    body["id"] = id.unwrap_or(Value::Null);
+    body
+}
