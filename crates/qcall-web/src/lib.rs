@@ -44,6 +44,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
+    /// Turns `true` when the daemon shuts down: sockets close with 1001.
+    pub stop: tokio::sync::watch::Receiver<bool>,
     /// Test builds: the manual clock tests may move.
     #[cfg(feature = "test-clock")]
     pub clock: Option<Arc<qcall_engine::ManualClock>>,

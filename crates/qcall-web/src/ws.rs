@@ -231,8 +231,14 @@ impl Session {
                 None => return,
             },
         }
+        let mut stop = self.state.stop.clone();
         loop {
             tokio::select! {
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    let frame = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
+                    let _ = self.sink.send(Message::Close(Some(frame))).await;
+                    return;
+                }
                 frame = rx.recv() => match frame {
                     Ok(first) => {
                         let mut batch = vec![first];

@@ -1,0 +1,436 @@
+//! `qcall bench`: the figures in `docs/benchmarks.md`.
+//!
+//! Starts the real daemon (this executable, `serve`) on a temporary database
+//! and measures it from this process over loopback, so load generator and
+//! daemon share the machine as they would in a hall box:
+//!
+//! - the raw SQLite limit: one-row transactions per second with the same
+//!   durability settings (WAL, `synchronous=FULL`);
+//! - durable ticket issue over HTTP with 1, 16 and 64 concurrent clients:
+//!   tickets per second and latency p50/p99;
+//! - call-next to every one of N `/ws/display` clients: latency to the last
+//!   client per call (p50/p99/max), missed deliveries, and the daemon's RSS
+//!   per connected display.
+//!
+//! Each figure is a median over `--runs` repetitions. This is a benchmark:
+//! nothing here asserts a speed.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use futures_util::StreamExt;
+use hyper::StatusCode;
+use qcall_store::{Role, Store, token_hash};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::client::Conn;
+use crate::config::{Config, EXAMPLE};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Repetitions per figure; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seconds of load per throughput run.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Concurrent HTTP clients for the throughput figures.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    clients: Vec<usize>,
+    /// Connected displays for the fan-out figures.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    displays: Vec<usize>,
+    /// Calls measured per fan-out run.
+    #[arg(long, default_value_t = 40)]
+    calls: usize,
+    /// A quick look: 1 run, 1 s of load, 15 calls.
+    #[arg(long)]
+    quick: bool,
+}
+
+/// The daemon under test; killed on drop.
+struct Daemon {
+    child: tokio::process::Child,
+    pid: u32,
+    url: String,
+    token: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl Daemon {
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        rss_kib(self.pid)
+    }
+}
+
+/// Resident set size of a process, from /proc.
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading /proc (Linux only)")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc status")
+}
+
+/// Writes a bench hall: the example config without rate limit or caps.
+fn bench_config(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let mut config = Config::parse(EXAMPLE)?;
+    let db = dir.join("bench.db");
+    config.server.kiosk_rate_per_minute = 0;
+    config.server.db = db.clone();
+    config.server.listen = "127.0.0.1:0".into();
+    for s in &mut config.services {
+        s.daily_cap = 0;
+    }
+    let path = dir.join("bench.toml");
+    std::fs::write(&path, toml::to_string(&config)?)?;
+    Ok((path, db))
+}
+
+async fn start_daemon(dir: &Path) -> anyhow::Result<Daemon> {
+    let (config_path, db) = bench_config(dir)?;
+    let config = Config::load(&config_path)?;
+    let counter = config
+        .counters
+        .first()
+        .context("the bench hall has no counter")?
+        .id
+        .clone();
+    let token = format!("bench-{}", std::process::id());
+    Store::open(&db)?.add_token(&token_hash(&token), Role::Counter, &counter, 0)?;
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["serve", "--config"])
+        .arg(&config_path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the daemon")?;
+    let pid = child.id().context("daemon exited at once")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .context("the daemon did not start within 30 s")??
+        .context("the daemon exited before listening")?;
+    let url = line
+        .rsplit(' ')
+        .next()
+        .context("unexpected start line")?
+        .to_owned();
+    Ok(Daemon {
+        child,
+        pid,
+        url,
+        token,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// One-row durable transactions per second on a fresh file.
+fn raw_sqlite(dir: &Path, seconds: f64) -> anyhow::Result<f64> {
+    let path = dir.join(format!("raw-{}.db", Instant::now().elapsed().as_nanos()));
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, service TEXT, number TEXT, at INTEGER)",
+    )?;
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        conn.execute(
+            "INSERT INTO t (service, number, at) VALUES ('A', 'A001', ?1)",
+            [n as i64],
+        )?;
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(conn);
+    let _ = std::fs::remove_file(&path);
+    Ok(rate)
+}
+
+struct Throughput {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn issue_load(url: &str, clients: usize, seconds: f64) -> anyhow::Result<Throughput> {
+    let mut conns = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        conns.push(Conn::connect(url).await?);
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::with_capacity(clients);
+    for mut conn in conns {
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"service": "A"});
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let resp = conn.post("/api/v1/tickets", None, &body).await?;
+                if resp.status != StatusCode::CREATED {
+                    bail!("ticket refused: {} {}", resp.status, resp.error_message());
+                }
+                lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    Ok(Throughput {
+        rate: all.len() as f64 / elapsed,
+        p50_ms: pct(&all, 50.0),
+        p99_ms: pct(&all, 99.0),
+    })
+}
+
+struct FanOut {
+    last_p50_ms: f64,
+    last_p99_ms: f64,
+    last_max_ms: f64,
+    missed: usize,
+    rss_per_display_kib: f64,
+}
+
+/// The seq of a `ticket_called` frame, read without parsing the JSON.
+fn called_seq(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix("{\"type\":\"ticket_called\",\"seq\":")?;
+    rest[..rest.find(|c: char| !c.is_ascii_digit())?]
+        .parse()
+        .ok()
+}
+
+async fn fan_out(d: &Daemon, displays: usize, calls: usize) -> anyhow::Result<FanOut> {
+    let ws_url = format!("{}/ws/display", d.url.replacen("http://", "ws://", 1));
+    let rss_before = d.rss_kib()?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Instant)>();
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    let mut clients = Vec::with_capacity(displays);
+    for _ in 0..displays {
+        let (socket, _) = tokio_tungstenite::connect_async(ws_url.as_str())
+            .await
+            .context("display connect")?;
+        let (tx, ready_tx) = (tx.clone(), ready_tx.clone());
+        clients.push(tokio::spawn(async move {
+            let (_sink, mut stream) = socket.split();
+            while let Some(Ok(msg)) = stream.next().await {
+                if let Message::Text(text) = msg {
+                    if text.starts_with("{\"type\":\"snapshot\"") {
+                        let _ = ready_tx.send(());
+                    } else if let Some(seq) = called_seq(&text) {
+                        let _ = tx.send((seq, Instant::now()));
+                    }
+                }
+            }
+            drop(_sink);
+        }));
+    }
+    for _ in 0..displays {
+        ready_rx
+            .recv()
+            .await
+            .context("a display closed before its snapshot")?;
+    }
+    let rss_after = d.rss_kib()?;
+    let mut http = Conn::connect(&d.url).await?;
+    let mut last = Vec::with_capacity(calls);
+    let mut missed = 0;
+    for _ in 0..calls {
+        let resp = http
+            .post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await?;
+        if resp.status != StatusCode::CREATED {
+            bail!("ticket refused: {}", resp.error_message());
+        }
+        let t0 = Instant::now();
+        let path = "/api/v1/counters/1/call-next";
+        let resp = http.post(path, Some(&d.token), &json!({})).await?;
+        let seq = resp.body["seq"]
+            .as_u64()
+            .context("call-next answered without seq")?;
+        let mut got = 0;
+        let mut slowest = 0.0f64;
+        while got < displays {
+            match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                Ok(Some((s, at))) if s <= seq => {
+                    if s == seq {
+                        got += 1;
+                        slowest = slowest.max(at.duration_since(t0).as_secs_f64() * 1000.0);
+                    }
+                }
+                Ok(Some(_)) => {}
+                _ => {
+                    missed += displays - got;
+                    break;
+                }
+            }
+        }
+        last.push(slowest);
+    }
+    for c in clients {
+        c.abort();
+    }
+    last.sort_by(f64::total_cmp);
+    Ok(FanOut {
+        last_p50_ms: pct(&last, 50.0),
+        last_p99_ms: pct(&last, 99.0),
+        last_max_ms: last.last().copied().unwrap_or(f64::NAN),
+        missed,
+        rss_per_display_kib: rss_after.saturating_sub(rss_before) as f64 / displays as f64,
+    })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
+    if args.quick {
+        args.runs = 1;
+        args.seconds = 1.0;
+        args.calls = 15;
+    }
+    let runs = args.runs.max(1);
+    let dir = tempfile_dir()?;
+    println!(
+        "qcall bench: {} | runs {runs} (medians) | {} s load per run",
+        machine(),
+        args.seconds
+    );
+    if cfg!(debug_assertions) {
+        println!(
+            "WARNING: this is a debug build; use `cargo run --release -- bench` for real figures"
+        );
+    }
+    let daemon = start_daemon(&dir).await?;
+    println!(
+        "daemon pid {} at {}; idle RSS {} KiB",
+        daemon.pid,
+        daemon.url,
+        daemon.rss_kib()?
+    );
+
+    println!("\n== durable ticket issue (POST /api/v1/tickets) ==");
+    let raw: Vec<f64> = (0..runs)
+        .map(|_| raw_sqlite(&dir, args.seconds / 2.0))
+        .collect::<Result<_, _>>()?;
+    let raw = median(raw);
+    println!("raw SQLite, one row per transaction (WAL, synchronous=FULL): {raw:.0} commits/s");
+    println!(
+        "{:>8} {:>12} {:>9} {:>9} {:>12}",
+        "clients", "tickets/s", "p50 ms", "p99 ms", "x raw limit"
+    );
+    for &c in &args.clients {
+        let mut results = Vec::new();
+        for _ in 0..runs {
+            results.push(issue_load(&daemon.url, c, args.seconds).await?);
+        }
+        let rate = median(results.iter().map(|r| r.rate).collect());
+        let p50 = median(results.iter().map(|r| r.p50_ms).collect());
+        let p99 = median(results.iter().map(|r| r.p99_ms).collect());
+        println!(
+            "{c:>8} {rate:>12.0} {p50:>9.3} {p99:>9.3} {:>12.2}",
+            rate / raw
+        );
+    }
+
+    println!("\n== call-next -> every /ws/display client ==");
+    println!(
+        "{:>8} {:>14} {:>14} {:>14} {:>8} {:>16}",
+        "displays", "last p50 ms", "last p99 ms", "last max ms", "missed", "RSS/display KiB"
+    );
+    for &n in &args.displays {
+        let mut results = Vec::new();
+        for _ in 0..runs {
+            results.push(fan_out(&daemon, n, args.calls).await?);
+        }
+        println!(
+            "{n:>8} {:>14.2} {:>14.2} {:>14.2} {:>8} {:>16.1}",
+            median(results.iter().map(|r| r.last_p50_ms).collect()),
+            median(results.iter().map(|r| r.last_p99_ms).collect()),
+            median(results.iter().map(|r| r.last_max_ms).collect()),
+            results.iter().map(|r| r.missed).sum::<usize>(),
+            median(results.iter().map(|r| r.rss_per_display_kib).collect()),
+        );
+    }
+    println!("\ndaemon RSS at the end: {} KiB", daemon.rss_kib()?);
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("qcall-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn called_frames_are_recognised_without_parsing() {
+        assert_eq!(
+            called_seq(r#"{"type":"ticket_called","seq":42,"at":"x"}"#),
+            Some(42)
+        );
+        assert_eq!(called_seq(r#"{"type":"ticket_issued","seq":42}"#), None);
+    }
+
+    #[test]
+    fn percentiles_and_medians() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(pct(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.0);
+        assert_eq!(pct(&[1.0, 2.0, 3.0, 4.0], 99.0), 4.0);
+    }
+}

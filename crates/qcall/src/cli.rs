@@ -1,0 +1,762 @@
+//! The `qcall` command line: clap definitions and what each command does.
+//!
+//! Exit codes (also in `qcall --help`): 0 success; 1 failure (bad config,
+//! IO); 2 usage error; 3 the server refused the request (4xx); 4 the server
+//! could not be reached or failed (5xx); 5 `db check` found problems.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use hyper::StatusCode;
+use qcall_engine::{Clock, SystemClock};
+use qcall_store::{Role, Store, token_hash};
+use serde_json::{Value, json};
+
+use crate::client::{Conn, Response};
+use crate::config::{Config, EXAMPLE};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failure (bad config, unreadable file, ...)
+  2  usage error
+  3  the server refused the request (4xx: unknown service, wrong token, ...)
+  4  the server could not be reached or failed (5xx)
+  5  `db check` found problems";
+
+#[derive(Debug, Parser)]
+#[command(name = "qcall", version, about = "Queue-number kiosk and counter-calling daemon for service halls", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the hall daemon.
+    Serve(ServeArgs),
+    /// Print the fully commented example config.
+    DefaultConfig,
+    /// Create or revoke credentials for counters, supervisors and guides.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Take or look up tickets.
+    #[command(subcommand)]
+    Ticket(TicketCmd),
+    /// Act at a counter: call the next ticket, recall, finish, ...
+    Counter(CounterArgs),
+    /// Show the hall's queues and current calls.
+    Status(ServerArg),
+    /// Show a day's statistics.
+    Stats(StatsArgs),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCmd),
+    /// Measure ticket throughput and display fan-out on this machine.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The hall's config file.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Database file (default: `[server] db` from the config).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Address to listen on (default: `[server] listen`); port 0 picks one.
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ConfigDb {
+    /// The hall's config file.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Database file (default: `[server] db` from the config).
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+impl ConfigDb {
+    fn load(&self) -> anyhow::Result<(Config, PathBuf)> {
+        let config = Config::load(&self.config)?;
+        let db = self.db.clone().unwrap_or_else(|| config.server.db.clone());
+        Ok((config, db))
+    }
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct Subject {
+    /// A counter's token (acts at that counter only).
+    #[arg(long)]
+    counter: Option<String>,
+    /// A supervisor's token (acts anywhere), named after the person.
+    #[arg(long)]
+    supervisor: Option<String>,
+    /// A guide's token (takes tickets for applicants), named after the person.
+    #[arg(long)]
+    guide: Option<String>,
+}
+
+impl Subject {
+    fn role(&self) -> (Role, &str) {
+        match (&self.counter, &self.supervisor, &self.guide) {
+            (Some(c), _, _) => (Role::Counter, c),
+            (_, Some(s), _) => (Role::Supervisor, s),
+            (_, _, Some(g)) => (Role::Guide, g),
+            _ => unreachable!("clap requires one"),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        #[command(flatten)]
+        at: ConfigDb,
+        #[command(flatten)]
+        subject: Subject,
+    },
+    /// Revoke every token of a counter or person.
+    Revoke {
+        #[command(flatten)]
+        at: ConfigDb,
+        #[command(flatten)]
+        subject: Subject,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServerArg {
+    /// The daemon's URL.
+    #[arg(long, env = "QCALL_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Print the server's JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum TicketCmd {
+    /// Take a ticket for a service.
+    Take {
+        #[command(flatten)]
+        server: ServerArg,
+        /// Service code, e.g. A.
+        service: String,
+        /// Priority class, e.g. elderly (default: the hall's normal class).
+        #[arg(long)]
+        priority: Option<String>,
+        /// Kiosk id recorded with the ticket.
+        #[arg(long)]
+        source: Option<String>,
+        /// A guide or supervisor token, to issue on someone's behalf.
+        #[arg(long, env = "QCALL_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Show a ticket by id.
+    Show {
+        #[command(flatten)]
+        server: ServerArg,
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CounterVerb {
+    Call,
+    Recall,
+    NoShow,
+    Requeue,
+    Start,
+    Finish,
+    Transfer,
+    Pause,
+    Resume,
+    Open,
+    Close,
+}
+
+#[derive(Debug, Args)]
+struct CounterArgs {
+    /// What to do.
+    #[arg(value_enum)]
+    verb: CounterVerb,
+    #[command(flatten)]
+    server: ServerArg,
+    /// Counter id.
+    #[arg(long)]
+    counter: String,
+    /// The counter's (or a supervisor's) token.
+    #[arg(long, env = "QCALL_TOKEN", hide_env_values = true)]
+    token: String,
+    /// With finish: the applicant's rating, 1 (very dissatisfied) to 5.
+    #[arg(long)]
+    rating: Option<u8>,
+    /// With transfer: the service to send the ticket to.
+    #[arg(long, conflicts_with = "to_counter")]
+    to_service: Option<String>,
+    /// With transfer: the counter to send the ticket to.
+    #[arg(long)]
+    to_counter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Business day, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    date: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCmd {
+    /// Verify the database file, the event log and the numbering.
+    Check {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Failure {
+        Failure { code: 1, error }
+    }
+}
+
+fn refused(resp: &Response) -> Failure {
+    let code = if resp.status.is_server_error() { 4 } else { 3 };
+    Failure {
+        code,
+        error: anyhow::anyhow!("{} ({})", resp.error_message(), resp.status),
+    }
+}
+
+fn unreachable(e: anyhow::Error) -> Failure {
+    Failure { code: 4, error: e }
+}
+
+/// Entry point for `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn dispatch(cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Serve(args) => serve(args).await.map_err(Failure::from),
+        Cmd::DefaultConfig => {
+            print!("{EXAMPLE}");
+            Ok(())
+        }
+        Cmd::Token(cmd) => token(cmd).map_err(Failure::from),
+        Cmd::Ticket(cmd) => ticket(cmd).await,
+        Cmd::Counter(args) => counter(args).await,
+        Cmd::Status(server) => status(server).await,
+        Cmd::Stats(args) => stats(args).await,
+        Cmd::Db(DbCmd::Check { db }) => db_check(&db),
+        Cmd::Bench(args) => crate::bench::run(args).await.map_err(Failure::from),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.config)?;
+    let db = args.db.unwrap_or_else(|| config.server.db.clone());
+    let listen = match args.listen {
+        Some(l) => l
+            .parse()
+            .with_context(|| format!("--listen {l:?} is not an address like 127.0.0.1:8080"))?,
+        None => config.listen()?,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {listen}; is another qcall (or program) using that port?")
+        })?;
+    let addr = listener.local_addr()?;
+    let (clock, manual) = clock()?;
+    // One line on stdout that scripts and tests can wait for.
+    println!("qcall: {} listening on http://{addr}", config.hall.name.en);
+    crate::run_with(&config, &db, listener, clock, manual, shutdown_signal()).await
+}
+
+/// The daemon's clock: the system clock, or in test builds a manual clock
+/// started from `QCALL_TEST_CLOCK_MS`.
+#[allow(clippy::type_complexity)]
+fn clock() -> anyhow::Result<(Arc<dyn Clock>, Option<Arc<qcall_engine::ManualClock>>)> {
+    #[cfg(feature = "test-clock")]
+    if let Ok(ms) = std::env::var("QCALL_TEST_CLOCK_MS") {
+        let ms: i64 = ms
+            .parse()
+            .context("QCALL_TEST_CLOCK_MS must be milliseconds since the epoch")?;
+        let manual = Arc::new(qcall_engine::ManualClock::new(ms));
+        return Ok((manual.clone(), Some(manual)));
+    }
+    Ok((Arc::new(SystemClock), None))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// A fresh secret: 256 random bits, hex, with a recognisable prefix.
+fn new_secret() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    Ok(format!(
+        "qc_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+fn now_ms() -> i64 {
+    SystemClock.now()
+}
+
+fn token(cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Create { at, subject } => {
+            let (config, db) = at.load()?;
+            let (role, name) = subject.role();
+            if role == Role::Counter && config.hall()?.counter(name).is_none() {
+                anyhow::bail!("there is no counter `{name}` in {}", at.config.display());
+            }
+            ensure_parent(&db)?;
+            let mut store = Store::open(&db)?;
+            let secret = new_secret()?;
+            store.add_token(&token_hash(&secret), role, name, now_ms())?;
+            eprintln!(
+                "created a {} token for `{name}`; it is shown only now, keep it safe:",
+                role.as_str()
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        TokenCmd::Revoke { at, subject } => {
+            let (_, db) = at.load()?;
+            let (role, name) = subject.role();
+            let n = Store::open(&db)?.revoke_tokens(role, name, now_ms())?;
+            println!("revoked {n} {} token(s) for `{name}`", role.as_str());
+            Ok(())
+        }
+    }
+}
+
+fn ensure_parent(db: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn describe_ticket(t: &Value) -> String {
+    let mut line = format!(
+        "{}  {} {}  [{}]",
+        t["number"].as_str().unwrap_or("?"),
+        t["service_name"]["zh"].as_str().unwrap_or(""),
+        t["service_name"]["en"].as_str().unwrap_or(""),
+        t["state"].as_str().unwrap_or("?"),
+    );
+    if t["state"] == "waiting" {
+        let wait_min = (t["estimated_wait_s"].as_u64().unwrap_or(0) + 59) / 60;
+        line += &format!("  {} ahead, about {wait_min} min", t["ahead"]);
+    }
+    if let Some(n) = t["counter"]["number"].as_u64() {
+        line += &format!("  -> counter {n}");
+    }
+    line += &format!(
+        "\n  id {}  status {}",
+        t["id"],
+        t["status_url"].as_str().unwrap_or("")
+    );
+    line
+}
+
+async fn ticket(cmd: TicketCmd) -> Result<(), Failure> {
+    match cmd {
+        TicketCmd::Take {
+            server,
+            service,
+            priority,
+            source,
+            token,
+        } => {
+            let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
+            let body = json!({ "service": service, "priority": priority, "source": source.or(Some("cli".into())) });
+            let resp = conn
+                .post("/api/v1/tickets", token.as_deref(), &body)
+                .await
+                .map_err(unreachable)?;
+            if resp.status != StatusCode::CREATED {
+                return Err(refused(&resp));
+            }
+            if server.json {
+                print_json(&resp.body)
+            } else {
+                println!("{}", describe_ticket(&resp.body["ticket"]))
+            }
+            Ok(())
+        }
+        TicketCmd::Show { server, id } => {
+            let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
+            let resp = conn
+                .get(&format!("/api/v1/tickets/{id}"))
+                .await
+                .map_err(unreachable)?;
+            if !resp.status.is_success() {
+                return Err(refused(&resp));
+            }
+            if server.json {
+                print_json(&resp.body)
+            } else {
+                println!("{}", describe_ticket(&resp.body["ticket"]))
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn counter(args: CounterArgs) -> Result<(), Failure> {
+    let action = match args.verb {
+        CounterVerb::Call => "call-next",
+        CounterVerb::Recall => "recall",
+        CounterVerb::NoShow => "no-show",
+        CounterVerb::Requeue => "requeue",
+        CounterVerb::Start => "start",
+        CounterVerb::Finish => "finish",
+        CounterVerb::Transfer => "transfer",
+        CounterVerb::Pause => "pause",
+        CounterVerb::Resume => "resume",
+        CounterVerb::Open => "open",
+        CounterVerb::Close => "close",
+    };
+    let mut body = json!({});
+    if let Some(r) = args.rating {
+        body["rating"] = json!(r);
+    }
+    if let Some(s) = &args.to_service {
+        body["service"] = json!(s);
+    }
+    if let Some(c) = &args.to_counter {
+        body["counter"] = json!(c);
+    }
+    let mut conn = Conn::connect(&args.server.server)
+        .await
+        .map_err(unreachable)?;
+    let path = format!("/api/v1/counters/{}/{action}", args.counter);
+    let resp = conn
+        .post(&path, Some(&args.token), &body)
+        .await
+        .map_err(unreachable)?;
+    if resp.status == StatusCode::NO_CONTENT {
+        println!("nobody is waiting for counter {}", args.counter);
+        return Ok(());
+    }
+    if !resp.status.is_success() {
+        return Err(refused(&resp));
+    }
+    if args.server.json {
+        print_json(&resp.body);
+    } else if resp.body["ticket"].is_object() {
+        println!("{}", describe_ticket(&resp.body["ticket"]));
+    } else {
+        println!(
+            "counter {} is now {}",
+            args.counter,
+            resp.body["counter_state"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(())
+}
+
+async fn status(server: ServerArg) -> Result<(), Failure> {
+    let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
+    let resp = conn.get("/api/v1/queue").await.map_err(unreachable)?;
+    if !resp.status.is_success() {
+        return Err(refused(&resp));
+    }
+    if server.json {
+        print_json(&resp.body);
+        return Ok(());
+    }
+    println!(
+        "{:<8} {:<24} {:>7} {:>10}  SLA",
+        "service", "name", "waiting", "oldest"
+    );
+    for s in resp.body["services"].as_array().into_iter().flatten() {
+        let oldest = s["oldest_wait_s"]
+            .as_i64()
+            .map_or("-".to_owned(), |w| format!("{}m{:02}s", w / 60, w % 60));
+        println!(
+            "{:<8} {:<24} {:>7} {:>10}  {}",
+            s["service"].as_str().unwrap_or(""),
+            s["name"]["en"].as_str().unwrap_or(""),
+            s["waiting"],
+            oldest,
+            s["sla"].as_str().unwrap_or("")
+        );
+    }
+    let calls = resp.body["calls"].as_array().cloned().unwrap_or_default();
+    if calls.is_empty() {
+        println!("\nno ticket is called right now");
+    } else {
+        println!("\ncurrent calls:");
+        for c in calls {
+            println!(
+                "  {} -> counter {} ({})",
+                c["ticket"]["number"].as_str().unwrap_or("?"),
+                c["counter"]["number"],
+                c["state"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn stats(args: StatsArgs) -> Result<(), Failure> {
+    let mut conn = Conn::connect(&args.server.server)
+        .await
+        .map_err(unreachable)?;
+    let path = match &args.date {
+        Some(d) => format!("/api/v1/stats?date={d}"),
+        None => "/api/v1/stats".to_owned(),
+    };
+    let resp = conn.get(&path).await.map_err(unreachable)?;
+    if !resp.status.is_success() {
+        return Err(refused(&resp));
+    }
+    if args.server.json {
+        print_json(&resp.body);
+        return Ok(());
+    }
+    println!(
+        "statistics for {}",
+        resp.body["date"].as_str().unwrap_or("?")
+    );
+    println!(
+        "{:<10} {:>6} {:>6} {:>7} {:>9} {:>9} {:>9} {:>6}",
+        "", "issued", "served", "no-show", "wait p50", "wait p90", "svc p50", "rating"
+    );
+    let row = |name: String, g: &Value| {
+        let secs = |v: &Value| {
+            v.as_i64()
+                .map_or("-".to_owned(), |s| format!("{}m{:02}s", s / 60, s % 60))
+        };
+        println!(
+            "{:<10} {:>6} {:>6} {:>7} {:>9} {:>9} {:>9} {:>6}",
+            name,
+            g["issued"],
+            g["served"],
+            g["no_show"],
+            secs(&g["wait_s"]["p50"]),
+            secs(&g["wait_s"]["p90"]),
+            secs(&g["service_time_s"]["p50"]),
+            g["satisfaction"]
+                .as_f64()
+                .map_or("-".to_owned(), |s| format!("{s:.1}"))
+        );
+    };
+    row("hall".into(), &resp.body["total"]);
+    for s in resp.body["services"].as_array().into_iter().flatten() {
+        row(
+            format!("service {}", s["service"].as_str().unwrap_or("")),
+            s,
+        );
+    }
+    for c in resp.body["counters"].as_array().into_iter().flatten() {
+        row(
+            format!("counter {}", c["counter"].as_str().unwrap_or("")),
+            c,
+        );
+    }
+    Ok(())
+}
+
+fn db_check(db: &Path) -> Result<(), Failure> {
+    if !db.exists() {
+        return Err(anyhow::anyhow!("there is no database at {}", db.display()).into());
+    }
+    let store = Store::open_read_only(db).map_err(anyhow::Error::from)?;
+    let report = store.check().map_err(anyhow::Error::from)?;
+    println!(
+        "{}: schema v{}, {} events, {} tickets over {} day(s)",
+        db.display(),
+        report.schema_version,
+        report.events,
+        report.tickets,
+        report.days
+    );
+    if report.is_ok() {
+        println!("ok: integrity, event sequence and numbering all check out");
+        Ok(())
+    } else {
+        for p in &report.problems {
+            println!("problem: {p}");
+        }
+        Err(Failure {
+            code: 5,
+            error: anyhow::anyhow!("{} problem(s) found", report.problems.len()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fixed_invocations_parse() {
+        let ok = |args: &[&str]| {
+            Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        };
+        ok(&[
+            "qcall",
+            "serve",
+            "--config",
+            "c.toml",
+            "--db",
+            "x.db",
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        ok(&[
+            "qcall",
+            "token",
+            "create",
+            "--config",
+            "c.toml",
+            "--counter",
+            "3",
+        ]);
+        ok(&[
+            "qcall",
+            "token",
+            "revoke",
+            "--config",
+            "c.toml",
+            "--db",
+            "x.db",
+            "--counter",
+            "3",
+        ]);
+        ok(&[
+            "qcall",
+            "ticket",
+            "take",
+            "--server",
+            "http://h:1",
+            "A",
+            "--priority",
+            "elderly",
+        ]);
+        ok(&["qcall", "ticket", "show", "--server", "http://h:1", "12"]);
+        ok(&[
+            "qcall",
+            "counter",
+            "call",
+            "--server",
+            "http://h:1",
+            "--counter",
+            "3",
+            "--token",
+            "t",
+        ]);
+        for verb in ["recall", "no-show", "finish", "pause"] {
+            ok(&[
+                "qcall",
+                "counter",
+                verb,
+                "--server",
+                "http://h:1",
+                "--counter",
+                "3",
+                "--token",
+                "t",
+            ]);
+        }
+        ok(&[
+            "qcall",
+            "counter",
+            "transfer",
+            "--counter",
+            "3",
+            "--token",
+            "t",
+            "--to-service",
+            "B",
+        ]);
+        ok(&["qcall", "status", "--server", "http://h:1"]);
+        ok(&["qcall", "default-config"]);
+        ok(&["qcall", "db", "check", "--db", "x.db"]);
+        assert!(
+            Cli::try_parse_from(["qcall", "token", "create", "--config", "c"]).is_err(),
+            "needs a subject"
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! The hall's config file (TOML): what it may contain, and how it becomes
+//! the domain's [`Hall`].
+//!
+//! Every struct denies unknown keys, so a typo is an error that names the
+//! key instead of a silently ignored setting. `config/qcall.example.toml`
+//! documents every key and is embedded for `qcall default-config`; a test
+//! fails when it misses one.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use qcall_core::hall::HallError;
+use qcall_core::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
+use serde::{Deserialize, Serialize};
+
+/// The fully commented example config, as shipped.
+pub const EXAMPLE: &str = include_str!("../../../config/qcall.example.toml");
+
+/// A text in both hall languages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bilingual {
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<&Bilingual> for Text {
+    fn from(b: &Bilingual) -> Text {
+        Text::new(b.zh.clone(), b.en.clone())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub hall: HallSection,
+    pub server: ServerSection,
+    pub queue: QueueSection,
+    pub hours: Hours,
+    pub classes: Vec<ClassSection>,
+    pub services: Vec<ServiceSection>,
+    pub counters: Vec<CounterSection>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallSection {
+    pub name: Bilingual,
+    /// IANA time zone; the business day and opening hours follow it.
+    pub timezone: String,
+    /// Complaint and help line printed on tickets and shown on displays.
+    pub hotline: String,
+    /// Base URL phones use to reach the daemon (QR codes, `status_url`).
+    /// Empty: derived from the request's Host header.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: String,
+    /// Relative paths are relative to the working directory.
+    pub db: PathBuf,
+    /// Tickets one kiosk (client address) may take per minute; 0 is unlimited.
+    pub kiosk_rate_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    /// `strict`, `ratio` or `aging`.
+    pub policy: String,
+    /// For `ratio`: priority calls in a row before an older normal ticket goes.
+    pub ratio_n: u32,
+    /// Any ticket waiting this long goes first; 0 disables the override.
+    pub max_wait_minutes: u32,
+    pub recall_limit: u32,
+    pub number_width: usize,
+    pub default_class: String,
+}
+
+/// Opening hours per weekday, each a list of `HH:MM-HH:MM` ranges.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Hours {
+    pub mon: Vec<String>,
+    pub tue: Vec<String>,
+    pub wed: Vec<String>,
+    pub thu: Vec<String>,
+    pub fri: Vec<String>,
+    pub sat: Vec<String>,
+    pub sun: Vec<String>,
+    /// No new tickets this many minutes before closing.
+    pub cutoff_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSection {
+    pub id: String,
+    pub name: Bilingual,
+    pub weight: u32,
+    pub green: bool,
+    /// Mark shown beside the number; empty for none.
+    pub mark: String,
+    /// Extra number prefix; empty for none.
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    pub code: String,
+    pub prefix: String,
+    pub name: Bilingual,
+    pub materials: Vec<Bilingual>,
+    pub target_wait_yellow_minutes: u32,
+    pub target_wait_red_minutes: u32,
+    /// 0 is unlimited.
+    pub daily_cap: u32,
+    pub avg_service_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterSection {
+    pub id: String,
+    pub number: u32,
+    pub name: Bilingual,
+    pub services: Vec<String>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        Config::parse(&text)
+            .with_context(|| format!("the config file {} is not valid", path.display()))
+    }
+
+    /// Parses and validates config text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        config.hall()?;
+        config.listen()?;
+        for (day, ranges) in config.hours.days() {
+            for r in ranges {
+                parse_range(r).with_context(|| format!("[hours] {day}"))?;
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn listen(&self) -> anyhow::Result<SocketAddr> {
+        self.server.listen.parse().with_context(|| {
+            format!(
+                "[server] listen = {:?} is not an address like 127.0.0.1:8080",
+                self.server.listen
+            )
+        })
+    }
+
+    /// Builds the domain's hall.
+    pub fn hall(&self) -> anyhow::Result<Hall> {
+        let tz = jiff::tz::TimeZone::get(&self.hall.timezone).with_context(|| {
+            format!(
+                "[hall] timezone = {:?} is not a known time zone such as \"Asia/Shanghai\"",
+                self.hall.timezone
+            )
+        })?;
+        let q = &self.queue;
+        let kind = match q.policy.as_str() {
+            "strict" => PolicyKind::Strict,
+            "ratio" => PolicyKind::Ratio { n: q.ratio_n },
+            "aging" => PolicyKind::Aging,
+            other => bail!("[queue] policy = {other:?}: use \"strict\", \"ratio\" or \"aging\""),
+        };
+        let max_wait_ms = (q.max_wait_minutes > 0).then(|| i64::from(q.max_wait_minutes) * 60_000);
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let classes = self
+            .classes
+            .iter()
+            .map(|c| PriorityClass {
+                id: c.id.clone(),
+                name: (&c.name).into(),
+                weight: c.weight,
+                green: c.green,
+                mark: non_empty(&c.mark),
+                prefix: non_empty(&c.prefix),
+            })
+            .collect();
+        let services = self
+            .services
+            .iter()
+            .map(|s| Service {
+                code: s.code.clone(),
+                name: (&s.name).into(),
+                prefix: s.prefix.clone(),
+                materials: s.materials.iter().map(Text::from).collect(),
+                target_wait_yellow_s: s.target_wait_yellow_minutes * 60,
+                target_wait_red_s: s.target_wait_red_minutes * 60,
+                daily_cap: (s.daily_cap > 0).then_some(s.daily_cap),
+                avg_service_s: s.avg_service_minutes.max(1) * 60,
+            })
+            .collect();
+        let counters = self
+            .counters
+            .iter()
+            .map(|c| CounterDef {
+                id: c.id.clone(),
+                number: c.number,
+                name: (&c.name).into(),
+                services: c.services.clone(),
+            })
+            .collect();
+        Hall::new(
+            (&self.hall.name).into(),
+            tz,
+            services,
+            classes,
+            q.default_class.clone(),
+            counters,
+            Policy { kind, max_wait_ms },
+            q.recall_limit,
+            q.number_width,
+        )
+        .map_err(|e: HallError| anyhow::anyhow!(e))
+    }
+}
+
+impl Hours {
+    pub fn days(&self) -> [(&'static str, &Vec<String>); 7] {
+        [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ]
+    }
+}
+
+/// Parses `HH:MM-HH:MM` into minutes after midnight.
+pub fn parse_range(r: &str) -> anyhow::Result<(u32, u32)> {
+    let parse_time = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    let (a, b) = r
+        .split_once('-')
+        .with_context(|| format!("{r:?} is not a range like \"08:30-12:00\""))?;
+    match (parse_time(a), parse_time(b)) {
+        (Some(a), Some(b)) if a < b => Ok((a, b)),
+        _ => bail!("{r:?} is not a range like \"08:30-12:00\" (opening before closing)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every key path in a TOML value; array elements share the path `[]`.
+    fn key_paths(value: &toml::Value, prefix: &str, out: &mut BTreeSet<String>) {
+        match value {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    out.insert(path.clone());
+                    key_paths(v, &path, out);
+                }
+            }
+            toml::Value::Array(items) => {
+                for item in items {
+                    key_paths(item, &format!("{prefix}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn paths(text: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        key_paths(
+            &toml::Value::Table(toml::from_str::<toml::Table>(text).unwrap()),
+            "",
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn the_example_parses_and_documents_every_key() {
+        let config = Config::parse(EXAMPLE).unwrap();
+        // Serialising the parsed config gives every key the program knows;
+        // the example must show each of them.
+        let known = paths(&toml::to_string(&config).unwrap());
+        let shown = paths(EXAMPLE);
+        let missing: Vec<_> = known.difference(&shown).collect();
+        assert!(
+            missing.is_empty(),
+            "config/qcall.example.toml lacks keys: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn the_demo_hall_is_realistic() {
+        let config = Config::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/demo.toml"
+        )))
+        .unwrap();
+        let hall = config.hall().unwrap();
+        assert!(hall.services.len() >= 6, "at least six services");
+        assert!(hall.counters.len() >= 8, "at least eight counters");
+        assert!(
+            hall.services
+                .iter()
+                .all(|s| !s.materials.is_empty() && !s.name.zh.is_empty() && !s.name.en.is_empty())
+        );
+        let green: Vec<_> = hall
+            .classes
+            .iter()
+            .filter(|c| c.green)
+            .map(|c| c.id.as_str())
+            .collect();
+        for class in ["elderly", "disabled", "pregnant"] {
+            assert!(green.contains(&class), "green channel for {class}");
+        }
+        assert!(!config.hours.sat.is_empty(), "Saturday service");
+        // Overlapping services: some service is served by several counters.
+        assert!(
+            hall.services
+                .iter()
+                .any(|s| hall.counters_serving(&s.code).count() >= 2)
+        );
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+        assert!(
+            config.server.db.is_relative(),
+            "the demo keeps its db under the working dir"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let check = |from: &str, to: &str, expect: &str| {
+            let text = EXAMPLE.replacen(from, to, 1);
+            assert_ne!(text, EXAMPLE, "fixture {from:?} not found in the example");
+            let err = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(err.contains(expect), "{expect:?} not in {err:?}");
+        };
+        check("[queue]", "[queue]\npolicyy = 1", "unknown field `policyy`");
+        check(
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Mars/Base\"",
+            "not a known time zone",
+        );
+        check(
+            "policy = \"ratio\"",
+            "policy = \"lottery\"",
+            "use \"strict\", \"ratio\" or \"aging\"",
+        );
+        check(
+            "listen = \"127.0.0.1:8080\"",
+            "listen = \"localhost\"",
+            "not an address",
+        );
+        check(
+            "sat = [\"09:00-12:00\"]",
+            "sat = [\"12:00-09:00\"]",
+            "[hours] sat",
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("08:30-12:00").unwrap(), (510, 720));
+        assert!(parse_range("8-12").is_err());
+        assert!(parse_range("12:00-12:00").is_err());
+        assert!(parse_range("24:00-25:00").is_err());
+    }
+}

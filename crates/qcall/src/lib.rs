@@ -1,0 +1,125 @@
+//! The qcall daemon and command-line tool: config, wiring, CLI.
+//!
+//! [`run`] assembles a hall daemon from a [`Config`]: it opens the store,
+//! starts the engine with the websocket hub as its publisher, and serves the
+//! router on a listener the caller bound, until the caller's shutdown future
+//! completes. `main.rs` only parses arguments; tests bind `127.0.0.1:0` and
+//! call the same code.
+//!
+//! # Layout
+//! - [`config`]: the TOML file and its validation.
+//! - [`cli`]: the `qcall` subcommands.
+//! - [`client`]: a small HTTP/1 client for the CLI, the benchmark and tests.
+//! - [`bench`]: `qcall bench`, throughput and fan-out figures.
+
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod config;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use qcall_engine::Clock;
+use qcall_store::Store;
+use qcall_web::{AppState, Auth, Hub, HubPublisher, Metrics, RateLimiter, Site};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Runs a hall daemon on `listener` until `shutdown` completes, then closes
+/// websockets, drains requests and stops the engine.
+pub async fn run(
+    config: &Config,
+    db: &Path,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    run_with(config, db, listener, clock, None, shutdown).await
+}
+
+/// [`run`] with an optional manual clock that test builds expose over HTTP.
+pub async fn run_with(
+    config: &Config,
+    db: &Path,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    #[allow(unused_variables)] manual_clock: Option<Arc<qcall_engine::ManualClock>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    raise_fd_limit();
+    let hall = Arc::new(config.hall()?);
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+    }
+    let store = Store::open(db)?;
+    let start_seq = store.last_seq()?;
+    let site = Arc::new(Site {
+        public_url: config.hall.public_url.trim_end_matches('/').to_owned(),
+        hotline: config.hall.hotline.clone(),
+        hours: config
+            .hours
+            .days()
+            .iter()
+            .map(|(d, r)| (d.to_string(), (*r).clone()))
+            .collect(),
+        cutoff_minutes: config.hours.cutoff_minutes,
+    });
+    let hub = Hub::new(start_seq);
+    let metrics = Arc::new(Metrics::default());
+    let publisher = HubPublisher {
+        hub: hub.clone(),
+        hall: hall.clone(),
+        site: site.clone(),
+        metrics: metrics.clone(),
+    };
+    let (engine, engine_thread) =
+        qcall_engine::start(hall.clone(), store, clock, vec![Box::new(publisher)])?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let state = AppState {
+        engine,
+        hub,
+        auth: Arc::new(Auth::open(db)?),
+        site,
+        metrics,
+        limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        stop: stop_rx,
+        #[cfg(feature = "test-clock")]
+        clock: manual_clock,
+    };
+    let app = qcall_web::router(state);
+    let addr = listener.local_addr()?;
+    tracing::info!(hall = %hall.name.en, %addr, db = %db.display(), "serving");
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets, finishing requests");
+        let _ = stop_tx.send(true);
+    };
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await
+    .context("the HTTP server failed")?;
+    // Every engine handle is gone with the router: the writer finishes its
+    // last batch and exits.
+    tokio::task::spawn_blocking(move || engine_thread.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Each display, phone and counter holds a socket: lift the soft limit on
+/// open files to the hard limit so a big hall is not capped at 1,024.
+fn raise_fd_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "cannot raise the open-files limit; large halls may run out of sockets");
+    }
+}

@@ -1,0 +1,241 @@
+//! End-to-end tests: the real `qcall` binary on the demo hall, over real
+//! sockets, with a real SQLite file in a temp dir.
+//!
+//! The helpers here start daemons, run CLI commands and open websockets;
+//! each module is one area of the contract.
+
+mod api;
+mod cli;
+mod crash;
+mod ws;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use qcall::client::Conn;
+use qcall::config::Config;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `qcall` executable, built once per test run with the same profile.
+fn qcall_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", "qcall", "--bin", "qcall"])
+            .status()
+            .expect("cannot run cargo to build the qcall binary");
+        assert!(status.success(), "building the qcall binary failed");
+        // target/<profile>/deps/e2e-<hash> -> target/<profile>/qcall
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().unwrap().parent().unwrap().join("qcall");
+        assert!(bin.exists(), "no qcall binary at {}", bin.display());
+        bin
+    })
+}
+
+/// Runs `qcall ARGS` to completion.
+fn qcall(args: &[&str]) -> Output {
+    Command::new(qcall_bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("cannot run qcall")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A hall for tests: the demo config, without the kiosk rate limit unless
+/// a test wants it.
+struct Hall {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+impl Hall {
+    fn demo() -> Hall {
+        Hall::with(|c| c.server.kiosk_rate_per_minute = 0)
+    }
+
+    fn with(edit: impl FnOnce(&mut Config)) -> Hall {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::load(&root().join("config/demo.toml")).unwrap();
+        let db = dir.path().join("hall.db");
+        config.server.db = db.clone();
+        edit(&mut config);
+        let path = dir.path().join("hall.toml");
+        std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+        Hall {
+            dir,
+            config: path,
+            db,
+        }
+    }
+
+    fn start(&self) -> Daemon {
+        Daemon::start(&self.config, &self.db)
+    }
+
+    /// A new token from `qcall token create`.
+    fn token(&self, args: &[&str]) -> String {
+        let mut all = vec!["token", "create", "--config", self.config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = qcall(&all);
+        assert!(
+            out.status.success(),
+            "token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out).trim().to_owned()
+    }
+
+    fn counter_token(&self, counter: &str) -> String {
+        self.token(&["--counter", counter])
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A running daemon, killed (SIGKILL) when dropped.
+struct Daemon {
+    child: Child,
+    url: String,
+}
+
+impl Daemon {
+    fn start(config: &Path, db: &Path) -> Daemon {
+        let mut child = Command::new(qcall_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .arg("--db")
+            .arg(db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start qcall serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "daemon did not start: {line:?}"
+        );
+        Daemon { child, url }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    async fn conn(&self) -> Conn {
+        Conn::connect(&self.url).await.unwrap()
+    }
+
+    fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.url.replacen("http://", "ws://", 1))
+    }
+
+    async fn display(&self, query: &str) -> Ws {
+        Ws::connect(&self.ws_url(&format!("/ws/display{query}"))).await
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A websocket client that reads JSON frames with a deadline.
+struct Ws {
+    socket: WsStream,
+}
+
+/// Long enough for a loaded CI box, short enough that a hang fails fast.
+const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Ws {
+    async fn connect(url: &str) -> Ws {
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws { socket }
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.socket
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next text frame as JSON; panics on close or timeout.
+    async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(FRAME_TIMEOUT, self.socket.next())
+                .await
+                .expect("no frame within the timeout")
+                .expect("socket closed")
+                .expect("socket error");
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+                Message::Close(c) => panic!("socket closed: {c:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping others.
+    async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let v = self.next().await;
+            if v["type"] == kind {
+                return v;
+            }
+        }
+    }
+
+    /// Waits for the close frame and returns its reason.
+    async fn closed_reason(&mut self) -> String {
+        loop {
+            let msg = tokio::time::timeout(FRAME_TIMEOUT, self.socket.next())
+                .await
+                .expect("socket stayed open");
+            match msg {
+                Some(Ok(Message::Close(Some(frame)))) => return frame.reason.to_string(),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return String::new(),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
