@@ -26,7 +26,11 @@ struct Acked {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_mid_load_loses_no_acknowledged_ticket() {
-    let hall = Hall::demo();
+    // No daily caps: this test is about durability, not quotas.
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.services.iter_mut().for_each(|s| s.daily_cap = 0);
+    });
     let services = ["A", "B", "C", "D", "E", "F"];
     let mut acked: Vec<Acked> = Vec::new();
     for round in 0..KILLS {

@@ -225,6 +225,19 @@ impl Ws {
         }
     }
 
+    /// Frames up to and including the next one of `kind`.
+    async fn until(&mut self, kind: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let v = self.next().await;
+            let done = v["type"] == kind;
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    }
+
     /// Waits for the close frame and returns its reason.
     async fn closed_reason(&mut self) -> String {
         loop {

@@ -9,7 +9,7 @@
 //! 2. **applies** the decided events in memory and writes them, with the
 //!    projection rows they change, into one SQLite transaction,
 //! 3. **commits** the transaction (group commit: one fsync for the batch),
-//! 4. only then **replies** to each caller and **publishes** the events.
+//! 4. only then **publishes** the events and **replies** to each caller.
 //!
 //! If the commit fails, nobody is told anything happened: every caller gets
 //! [`EngineError::Storage`] and the state is rebuilt from the store. Reads
@@ -275,13 +275,15 @@ impl Writer {
                         queues: ServiceQueue::all(&self.state),
                     });
                 }
-                for p in pending {
-                    let _ = p.reply.send(p.result);
-                }
+                // Publish before replying: once a caller hears "done", the
+                // change is already in every stream (and in /metrics).
                 if !published.is_empty() {
                     for publisher in &mut self.publishers {
                         publisher.publish(&published);
                     }
+                }
+                for p in pending {
+                    let _ = p.reply.send(p.result);
                 }
             }
             Err(e) => {

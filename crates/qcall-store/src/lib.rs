@@ -171,12 +171,21 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            let tx = self.conn.transaction()?;
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        // Another process (the daemon and `qcall token create`, say) may be
+        // migrating the same file: take the write lock first, then look
+        // again at what is applied.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
         }
+        tx.commit()?;
         Ok(())
     }
 

@@ -311,11 +311,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| {
             format!("cannot listen on {listen}; is another qcall (or program) using that port?")
         })?;
-    let addr = listener.local_addr()?;
     let (clock, manual) = clock()?;
-    // One line on stdout that scripts and tests can wait for.
-    println!("qcall: {} listening on http://{addr}", config.hall.name.en);
-    crate::run_with(&config, &db, listener, clock, manual, shutdown_signal()).await
+    let name = config.hall.name.en.clone();
+    // One line on stdout that scripts and tests can wait for, printed once
+    // the database is open.
+    let ready = move |addr| println!("qcall: {name} listening on http://{addr}");
+    crate::run_with(
+        &config,
+        &db,
+        listener,
+        clock,
+        manual,
+        ready,
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// The daemon's clock: the system clock, or in test builds a manual clock

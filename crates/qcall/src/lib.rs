@@ -39,16 +39,20 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    run_with(config, db, listener, clock, None, shutdown).await
+    run_with(config, db, listener, clock, None, |_| {}, shutdown).await
 }
 
-/// [`run`] with an optional manual clock that test builds expose over HTTP.
+/// [`run`] with an optional manual clock that test builds expose over HTTP,
+/// and a callback once the database is open and requests are accepted.
 pub async fn run_with(
     config: &Config,
     db: &Path,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
-    #[allow(unused_variables)] manual_clock: Option<Arc<qcall_engine::ManualClock>>,
+    #[allow(unused_variables, clippy::too_many_arguments)] manual_clock: Option<
+        Arc<qcall_engine::ManualClock>,
+    >,
+    on_ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     raise_fd_limit();
@@ -95,6 +99,7 @@ pub async fn run_with(
     let app = qcall_web::router(state);
     let addr = listener.local_addr()?;
     tracing::info!(hall = %hall.name.en, %addr, db = %db.display(), "serving");
+    on_ready(addr);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: closing sockets, finishing requests");
