@@ -211,7 +211,9 @@ async fn counter_actions_over_http() {
     );
 }
 
-/// Each case: method, path, token, raw body, expected status and code.
+/// One refused request: method, path, token, raw body, expected status and code.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, u16, &'a str);
+
 #[tokio::test]
 async fn every_error_has_its_status_and_changes_nothing() {
     let hall = Hall::demo();
@@ -228,7 +230,7 @@ async fn every_error_has_its_status_and_changes_nothing() {
         .unwrap();
     let before = observable(&mut c).await;
 
-    let cases: &[(&str, &str, Option<&str>, &str, u16, &str)] = &[
+    let cases: &[Case] = &[
         (
             "POST",
             "/api/v1/tickets",

@@ -8,7 +8,7 @@
 //! - [`wire`]: the JSON shapes of the contract.
 //! - [`error`]: the one mapping of failures to statuses and bodies.
 //! - [`auth`]: bearer tokens and who may act where.
-//! - [`metrics`]: `/metrics`.
+//! - [`metrics`]: the Prometheus text at `/metrics`.
 //!
 //! Handlers decide nothing about queues: they translate requests into
 //! engine commands and engine values into JSON.

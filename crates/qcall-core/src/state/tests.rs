@@ -410,7 +410,7 @@ fn action(n: usize, target: usize) -> CounterAction {
     let services = ["A", "B"];
     let counters = ["1", "2", "3"];
     match n {
-        0 | 1 | 2 => CounterAction::CallNext,
+        0..=2 => CounterAction::CallNext,
         3 => CounterAction::Recall,
         4 => CounterAction::NoShow,
         5 => CounterAction::Requeue,
