@@ -988,10 +988,13 @@ fn check(t: &Ticket, transition: Transition, action: &'static str) -> Result<(),
     }
 }
 
-/// How many keys of `set` sort before `key`, cheaply for the newest key.
+/// How many keys of `set` sort before `key`. Constant time for the newest
+/// key (a ticket just issued is the last of its queue), which is the hot
+/// path; otherwise linear in the answer.
 fn count_before(set: &BTreeSet<QueueKey>, key: &QueueKey) -> usize {
     match set.last() {
         Some(last) if last < key => set.len(),
+        Some(last) if last == key => set.len() - 1,
         _ => set.range(..key).count(),
     }
 }

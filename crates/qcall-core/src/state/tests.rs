@@ -330,6 +330,18 @@ fn ahead_counts_heavier_classes_and_earlier_equals() {
 }
 
 #[test]
+fn count_before_is_exact_for_members_and_strangers() {
+    let set: BTreeSet<QueueKey> = (0..5).map(|i| (i * 10, TicketId(i))).collect();
+    let check =
+        |key: QueueKey, expect: usize| assert_eq!(count_before(&set, &key), expect, "{key:?}");
+    check((40, TicketId(4)), 4); // the newest member: the fast path
+    check((50, TicketId(9)), 5); // after everyone
+    check((20, TicketId(2)), 2); // a member in the middle
+    check((15, TicketId(7)), 2); // not a member
+    check((0, TicketId(0)), 0);
+}
+
+#[test]
 fn estimate_uses_open_counters_and_service_time() {
     let mut sim = Sim::new(strict_hall()); // avg 300 s; A served by counters 1, 2, 3
     let tickets: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
