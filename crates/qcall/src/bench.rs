@@ -9,8 +9,8 @@
 //! - durable ticket issue over HTTP with 1, 16 and 64 concurrent clients:
 //!   tickets per second and latency p50/p99;
 //! - call-next to every one of N `/ws/display` clients: latency to the last
-//!   client per call (p50/p99/max), missed deliveries, and the daemon's RSS
-//!   per connected display.
+//!   client per call (p50/p99/max) and missed deliveries;
+//! - the daemon's RSS per idle display, measured first on the fresh daemon.
 //!
 //! Each figure is a median over `--runs` repetitions. This is a benchmark:
 //! nothing here asserts a speed.
@@ -228,7 +228,6 @@ struct FanOut {
     last_p99_ms: f64,
     last_max_ms: f64,
     missed: usize,
-    rss_per_display_kib: f64,
 }
 
 /// The seq of a `ticket_called` frame, read without parsing the JSON.
@@ -241,7 +240,6 @@ fn called_seq(text: &str) -> Option<u64> {
 
 async fn fan_out(d: &Daemon, displays: usize, calls: usize) -> anyhow::Result<FanOut> {
     let ws_url = format!("{}/ws/display", d.url.replacen("http://", "ws://", 1));
-    let rss_before = d.rss_kib()?;
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Instant)>();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
     let mut clients = Vec::with_capacity(displays);
@@ -270,7 +268,6 @@ async fn fan_out(d: &Daemon, displays: usize, calls: usize) -> anyhow::Result<Fa
             .await
             .context("a display closed before its snapshot")?;
     }
-    let rss_after = d.rss_kib()?;
     let mut http = Conn::connect(&d.url).await?;
     let mut last = Vec::with_capacity(calls);
     let mut missed = 0;
@@ -318,8 +315,27 @@ async fn fan_out(d: &Daemon, displays: usize, calls: usize) -> anyhow::Result<Fa
         last_p99_ms: pct(&last, 99.0),
         last_max_ms: last.last().copied().unwrap_or(f64::NAN),
         missed,
-        rss_per_display_kib: rss_after.saturating_sub(rss_before) as f64 / displays as f64,
     })
+}
+
+/// Daemon memory per idle display: connect `n` displays to the fresh
+/// daemon, wait for their snapshots, compare RSS. Done before any load so
+/// the allocator has no freed memory to hand back out.
+async fn idle_memory(d: &Daemon, n: usize) -> anyhow::Result<f64> {
+    let ws_url = format!("{}/ws/display", d.url.replacen("http://", "ws://", 1));
+    let before = d.rss_kib()?;
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str())
+            .await
+            .context("display connect")?;
+        // The snapshot proves the server side is fully set up.
+        socket.next().await.context("no snapshot")??;
+        sockets.push(socket);
+    }
+    let after = d.rss_kib()?;
+    drop(sockets);
+    Ok(after.saturating_sub(before) as f64 / n as f64)
 }
 
 fn machine() -> String {
@@ -361,6 +377,9 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         daemon.url,
         daemon.rss_kib()?
     );
+    let idle = args.displays.iter().copied().max().unwrap_or(1000).max(1);
+    let per_display = idle_memory(&daemon, idle).await?;
+    println!("daemon memory per idle display ({idle} connected): {per_display:.1} KiB");
 
     println!("\n== durable ticket issue (POST /api/v1/tickets) ==");
     let raw: Vec<f64> = (0..runs)
@@ -388,8 +407,8 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
 
     println!("\n== call-next -> every /ws/display client ==");
     println!(
-        "{:>8} {:>14} {:>14} {:>14} {:>8} {:>16}",
-        "displays", "last p50 ms", "last p99 ms", "last max ms", "missed", "RSS/display KiB"
+        "{:>8} {:>14} {:>14} {:>14} {:>8}",
+        "displays", "last p50 ms", "last p99 ms", "last max ms", "missed"
     );
     for &n in &args.displays {
         let mut results = Vec::new();
@@ -397,12 +416,11 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
             results.push(fan_out(&daemon, n, args.calls).await?);
         }
         println!(
-            "{n:>8} {:>14.2} {:>14.2} {:>14.2} {:>8} {:>16.1}",
+            "{n:>8} {:>14.2} {:>14.2} {:>14.2} {:>8}",
             median(results.iter().map(|r| r.last_p50_ms).collect()),
             median(results.iter().map(|r| r.last_p99_ms).collect()),
             median(results.iter().map(|r| r.last_max_ms).collect()),
             results.iter().map(|r| r.missed).sum::<usize>(),
-            median(results.iter().map(|r| r.rss_per_display_kib).collect()),
         );
     }
     println!("\ndaemon RSS at the end: {} KiB", daemon.rss_kib()?);
