@@ -96,6 +96,24 @@ impl Hub {
         let _ = self.tx.send(frame);
     }
 
+    /// Pushes a frame that is not a recorded event (device health, an alert
+    /// for staff) into the same stream, with the seq of the last event so far:
+    /// `{"type": kind, "seq": S, ...body}`. Such frames are replayed to a
+    /// display resyncing from the ring like any other, but are not in the
+    /// database log.
+    pub fn notice(&self, kind: &str, body: serde_json::Value) {
+        let seq = self.ring.lock().unwrap_or_else(|e| e.into_inner()).last_seq;
+        let mut frame = serde_json::json!({ "type": kind, "seq": seq });
+        if let (Some(map), serde_json::Value::Object(extra)) = (frame.as_object_mut(), body) {
+            for (k, v) in extra {
+                if k != "type" && k != "seq" {
+                    map.insert(k, v);
+                }
+            }
+        }
+        self.push(seq, frame.to_string());
+    }
+
     /// Subscribes; with `since`, also returns the frames after it when the
     /// ring still holds all of them.
     pub fn subscribe(&self, since: Option<u64>) -> (broadcast::Receiver<Frame>, Resume) {
@@ -150,6 +168,25 @@ mod tests {
         assert_eq!(seqs(Some(9)), None, "before this process: snapshot");
         assert_eq!(seqs(Some(99)), None, "from the future: snapshot");
         assert_eq!(seqs(None), None);
+    }
+
+    #[test]
+    fn notices_join_the_stream_at_the_current_seq() {
+        let hub = Hub::new(4);
+        let (mut rx, _) = hub.subscribe(Some(4));
+        hub.push(5, "{}".into());
+        hub.notice(
+            "printer_state",
+            serde_json::json!({"printer": "p1", "type": "ignored"}),
+        );
+        assert_eq!(rx.try_recv().unwrap().seq, 5);
+        let notice = rx.try_recv().unwrap();
+        assert_eq!(notice.seq, 5);
+        let v: serde_json::Value = serde_json::from_str(notice.text.as_str()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "printer_state", "seq": 5, "printer": "p1"})
+        );
     }
 
     #[test]
