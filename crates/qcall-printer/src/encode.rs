@@ -15,7 +15,9 @@ use std::rc::Rc;
 use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::printer_options::PrinterOptions;
-use escpos::utils::{Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+use escpos::utils::{
+    Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
 
 use crate::layout::{Align, Block, Doc};
 
@@ -66,7 +68,12 @@ pub fn encode(doc: &Doc, qr: QrMode) -> Result<Vec<u8>, escpos::errors::PrinterE
     p.custom(&FS_CHINESE_ON)?;
     for block in &doc.blocks {
         match block {
-            Block::Text { text, align, scale, bold } => {
+            Block::Text {
+                text,
+                align,
+                scale,
+                bold,
+            } => {
                 p.justify(justify(*align))?;
                 if *bold {
                     p.bold(true)?;
@@ -86,11 +93,14 @@ pub fn encode(doc: &Doc, qr: QrMode) -> Result<Vec<u8>, escpos::errors::PrinterE
                 p.justify(JustifyMode::CENTER)?;
                 match qr {
                     QrMode::Native => {
-                        let option = QRCodeOption::new(QRCodeModel::Model2, 6, QRCodeCorrectionLevel::M);
+                        let option =
+                            QRCodeOption::new(QRCodeModel::Model2, 6, QRCodeCorrectionLevel::M);
                         p.qrcode_option(data, option)?;
                     }
                     QrMode::Raster => {
-                        p.custom(&raster_qr(data, 6).map_err(escpos::errors::PrinterError::Input)?)?;
+                        p.custom(
+                            &raster_qr(data, 6).map_err(escpos::errors::PrinterError::Input)?,
+                        )?;
                     }
                 }
                 p.feed()?;
@@ -176,15 +186,31 @@ pub fn hex_dump(bytes: &[u8]) -> String {
     let mut out = String::new();
     for (n, chunk) in bytes.chunks(16).enumerate() {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-        let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
-        out.push_str(&format!("{:06x}  {:<47}  |{ascii}|\n", n * 16, hex.join(" ")));
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:06x}  {:<47}  |{ascii}|\n",
+            n * 16,
+            hex.join(" ")
+        ));
     }
     out
 }
 
 /// Index of `needle` in `hay` at or after `from`.
 pub fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
 }
 
 #[cfg(test)]

@@ -17,7 +17,12 @@ pub enum Align {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
     /// One printed line (already wrapped to fit at its scale).
-    Text { text: String, align: Align, scale: u8, bold: bool },
+    Text {
+        text: String,
+        align: Align,
+        scale: u8,
+        bold: bool,
+    },
     /// A QR code carrying `data`, centred.
     Qr { data: String },
     /// A dashed line across the paper.
@@ -87,10 +92,8 @@ fn split_keep_spaces(text: &str) -> Vec<String> {
     let mut current = String::new();
     for c in text.chars() {
         let wide = is_wide(c);
-        if c == ' ' || wide {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
+        if (c == ' ' || wide) && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
         }
         current.push(c);
         if wide {
@@ -111,7 +114,12 @@ struct Builder {
 impl Builder {
     fn text(&mut self, text: &str, align: Align, scale: u8, bold: bool) {
         for line in wrap(text, self.width.columns() / usize::from(scale.max(1))) {
-            self.blocks.push(Block::Text { text: line, align, scale, bold });
+            self.blocks.push(Block::Text {
+                text: line,
+                align,
+                scale,
+                bold,
+            });
         }
     }
 
@@ -130,7 +138,10 @@ impl Builder {
 
 /// The ticket an applicant takes from the kiosk.
 pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
-    let mut b = Builder { width, blocks: Vec::new() };
+    let mut b = Builder {
+        width,
+        blocks: Vec::new(),
+    };
     b.text(&slip.hall_zh, Align::Center, 1, true);
     b.center(&slip.hall_en);
     if slip.reprint {
@@ -148,8 +159,14 @@ pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
         b.text(&format!("【{label}】"), Align::Center, 1, true);
     }
     b.blocks.push(Block::Feed(1));
-    b.line(&format!("前面还有 {} 人，预计等候约 {} 分钟", slip.ahead, slip.wait_minutes));
-    b.line(&format!("{} ahead of you, about {} min wait", slip.ahead, slip.wait_minutes));
+    b.line(&format!(
+        "前面还有 {} 人，预计等候约 {} 分钟",
+        slip.ahead, slip.wait_minutes
+    ));
+    b.line(&format!(
+        "{} ahead of you, about {} min wait",
+        slip.ahead, slip.wait_minutes
+    ));
     b.line(&format!("取号时间 Issued: {}", slip.issued_at));
     if !slip.materials.is_empty() {
         b.rule();
@@ -159,17 +176,25 @@ pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
         }
     }
     b.rule();
-    b.blocks.push(Block::Qr { data: slip.status_url.clone() });
+    b.blocks.push(Block::Qr {
+        data: slip.status_url.clone(),
+    });
     b.center("扫码查看排队进度");
     b.center("Scan to follow your turn");
     b.center(&format!("投诉及求助热线 Hotline: {}", slip.hotline));
     b.center("过号请重新取号或咨询导办人员");
-    Doc { width, blocks: b.blocks }
+    Doc {
+        width,
+        blocks: b.blocks,
+    }
 }
 
 /// The one-time notice slip (一次性告知单) a counter prints.
 pub fn notice_doc(slip: &NoticeSlip, width: PaperWidth) -> Doc {
-    let mut b = Builder { width, blocks: Vec::new() };
+    let mut b = Builder {
+        width,
+        blocks: Vec::new(),
+    };
     b.text(&slip.hall_zh, Align::Center, 1, true);
     b.center(&slip.hall_en);
     b.rule();
@@ -190,13 +215,19 @@ pub fn notice_doc(slip: &NoticeSlip, width: PaperWidth) -> Doc {
         b.line(&format!("备注 Note: {note}"));
     }
     b.rule();
-    b.line(&format!("窗口 Counter: {} {}", slip.counter_zh, slip.counter_en));
+    b.line(&format!(
+        "窗口 Counter: {} {}",
+        slip.counter_zh, slip.counter_en
+    ));
     b.line(&format!("经办人 Staff: {}", slip.staff));
     b.line(&format!("日期 Date: {}", slip.date));
     b.line("补齐上述材料后再来，无需重新排队等候以外的手续。");
     b.line("Bring the items above on your next visit.");
     b.center(&format!("投诉及求助热线 Hotline: {}", slip.hotline));
-    Doc { width, blocks: b.blocks }
+    Doc {
+        width,
+        blocks: b.blocks,
+    }
 }
 
 /// The document as terminal text: what the paper will show, roughly. Big
@@ -213,12 +244,23 @@ pub fn preview(doc: &Doc) -> String {
             Align::Center => cols.saturating_sub(w) / 2,
         };
         let right = cols.saturating_sub(w + pad);
-        out.push_str(&format!("|{}{line}{}|\n", " ".repeat(pad), " ".repeat(right)));
+        out.push_str(&format!(
+            "|{}{line}{}|\n",
+            " ".repeat(pad),
+            " ".repeat(right)
+        ));
     };
     for block in &doc.blocks {
         match block {
-            Block::Text { text, align, scale, .. } if *scale > 1 => {
-                let spaced: String = text.chars().flat_map(|c| [c, ' ']).collect::<String>().trim_end().to_owned();
+            Block::Text {
+                text, align, scale, ..
+            } if *scale > 1 => {
+                let spaced: String = text
+                    .chars()
+                    .flat_map(|c| [c, ' '])
+                    .collect::<String>()
+                    .trim_end()
+                    .to_owned();
                 push(&spaced, *align);
             }
             Block::Text { text, align, .. } => push(text, *align),
@@ -248,12 +290,18 @@ mod tests {
 
     #[test]
     fn wrapping_counts_chinese_as_two_columns() {
-        let check = |text: &str, cols: usize, expect: &[&str]| assert_eq!(wrap(text, cols), expect, "{text:?}/{cols}");
+        let check = |text: &str, cols: usize, expect: &[&str]| {
+            assert_eq!(wrap(text, cols), expect, "{text:?}/{cols}")
+        };
         check("hello world", 20, &["hello world"]);
         check("hello world", 7, &["hello", "world"]);
         check("居民身份证原件", 6, &["居民身", "份证原", "件"]);
         check("1. 居民身份证", 8, &["1. 居民", "身份证"]);
-        check("averyveryverylongword", 8, &["averyver", "yverylon", "gword"]);
+        check(
+            "averyveryverylongword",
+            8,
+            &["averyver", "yverylon", "gword"],
+        );
         check("", 8, &[] as &[&str]);
     }
 
@@ -286,13 +334,25 @@ mod tests {
                 _ => None,
             })
             .collect();
-        let position = |needle: &str| texts.iter().position(|t| t.contains(needle)).unwrap_or_else(|| panic!("{needle} missing"));
+        let position = |needle: &str| {
+            texts
+                .iter()
+                .position(|t| t.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} missing"))
+        };
         assert!(position("滨江区") < position("A012"));
         assert!(position("A012") < position("社会保险"));
         assert!(position("前面还有 3 人") < position("1. 居民身份证"));
         assert!(position("Hotline: 12345") > position("社会保障卡"));
-        assert!(doc.blocks.contains(&Block::Text { text: "A012".into(), align: Align::Center, scale: 4, bold: true }));
-        assert!(doc.blocks.contains(&Block::Qr { data: "http://10.0.0.5:8080/t/17".into() }));
+        assert!(doc.blocks.contains(&Block::Text {
+            text: "A012".into(),
+            align: Align::Center,
+            scale: 4,
+            bold: true
+        }));
+        assert!(doc.blocks.contains(&Block::Qr {
+            data: "http://10.0.0.5:8080/t/17".into()
+        }));
         let preview = preview(&doc);
         assert!(preview.contains("A 0 1 2"), "{preview}");
         assert!(preview.lines().all(|l| display_width(l) == 50), "{preview}");
@@ -304,7 +364,10 @@ mod tests {
             let doc = ticket_doc(&sample(), width);
             for b in &doc.blocks {
                 if let Block::Text { text, scale, .. } = b {
-                    assert!(display_width(text) * usize::from(*scale) <= width.columns(), "{text:?} on {width:?}");
+                    assert!(
+                        display_width(text) * usize::from(*scale) <= width.columns(),
+                        "{text:?} on {width:?}"
+                    );
                 }
             }
         }

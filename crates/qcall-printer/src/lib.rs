@@ -24,9 +24,9 @@ pub mod status;
 pub mod transport;
 pub mod uri;
 
-
+pub use actor::{Health, OnChange, PrinterHandle, PrinterSettings, PrinterState, spawn};
 pub use encode::{QrMode, encode};
-pub use layout::{Align, Block, Doc, notice_doc, ticket_doc};
+pub use layout::{Align, Block, Doc, notice_doc, preview, ticket_doc};
 pub use slip::{NoticeSlip, PaperWidth, TicketSlip};
-
-
+pub use transport::PrintError;
+pub use uri::PrinterUri;

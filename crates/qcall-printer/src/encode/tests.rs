@@ -6,13 +6,19 @@ use crate::slip::{NoticeSlip, PaperWidth, TicketSlip};
 
 /// Compares with `testdata/NAME.hex`; `UPDATE_GOLDEN=1` rewrites it.
 fn golden(name: &str, bytes: &[u8]) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(format!("{name}.hex"));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(format!("{name}.hex"));
     let dump = hex_dump(bytes);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &dump).unwrap();
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("no golden file {}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no golden file {}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
     assert!(
         expected == dump,
         "{name}: bytes differ from {}; if the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff",
@@ -61,17 +67,26 @@ fn gb(s: &str) -> Vec<u8> {
 
 #[test]
 fn golden_ticket_80mm_native_qr() {
-    golden("ticket-80-native", &encode(&ticket_doc(&ticket(), PaperWidth::Mm80), QrMode::Native).unwrap());
+    golden(
+        "ticket-80-native",
+        &encode(&ticket_doc(&ticket(), PaperWidth::Mm80), QrMode::Native).unwrap(),
+    );
 }
 
 #[test]
 fn golden_ticket_58mm_raster_qr() {
-    golden("ticket-58-raster", &encode(&ticket_doc(&ticket(), PaperWidth::Mm58), QrMode::Raster).unwrap());
+    golden(
+        "ticket-58-raster",
+        &encode(&ticket_doc(&ticket(), PaperWidth::Mm58), QrMode::Raster).unwrap(),
+    );
 }
 
 #[test]
 fn golden_notice_80mm() {
-    golden("notice-80", &encode(&notice_doc(&notice(), PaperWidth::Mm80), QrMode::Native).unwrap());
+    golden(
+        "notice-80",
+        &encode(&notice_doc(&notice(), PaperWidth::Mm80), QrMode::Native).unwrap(),
+    );
 }
 
 #[test]
@@ -81,13 +96,26 @@ fn a_ticket_is_chinese_mode_gb18030_big_number_qr_and_cut() {
     let chinese = find(&bytes, &FS_CHINESE_ON, 0).expect("FS &");
     let service = find(&bytes, &gb("社会保险"), 0).expect("GB18030 service name");
     assert!(chinese < service);
-    assert!(find(&bytes, "社会保险".as_bytes(), 0).is_none(), "never UTF-8");
+    assert!(
+        find(&bytes, "社会保险".as_bytes(), 0).is_none(),
+        "never UTF-8"
+    );
     let big = find(&bytes, &[0x1D, b'!', 0x33], 0).expect("GS ! 4x4");
     let number = find(&bytes, b"A012", big).expect("number after the size command");
     let normal = find(&bytes, &[0x1D, b'!', 0x00], big).expect("size reset");
-    assert!(big < number && number < normal, "the number is printed at 4x4");
-    assert_eq!(native_qr_payloads(&bytes), vec!["http://10.0.0.5:8080/t/17".to_owned()]);
-    assert_eq!(&bytes[bytes.len() - 4..], &[0x1D, b'V', b'A', 0], "cut last");
+    assert!(
+        big < number && number < normal,
+        "the number is printed at 4x4"
+    );
+    assert_eq!(
+        native_qr_payloads(&bytes),
+        vec!["http://10.0.0.5:8080/t/17".to_owned()]
+    );
+    assert_eq!(
+        &bytes[bytes.len() - 4..],
+        &[0x1D, b'V', b'A', 0],
+        "cut last"
+    );
 }
 
 #[test]
