@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::devices::{NoticeRequest, PrintOutcome, PrintStatus};
 use crate::error::ApiError;
 use crate::wire;
 
@@ -81,12 +82,28 @@ pub async fn take_ticket(
     let view = reply
         .ticket
         .ok_or_else(|| ApiError::internal("issue produced no ticket"))?;
-    let ticket = wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view);
+    let base = base_url(&state, &headers);
+    let ticket = wire::ticket(state.engine.hall(), &base, &view);
     let location = format!("/api/v1/tickets/{}", ticket.id);
+    // The ticket is committed: whatever the printer does now, it stands.
+    let outcome = match &state.printing {
+        Some(p) => p.ticket(view, base, None, false).await,
+        None => PrintOutcome {
+            status: PrintStatus::None,
+            printer: None,
+            reason: None,
+        },
+    };
+    let body = json!({
+        "ticket": ticket,
+        "print": outcome.status.as_str(),
+        "print_reason": outcome.reason,
+        "printer": outcome.printer,
+    });
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(json!({ "ticket": ticket })),
+        Json(body),
     )
         .into_response())
 }
@@ -432,4 +449,169 @@ pub async fn test_clock(
     Ok(Json(
         json!({ "now_ms": qcall_engine::Clock::now(clock.as_ref()) }),
     ))
+}
+
+/// Staff who may print on an applicant's behalf: guides and supervisors.
+fn require_staff(
+    state: &AppState,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<qcall_store::Credential, ApiError> {
+    let cred = state.auth.from_headers(headers)?.ok_or_else(|| {
+        ApiError::unauthorized(format!("{what} needs a guide or supervisor token"))
+    })?;
+    if cred.role == Role::Counter {
+        return Err(ApiError::forbidden(format!(
+            "{what} needs a guide or supervisor token, not a counter token"
+        )));
+    }
+    Ok(cred)
+}
+
+fn printing(state: &AppState) -> Result<std::sync::Arc<dyn crate::devices::Printing>, ApiError> {
+    state.printing.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no_printer",
+            "this hall has no printer configured; add [[printers]] to the config",
+        )
+    })
+}
+
+/// The response for a request whose only purpose was printing.
+fn print_result(outcome: PrintOutcome, ticket: Option<Value>) -> Result<Json<Value>, ApiError> {
+    match outcome.status {
+        PrintStatus::Printed => Ok(Json(
+            json!({ "print": "printed", "printer": outcome.printer, "ticket": ticket }),
+        )),
+        PrintStatus::Failed => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "print_failed",
+            outcome
+                .reason
+                .unwrap_or_else(|| "the printer did not print".into()),
+        )),
+        PrintStatus::None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_printer",
+            "no printer is configured for this; name one with {\"printer\": ID} or set one up in the config",
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintBody {
+    printer: Option<String>,
+}
+
+/// Prints a ticket again (guide or supervisor), on its kiosk's printer or a named one.
+pub async fn reprint_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    require_staff(&state, &headers, "reprinting a ticket")?;
+    let printing = printing(&state)?;
+    let body: ReprintBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ReprintBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("the body is not valid: {e}"),
+            )
+        })?
+    };
+    let id = parse_ticket_id(&id)?;
+    let view =
+        state.engine.ticket(id).await?.ok_or_else(|| {
+            ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
+        })?;
+    let base = base_url(&state, &headers);
+    let ticket = serde_json::to_value(wire::ticket(state.engine.hall(), &base, &view)).ok();
+    print_result(
+        printing.ticket(view, base, body.printer, true).await,
+        ticket,
+    )
+}
+
+pub async fn printers(State(state): State<AppState>) -> Json<Value> {
+    let printers = state
+        .printing
+        .as_ref()
+        .map(|p| p.printers())
+        .unwrap_or_default();
+    Json(json!({ "printers": printers }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    missing: Vec<String>,
+    note: Option<String>,
+    staff: Option<String>,
+}
+
+/// Prints a one-time notice slip (一次性告知单) at a counter.
+pub async fn notice(
+    State(state): State<AppState>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<NoticeBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if state.engine.hall().counter(&counter).is_none() {
+        return Err(qcall_core::Rejection::UnknownCounter(counter).into());
+    }
+    let cred = state.auth.for_counter(&headers, &counter)?;
+    let Json(body) = body?;
+    let invalid = |m: &str| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            m.to_owned(),
+        )
+    };
+    let missing: Vec<String> = body
+        .missing
+        .iter()
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if missing.is_empty() || missing.len() > 30 {
+        return Err(invalid(
+            "`missing` must list 1 to 30 materials the applicant still has to bring",
+        ));
+    }
+    let too_long = missing.iter().any(|m| m.chars().count() > 200)
+        || body.note.as_ref().is_some_and(|n| n.chars().count() > 500);
+    if too_long {
+        return Err(invalid(
+            "each missing item is at most 200 characters, the note at most 500",
+        ));
+    }
+    let printing = printing(&state)?;
+    let ticket = state
+        .engine
+        .read({
+            let counter = counter.clone();
+            move |s, _| {
+                let current = s.counter(&counter).and_then(|c| c.current)?;
+                qcall_engine::TicketView::of(s, current)
+            }
+        })
+        .await?;
+    let request = NoticeRequest {
+        counter,
+        staff: body
+            .staff
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(cred.subject),
+        missing,
+        note: body.note,
+        ticket,
+    };
+    print_result(printing.notice(request).await, None)
 }

@@ -8,6 +8,7 @@
 //! - [`wire`]: the JSON shapes of the contract.
 //! - [`error`]: the one mapping of failures to statuses and bodies.
 //! - [`auth`]: bearer tokens and who may act where.
+//! - [`devices`]: the printing the binary plugs in.
 //! - [`metrics`]: the Prometheus text at `/metrics`.
 //!
 //! Handlers decide nothing about queues: they translate requests into
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod devices;
 pub mod error;
 pub mod hub;
 pub mod metrics;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
+    /// Ticket printers, when the hall has any.
+    pub printing: Option<Arc<dyn devices::Printing>>,
     /// Turns `true` when the daemon shuts down: sockets close with 1001.
     pub stop: tokio::sync::watch::Receiver<bool>,
     /// Test builds: the manual clock tests may move.
@@ -58,6 +62,9 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets", post(api::take_ticket))
         .route("/tickets/{id}", get(api::get_ticket))
         .route("/tickets/{id}/cancel", post(api::cancel_ticket))
+        .route("/tickets/{id}/reprint", post(api::reprint_ticket))
+        .route("/printers", get(api::printers))
+        .route("/counters/{counter}/notice", post(api::notice))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
         .route("/counters/{counter}/{action}", post(api::counter_command))

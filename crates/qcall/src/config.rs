@@ -41,6 +41,53 @@ pub struct Config {
     pub classes: Vec<ClassSection>,
     pub services: Vec<ServiceSection>,
     pub counters: Vec<CounterSection>,
+    /// Printing settings; optional for a hall without printers.
+    #[serde(default)]
+    pub print: PrintSection,
+    /// Ticket printers; none is fine (tickets are then shown on screen only).
+    #[serde(default)]
+    pub printers: Vec<PrinterSection>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintSection {
+    /// Printer id for notice slips from counters without a printer of their own.
+    pub notice_printer: String,
+    /// At most this many materials on a ticket (the kiosk screen shows all).
+    pub materials_on_ticket: usize,
+    /// Ask every printer for its status this often (seconds); 0 never.
+    pub check_interval_s: u64,
+}
+
+impl Default for PrintSection {
+    fn default() -> Self {
+        PrintSection {
+            notice_printer: String::new(),
+            materials_on_ticket: 4,
+            check_interval_s: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    pub id: String,
+    /// tcp://HOST:PORT, usb:///dev/usb/lp0, serial:///dev/ttyUSB0?baud=9600, file:PATH
+    pub uri: String,
+    /// Paper width: 58 or 80.
+    pub width_mm: u32,
+    /// `native` (GS ( k) or `raster` (a bitmap, for printers without QR support).
+    pub qr: String,
+    /// Limit for connecting, each status answer and writing (milliseconds).
+    pub timeout_ms: u64,
+    /// Ask DLE EOT status before each ticket (tcp and serial only).
+    pub status_query: bool,
+    /// Kiosk ids (`source` of POST /tickets) whose tickets print here.
+    pub kiosks: Vec<String>,
+    /// Counter ids whose notice slips print here.
+    pub counters: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -143,8 +190,31 @@ impl Config {
     /// Parses and validates config text.
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let config: Config = toml::from_str(text)?;
-        config.hall()?;
+        let hall = config.hall()?;
         config.listen()?;
+        config.printer_settings()?;
+        let mut kiosks = std::collections::HashSet::new();
+        for p in &config.printers {
+            for k in &p.kiosks {
+                if !kiosks.insert(k) {
+                    bail!(
+                        "[[printers]] kiosk `{k}` is assigned to two printers; give each kiosk one printer"
+                    );
+                }
+            }
+            for c in &p.counters {
+                if hall.counter(c).is_none() {
+                    bail!(
+                        "[[printers]] `{}` lists counter `{c}`, which is not defined",
+                        p.id
+                    );
+                }
+            }
+        }
+        let notice = &config.print.notice_printer;
+        if !notice.is_empty() && !config.printers.iter().any(|p| &p.id == notice) {
+            bail!("[print] notice_printer = {notice:?} names no [[printers]] entry");
+        }
         for (day, ranges) in config.hours.days() {
             for r in ranges {
                 parse_range(r).with_context(|| format!("[hours] {day}"))?;
@@ -227,6 +297,46 @@ impl Config {
             q.number_width,
         )
         .map_err(|e: HallError| anyhow::anyhow!(e))
+    }
+}
+
+impl Config {
+    /// The printers as the printer crate wants them, validated.
+    pub fn printer_settings(&self) -> anyhow::Result<Vec<qcall_printer::PrinterSettings>> {
+        let mut ids = std::collections::HashSet::new();
+        self.printers
+            .iter()
+            .map(|p| {
+                let at = || format!("[[printers]] `{}`", p.id);
+                if p.id.is_empty() || !ids.insert(p.id.clone()) {
+                    bail!("{}: every printer needs a unique, non-empty id", at());
+                }
+                let uri: qcall_printer::PrinterUri = p.uri.parse().with_context(at)?;
+                let width = qcall_printer::PaperWidth::from_mm(p.width_mm).with_context(|| {
+                    format!("{}: width_mm = {} must be 58 or 80", at(), p.width_mm)
+                })?;
+                let qr = match p.qr.as_str() {
+                    "native" => qcall_printer::QrMode::Native,
+                    "raster" => qcall_printer::QrMode::Raster,
+                    other => bail!("{}: qr = {other:?} must be \"native\" or \"raster\"", at()),
+                };
+                if !(100..=60_000).contains(&p.timeout_ms) {
+                    bail!(
+                        "{}: timeout_ms = {} must be between 100 and 60000",
+                        at(),
+                        p.timeout_ms
+                    );
+                }
+                Ok(qcall_printer::PrinterSettings {
+                    id: p.id.clone(),
+                    uri,
+                    width,
+                    qr,
+                    timeout: std::time::Duration::from_millis(p.timeout_ms),
+                    status_query: p.status_query,
+                })
+            })
+            .collect()
     }
 }
 

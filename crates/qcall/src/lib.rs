@@ -10,12 +10,14 @@
 //! - [`config`]: the TOML file and its validation.
 //! - [`cli`]: the `qcall` subcommands.
 //! - [`client`]: a small HTTP/1 client for the CLI, the benchmark and tests.
+//! - [`printing`]: the hall's printers wired to kiosks and counters.
 //! - [`bench`]: `qcall bench`, throughput and fan-out figures.
 
 pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod printing;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -82,8 +84,13 @@ pub async fn run_with(
         site: site.clone(),
         metrics: metrics.clone(),
     };
-    let (engine, engine_thread) =
-        qcall_engine::start(hall.clone(), store, clock, vec![Box::new(publisher)])?;
+    let (engine, engine_thread) = qcall_engine::start(
+        hall.clone(),
+        store,
+        clock.clone(),
+        vec![Box::new(publisher)],
+    )?;
+    let printers = printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         engine,
@@ -92,6 +99,7 @@ pub async fn run_with(
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
         stop: stop_rx,
         #[cfg(feature = "test-clock")]
         clock: manual_clock,
