@@ -7,6 +7,7 @@
 mod api;
 mod cli;
 mod crash;
+mod print;
 mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -55,6 +55,8 @@ enum Cmd {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
+    /// Print a sample ticket on the configured printers (or one of them).
+    PrintTest(PrintTestArgs),
     /// Measure ticket throughput and display fan-out on this machine.
     Bench(crate::bench::BenchArgs),
 }
@@ -167,6 +169,24 @@ enum TicketCmd {
         server: ServerArg,
         id: String,
     },
+    /// Show a ticket slip as text, as it would print: a ticket from the
+    /// server by id, or a sample.
+    Preview {
+        #[command(flatten)]
+        server: ServerArg,
+        /// Ticket id (from the server).
+        #[arg(required_unless_present = "sample")]
+        id: Option<String>,
+        /// A sample ticket instead (with --config: of that hall).
+        #[arg(long, conflicts_with = "id")]
+        sample: bool,
+        /// The hall's config file, for --sample.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Paper width: 58 or 80.
+        #[arg(long, default_value_t = 80)]
+        width: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -215,6 +235,19 @@ struct StatsArgs {
     /// Business day, YYYY-MM-DD (default: today).
     #[arg(long)]
     date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct PrintTestArgs {
+    /// The hall's config file.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// A printer id from the config, or a printer URI such as tcp://192.168.1.50:9100.
+    #[arg(long)]
+    printer: Option<String>,
+    /// Paper width for a printer given by URI.
+    #[arg(long, default_value_t = 80)]
+    width: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +326,7 @@ async fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Status(server) => status(server).await,
         Cmd::Stats(args) => stats(args).await,
         Cmd::Db(DbCmd::Check { db }) => db_check(&db),
+        Cmd::PrintTest(args) => print_test(args).await,
         Cmd::Bench(args) => crate::bench::run(args).await.map_err(Failure::from),
     }
 }
@@ -466,6 +500,13 @@ async fn ticket(cmd: TicketCmd) -> Result<(), Failure> {
             }
             Ok(())
         }
+        TicketCmd::Preview {
+            server,
+            id,
+            sample: _,
+            config,
+            width,
+        } => preview(&server, id, config, width).await,
         TicketCmd::Show { server, id } => {
             let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
             let resp = conn
@@ -769,4 +810,189 @@ mod tests {
             "needs a subject"
         );
     }
+}
+
+/// A sample ticket of `hall`: its first service, a few ahead.
+fn sample_ticket(hall: &qcall_core::Hall) -> qcall_engine::TicketView {
+    let day = qcall_core::time::business_day(now_ms(), &hall.tz);
+    let mut state = qcall_core::HallState::new(Arc::new(hall.clone()), day, 0, 1);
+    let service = hall.services[0].code.clone();
+    let cmd = qcall_core::Command::Issue {
+        service,
+        class: None,
+        source: None,
+    };
+    let mut view = None;
+    for _ in 0..12 {
+        let d = state
+            .decide(&cmd, now_ms())
+            .expect("a sample ticket of a valid hall");
+        let rec = qcall_core::Recorded {
+            seq: state.last_seq() + 1,
+            at: now_ms(),
+            event: d.events[0].clone(),
+        };
+        state.apply(&rec).expect("decided events apply");
+        view = d.subject;
+    }
+    let mut v = qcall_engine::TicketView::of(&state, view.expect("issued")).expect("issued");
+    v.estimated_wait_s = 15 * 60;
+    v
+}
+
+fn paper(width: u32) -> anyhow::Result<qcall_printer::PaperWidth> {
+    qcall_printer::PaperWidth::from_mm(width)
+        .with_context(|| format!("--width {width}: use 58 or 80"))
+}
+
+async fn preview(
+    server: &ServerArg,
+    id: Option<String>,
+    config: Option<PathBuf>,
+    width: u32,
+) -> Result<(), Failure> {
+    let width = paper(width)?;
+    let (hall, hotline, view, url) = match id {
+        None => {
+            let config = match config {
+                Some(path) => Config::load(&path)?,
+                None => Config::parse(EXAMPLE)?,
+            };
+            let hall = config.hall()?;
+            let view = sample_ticket(&hall);
+            let url = format!("http://{}/t/{}", config.server.listen, view.ticket.id);
+            (hall, config.hall.hotline.clone(), view, url)
+        }
+        Some(id) => {
+            // The server's own view of the ticket, laid out with the same
+            // code the daemon prints with.
+            let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
+            let resp = conn
+                .get(&format!("/api/v1/tickets/{id}"))
+                .await
+                .map_err(unreachable)?;
+            if !resp.status.is_success() {
+                return Err(refused(&resp));
+            }
+            let t = &resp.body["ticket"];
+            let services = conn
+                .get("/api/v1/services")
+                .await
+                .map_err(unreachable)?
+                .body;
+            let service = services["services"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["service"] == t["service"] || s["code"] == t["service"]);
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            let slip = qcall_printer::TicketSlip {
+                hall_zh: text(&services["hall"]["zh"]),
+                hall_en: text(&services["hall"]["en"]),
+                number: text(&t["number"]),
+                service_zh: text(&t["service_name"]["zh"]),
+                service_en: text(&t["service_name"]["en"]),
+                priority_label: t["green"]
+                    .as_bool()
+                    .filter(|g| *g)
+                    .map(|_| format!("绿色通道 {}", text(&t["priority"]))),
+                ahead: t["ahead"].as_u64().unwrap_or(0) as u32,
+                wait_minutes: t["estimated_wait_s"].as_u64().unwrap_or(0).div_ceil(60) as u32,
+                issued_at: text(&t["issued_at"])
+                    .replace('T', " ")
+                    .chars()
+                    .take(16)
+                    .collect(),
+                status_url: text(&t["status_url"]),
+                materials: service
+                    .and_then(|s| s["materials"].as_array())
+                    .into_iter()
+                    .flatten()
+                    .take(4)
+                    .map(|m| text(&m["zh"]))
+                    .collect(),
+                hotline: text(&services["hotline"]),
+                reprint: false,
+            };
+            println!(
+                "{}",
+                qcall_printer::preview(&qcall_printer::ticket_doc(&slip, width))
+            );
+            return Ok(());
+        }
+    };
+    let slip = crate::printing::ticket_slip(&hall, &hotline, &view, &url, false, 4);
+    println!(
+        "{}",
+        qcall_printer::preview(&qcall_printer::ticket_doc(&slip, width))
+    );
+    Ok(())
+}
+
+async fn print_test(args: PrintTestArgs) -> Result<(), Failure> {
+    let config = Config::load(&args.config)?;
+    let hall = config.hall()?;
+    let mut targets = config.printer_settings()?;
+    if let Some(p) = &args.printer {
+        targets.retain(|s| &s.id == p);
+        if targets.is_empty() {
+            let uri: qcall_printer::PrinterUri = p.parse().map_err(anyhow::Error::from)?;
+            targets.push(qcall_printer::PrinterSettings {
+                id: p.clone(),
+                status_query: uri.two_way(),
+                uri,
+                width: paper(args.width)?,
+                qr: qcall_printer::QrMode::Native,
+                timeout: std::time::Duration::from_secs(3),
+            });
+        }
+    }
+    if targets.is_empty() {
+        return Err(anyhow::anyhow!(
+            "{} configures no [[printers]]; pass --printer URI",
+            args.config.display()
+        )
+        .into());
+    }
+    let view = sample_ticket(&hall);
+    let mut failures = 0;
+    for s in targets {
+        let url = format!("http://{}/t/{}", config.server.listen, view.ticket.id);
+        let slip = crate::printing::ticket_slip(
+            &hall,
+            &config.hall.hotline,
+            &view,
+            &url,
+            false,
+            config.print.materials_on_ticket,
+        );
+        let bytes = qcall_printer::encode(&qcall_printer::ticket_doc(&slip, s.width), s.qr)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let job = tokio::task::spawn_blocking(move || {
+            let r = qcall_printer::transport::print_job(&s.uri, &bytes, s.timeout, s.status_query);
+            (s, r)
+        });
+        let (s, result) = job.await.map_err(anyhow::Error::from)?;
+        match result {
+            Ok(status) => {
+                let paper = status.map_or("status not asked", |st| match st.paper {
+                    qcall_printer::status::Paper::Ok => "paper ok",
+                    qcall_printer::status::Paper::NearEnd => "paper nearly out",
+                    qcall_printer::status::Paper::Out => "paper out",
+                });
+                println!("{}: printed a sample ticket on {} ({paper})", s.id, s.uri);
+            }
+            Err(e) => {
+                failures += 1;
+                println!("{}: FAILED: {e}", s.id);
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(Failure {
+            code: 4,
+            error: anyhow::anyhow!("{failures} printer(s) did not print"),
+        });
+    }
+    Ok(())
 }
