@@ -710,108 +710,6 @@ fn db_check(db: &Path) -> Result<(), Failure> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    use super::*;
-
-    #[test]
-    fn the_cli_is_well_formed() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn fixed_invocations_parse() {
-        let ok = |args: &[&str]| {
-            Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        };
-        ok(&[
-            "qcall",
-            "serve",
-            "--config",
-            "c.toml",
-            "--db",
-            "x.db",
-            "--listen",
-            "127.0.0.1:0",
-        ]);
-        ok(&[
-            "qcall",
-            "token",
-            "create",
-            "--config",
-            "c.toml",
-            "--counter",
-            "3",
-        ]);
-        ok(&[
-            "qcall",
-            "token",
-            "revoke",
-            "--config",
-            "c.toml",
-            "--db",
-            "x.db",
-            "--counter",
-            "3",
-        ]);
-        ok(&[
-            "qcall",
-            "ticket",
-            "take",
-            "--server",
-            "http://h:1",
-            "A",
-            "--priority",
-            "elderly",
-        ]);
-        ok(&["qcall", "ticket", "show", "--server", "http://h:1", "12"]);
-        ok(&[
-            "qcall",
-            "counter",
-            "call",
-            "--server",
-            "http://h:1",
-            "--counter",
-            "3",
-            "--token",
-            "t",
-        ]);
-        for verb in ["recall", "no-show", "finish", "pause"] {
-            ok(&[
-                "qcall",
-                "counter",
-                verb,
-                "--server",
-                "http://h:1",
-                "--counter",
-                "3",
-                "--token",
-                "t",
-            ]);
-        }
-        ok(&[
-            "qcall",
-            "counter",
-            "transfer",
-            "--counter",
-            "3",
-            "--token",
-            "t",
-            "--to-service",
-            "B",
-        ]);
-        ok(&["qcall", "status", "--server", "http://h:1"]);
-        ok(&["qcall", "default-config"]);
-        ok(&["qcall", "db", "check", "--db", "x.db"]);
-        assert!(
-            Cli::try_parse_from(["qcall", "token", "create", "--config", "c"]).is_err(),
-            "needs a subject"
-        );
-    }
-}
-
 /// A sample ticket of `hall`: its first service, a few ahead.
 fn sample_ticket(hall: &qcall_core::Hall) -> qcall_engine::TicketView {
     let day = qcall_core::time::business_day(now_ms(), &hall.tz);
@@ -995,4 +893,106 @@ async fn print_test(args: PrintTestArgs) -> Result<(), Failure> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fixed_invocations_parse() {
+        let ok = |args: &[&str]| {
+            Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        };
+        ok(&[
+            "qcall",
+            "serve",
+            "--config",
+            "c.toml",
+            "--db",
+            "x.db",
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        ok(&[
+            "qcall",
+            "token",
+            "create",
+            "--config",
+            "c.toml",
+            "--counter",
+            "3",
+        ]);
+        ok(&[
+            "qcall",
+            "token",
+            "revoke",
+            "--config",
+            "c.toml",
+            "--db",
+            "x.db",
+            "--counter",
+            "3",
+        ]);
+        ok(&[
+            "qcall",
+            "ticket",
+            "take",
+            "--server",
+            "http://h:1",
+            "A",
+            "--priority",
+            "elderly",
+        ]);
+        ok(&["qcall", "ticket", "show", "--server", "http://h:1", "12"]);
+        ok(&[
+            "qcall",
+            "counter",
+            "call",
+            "--server",
+            "http://h:1",
+            "--counter",
+            "3",
+            "--token",
+            "t",
+        ]);
+        for verb in ["recall", "no-show", "finish", "pause"] {
+            ok(&[
+                "qcall",
+                "counter",
+                verb,
+                "--server",
+                "http://h:1",
+                "--counter",
+                "3",
+                "--token",
+                "t",
+            ]);
+        }
+        ok(&[
+            "qcall",
+            "counter",
+            "transfer",
+            "--counter",
+            "3",
+            "--token",
+            "t",
+            "--to-service",
+            "B",
+        ]);
+        ok(&["qcall", "status", "--server", "http://h:1"]);
+        ok(&["qcall", "default-config"]);
+        ok(&["qcall", "db", "check", "--db", "x.db"]);
+        assert!(
+            Cli::try_parse_from(["qcall", "token", "create", "--config", "c"]).is_err(),
+            "needs a subject"
+        );
+    }
 }
