@@ -7,4 +7,6 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings
+# Optional hardware is a feature: the crates must build without it too.
+cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets

@@ -80,6 +80,12 @@ impl Hall {
         let mut config = Config::load(&root().join("config/demo.toml")).unwrap();
         let db = dir.path().join("hall.db");
         config.server.db = db.clone();
+        // The demo "prints" into files under var/: keep them in the temp dir.
+        for p in &mut config.printers {
+            if p.uri.starts_with("file:") {
+                p.uri = format!("file://{}/{}.escpos", dir.path().display(), p.id);
+            }
+        }
         edit(&mut config);
         let path = dir.path().join("hall.toml");
         std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();

@@ -494,9 +494,22 @@ async fn ticket(cmd: TicketCmd) -> Result<(), Failure> {
                 return Err(refused(&resp));
             }
             if server.json {
-                print_json(&resp.body)
-            } else {
-                println!("{}", describe_ticket(&resp.body["ticket"]))
+                print_json(&resp.body);
+                return Ok(());
+            }
+            println!("{}", describe_ticket(&resp.body["ticket"]));
+            match resp.body["print"].as_str() {
+                Some("printed") => {
+                    println!(
+                        "  printed on {}",
+                        resp.body["printer"].as_str().unwrap_or("?")
+                    )
+                }
+                Some("failed") => println!(
+                    "  NOT printed (the ticket stands; reprint it later): {}",
+                    resp.body["print_reason"].as_str().unwrap_or("?")
+                ),
+                _ => {}
             }
             Ok(())
         }
