@@ -29,7 +29,10 @@ async fn kill_nine_mid_load_loses_no_acknowledged_ticket() {
     // No daily caps: this test is about durability, not quotas.
     let hall = Hall::with(|c| {
         c.server.kiosk_rate_per_minute = 0;
-        c.services.iter_mut().for_each(|s| s.daily_cap = 0);
+        c.services.iter_mut().for_each(|s| {
+            s.daily_cap = 0;
+            s.slot_cap = 0;
+        });
     });
     let services = ["A", "B", "C", "D", "E", "F"];
     let mut acked: Vec<Acked> = Vec::new();

@@ -7,6 +7,7 @@
 mod api;
 mod cli;
 mod crash;
+mod hall_ops;
 mod print;
 mod ws;
 
@@ -30,14 +31,24 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `qcall` executable, built once per test run with the same profile.
+/// The `qcall` executable, built once per test run with the same profile
+/// and the `test-clock` feature, so tests can set the daemon's time.
 fn qcall_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root())
-            .args(["build", "--quiet", "-p", "qcall", "--bin", "qcall"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "qcall",
+                "--bin",
+                "qcall",
+                "--features",
+                "test-clock",
+            ])
             .status()
             .expect("cannot run cargo to build the qcall binary");
         assert!(status.success(), "building the qcall binary failed");
@@ -97,7 +108,13 @@ impl Hall {
     }
 
     fn start(&self) -> Daemon {
-        Daemon::start(&self.config, &self.db)
+        Daemon::start(&self.config, &self.db, None)
+    }
+
+    /// A daemon whose clock starts at `ms` and moves only when told
+    /// (`Daemon::set_clock`).
+    fn start_at(&self, ms: i64) -> Daemon {
+        Daemon::start(&self.config, &self.db, Some(ms))
     }
 
     /// A new token from `qcall token create`.
@@ -129,8 +146,12 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(config: &Path, db: &Path) -> Daemon {
-        let mut child = Command::new(qcall_bin())
+    fn start(config: &Path, db: &Path, clock_ms: Option<i64>) -> Daemon {
+        let mut cmd = Command::new(qcall_bin());
+        if let Some(ms) = clock_ms {
+            cmd.env("QCALL_TEST_CLOCK_MS", ms.to_string());
+        }
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .arg("--db")
@@ -165,6 +186,26 @@ impl Daemon {
 
     async fn conn(&self) -> Conn {
         Conn::connect(&self.url).await.unwrap()
+    }
+
+    /// Sets the daemon's clock (test builds only).
+    async fn set_clock(&self, ms: i64) {
+        let resp = self
+            .conn()
+            .await
+            .post(
+                "/api/v1/test/clock",
+                None,
+                &serde_json::json!({"set_ms": ms}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status.as_u16(),
+            200,
+            "the daemon was not started with a test clock: {}",
+            resp.body
+        );
     }
 
     fn ws_url(&self, path: &str) -> String {

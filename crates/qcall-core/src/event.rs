@@ -90,6 +90,24 @@ pub enum Event {
     },
     /// A waiting ticket was withdrawn.
     TicketCancelled { ticket: TicketId },
+    /// A no-show came back in time and waits again, at `queued_at`
+    /// (behind the tickets that were next when it returned).
+    TicketReentered {
+        ticket: TicketId,
+        queued_at: Millis,
+        behind: Option<TicketId>,
+        by: String,
+    },
+
+    // --- audit ---
+    /// Something staff did outside the usual flow, with who and why.
+    Audit {
+        action: String,
+        by: String,
+        detail: String,
+        counter: Option<String>,
+        ticket: Option<TicketId>,
+    },
 
     // --- counters ---
     /// A counter's displayed state changed.
@@ -112,6 +130,8 @@ impl Event {
             Event::TicketNoShow { .. } => "ticket_no_show",
             Event::TicketTransferred { .. } => "ticket_transferred",
             Event::TicketCancelled { .. } => "ticket_cancelled",
+            Event::TicketReentered { .. } => "ticket_reentered",
+            Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
         }
     }
@@ -127,7 +147,9 @@ impl Event {
             | Event::TicketDone { ticket, .. }
             | Event::TicketNoShow { ticket, .. }
             | Event::TicketTransferred { ticket, .. }
-            | Event::TicketCancelled { ticket } => Some(*ticket),
+            | Event::TicketCancelled { ticket }
+            | Event::TicketReentered { ticket, .. } => Some(*ticket),
+            Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } => None,
         }
     }
@@ -143,7 +165,10 @@ impl Event {
             | Event::TicketNoShow { counter, .. }
             | Event::CounterStateChanged { counter, .. } => Some(counter),
             Event::TicketTransferred { from_counter, .. } => from_counter.as_deref(),
-            Event::TicketIssued { .. } | Event::TicketCancelled { .. } => None,
+            Event::Audit { counter, .. } => counter.as_deref(),
+            Event::TicketIssued { .. }
+            | Event::TicketCancelled { .. }
+            | Event::TicketReentered { .. } => None,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 
+use crate::hours::{Intake, Minute, Schedule};
 use crate::time::Millis;
 
 /// A text in the hall's two languages.
@@ -97,6 +98,24 @@ pub struct Policy {
     pub max_wait_ms: Option<Millis>,
 }
 
+/// A per-time-slot ticket quota (分时段限号).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotQuota {
+    /// Slot length; slots start at local midnight.
+    pub minutes: Minute,
+    /// Tickets per slot.
+    pub cap: u32,
+}
+
+/// How a no-show may come back (过号重排).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reentry {
+    /// Within this long after being marked no-show; 0 disables re-entry.
+    pub window_ms: Millis,
+    /// It waits again behind this many of the tickets waiting at its return.
+    pub behind: usize,
+}
+
 /// The whole static hall.
 #[derive(Debug, Clone)]
 pub struct Hall {
@@ -113,6 +132,15 @@ pub struct Hall {
     /// Digits after the prefix; numbers past the width simply grow a digit,
     /// they never wrap within a day.
     pub number_width: usize,
+    /// The hall's opening hours.
+    pub schedule: Schedule,
+    /// Whether hours refuse tickets; off, they are only shown (trials, demos,
+    /// 24-hour service).
+    pub hours_enforced: bool,
+    pub reentry: Reentry,
+    /// Services with hours of their own.
+    service_schedules: HashMap<String, Schedule>,
+    quotas: HashMap<String, SlotQuota>,
     service_ix: HashMap<String, usize>,
     class_ix: HashMap<String, usize>,
     counter_ix: HashMap<String, usize>,
@@ -241,10 +269,70 @@ impl Hall {
             policy,
             recall_limit,
             number_width,
+            schedule: Schedule::always(),
+            hours_enforced: false,
+            reentry: Reentry {
+                window_ms: 30 * 60_000,
+                behind: 3,
+            },
+            service_schedules: HashMap::new(),
+            quotas: HashMap::new(),
             service_ix,
             class_ix,
             counter_ix,
         })
+    }
+
+    /// Sets the hall's hours and whether they refuse tickets.
+    pub fn with_schedule(mut self, schedule: Schedule, enforced: bool) -> Hall {
+        self.schedule = schedule;
+        self.hours_enforced = enforced;
+        self
+    }
+
+    /// Gives a service hours of its own.
+    pub fn with_service_schedule(mut self, service: &str, schedule: Schedule) -> Hall {
+        self.service_schedules.insert(service.to_owned(), schedule);
+        self
+    }
+
+    /// Limits a service's tickets per time slot.
+    pub fn with_quota(mut self, service: &str, quota: SlotQuota) -> Hall {
+        self.quotas.insert(service.to_owned(), quota);
+        self
+    }
+
+    pub fn with_reentry(mut self, reentry: Reentry) -> Hall {
+        self.reentry = reentry;
+        self
+    }
+
+    /// The hours that apply to a service.
+    pub fn schedule_of(&self, service: &str) -> &Schedule {
+        self.service_schedules
+            .get(service)
+            .unwrap_or(&self.schedule)
+    }
+
+    /// Whether a service takes a new ticket at `at` (always, when hours are
+    /// not enforced).
+    pub fn intake(&self, service: &str, at: Millis) -> Intake {
+        let intake = self.schedule_of(service).intake(at, &self.tz);
+        if self.hours_enforced {
+            intake
+        } else {
+            match intake {
+                Intake::Open { .. } => intake,
+                _ => Intake::Open {
+                    closes_at: 1440,
+                    cutoff_at: 1440,
+                },
+            }
+        }
+    }
+
+    pub fn quota(&self, service: &str) -> Option<SlotQuota> {
+        self.quotas.get(service).copied()
     }
 
     pub fn service(&self, code: &str) -> Option<&Service> {

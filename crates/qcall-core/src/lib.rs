@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`hall`]: the hall's static definition (services, priority classes,
 //!   counters, policy), built by the binary from its config file.
+//! - [`hours`]: opening hours, cut-off, holidays and make-up days.
 //! - [`ticket`]: tickets, their states and numbering.
 //! - [`event`]: the closed set of things that can happen, as recorded.
 //! - [`policy`]: the next-ticket selection, a deterministic function.
@@ -19,6 +20,7 @@
 
 pub mod event;
 pub mod hall;
+pub mod hours;
 pub mod policy;
 pub mod state;
 pub mod stats;

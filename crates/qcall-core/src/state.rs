@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::event::{CounterState, Event, Recorded};
 use crate::hall::Hall;
+use crate::hours::{self, Intake};
 use crate::policy::{self, Head};
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
@@ -32,7 +33,18 @@ pub const RECENT_CALLS: usize = 12;
 /// Weight of a fresh service-time measurement in the running average.
 const SERVICE_TIME_ALPHA: f64 = 0.2;
 
-type QueueKey = (Millis, TicketId);
+/// A ticket's place: (queued at, order, after, id). `order` is its own id,
+/// or for a ticket re-entered behind ticket X, X's id with `after` = 1, so
+/// it sorts right after X even among tickets issued in the same millisecond.
+type QueueKey = (Millis, i64, u8, TicketId);
+
+/// The queue key of a ticket.
+fn key_of(t: &Ticket) -> QueueKey {
+    match t.queued_behind {
+        Some(x) => (t.queued_at, x.0, 1, t.id),
+        None => (t.queued_at, t.id.0, 0, t.id),
+    }
+}
 
 /// Something a kiosk, counter or supervisor asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +62,9 @@ pub enum Command {
     },
     /// Withdraw a waiting ticket.
     Cancel { ticket: TicketId },
+    /// A no-show came back within the hall's window (过号重排); `by` is the
+    /// staff member who let it back in.
+    Reenter { ticket: TicketId, by: String },
 }
 
 /// What a counter can do.
@@ -74,7 +89,12 @@ pub enum CounterAction {
     Pause,
     Resume,
     Open,
-    Close,
+    /// Close the counter. Refused while its services have waiting tickets
+    /// that no other open counter serves, unless a supervisor overrides
+    /// (`override_by`), which is audited.
+    Close {
+        override_by: Option<String>,
+    },
 }
 
 /// Where a transfer sends a ticket.
@@ -128,6 +148,27 @@ pub enum Rejection {
         "ticket {number} is already at service `{service}`; choose another service or a counter"
     )]
     TransferToSame { number: String, service: String },
+    #[error("service `{service}` is not taking tickets now: {why}")]
+    ServiceClosed { service: String, why: String },
+    #[error(
+        "service `{service}` has given out all {cap} tickets of this time slot; the next slot starts at {next}"
+    )]
+    SlotFull {
+        service: String,
+        cap: u32,
+        next: String,
+    },
+    #[error(
+        "counter `{counter}` is the last open counter for service `{service}`, where {waiting} still wait; \
+         everyone who took a ticket is served before closing (a supervisor may override)"
+    )]
+    LastCounter {
+        counter: String,
+        service: String,
+        waiting: usize,
+    },
+    #[error("ticket {number} cannot re-enter the queue: {why}")]
+    ReentryRefused { number: String, why: String },
 }
 
 /// What a command decided: the events to record and the ticket it is about.
@@ -175,6 +216,8 @@ pub struct HallState {
     /// Per service index: running average of service time in ms.
     service_ms: Vec<f64>,
     recent_calls: VecDeque<TicketId>,
+    /// Tickets issued per (service index, time slot) for slot quotas.
+    slots: HashMap<(usize, u16), u32>,
 }
 
 impl HallState {
@@ -205,6 +248,7 @@ impl HallState {
                 .map(|s| f64::from(s.avg_service_s) * 1000.0)
                 .collect(),
             recent_calls: VecDeque::new(),
+            slots: HashMap::new(),
             hall,
         }
     }
@@ -300,7 +344,7 @@ impl HallState {
         if t.state != TicketState::Waiting {
             return 0;
         }
-        let key = (t.issued_at, t.id);
+        let key = key_of(t);
         if let Some(ci) = t
             .target_counter
             .as_deref()
@@ -365,8 +409,9 @@ impl HallState {
                 service,
                 class,
                 source,
-            } => self.decide_issue(service, class.as_deref(), source.as_deref()),
+            } => self.decide_issue(service, class.as_deref(), source.as_deref(), now),
             Command::Counter { counter, action } => self.decide_counter(counter, action, now),
+            Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -386,6 +431,7 @@ impl HallState {
         service: &str,
         class: Option<&str>,
         source: Option<&str>,
+        now: Millis,
     ) -> Result<Decision, Rejection> {
         let svc = self
             .hall
@@ -403,7 +449,44 @@ impl HallState {
                 ));
             }
         }
-        let issued = self.issued[self.hall.service_index(service).unwrap_or_default()];
+        let closed = |why: String| Rejection::ServiceClosed {
+            service: service.into(),
+            why,
+        };
+        match self.hall.intake(service, now) {
+            Intake::Open { .. } => {}
+            Intake::NotYetOpen { opens_at } => {
+                return Err(closed(format!(
+                    "it opens at {} today",
+                    hours::clock(opens_at)
+                )));
+            }
+            Intake::PastCutoff { cutoff_at } => {
+                return Err(closed(format!(
+                    "new tickets stop at {} ({} minutes before closing); please come back on the next working day",
+                    hours::clock(cutoff_at),
+                    self.hall.schedule_of(service).cutoff_minutes
+                )));
+            }
+            Intake::ClosedToday => {
+                return Err(closed(
+                    "it is closed today; please come back on the next working day".into(),
+                ));
+            }
+        }
+        let si = self.hall.service_index(service).unwrap_or_default();
+        if let Some(q) = self.hall.quota(service) {
+            let slot = hours::local_minute(now, &self.hall.tz) / q.minutes.max(1);
+            if self.slots.get(&(si, slot)).copied().unwrap_or(0) >= q.cap {
+                let next = ((slot + 1) * q.minutes.max(1)).min(1440);
+                return Err(Rejection::SlotFull {
+                    service: service.into(),
+                    cap: q.cap,
+                    next: hours::clock(next),
+                });
+            }
+        }
+        let issued = self.issued[si];
         if let Some(cap) = svc.daily_cap
             && issued >= cap
         {
@@ -608,18 +691,114 @@ impl HallState {
                 }
                 None
             }
-            CounterAction::Close => {
+            CounterAction::Close { override_by } => {
                 if let Some(t) = current {
                     return Err(Rejection::CounterBusy {
                         counter: counter.into(),
                         number: t.number.clone(),
                     });
                 }
+                if rt.state != CounterState::Closed {
+                    // Everyone who took a ticket is served: the last open
+                    // counter of a service with people waiting stays open.
+                    let orphaned = self.hall.counters[ci].services.iter().find_map(|s| {
+                        let waiting = self.waiting_in(s);
+                        let others = self.hall.counters_serving(s).any(|c| {
+                            c.id != counter
+                                && self
+                                    .counter(&c.id)
+                                    .is_some_and(|r| r.state != CounterState::Closed)
+                        });
+                        (waiting > 0 && !others).then(|| (s.clone(), waiting))
+                    });
+                    if let Some((service, waiting)) = orphaned {
+                        match override_by {
+                            None => {
+                                return Err(Rejection::LastCounter { counter: counter.into(), service, waiting });
+                            }
+                            Some(by) => events.push(Event::Audit {
+                                action: "close_override".into(),
+                                by: by.clone(),
+                                detail: format!("closed with {waiting} waiting for service {service} and no other counter open"),
+                                counter: Some(counter.into()),
+                                ticket: None,
+                            }),
+                        }
+                    }
+                }
                 set_state(&mut events, CounterState::Closed);
                 None
             }
         };
         Ok(Decision { events, subject })
+    }
+
+    /// Waiting tickets of a service (its queues, not direct transfers).
+    fn waiting_in(&self, service: &str) -> usize {
+        self.hall
+            .service_index(service)
+            .map_or(0, |si| self.queues[si].iter().map(BTreeSet::len).sum())
+    }
+
+    fn decide_reenter(&self, id: TicketId, by: &str, now: Millis) -> Result<Decision, Rejection> {
+        let t = self.tickets.get(&id).ok_or(Rejection::UnknownTicket(id))?;
+        let refuse = |why: String| Rejection::ReentryRefused {
+            number: t.number.clone(),
+            why,
+        };
+        if !t.state.can(Transition::Reenter) {
+            return Err(refuse(format!("it is {}, not a no-show", t.state.as_str())));
+        }
+        let window = self.hall.reentry.window_ms;
+        if window == 0 {
+            return Err(refuse(
+                "this hall does not let no-shows back in; please take a new ticket".into(),
+            ));
+        }
+        if now - t.finished_at.unwrap_or(now) > window {
+            return Err(refuse(format!(
+                "it was marked no-show more than {} minutes ago; please take a new ticket",
+                window / 60_000
+            )));
+        }
+        // Behind the next `behind` tickets of its own queue as it stands
+        // now (or at its end when fewer wait).
+        let behind = self.hall.reentry.behind;
+        let queue = self
+            .hall
+            .service_index(&t.service)
+            .zip(self.hall.class_index(&t.class))
+            .map(|(si, ci)| &self.queues[si][ci]);
+        let (queued_at, after) = match queue {
+            Some(q) if behind == 0 => (q.first().map_or(now, |k| k.0 - 1), None),
+            Some(q) => match q.iter().nth(behind - 1).or(q.last()) {
+                Some(&(at, _, _, x)) => (at, Some(x)),
+                None => (now, None),
+            },
+            None => (now, None),
+        };
+        let events = vec![
+            Event::TicketReentered {
+                ticket: id,
+                queued_at,
+                behind: after,
+                by: by.to_owned(),
+            },
+            Event::Audit {
+                action: "reenter".into(),
+                by: by.to_owned(),
+                detail: format!(
+                    "no-show {} back in the queue behind the next {behind} waiting",
+                    t.number
+                ),
+                counter: None,
+                ticket: Some(id),
+            },
+        ];
+        Ok(Decision {
+            events,
+            subject: Some(id),
+        })
     }
 
     /// The ticket counter `ci` would call now.
@@ -631,7 +810,7 @@ impl HallState {
                 continue;
             };
             for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
-                if let Some(&(queued_at, ticket)) = queue.first() {
+                if let Some(&(queued_at, _, _, ticket)) = queue.first() {
                     heads.push(Head {
                         ticket,
                         queued_at,
@@ -642,7 +821,7 @@ impl HallState {
                 }
             }
         }
-        let direct = self.direct[ci].first().map(|&(queued_at, ticket)| {
+        let direct = self.direct[ci].first().map(|&(queued_at, _, _, ticket)| {
             let class = self.tickets.get(&ticket).map_or("", |t| t.class.as_str());
             Head {
                 ticket,
@@ -700,6 +879,9 @@ impl HallState {
                         number: number.clone(),
                         state: TicketState::Waiting,
                         issued_at: at,
+                        queued_at: at,
+                        queued_behind: None,
+                        predicted_wait_s: None,
                         called_at: None,
                         started_at: None,
                         finished_at: None,
@@ -711,6 +893,16 @@ impl HallState {
                     },
                 );
                 self.enqueue(*ticket);
+                let predicted = self.estimated_wait_s(*ticket);
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.predicted_wait_s = Some(predicted);
+                }
+                if let (Some(si), Some(q)) =
+                    (self.hall.service_index(service), self.hall.quota(service))
+                {
+                    let slot = hours::local_minute(at, &self.hall.tz) / q.minutes.max(1);
+                    *self.slots.entry((si, slot)).or_default() += 1;
+                }
             }
             Event::TicketCalled { ticket, counter } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
@@ -821,6 +1013,26 @@ impl HallState {
                 t.state = TicketState::Cancelled;
                 t.finished_at = Some(at);
             }
+            Event::TicketReentered {
+                ticket,
+                queued_at,
+                behind,
+                ..
+            } => {
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Waiting;
+                t.queued_at = *queued_at;
+                t.queued_behind = *behind;
+                t.counter = None;
+                t.called_at = None;
+                t.finished_at = None;
+                t.recalls = 0;
+                self.enqueue(*ticket);
+            }
+            Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].state = *state;
@@ -856,7 +1068,7 @@ impl HallState {
     /// The queue a waiting ticket belongs in, if the hall still knows it.
     fn queue_of(&mut self, id: TicketId) -> Option<(&mut BTreeSet<QueueKey>, QueueKey)> {
         let t = self.tickets.get(&id)?;
-        let key = (t.issued_at, t.id);
+        let key = key_of(t);
         if let Some(c) = &t.target_counter {
             let ci = self.hall.counter_index(c)?;
             return Some((&mut self.direct[ci], key));
@@ -883,13 +1095,13 @@ impl HallState {
         let mut queued = 0;
         for (si, per_class) in self.queues.iter().enumerate() {
             for (ci, q) in per_class.iter().enumerate() {
-                for (at, id) in q {
+                for &(at, _, _, ref id) in q {
                     let t = self
                         .tickets
                         .get(id)
                         .ok_or(format!("queued ticket {id} unknown"))?;
                     let ok = t.state == TicketState::Waiting
-                        && t.issued_at == *at
+                        && t.queued_at == at
                         && t.target_counter.is_none()
                         && self.hall.service_index(&t.service) == Some(si)
                         && self.hall.class_index(&t.class) == Some(ci);
@@ -904,7 +1116,7 @@ impl HallState {
             }
         }
         for (ci, q) in self.direct.iter().enumerate() {
-            for (_, id) in q {
+            for (_, _, _, id) in q {
                 let t = self
                     .tickets
                     .get(id)

@@ -6,6 +6,7 @@
 
 use crate::hall::Hall;
 use crate::ticket::{Ticket, TicketState};
+use crate::time::Millis;
 
 /// Figures for one group of tickets (a service, a counter, the hall).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,13 +28,24 @@ pub struct GroupStats {
     /// Waits at or above the service's yellow / red threshold.
     pub over_yellow: u32,
     pub over_red: u32,
+    /// Called after the day's closing time: extended service (延时服务).
+    pub extended: u32,
+    /// Mean absolute error of the wait predicted at issue, against the
+    /// actual wait, over called tickets (seconds).
+    pub estimate_error_s: Option<i64>,
+    /// Ratings given, per score 1..=5.
+    pub ratings_by_score: [u32; 5],
 }
 
 /// The day: hall totals, per service (by the service a ticket ended in) and
-/// per counter (by the counter that served or called it).
+/// per counter (by the counter that served or called it), and the load per
+/// local hour.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DayStats {
     pub total: GroupStats,
+    /// Tickets issued and called per local hour 0..24.
+    pub issued_by_hour: [u32; 24],
+    pub called_by_hour: [u32; 24],
     pub by_service: Vec<(String, GroupStats)>,
     pub by_counter: Vec<(String, GroupStats)>,
 }
@@ -43,8 +55,19 @@ pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
         let picked: Vec<&Ticket> = tickets.iter().filter(|t| pred(t)).collect();
         group_stats(hall, &picked)
     };
+    let hour = |at: Millis| usize::from(crate::hours::local_minute(at, &hall.tz) / 60).min(23);
+    let mut issued_by_hour = [0; 24];
+    let mut called_by_hour = [0; 24];
+    for t in tickets {
+        issued_by_hour[hour(t.issued_at)] += 1;
+        if let Some(c) = t.called_at {
+            called_by_hour[hour(c)] += 1;
+        }
+    }
     DayStats {
         total: group(&|_| true),
+        issued_by_hour,
+        called_by_hour,
         by_service: hall
             .services
             .iter()
@@ -71,6 +94,7 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
     let mut waits = Vec::new();
     let mut services = Vec::new();
     let mut rating_sum = 0u32;
+    let mut errors = Vec::new();
     for t in tickets {
         match t.state {
             TicketState::Done => g.served += 1,
@@ -85,15 +109,20 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
                 g.over_yellow += u32::from(wait >= i64::from(s.target_wait_yellow_s));
                 g.over_red += u32::from(wait >= i64::from(s.target_wait_red_s));
             }
+            g.extended += u32::from(hall.schedule_of(&t.service).after_closing(called, &hall.tz));
+            if let Some(p) = t.predicted_wait_s {
+                errors.push((wait - i64::from(p)).abs());
+            }
         }
         if let (TicketState::Done, Some(end)) = (t.state, t.finished_at)
             && let Some(begin) = t.started_at.or(t.called_at)
         {
             services.push((end - begin).max(0) / 1000);
         }
-        if let Some(r) = t.rating {
+        if let Some(r) = t.rating.filter(|r| (1..=5).contains(r)) {
             rating_sum += u32::from(r);
             g.ratings += 1;
+            g.ratings_by_score[usize::from(r) - 1] += 1;
         }
     }
     waits.sort_unstable();
@@ -104,6 +133,8 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
     g.service_p50_s = percentile(&services, 50);
     g.service_p90_s = percentile(&services, 90);
     g.satisfaction = (g.ratings > 0).then(|| f64::from(rating_sum) / f64::from(g.ratings));
+    g.estimate_error_s =
+        (!errors.is_empty()).then(|| errors.iter().sum::<i64>() / errors.len() as i64);
     g
 }
 
@@ -140,6 +171,9 @@ mod tests {
             number: format!("{service}{id:03}"),
             state,
             issued_at: 0,
+            queued_at: 0,
+            queued_behind: None,
+            predicted_wait_s: None,
             called_at,
             started_at: called_at,
             finished_at: serve_s.zip(called_at).map(|(s, c)| c + s * 1000),

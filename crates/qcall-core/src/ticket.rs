@@ -50,6 +50,7 @@ pub enum Transition {
     NoShow,
     Transfer,
     Cancel,
+    Reenter,
 }
 
 impl TicketState {
@@ -100,6 +101,7 @@ impl TicketState {
                 | (Called, T::NoShow)
                 | (Serving, T::Finish)
                 | (Waiting | Called | Serving, T::Transfer)
+                | (NoShow, T::Reenter)
         )
     }
 }
@@ -118,6 +120,13 @@ pub struct Ticket {
     pub number: String,
     pub state: TicketState,
     pub issued_at: Millis,
+    /// Its place in the queue: the issue time, kept through transfers; later
+    /// for a no-show that re-entered behind others.
+    pub queued_at: Millis,
+    /// After a re-entry: the ticket it waits right behind.
+    pub queued_behind: Option<TicketId>,
+    /// The wait estimated when it was issued, to measure the estimate.
+    pub predicted_wait_s: Option<u32>,
     pub called_at: Option<Millis>,
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,

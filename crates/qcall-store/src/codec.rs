@@ -11,10 +11,11 @@ use rusqlite::{Row, Transaction, params};
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
-     called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating FROM tickets";
+     called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
+     queued_at_ms, predicted_wait_s, queued_behind FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -33,6 +34,11 @@ pub(crate) struct EventRow {
     state: Option<String>,
     recalls: Option<i64>,
     rating: Option<i64>,
+    queued_at_ms: Option<i64>,
+    actor: Option<String>,
+    action: Option<String>,
+    detail: Option<String>,
+    behind_ticket: Option<i64>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -51,6 +57,11 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         state: r.get(11)?,
         recalls: r.get(12)?,
         rating: r.get(13)?,
+        queued_at_ms: r.get(14)?,
+        actor: r.get(15)?,
+        action: r.get(16)?,
+        detail: r.get(17)?,
+        behind_ticket: r.get(18)?,
     })
 }
 
@@ -89,6 +100,23 @@ fn encode(rec: &Recorded) -> EventRow {
             row.to_counter = to_counter.clone();
         }
         Event::CounterStateChanged { state, .. } => row.state = Some(state.as_str().to_owned()),
+        Event::TicketReentered {
+            queued_at,
+            behind,
+            by,
+            ..
+        } => {
+            row.queued_at_ms = Some(*queued_at);
+            row.behind_ticket = behind.map(|t| t.0);
+            row.actor = Some(by.clone());
+        }
+        Event::Audit {
+            action, by, detail, ..
+        } => {
+            row.action = Some(action.clone());
+            row.actor = Some(by.clone());
+            row.detail = Some(detail.clone());
+        }
         Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
@@ -146,6 +174,19 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             to_counter: row.to_counter.clone(),
         },
         "ticket_cancelled" => Event::TicketCancelled { ticket: ticket()? },
+        "ticket_reentered" => Event::TicketReentered {
+            ticket: ticket()?,
+            queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            behind: row.behind_ticket.map(TicketId),
+            by: row.actor.clone().unwrap_or_default(),
+        },
+        "audit" => Event::Audit {
+            action: row.action.clone().ok_or_else(|| bad("action"))?,
+            by: row.actor.clone().unwrap_or_default(),
+            detail: row.detail.clone().unwrap_or_default(),
+            counter: row.counter_id.clone(),
+            ticket: row.ticket_id.map(TicketId),
+        },
         "counter_state" => Event::CounterStateChanged {
             counter: counter()?,
             state: row
@@ -176,8 +217,8 @@ pub(crate) fn insert_event(
     let r = encode(rec);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
-         source, to_counter, state, recalls, rating) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -194,21 +235,27 @@ pub(crate) fn insert_event(
         r.to_counter,
         r.state,
         r.recalls,
-        r.rating
+        r.rating,
+        r.queued_at_ms,
+        r.actor,
+        r.action,
+        r.detail,
+        r.behind_ticket
     ])?;
     Ok(())
 }
 
 pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Result<(), StoreError> {
-    // issued_service, day, seq_no and number are fixed at issue time: the
-    // conflict branch leaves them alone.
+    // issued_service, day, seq_no, number and the prediction are fixed at
+    // issue time: the conflict branch leaves them alone.
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
-         called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+         called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
+         queued_at_ms, predicted_wait_s, queued_behind) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
-         rating = ?16, last_seq = ?17",
+         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20",
     )?;
     stmt.execute(params![
         t.id.0,
@@ -227,85 +274,58 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         t.recalls,
         t.source,
         t.rating,
-        seq as i64
+        seq as i64,
+        t.queued_at,
+        t.predicted_wait_s,
+        t.queued_behind.map(|b| b.0)
     ])?;
     Ok(())
 }
 
-/// A `tickets` row, columns as in [`SELECT_TICKET`].
-pub(crate) type TicketRow = (
-    i64,
-    String,
-    String,
-    String,
-    u32,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    u32,
-    Option<String>,
-    Option<u8>,
-);
+/// A `tickets` row as read, columns as in [`SELECT_TICKET`].
+pub(crate) struct TicketRow {
+    ticket: Ticket,
+    day: String,
+    state: String,
+}
 
 pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-        r.get(13)?,
-        r.get(14)?,
-        r.get(15)?,
-    ))
+    let issued_at: i64 = r.get(7)?;
+    Ok(TicketRow {
+        day: r.get(1)?,
+        state: r.get(6)?,
+        ticket: Ticket {
+            id: TicketId(r.get(0)?),
+            day: jiff::civil::Date::ZERO,
+            service: r.get(2)?,
+            class: r.get(3)?,
+            seq_no: r.get(4)?,
+            number: r.get(5)?,
+            state: TicketState::Waiting,
+            issued_at,
+            queued_at: r.get::<_, Option<i64>>(16)?.unwrap_or(issued_at),
+            predicted_wait_s: r.get(17)?,
+            queued_behind: r.get::<_, Option<i64>>(18)?.map(TicketId),
+            called_at: r.get(8)?,
+            started_at: r.get(9)?,
+            finished_at: r.get(10)?,
+            counter: r.get(11)?,
+            target_counter: r.get(12)?,
+            recalls: r.get(13)?,
+            source: r.get(14)?,
+            rating: r.get(15)?,
+        },
+    })
 }
 
 pub(crate) fn decode_ticket(r: TicketRow) -> Result<Ticket, StoreError> {
-    let (
-        id,
-        day,
-        service,
-        class,
-        seq_no,
-        number,
-        state,
-        issued_at,
-        called_at,
-        started_at,
-        finished_at,
-    ) = (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10);
-    Ok(Ticket {
-        id: TicketId(id),
-        day: day
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("ticket {id}: day `{day}`")))?,
-        service,
-        class,
-        seq_no,
-        number,
-        state: TicketState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: state `{state}`")))?,
-        issued_at,
-        called_at,
-        started_at,
-        finished_at,
-        counter: r.11,
-        target_counter: r.12,
-        recalls: r.13,
-        source: r.14,
-        rating: r.15,
-    })
+    let mut t = r.ticket;
+    let id = t.id;
+    t.day = r
+        .day
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("ticket {id}: day `{}`", r.day)))?;
+    t.state = TicketState::parse(&r.state)
+        .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: state `{}`", r.state)))?;
+    Ok(t)
 }

@@ -23,7 +23,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 pub use check::CheckReport;
 
 /// Schema migrations, in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_queue_place_and_audit.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -209,6 +212,16 @@ impl Store {
     pub fn events_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{} WHERE day = ?1 ORDER BY seq",
+            codec::SELECT_EVENT
+        ))?;
+        let rows = stmt.query_map([day.to_string()], codec::event_row)?;
+        rows.map(|r| codec::decode(r?)).collect()
+    }
+
+    /// The audited events of a day: overrides, re-entries and transfers.
+    pub fn audit_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{} WHERE day = ?1 AND kind IN ('audit', 'ticket_reentered', 'ticket_transferred') ORDER BY seq",
             codec::SELECT_EVENT
         ))?;
         let rows = stmt.query_map([day.to_string()], codec::event_row)?;

@@ -161,6 +161,7 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<Value>, ApiE
     let hall = state.engine.hall().clone();
     let snap = state.engine.snapshot().await?;
     let queues = wire::queues(&hall, &snap.queues, snap.at);
+    let now = state.engine.now();
     let services: Vec<Value> = hall
         .services
         .iter()
@@ -178,6 +179,9 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<Value>, ApiE
                 "waiting": q.waiting,
                 "issued_today": q.issued_today,
                 "sla": q.sla,
+                "open_now": matches!(hall.intake(&s.code, now), qcall_core::hours::Intake::Open { .. }),
+                "sold_out": s.daily_cap.is_some_and(|cap| q.issued_today >= cap),
+                "hours_enforced": hall.hours_enforced,
             })
         })
         .collect();
@@ -245,10 +249,18 @@ pub struct ActionBody {
     rating: Option<u8>,
     service: Option<String>,
     counter: Option<String>,
+    /// With `close`: a supervisor closes the last counter of a service
+    /// that still has people waiting (audited).
+    force: Option<bool>,
 }
 
-/// Maps an action path segment (and body) to a counter action.
-pub fn counter_action(name: &str, body: ActionBody) -> Result<CounterAction, ApiError> {
+/// Maps an action path segment (and body) to a counter action, for the
+/// holder of `credential`.
+pub fn counter_action(
+    name: &str,
+    body: ActionBody,
+    credential: &qcall_store::Credential,
+) -> Result<CounterAction, ApiError> {
     Ok(match name {
         "call-next" | "call_next" => CounterAction::CallNext,
         "recall" => CounterAction::Recall,
@@ -272,7 +284,17 @@ pub fn counter_action(name: &str, body: ActionBody) -> Result<CounterAction, Api
         "pause" => CounterAction::Pause,
         "resume" => CounterAction::Resume,
         "open" => CounterAction::Open,
-        "close" => CounterAction::Close,
+        "close" => match body.force {
+            Some(true) if credential.role == Role::Supervisor => CounterAction::Close {
+                override_by: Some(credential.subject.clone()),
+            },
+            Some(true) => {
+                return Err(ApiError::forbidden(
+                    "only a supervisor may close the last counter of a service with people waiting",
+                ));
+            }
+            _ => CounterAction::Close { override_by: None },
+        },
         other => {
             return Err(ApiError::not_found(
                 "unknown_action",
@@ -294,7 +316,7 @@ pub async fn counter_command(
     if state.engine.hall().counter(&counter).is_none() {
         return Err(qcall_core::Rejection::UnknownCounter(counter).into());
     }
-    state.auth.for_counter(&headers, &counter)?;
+    let credential = state.auth.for_counter(&headers, &counter)?;
     // An empty body is fine for actions without parameters.
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()
@@ -312,7 +334,7 @@ pub async fn counter_command(
             )
         })?
     };
-    let action = counter_action(&action, body)?;
+    let action = counter_action(&action, body, &credential)?;
     let call_next = action == CounterAction::CallNext;
     let reply = state
         .engine
@@ -357,6 +379,9 @@ fn group_json(g: &GroupStats) -> Value {
         "satisfaction": g.satisfaction,
         "ratings": g.ratings,
         "over_target": { "yellow": g.over_yellow, "red": g.over_red },
+        "extended": g.extended,
+        "estimate_error_s": g.estimate_error_s,
+        "ratings_by_score": g.ratings_by_score,
     })
 }
 
@@ -391,6 +416,8 @@ pub async fn stats(
     Ok(Json(json!({
         "date": day.to_string(),
         "total": group_json(&stats.total),
+        "issued_by_hour": stats.issued_by_hour,
+        "called_by_hour": stats.called_by_hour,
         "services": named(&stats.by_service, "service"),
         "counters": named(&stats.by_counter, "counter"),
     })))
@@ -614,4 +641,89 @@ pub async fn notice(
         ticket,
     };
     print_result(printing.notice(request).await, None)
+}
+
+/// Lets a no-show back into the queue (过号重排), guide or supervisor.
+pub async fn reenter_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let cred = require_staff(&state, &headers, "letting a no-show back into the queue")?;
+    let id = parse_ticket_id(&id)?;
+    let reply = state
+        .engine
+        .execute(Command::Reenter {
+            ticket: id,
+            by: cred.subject,
+        })
+        .await?;
+    let base = base_url(&state, &headers);
+    let ticket = reply
+        .ticket
+        .map(|v| wire::ticket(state.engine.hall(), &base, &v));
+    Ok(Json(json!({ "ticket": ticket })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    date: Option<String>,
+    format: Option<String>,
+}
+
+/// The day's audit trail (supervisor): overrides, re-entries, transfers.
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let cred = state
+        .auth
+        .from_headers(&headers)?
+        .ok_or_else(|| ApiError::unauthorized("the audit trail needs a supervisor token"))?;
+    if cred.role != Role::Supervisor {
+        return Err(ApiError::forbidden(
+            "the audit trail needs a supervisor token",
+        ));
+    }
+    let Query(query) = query?;
+    let hall = state.engine.hall().clone();
+    let day: jiff::civil::Date = match &query.date {
+        Some(d) => d.parse().map_err(|_| {
+            ApiError::bad_request(format!("date `{d}` is not a date like 2026-11-22"))
+        })?,
+        None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
+    };
+    let events = state
+        .engine
+        .read(move |_, store| store.audit_of_day(day))
+        .await?
+        .map_err(ApiError::internal)?;
+    let rows: Vec<Value> = events
+        .iter()
+        .map(|rec| wire::audit_row(&hall, rec))
+        .collect();
+    if query.format.as_deref() == Some("csv") {
+        let mut csv = String::from("seq,time,kind,action,by,counter,ticket,detail\n");
+        for r in &rows {
+            let field = |k: &str| {
+                let v = match &r[k] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                format!("\"{}\"", v.replace('"', "\"\""))
+            };
+            let line: Vec<String> = [
+                "seq", "at", "kind", "action", "by", "counter", "ticket", "detail",
+            ]
+            .iter()
+            .map(|k| field(k))
+            .collect();
+            csv.push_str(&line.join(","));
+            csv.push('\n');
+        }
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    Ok(Json(json!({ "date": day.to_string(), "audit": rows })).into_response())
 }

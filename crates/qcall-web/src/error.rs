@@ -89,6 +89,10 @@ impl From<Rejection> for ApiError {
             Rejection::CounterBusy { .. } => (S::CONFLICT, "counter_busy"),
             Rejection::CounterClosed(_) => (S::CONFLICT, "counter_closed"),
             Rejection::TransferToSame { .. } => (S::CONFLICT, "transfer_to_same"),
+            Rejection::ServiceClosed { .. } => (S::CONFLICT, "service_closed"),
+            Rejection::SlotFull { .. } => (S::CONFLICT, "slot_full"),
+            Rejection::LastCounter { .. } => (S::CONFLICT, "last_counter"),
+            Rejection::ReentryRefused { .. } => (S::CONFLICT, "reentry_refused"),
         };
         ApiError::new(status, code, r.to_string())
     }

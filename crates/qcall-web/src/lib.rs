@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(api::get_ticket))
         .route("/tickets/{id}/cancel", post(api::cancel_ticket))
         .route("/tickets/{id}/reprint", post(api::reprint_ticket))
+        .route("/tickets/{id}/reenter", post(api::reenter_ticket))
+        .route("/audit", get(api::audit))
         .route("/printers", get(api::printers))
         .route("/counters/{counter}/notice", post(api::notice))
         .route("/services", get(api::services))

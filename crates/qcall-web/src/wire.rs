@@ -326,3 +326,36 @@ pub fn published_frame(hall: &Hall, site: &Site, p: &Published) -> String {
     };
     serde_json::to_string(&frame).unwrap_or_default()
 }
+
+/// One audited event as a row for supervisors.
+pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
+    let (action, by, detail) = match &rec.event {
+        Event::Audit {
+            action, by, detail, ..
+        } => (action.clone(), Some(by.clone()), detail.clone()),
+        Event::TicketReentered { by, .. } => ("reenter".into(), Some(by.clone()), String::new()),
+        Event::TicketTransferred {
+            to_service,
+            to_counter,
+            ..
+        } => (
+            "transfer".into(),
+            None,
+            match to_counter {
+                Some(c) => format!("to counter {c}"),
+                None => format!("to service {to_service}"),
+            },
+        ),
+        other => (other.kind().to_owned(), None, String::new()),
+    };
+    serde_json::json!({
+        "seq": rec.seq,
+        "at": local_rfc3339(rec.at, &hall.tz),
+        "kind": rec.event.kind(),
+        "action": action,
+        "by": by.or_else(|| rec.event.counter().map(|c| format!("counter {c}"))),
+        "counter": rec.event.counter(),
+        "ticket": rec.event.ticket().map(|t| t.0),
+        "detail": detail,
+    })
+}

@@ -355,7 +355,7 @@ impl Session {
                     format!("bad `args`: {e}"),
                 )
             });
-        let result = match body.and_then(|b| counter_action(&kind, b)) {
+        let result = match body.and_then(|b| counter_action(&kind, b, &credential)) {
             Ok(action) => {
                 let cmd = Command::Counter {
                     counter: credential.subject.clone(),

@@ -90,10 +90,12 @@ fn bench_config(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let mut config = Config::parse(EXAMPLE)?;
     let db = dir.join("bench.db");
     config.server.kiosk_rate_per_minute = 0;
+    config.hours.enforce = false;
     config.server.db = db.clone();
     config.server.listen = "127.0.0.1:0".into();
     for s in &mut config.services {
         s.daily_cap = 0;
+        s.slot_cap = 0;
     }
     let path = dir.join("bench.toml");
     std::fs::write(&path, toml::to_string(&config)?)?;

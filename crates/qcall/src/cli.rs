@@ -726,6 +726,10 @@ fn db_check(db: &Path) -> Result<(), Failure> {
 /// A sample ticket of `hall`: its first service, a few ahead.
 fn sample_ticket(hall: &qcall_core::Hall) -> qcall_engine::TicketView {
     let day = qcall_core::time::business_day(now_ms(), &hall.tz);
+    // A sample is taken at any hour, whatever the hall's hours say.
+    let hall = hall
+        .clone()
+        .with_schedule(qcall_core::hours::Schedule::always(), false);
     let mut state = qcall_core::HallState::new(Arc::new(hall.clone()), day, 0, 1);
     let service = hall.services[0].code.clone();
     let cmd = qcall_core::Command::Issue {

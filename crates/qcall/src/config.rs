@@ -125,6 +125,20 @@ pub struct QueueSection {
     pub recall_limit: u32,
     pub number_width: usize,
     pub default_class: String,
+    /// A no-show may re-enter within this many minutes (0: never).
+    #[serde(default = "default_reentry_minutes")]
+    pub reentry_minutes: u32,
+    /// ...and then waits behind this many of the tickets waiting at its return.
+    #[serde(default = "default_reentry_behind")]
+    pub reentry_behind: usize,
+}
+
+fn default_reentry_minutes() -> u32 {
+    30
+}
+
+fn default_reentry_behind() -> usize {
+    3
 }
 
 /// Opening hours per weekday, each a list of `HH:MM-HH:MM` ranges.
@@ -140,6 +154,32 @@ pub struct Hours {
     pub sun: Vec<String>,
     /// No new tickets this many minutes before closing.
     pub cutoff_minutes: u32,
+    /// Whether the hours refuse tickets (false: shown only).
+    #[serde(default = "yes")]
+    pub enforce: bool,
+    /// Closed dates, YYYY-MM-DD.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Make-up working days, `YYYY-MM-DD=mon` (open with Monday's hours).
+    #[serde(default)]
+    pub workdays: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A service's own hours (the hall's hours otherwise).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHours {
+    pub mon: Vec<String>,
+    pub tue: Vec<String>,
+    pub wed: Vec<String>,
+    pub thu: Vec<String>,
+    pub fri: Vec<String>,
+    pub sat: Vec<String>,
+    pub sun: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -167,6 +207,14 @@ pub struct ServiceSection {
     /// 0 is unlimited.
     pub daily_cap: u32,
     pub avg_service_minutes: u32,
+    /// Time-slot quota: at most `slot_cap` tickets per `slot_minutes` (0: none).
+    #[serde(default)]
+    pub slot_minutes: u32,
+    #[serde(default)]
+    pub slot_cap: u32,
+    /// Hours of this service when they differ from the hall's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<ServiceHours>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -285,7 +333,7 @@ impl Config {
                 services: c.services.clone(),
             })
             .collect();
-        Hall::new(
+        let hall = Hall::new(
             (&self.hall.name).into(),
             tz,
             services,
@@ -296,7 +344,41 @@ impl Config {
             q.recall_limit,
             q.number_width,
         )
-        .map_err(|e: HallError| anyhow::anyhow!(e))
+        .map_err(|e: HallError| anyhow::anyhow!(e))?;
+        let mut hall = hall
+            .with_schedule(self.hours.schedule()?, self.hours.enforce)
+            .with_reentry(qcall_core::hall::Reentry {
+                window_ms: i64::from(q.reentry_minutes) * 60_000,
+                behind: q.reentry_behind,
+            });
+        for s in &self.services {
+            if let Some(h) = &s.hours {
+                let mut schedule = self.hours.schedule()?;
+                let at = format!("[[services]] `{}` hours", s.code);
+                schedule.week = week(
+                    &at,
+                    &[&h.mon, &h.tue, &h.wed, &h.thu, &h.fri, &h.sat, &h.sun],
+                )?;
+                hall = hall.with_service_schedule(&s.code, schedule);
+            }
+            match (s.slot_minutes, s.slot_cap) {
+                (0, _) | (_, 0) => {}
+                (minutes, cap) if minutes <= 1440 => {
+                    hall = hall.with_quota(
+                        &s.code,
+                        qcall_core::hall::SlotQuota {
+                            minutes: minutes as u16,
+                            cap,
+                        },
+                    );
+                }
+                (minutes, _) => bail!(
+                    "[[services]] `{}`: slot_minutes = {minutes} is longer than a day",
+                    s.code
+                ),
+            }
+        }
+        Ok(hall)
     }
 }
 
@@ -340,7 +422,74 @@ impl Config {
     }
 }
 
+/// Parses seven days of ranges, Monday first.
+fn week(at: &str, days: &[&Vec<String>; 7]) -> anyhow::Result<[Vec<(u16, u16)>; 7]> {
+    const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let mut week: [Vec<(u16, u16)>; 7] = Default::default();
+    for (i, ranges) in days.iter().enumerate() {
+        let mut parsed = ranges
+            .iter()
+            .map(|r| parse_range(r).map(|(a, b)| (a as u16, b as u16)))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .with_context(|| format!("{at} {}", NAMES[i]))?;
+        parsed.sort_unstable();
+        if parsed.windows(2).any(|w| w[0].1 > w[1].0) {
+            bail!("the ranges of one day overlap: {ranges:?}");
+        }
+        week[i] = parsed;
+    }
+    Ok(week)
+}
+
 impl Hours {
+    /// The hall's schedule with its exceptions.
+    pub fn schedule(&self) -> anyhow::Result<qcall_core::hours::Schedule> {
+        let week = week(
+            "[hours]",
+            &[
+                &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+            ],
+        )?;
+        let holidays = self
+            .holidays
+            .iter()
+            .map(|d| {
+                d.parse().with_context(|| {
+                    format!("[hours] holidays: {d:?} is not a date like 2026-10-01")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let weekday = |s: &str| {
+            Some(match s {
+                "mon" => jiff::civil::Weekday::Monday,
+                "tue" => jiff::civil::Weekday::Tuesday,
+                "wed" => jiff::civil::Weekday::Wednesday,
+                "thu" => jiff::civil::Weekday::Thursday,
+                "fri" => jiff::civil::Weekday::Friday,
+                "sat" => jiff::civil::Weekday::Saturday,
+                "sun" => jiff::civil::Weekday::Sunday,
+                _ => return None,
+            })
+        };
+        let workdays = self
+            .workdays
+            .iter()
+            .map(|w| {
+                let (d, day) = w.split_once('=').unwrap_or((w, "mon"));
+                let date = d.parse().ok();
+                date.zip(weekday(day)).with_context(|| {
+                    format!("[hours] workdays: {w:?} is not like \"2026-10-11=mon\"")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(qcall_core::hours::Schedule {
+            week,
+            holidays,
+            workdays,
+            cutoff_minutes: self.cutoff_minutes.min(1440) as u16,
+        })
+    }
+
     pub fn days(&self) -> [(&'static str, &Vec<String>); 7] {
         [
             ("mon", &self.mon),
@@ -366,6 +515,7 @@ pub fn parse_range(r: &str) -> anyhow::Result<(u32, u32)> {
         .with_context(|| format!("{r:?} is not a range like \"08:30-12:00\""))?;
     match (parse_time(a), parse_time(b)) {
         (Some(a), Some(b)) if a < b => Ok((a, b)),
+        (Some(a), None) if b.trim() == "24:00" => Ok((a, 1440)),
         _ => bail!("{r:?} is not a range like \"08:30-12:00\" (opening before closing)"),
     }
 }

@@ -184,7 +184,7 @@ fn refusals_say_why_and_change_nothing() {
     );
     check(
         &mut sim,
-        at("1", CounterAction::Close),
+        at("1", CounterAction::Close { override_by: None }),
         Rejection::CounterBusy {
             counter: "1".into(),
             number: "A001".into(),
@@ -331,14 +331,17 @@ fn ahead_counts_heavier_classes_and_earlier_equals() {
 
 #[test]
 fn count_before_is_exact_for_members_and_strangers() {
-    let set: BTreeSet<QueueKey> = (0..5).map(|i| (i * 10, TicketId(i))).collect();
+    let k = |at: i64, id: i64| (at, id, 0u8, TicketId(id));
+    let set: BTreeSet<QueueKey> = (0..5).map(|i| k(i * 10, i)).collect();
     let check =
         |key: QueueKey, expect: usize| assert_eq!(count_before(&set, &key), expect, "{key:?}");
-    check((40, TicketId(4)), 4); // the newest member: the fast path
-    check((50, TicketId(9)), 5); // after everyone
-    check((20, TicketId(2)), 2); // a member in the middle
-    check((15, TicketId(7)), 2); // not a member
-    check((0, TicketId(0)), 0);
+    check(k(40, 4), 4); // the newest member: the fast path
+    check(k(50, 9), 5); // after everyone
+    check(k(20, 2), 2); // a member in the middle
+    check(k(15, 7), 2); // not a member
+    check(k(0, 0), 0);
+    // Re-entered right behind ticket 2, though it is ticket 99.
+    check((20, 2, 1, TicketId(99)), 3);
 }
 
 #[test]
@@ -370,7 +373,8 @@ fn counter_states_follow_actions() {
     let n = sim.log.len();
     sim.counter("2", CounterAction::Open).unwrap();
     assert_eq!(sim.log.len(), n);
-    sim.counter("2", CounterAction::Close).unwrap();
+    sim.counter("2", CounterAction::Close { override_by: None })
+        .unwrap();
     // Call-next on a closed counter opens it.
     sim.issue("B", "normal");
     sim.call("2").unwrap();
@@ -394,6 +398,9 @@ enum Op {
     Cancel {
         nth: usize,
     },
+    Reenter {
+        nth: usize,
+    },
     Wait {
         minutes: u8,
     },
@@ -404,6 +411,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..2usize, 0..3usize).prop_map(|(service, class)| Op::Issue { service, class }),
         5 => (0..3usize, 0..11usize, 0..5usize).prop_map(|(counter, action, target)| Op::Counter { counter, action, target }),
         1 => (0..50usize).prop_map(|nth| Op::Cancel { nth }),
+        1 => (0..50usize).prop_map(|nth| Op::Reenter { nth }),
         2 => (0..20u8).prop_map(|minutes| Op::Wait { minutes }),
     ]
 }
@@ -487,6 +495,17 @@ proptest! {
                     if !waiting.is_empty() {
                         let mut sorted = waiting; sorted.sort();
                         sim.run(Command::Cancel { ticket: sorted[nth % sorted.len()] }).unwrap();
+                    }
+                }
+                Op::Reenter { nth } => {
+                    let mut gone: Vec<_> = sim.state.tickets().filter(|t| t.state == TicketState::NoShow).map(|t| t.id).collect();
+                    if !gone.is_empty() {
+                        gone.sort();
+                        let id = gone[nth % gone.len()];
+                        // May be refused (window passed): then nothing changes.
+                        if sim.run(Command::Reenter { ticket: id, by: "guide".into() }).is_ok() {
+                            moved.insert(id);
+                        }
                     }
                 }
                 Op::Wait { minutes } => sim.now += i64::from(minutes) * MINUTE,
@@ -578,4 +597,172 @@ fn strict_can_starve_which_is_why_it_is_excluded() {
     // call the normal ticket is never called.
     let calls = calls_until_last_normal(PolicyKind::Strict, None, 2, 0, &[1; 400]);
     assert_eq!(calls, None);
+}
+
+// ---------------------------------------------------------------------------
+// Hall operations: hours, quotas, closing, re-entry
+
+/// 2026-11-23 (a Monday) at `hh:mm` in Shanghai.
+fn monday(hh: i64, mm: i64) -> Millis {
+    // 2026-11-23T00:00+08:00
+    1_795_363_200_000 + (hh * 60 + mm) * MINUTE
+}
+
+fn with(hall: Hall, f: impl FnOnce(Hall) -> Hall) -> Hall {
+    f(hall)
+}
+
+#[test]
+fn hours_and_cutoff_refuse_tickets_with_the_reason() {
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720), (810, 1050)];
+    schedule.cutoff_minutes = 30;
+    let mut sim = Sim::new(with(strict_hall(), |h| h.with_schedule(schedule, true)));
+    let take = |sim: &mut Sim| {
+        sim.run(Command::Issue {
+            service: "A".into(),
+            class: None,
+            source: None,
+        })
+    };
+    sim.now = monday(8, 0);
+    let err = take(&mut sim).unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::ServiceClosed {
+            service: "A".into(),
+            why: "it opens at 08:30 today".into()
+        }
+    );
+    sim.now = monday(12, 30);
+    assert!(
+        take(&mut sim).is_ok(),
+        "tickets over lunch are for the afternoon"
+    );
+    sim.now = monday(17, 0);
+    let err = take(&mut sim).unwrap_err().to_string();
+    assert!(
+        err.contains("new tickets stop at 17:00 (30 minutes before closing)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_slot_quota_refuses_until_the_next_slot() {
+    let quota = crate::hall::SlotQuota {
+        minutes: 60,
+        cap: 2,
+    };
+    let mut sim = Sim::new(with(strict_hall(), |h| h.with_quota("A", quota)));
+    sim.now = monday(9, 10);
+    sim.issue("A", "normal");
+    sim.issue("A", "elderly");
+    let refused = sim.run(Command::Issue {
+        service: "A".into(),
+        class: None,
+        source: None,
+    });
+    assert_eq!(
+        refused,
+        Err(Rejection::SlotFull {
+            service: "A".into(),
+            cap: 2,
+            next: "10:00".into()
+        })
+    );
+    sim.issue("B", "normal");
+    sim.now = monday(10, 0);
+    sim.issue("A", "normal");
+    // Replay counts the slots the same way.
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
+
+#[test]
+fn the_last_counter_of_a_waiting_service_cannot_close_without_an_override() {
+    let mut sim = Sim::new(strict_hall()); // A: counters 1, 2, 3; B: counters 2, 3
+    for c in ["1", "2"] {
+        sim.counter(c, CounterAction::Open).unwrap();
+    }
+    sim.issue("B", "normal");
+    // Counter 1 serves only A, where nobody waits: it may close.
+    sim.counter("1", CounterAction::Close { override_by: None })
+        .unwrap();
+    // Counter 2 is the last open counter for B, where one waits.
+    let refused = sim.counter("2", CounterAction::Close { override_by: None });
+    assert_eq!(
+        refused,
+        Err(Rejection::LastCounter {
+            counter: "2".into(),
+            service: "B".into(),
+            waiting: 1
+        })
+    );
+    assert_eq!(sim.state.counter("2").unwrap().state, CounterState::Idle);
+    // With counter 3 open it may close.
+    sim.counter("3", CounterAction::Open).unwrap();
+    sim.counter("2", CounterAction::Close { override_by: None })
+        .unwrap();
+    // A supervisor may close the very last one, and it is audited.
+    sim.counter(
+        "3",
+        CounterAction::Close {
+            override_by: Some("li".into()),
+        },
+    )
+    .unwrap();
+    let audit = sim.log.iter().rev().find_map(|r| match &r.event {
+        Event::Audit { action, by, .. } => Some((action.clone(), by.clone())),
+        _ => None,
+    });
+    assert_eq!(audit, Some(("close_override".into(), "li".into())));
+}
+
+#[test]
+fn a_no_show_reenters_behind_the_next_tickets_within_its_window() {
+    let mut sim = Sim::new(with(strict_hall(), |h| {
+        h.with_reentry(crate::hall::Reentry {
+            window_ms: 30 * MINUTE,
+            behind: 2,
+        })
+    }));
+    let late = sim.issue("A", "normal");
+    sim.now += MINUTE;
+    let others: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    sim.call("1");
+    sim.counter("1", CounterAction::NoShow).unwrap();
+    sim.now += 10 * MINUTE;
+    sim.run(Command::Reenter {
+        ticket: late,
+        by: "wang".into(),
+    })
+    .unwrap();
+    assert_eq!(sim.state.ticket(late).unwrap().state, TicketState::Waiting);
+    assert_eq!(
+        sim.state.ticket(late).unwrap().number,
+        "A001",
+        "same number"
+    );
+    assert_eq!(sim.state.ahead(late), 2);
+    let calls: Vec<_> = (0..3).map(|_| sim.call("1").unwrap()).collect();
+    assert_eq!(calls, vec![others[0], others[1], late]);
+    // Too late, or not a no-show: refused with the reason.
+    sim.counter("1", CounterAction::NoShow).unwrap();
+    sim.now += 31 * MINUTE;
+    let err = sim
+        .run(Command::Reenter {
+            ticket: late,
+            by: "wang".into(),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("more than 30 minutes ago"), "{err}");
+    let err = sim
+        .run(Command::Reenter {
+            ticket: others[3],
+            by: "wang".into(),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("it is waiting, not a no-show"), "{err}");
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
 }

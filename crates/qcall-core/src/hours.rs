@@ -1,0 +1,204 @@
+//! Opening hours: when a hall (or one service) takes new tickets.
+//!
+//! A [`Schedule`] has ranges per weekday (a lunch break is the gap between
+//! two ranges), dated exceptions (public holidays closed; make-up working
+//! days open with the hours of a given weekday) and a cut-off: no new
+//! tickets in the last N minutes before the day's closing. Applicants may
+//! take a ticket over the lunch break: they queue for the afternoon.
+//!
+//! Pure: the caller passes the instant and the hall's time zone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+
+use crate::time::Millis;
+
+/// Minutes after local midnight, 0..=1440.
+pub type Minute = u16;
+
+/// When new tickets are taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Monday first; each day's `[open, close)` ranges, sorted, disjoint.
+    pub week: [Vec<(Minute, Minute)>; 7],
+    /// Closed all day (public holidays).
+    pub holidays: BTreeSet<Date>,
+    /// Make-up working days (调休): open with the hours of the given weekday.
+    pub workdays: BTreeMap<Date, Weekday>,
+    /// No new tickets this many minutes before the day's last closing.
+    pub cutoff_minutes: Minute,
+}
+
+/// Whether a ticket can be taken now, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Open {
+        closes_at: Minute,
+        cutoff_at: Minute,
+    },
+    /// Today, later.
+    NotYetOpen { opens_at: Minute },
+    /// Too close to closing, or closed for the day.
+    PastCutoff { cutoff_at: Minute },
+    /// No service at all today (weekend, holiday).
+    ClosedToday,
+}
+
+impl Schedule {
+    /// Open around the clock, every day: for halls that configure no hours.
+    pub fn always() -> Schedule {
+        Schedule {
+            week: std::array::from_fn(|_| vec![(0, 1440)]),
+            holidays: BTreeSet::new(),
+            workdays: BTreeMap::new(),
+            cutoff_minutes: 0,
+        }
+    }
+
+    /// The opening ranges of a date.
+    pub fn ranges(&self, date: Date) -> &[(Minute, Minute)] {
+        if self.holidays.contains(&date) {
+            return &[];
+        }
+        let weekday = self.workdays.get(&date).copied().unwrap_or(date.weekday());
+        &self.week[weekday.to_monday_zero_offset() as usize]
+    }
+
+    /// Whether a new ticket may be taken at `at`.
+    pub fn intake(&self, at: Millis, tz: &TimeZone) -> Intake {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
+            return Intake::ClosedToday;
+        };
+        let local = ts.to_zoned(tz.clone());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        let ranges = self.ranges(local.date());
+        let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+            return Intake::ClosedToday;
+        };
+        let cutoff_at = last.1.saturating_sub(self.cutoff_minutes);
+        if minute < first.0 {
+            Intake::NotYetOpen { opens_at: first.0 }
+        } else if minute >= cutoff_at {
+            Intake::PastCutoff { cutoff_at }
+        } else {
+            Intake::Open {
+                closes_at: last.1,
+                cutoff_at,
+            }
+        }
+    }
+
+    /// Whether `at` is after the day's last closing: service given then is
+    /// extended service (延时服务).
+    pub fn after_closing(&self, at: Millis, tz: &TimeZone) -> bool {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
+            return false;
+        };
+        let local = ts.to_zoned(tz.clone());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        self.ranges(local.date())
+            .last()
+            .is_some_and(|last| minute >= last.1)
+    }
+}
+
+/// The local minute of the day of `at`.
+pub fn local_minute(at: Millis, tz: &TimeZone) -> Minute {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|ts| {
+            let z = ts.to_zoned(tz.clone());
+            (z.hour() as u16) * 60 + z.minute() as u16
+        })
+        .unwrap_or(0)
+}
+
+/// `08:30` for a minute of the day.
+pub fn clock(minute: Minute) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hall_hours() -> Schedule {
+        let weekday = vec![(510, 720), (810, 1050)]; // 08:30-12:00, 13:30-17:30
+        Schedule {
+            week: [
+                weekday.clone(),
+                weekday.clone(),
+                weekday.clone(),
+                weekday.clone(),
+                weekday,
+                vec![(540, 720)], // Saturday 09:00-12:00
+                vec![],
+            ],
+            holidays: ["2026-10-01".parse().unwrap()].into(),
+            workdays: [("2026-10-11".parse().unwrap(), Weekday::Monday)].into(),
+            cutoff_minutes: 30,
+        }
+    }
+
+    fn check(local: &str, expect: Intake) {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", local)
+            .unwrap()
+            .to_zoned(tz.clone())
+            .unwrap();
+        assert_eq!(
+            hall_hours().intake(at.timestamp().as_millisecond(), &tz),
+            expect,
+            "{local}"
+        );
+    }
+
+    #[test]
+    fn intake_follows_hours_breaks_cutoff_and_exceptions() {
+        let open = Intake::Open {
+            closes_at: 1050,
+            cutoff_at: 1020,
+        };
+        // 2026-11-23 is a Monday.
+        check("2026-11-23 08:29", Intake::NotYetOpen { opens_at: 510 });
+        check("2026-11-23 08:30", open);
+        check("2026-11-23 12:30", open); // lunch: queue for the afternoon
+        check("2026-11-23 16:59", open);
+        check("2026-11-23 17:00", Intake::PastCutoff { cutoff_at: 1020 });
+        check("2026-11-23 20:00", Intake::PastCutoff { cutoff_at: 1020 });
+        // Saturday morning service, Sunday closed.
+        check(
+            "2026-11-21 11:29",
+            Intake::Open {
+                closes_at: 720,
+                cutoff_at: 690,
+            },
+        );
+        check("2026-11-21 11:30", Intake::PastCutoff { cutoff_at: 690 });
+        check("2026-11-22 10:00", Intake::ClosedToday);
+        // National Day closed; the make-up Sunday works Monday hours.
+        check("2026-10-01 10:00", Intake::ClosedToday);
+        check("2026-10-11 10:00", open);
+    }
+
+    #[test]
+    fn extended_service_is_after_the_last_closing() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at = |s: &str| {
+            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s)
+                .unwrap()
+                .to_zoned(tz.clone())
+                .unwrap()
+                .timestamp()
+                .as_millisecond()
+        };
+        let h = hall_hours();
+        assert!(!h.after_closing(at("2026-11-23 17:29"), &tz));
+        assert!(h.after_closing(at("2026-11-23 17:30"), &tz));
+        assert!(
+            !h.after_closing(at("2026-11-23 12:30"), &tz),
+            "lunch is not after closing"
+        );
+    }
+}

@@ -1,0 +1,336 @@
+//! Running a hall: opening hours and cut-off, serving everyone before
+//! close, time-slot quotas, no-show re-entry and the audit trail. Driven
+//! through the public API with the daemon's test clock.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+/// 2026-11-23 (a Monday) at `hh:mm` in Shanghai, as Unix milliseconds.
+fn monday(hh: i64, mm: i64) -> i64 {
+    1_795_363_200_000 + (hh * 60 + mm) * 60_000
+}
+
+/// The demo hall with its hours enforced: weekdays 08:30-12:00 and
+/// 13:30-17:30, cut-off 30 minutes.
+fn enforced_hall(edit: impl FnOnce(&mut Config)) -> Hall {
+    Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.hours.enforce = true;
+        edit(c);
+    })
+}
+
+async fn take(c: &mut Conn, service: &str) -> qcall::client::Response {
+    c.post(
+        "/api/v1/tickets",
+        None,
+        &json!({"service": service, "source": "kiosk-1"}),
+    )
+    .await
+    .unwrap()
+}
+
+fn error(resp: &qcall::client::Response) -> (u16, String, String) {
+    let e = &resp.body["error"];
+    (
+        resp.status.as_u16(),
+        e["code"].as_str().unwrap_or("").into(),
+        e["message"].as_str().unwrap_or("").into(),
+    )
+}
+
+fn find<'a>(list: &'a Value, key: &str, id: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v[key] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hours_and_cutoff_refuse_new_tickets_but_everyone_issued_is_served() {
+    let hall = enforced_hall(|_| {});
+    let d = hall.start_at(monday(8, 0));
+    let token1 = hall.counter_token("1");
+    let token2 = hall.counter_token("2");
+    let mut c = d.conn().await;
+
+    let (status, code, message) = error(&take(&mut c, "A").await);
+    assert_eq!((status, code.as_str()), (409, "service_closed"));
+    assert!(message.contains("opens at 08:30"), "{message}");
+    let services = c.get("/api/v1/services").await.unwrap().body;
+    assert_eq!(find(&services["services"], "code", "A")["open_now"], false);
+
+    d.set_clock(monday(9, 0)).await;
+    for _ in 0..3 {
+        assert_eq!(take(&mut c, "A").await.status.as_u16(), 201);
+    }
+    d.set_clock(monday(12, 30)).await;
+    assert_eq!(
+        take(&mut c, "A").await.status.as_u16(),
+        201,
+        "over lunch, for the afternoon"
+    );
+
+    d.set_clock(monday(17, 0)).await;
+    let (status, code, message) = error(&take(&mut c, "A").await);
+    assert_eq!((status, code.as_str()), (409, "service_closed"));
+    assert!(
+        message.contains("new tickets stop at 17:00 (30 minutes before closing)"),
+        "{message}"
+    );
+
+    // Counters 1 (A, B) and 2 (A, F) are open; four A tickets wait.
+    for (counter, token) in [("1", &token1), ("2", &token2)] {
+        let r = c
+            .post(
+                &format!("/api/v1/counters/{counter}/open"),
+                Some(token),
+                &json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 200);
+    }
+    // One of two may leave: the other still serves A.
+    let r = c
+        .post("/api/v1/counters/2/close", Some(&token2), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    // The last one may not, while people wait.
+    let r = c
+        .post("/api/v1/counters/1/close", Some(&token1), &json!({}))
+        .await
+        .unwrap();
+    let (status, code, message) = error(&r);
+    assert_eq!((status, code.as_str()), (409, "last_counter"));
+    assert!(message.contains("4 still wait"), "{message}");
+    // ...nor force it with a counter token.
+    let r = c
+        .post(
+            "/api/v1/counters/1/close",
+            Some(&token1),
+            &json!({"force": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 403);
+
+    // Everyone is served, after closing: extended service.
+    d.set_clock(monday(17, 40)).await;
+    for _ in 0..4 {
+        let r = c
+            .post("/api/v1/counters/1/call-next", Some(&token1), &json!({}))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 200);
+    }
+    c.post("/api/v1/counters/1/finish", Some(&token1), &json!({}))
+        .await
+        .unwrap();
+    let r = c
+        .post("/api/v1/counters/1/close", Some(&token1), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "nobody waits any more: {}", r.body);
+
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    let a = find(&stats["services"], "service", "A");
+    assert_eq!(
+        (
+            a["issued"].clone(),
+            a["served"].clone(),
+            a["extended"].clone()
+        ),
+        (json!(4), json!(4), json!(4))
+    );
+    assert_eq!(stats["issued_by_hour"][9], 3);
+    assert_eq!(stats["called_by_hour"][17], 4);
+}
+
+#[tokio::test]
+async fn a_supervisor_override_to_close_is_audited() {
+    let hall = enforced_hall(|_| {});
+    let d = hall.start_at(monday(10, 0));
+    let token = hall.counter_token("3");
+    let boss = hall.token(&["--supervisor", "li.na"]);
+    let mut c = d.conn().await;
+    c.post("/api/v1/counters/3/open", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    take(&mut c, "B").await;
+    let refused = c
+        .post("/api/v1/counters/3/close", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(error(&refused).1, "last_counter");
+    let forced = c
+        .post(
+            "/api/v1/counters/3/close",
+            Some(&boss),
+            &json!({"force": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.status.as_u16(), 200, "{}", forced.body);
+    assert_eq!(forced.body["counter_state"], "closed");
+
+    assert_eq!(c.get("/api/v1/audit").await.unwrap().status.as_u16(), 401);
+    let (_, raw) = c
+        .send_raw(hyper::Method::GET, "/api/v1/audit", Some(&token), None)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&raw).contains("forbidden"),
+        "counter tokens cannot read the audit"
+    );
+    let audit = c
+        .send(hyper::Method::GET, "/api/v1/audit", Some(&boss), None)
+        .await
+        .unwrap()
+        .body;
+    let row = &audit["audit"][0];
+    assert_eq!(
+        (
+            row["action"].clone(),
+            row["by"].clone(),
+            row["counter"].clone()
+        ),
+        (json!("close_override"), json!("li.na"), json!("3"))
+    );
+    assert!(
+        row["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 waiting for service B"),
+        "{row}"
+    );
+    let (_, csv) = c
+        .send_raw(
+            hyper::Method::GET,
+            "/api/v1/audit?format=csv",
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap();
+    let csv = String::from_utf8_lossy(&csv).into_owned();
+    assert!(
+        csv.starts_with("seq,time,kind,action,by,counter,ticket,detail\n")
+            && csv.contains("\"close_override\""),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn a_time_slot_quota_and_the_daily_cap_are_shown_and_enforced() {
+    let hall = enforced_hall(|c| {
+        let a = c.services.iter_mut().find(|s| s.code == "A").unwrap();
+        a.slot_minutes = 30;
+        a.slot_cap = 2;
+        let b = c.services.iter_mut().find(|s| s.code == "B").unwrap();
+        b.daily_cap = 1;
+    });
+    let d = hall.start_at(monday(9, 10));
+    let mut c = d.conn().await;
+    assert_eq!(take(&mut c, "A").await.status.as_u16(), 201);
+    assert_eq!(take(&mut c, "A").await.status.as_u16(), 201);
+    let (status, code, message) = error(&take(&mut c, "A").await);
+    assert_eq!((status, code.as_str()), (409, "slot_full"));
+    assert!(message.contains("next slot starts at 09:30"), "{message}");
+    d.set_clock(monday(9, 30)).await;
+    assert_eq!(take(&mut c, "A").await.status.as_u16(), 201, "a new slot");
+
+    assert_eq!(take(&mut c, "B").await.status.as_u16(), 201);
+    let (status, code, _) = error(&take(&mut c, "B").await);
+    assert_eq!((status, code.as_str()), (409, "service_full"));
+    let services = c.get("/api/v1/services").await.unwrap().body;
+    assert_eq!(find(&services["services"], "code", "B")["sold_out"], true);
+    assert_eq!(find(&services["services"], "code", "A")["sold_out"], false);
+}
+
+#[tokio::test]
+async fn past_the_recall_limit_a_no_show_may_reenter_within_its_window() {
+    let hall = enforced_hall(|c| {
+        c.queue.recall_limit = 1;
+        c.queue.reentry_minutes = 30;
+        c.queue.reentry_behind = 2;
+    });
+    let d = hall.start_at(monday(9, 0));
+    let token = hall.counter_token("1");
+    let guide = hall.token(&["--guide", "wang"]);
+    let mut c = d.conn().await;
+    let late = take(&mut c, "A").await.body["ticket"].clone();
+    for _ in 0..4 {
+        take(&mut c, "A").await;
+    }
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/recall", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let gone = c
+        .post("/api/v1/counters/1/recall", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.body["ticket"]["state"], "no_show",
+        "recall limit reached"
+    );
+
+    let path = format!("/api/v1/tickets/{}/reenter", late["id"]);
+    assert_eq!(
+        c.post(&path, None, &json!({}))
+            .await
+            .unwrap()
+            .status
+            .as_u16(),
+        401
+    );
+    d.set_clock(monday(9, 20)).await;
+    let back = c.post(&path, Some(&guide), &json!({})).await.unwrap();
+    assert_eq!(back.status.as_u16(), 200, "{}", back.body);
+    let t = &back.body["ticket"];
+    assert_eq!(
+        (t["id"].clone(), t["number"].clone()),
+        (late["id"].clone(), late["number"].clone()),
+        "same ticket, same number"
+    );
+    assert_eq!(
+        (t["state"].clone(), t["ahead"].clone()),
+        (json!("waiting"), json!(2)),
+        "behind the next two"
+    );
+
+    let boss = hall.token(&["--supervisor", "li.na"]);
+    let audit = c
+        .send(hyper::Method::GET, "/api/v1/audit", Some(&boss), None)
+        .await
+        .unwrap()
+        .body;
+    assert!(
+        audit["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "reenter" && r["by"] == "wang"),
+        "{audit}"
+    );
+
+    // Called again, gone again, and now too late.
+    for _ in 0..3 {
+        c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+            .await
+            .unwrap();
+    }
+    c.post("/api/v1/counters/1/no-show", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    d.set_clock(monday(9, 51)).await;
+    let (status, code, message) = error(&c.post(&path, Some(&guide), &json!({})).await.unwrap());
+    assert_eq!((status, code.as_str()), (409, "reentry_refused"));
+    assert!(message.contains("more than 30 minutes ago"), "{message}");
+}
