@@ -140,3 +140,30 @@ fn default_config_prints_the_example() {
     );
     Config::parse(&text).unwrap();
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_daemon_cleanly_with_sockets_open() {
+    let hall = Hall::demo();
+    let mut d = hall.start();
+    let mut display = d.display("").await;
+    display.next_of("snapshot").await;
+    let pid = d.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The display is told the server is going away...
+    assert!(display.closed_reason().await.contains("shutting down"));
+    // ...and the daemon exits by itself, successfully.
+    let status = tokio::task::spawn_blocking(move || {
+        let status = d.child.wait().unwrap();
+        std::mem::forget(d);
+        status
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -99,6 +99,13 @@ pub enum Event {
         by: String,
     },
 
+    /// The applicant rated a finished ticket at the counter's rating pad.
+    TicketRated {
+        ticket: TicketId,
+        score: u8,
+        comment: Option<String>,
+    },
+
     // --- audit ---
     /// Something staff did outside the usual flow, with who and why.
     Audit {
@@ -131,6 +138,7 @@ impl Event {
             Event::TicketTransferred { .. } => "ticket_transferred",
             Event::TicketCancelled { .. } => "ticket_cancelled",
             Event::TicketReentered { .. } => "ticket_reentered",
+            Event::TicketRated { .. } => "ticket_rated",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
         }
@@ -148,7 +156,8 @@ impl Event {
             | Event::TicketNoShow { ticket, .. }
             | Event::TicketTransferred { ticket, .. }
             | Event::TicketCancelled { ticket }
-            | Event::TicketReentered { ticket, .. } => Some(*ticket),
+            | Event::TicketReentered { ticket, .. }
+            | Event::TicketRated { ticket, .. } => Some(*ticket),
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } => None,
         }
@@ -168,7 +177,8 @@ impl Event {
             Event::Audit { counter, .. } => counter.as_deref(),
             Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
-            | Event::TicketReentered { .. } => None,
+            | Event::TicketReentered { .. }
+            | Event::TicketRated { .. } => None,
         }
     }
 }

@@ -141,6 +141,7 @@ pub struct Hall {
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
+    alert_limits: HashMap<String, crate::alerts::AlertLimits>,
     service_ix: HashMap<String, usize>,
     class_ix: HashMap<String, usize>,
     counter_ix: HashMap<String, usize>,
@@ -277,6 +278,7 @@ impl Hall {
             },
             service_schedules: HashMap::new(),
             quotas: HashMap::new(),
+            alert_limits: HashMap::new(),
             service_ix,
             class_ix,
             counter_ix,
@@ -329,6 +331,16 @@ impl Hall {
                 },
             }
         }
+    }
+
+    /// Sets a service's queue-length and service-time alert limits.
+    pub fn with_alert_limits(mut self, service: &str, limits: crate::alerts::AlertLimits) -> Hall {
+        self.alert_limits.insert(service.to_owned(), limits);
+        self
+    }
+
+    pub fn alert_limits(&self, service: &str) -> crate::alerts::AlertLimits {
+        self.alert_limits.get(service).copied().unwrap_or_default()
     }
 
     pub fn quota(&self, service: &str) -> Option<SlotQuota> {

@@ -16,8 +16,10 @@
 //! - [`state`]: the day's live state: `decide` a command into events, `apply`
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
 //! - [`stats`]: a day's figures from its tickets.
+//! - [`alerts`]: the SLA lights that hold right now.
 //! - [`time`]: milliseconds and the business day.
 
+pub mod alerts;
 pub mod event;
 pub mod hall;
 pub mod hours;

@@ -65,6 +65,13 @@ pub enum Command {
     /// A no-show came back within the hall's window (过号重排); `by` is the
     /// staff member who let it back in.
     Reenter { ticket: TicketId, by: String },
+    /// An applicant rates the ticket just finished at `counter` (好差评):
+    /// 5 very satisfied ... 1 very dissatisfied. One rating per ticket.
+    Rate {
+        counter: String,
+        score: u8,
+        comment: Option<String>,
+    },
 }
 
 /// What a counter can do.
@@ -169,6 +176,8 @@ pub enum Rejection {
     },
     #[error("ticket {number} cannot re-enter the queue: {why}")]
     ReentryRefused { number: String, why: String },
+    #[error("counter `{0}` has no finished ticket left to rate")]
+    NothingToRate(String),
 }
 
 /// What a command decided: the events to record and the ticket it is about.
@@ -412,6 +421,11 @@ impl HallState {
             } => self.decide_issue(service, class.as_deref(), source.as_deref(), now),
             Command::Counter { counter, action } => self.decide_counter(counter, action, now),
             Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
+            Command::Rate {
+                counter,
+                score,
+                comment,
+            } => self.decide_rate(counter, *score, comment.as_deref()),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -740,6 +754,44 @@ impl HallState {
             .map_or(0, |si| self.queues[si].iter().map(BTreeSet::len).sum())
     }
 
+    fn decide_rate(
+        &self,
+        counter: &str,
+        score: u8,
+        comment: Option<&str>,
+    ) -> Result<Decision, Rejection> {
+        if self.hall.counter(counter).is_none() {
+            return Err(Rejection::UnknownCounter(counter.into()));
+        }
+        if !(1..=5).contains(&score) {
+            return Err(Rejection::BadRating(score));
+        }
+        if comment.is_some_and(|c| {
+            c.chars().count() > 500 || c.chars().any(|ch| ch.is_control() && ch != '\n')
+        }) {
+            return Err(Rejection::BadInput(
+                "a comment is at most 500 printable characters".into(),
+            ));
+        }
+        // The ticket this counter finished last, if nobody rated it yet.
+        let last = self
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Done && t.counter.as_deref() == Some(counter))
+            .max_by_key(|t| (t.finished_at, t.id))
+            .filter(|t| t.rating.is_none())
+            .ok_or_else(|| Rejection::NothingToRate(counter.into()))?;
+        let event = Event::TicketRated {
+            ticket: last.id,
+            score,
+            comment: comment.map(str::to_owned),
+        };
+        Ok(Decision {
+            events: vec![event],
+            subject: Some(last.id),
+        })
+    }
+
     fn decide_reenter(&self, id: TicketId, by: &str, now: Millis) -> Result<Decision, Rejection> {
         let t = self.tickets.get(&id).ok_or(Rejection::UnknownTicket(id))?;
         let refuse = |why: String| Rejection::ReentryRefused {
@@ -1031,6 +1083,13 @@ impl HallState {
                 t.finished_at = None;
                 t.recalls = 0;
                 self.enqueue(*ticket);
+            }
+            Event::TicketRated { ticket, score, .. } => {
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.rating = Some(*score);
             }
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {

@@ -91,6 +91,10 @@ fn encode(rec: &Recorded) -> EventRow {
         }
         Event::TicketRecalled { recalls, .. } => row.recalls = Some(i64::from(*recalls)),
         Event::TicketDone { rating, .. } => row.rating = rating.map(i64::from),
+        Event::TicketRated { score, comment, .. } => {
+            row.rating = Some(i64::from(*score));
+            row.detail = comment.clone();
+        }
         Event::TicketTransferred {
             to_service,
             to_counter,
@@ -174,6 +178,11 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             to_counter: row.to_counter.clone(),
         },
         "ticket_cancelled" => Event::TicketCancelled { ticket: ticket()? },
+        "ticket_rated" => Event::TicketRated {
+            ticket: ticket()?,
+            score: row.rating.ok_or_else(|| bad("rating"))? as u8,
+            comment: row.detail.clone(),
+        },
         "ticket_reentered" => Event::TicketReentered {
             ticket: ticket()?,
             queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,

@@ -473,6 +473,8 @@ pub async fn test_clock(
     if let Some(ms) = body.advance_ms {
         clock.advance(ms);
     }
+    // Time-based alerts see the new time at once.
+    state.alerts.evaluate(&state.engine, &state.hub).await?;
     Ok(Json(
         json!({ "now_ms": qcall_engine::Clock::now(clock.as_ref()) }),
     ))
@@ -726,4 +728,70 @@ pub async fn audit(
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
     Ok(Json(json!({ "date": day.to_string(), "audit": rows })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateBody {
+    score: u8,
+    comment: Option<String>,
+}
+
+/// An applicant rates the service just finished at a counter (好差评), from
+/// the counter-facing rating pad. No credential (it is the applicant's
+/// tablet), rate-limited like kiosks; one rating per ticket.
+pub async fn rate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<RateBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    if !state.limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many ratings from this pad; wait a moment",
+        ));
+    }
+    let comment = body.comment.filter(|c| !c.trim().is_empty());
+    let cmd = Command::Rate {
+        counter: counter.clone(),
+        score: body.score,
+        comment: comment.clone(),
+    };
+    let reply = state.engine.execute(cmd).await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
+    let hall = state.engine.hall();
+    if body.score <= 2 {
+        // 不满意 or worse: a supervisor should talk to the applicant now.
+        let number = view.ticket.number.clone();
+        state.alerts.raise(
+            &state.hub,
+            json!({
+                "id": format!("rating:{}", view.ticket.id),
+                "kind": "rating",
+                "level": if body.score == 1 { "red" } else { "yellow" },
+                "active": true,
+                "counter": counter,
+                "number": number,
+                "score": body.score,
+                "comment": comment,
+                "message": {
+                    "zh": format!("{counter} 号窗口的 {number} 给出差评（{} 分），请主管回访", body.score),
+                    "en": format!("{number} at counter {counter} rated the service {}/5; please follow up", body.score),
+                },
+            }),
+        );
+    }
+    Ok(Json(
+        json!({ "ticket": wire::ticket(hall, &base_url(&state, &headers), &view) }),
+    ))
+}
+
+pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
+    Json(state.alerts.list())
 }

@@ -93,6 +93,7 @@ impl From<Rejection> for ApiError {
             Rejection::SlotFull { .. } => (S::CONFLICT, "slot_full"),
             Rejection::LastCounter { .. } => (S::CONFLICT, "last_counter"),
             Rejection::ReentryRefused { .. } => (S::CONFLICT, "reentry_refused"),
+            Rejection::NothingToRate(_) => (S::CONFLICT, "nothing_to_rate"),
         };
         ApiError::new(status, code, r.to_string())
     }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`api`]: `/api/v1/...` handlers.
+//! - [`alerts`]: SLA lights and one-off alerts, pushed as `alert` frames.
 //! - [`ws`]: `/ws/display` and `/ws/counter`.
 //! - [`hub`]: encodes each committed event once and fans it out.
 //! - [`wire`]: the JSON shapes of the contract.
@@ -14,6 +15,7 @@
 //! Handlers decide nothing about queues: they translate requests into
 //! engine commands and engine values into JSON.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod devices;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
+    /// The hall's live alerts.
+    pub alerts: Arc<alerts::AlertBoard>,
     /// Ticket printers, when the hall has any.
     pub printing: Option<Arc<dyn devices::Printing>>,
     /// Turns `true` when the daemon shuts down: sockets close with 1001.
@@ -67,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(api::audit))
         .route("/printers", get(api::printers))
         .route("/counters/{counter}/notice", post(api::notice))
+        .route("/counters/{counter}/rating", post(api::rate))
+        .route("/alerts", get(api::alerts))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
         .route("/counters/{counter}/{action}", post(api::counter_command))

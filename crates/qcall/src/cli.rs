@@ -228,6 +228,13 @@ struct CounterArgs {
     to_counter: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
 #[derive(Debug, Args)]
 struct StatsArgs {
     #[command(flatten)]
@@ -235,6 +242,9 @@ struct StatsArgs {
     /// Business day, YYYY-MM-DD (default: today).
     #[arg(long)]
     date: Option<String>,
+    /// Output: a table for people, JSON, or CSV (one row per hall, service and counter).
+    #[arg(long, value_enum, default_value = "table")]
+    format: StatsFormat,
 }
 
 #[derive(Debug, Args)]
@@ -648,9 +658,21 @@ async fn stats(args: StatsArgs) -> Result<(), Failure> {
     if !resp.status.is_success() {
         return Err(refused(&resp));
     }
-    if args.server.json {
-        print_json(&resp.body);
-        return Ok(());
+    let format = if args.server.json {
+        StatsFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        StatsFormat::Json => {
+            print_json(&resp.body);
+            return Ok(());
+        }
+        StatsFormat::Csv => {
+            print!("{}", stats_csv(&resp.body));
+            return Ok(());
+        }
+        StatsFormat::Table => {}
     }
     println!(
         "statistics for {}",
@@ -912,6 +934,55 @@ async fn print_test(args: PrintTestArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The stats JSON as CSV: one row for the hall, each service and each counter.
+fn stats_csv(body: &Value) -> String {
+    let columns = [
+        ("issued", "/issued"),
+        ("served", "/served"),
+        ("no_show", "/no_show"),
+        ("cancelled", "/cancelled"),
+        ("open", "/open"),
+        ("wait_p50_s", "/wait_s/p50"),
+        ("wait_p90_s", "/wait_s/p90"),
+        ("wait_max_s", "/wait_s/max"),
+        ("service_p50_s", "/service_time_s/p50"),
+        ("service_p90_s", "/service_time_s/p90"),
+        ("satisfaction", "/satisfaction"),
+        ("ratings", "/ratings"),
+        ("over_yellow", "/over_target/yellow"),
+        ("over_red", "/over_target/red"),
+        ("extended", "/extended"),
+        ("estimate_error_s", "/estimate_error_s"),
+    ];
+    let mut out = String::from("date,scope,id");
+    for (name, _) in &columns {
+        out.push(',');
+        out.push_str(name);
+    }
+    out.push('\n');
+    let date = body["date"].as_str().unwrap_or("");
+    let mut row = |scope: &str, id: &str, g: &Value| {
+        out.push_str(&format!("{date},{scope},{id}"));
+        for (_, pointer) in &columns {
+            let v = g
+                .pointer(pointer)
+                .filter(|v| !v.is_null())
+                .map_or(String::new(), Value::to_string);
+            out.push(',');
+            out.push_str(&v);
+        }
+        out.push('\n');
+    };
+    row("hall", "", &body["total"]);
+    for s in body["services"].as_array().into_iter().flatten() {
+        row("service", s["service"].as_str().unwrap_or(""), s);
+    }
+    for c in body["counters"].as_array().into_iter().flatten() {
+        row("counter", c["counter"].as_str().unwrap_or(""), c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -1007,9 +1078,35 @@ mod tests {
         ok(&["qcall", "status", "--server", "http://h:1"]);
         ok(&["qcall", "default-config"]);
         ok(&["qcall", "db", "check", "--db", "x.db"]);
+        ok(&["qcall", "stats", "--date", "2026-11-22", "--format", "csv"]);
         assert!(
             Cli::try_parse_from(["qcall", "token", "create", "--config", "c"]).is_err(),
             "needs a subject"
         );
+    }
+
+    #[test]
+    fn stats_as_csv() {
+        let body = json!({
+            "date": "2026-11-22",
+            "total": {"issued": 3, "wait_s": {"p50": 60, "p90": null}},
+            "services": [{"service": "A", "issued": 3, "satisfaction": 4.5}],
+            "counters": [{"counter": "1", "served": 2}],
+        });
+        let csv = stats_csv(&body);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("date,scope,id,issued,served,no_show"));
+        assert!(
+            lines[1].starts_with("2026-11-22,hall,,3,,,,,60,,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("2026-11-22,service,A,3,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].contains(",4.5,"), "{}", lines[2]);
+        assert_eq!(lines.len(), 4);
     }
 }

@@ -212,6 +212,14 @@ pub struct ServiceSection {
     pub slot_minutes: u32,
     #[serde(default)]
     pub slot_cap: u32,
+    /// Queue-length alerts: yellow / red at this many waiting (0: none).
+    #[serde(default)]
+    pub queue_yellow: u32,
+    #[serde(default)]
+    pub queue_red: u32,
+    /// 限时办结: a ticket served longer than this raises an alert (0: none).
+    #[serde(default)]
+    pub service_limit_minutes: u32,
     /// Hours of this service when they differ from the hall's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<ServiceHours>,
@@ -361,6 +369,15 @@ impl Config {
                 )?;
                 hall = hall.with_service_schedule(&s.code, schedule);
             }
+            hall = hall.with_alert_limits(
+                &s.code,
+                qcall_core::alerts::AlertLimits {
+                    queue_yellow: s.queue_yellow,
+                    queue_red: s.queue_red,
+                    service_limit_ms: (s.service_limit_minutes > 0)
+                        .then(|| i64::from(s.service_limit_minutes) * 60_000),
+                },
+            );
             match (s.slot_minutes, s.slot_cap) {
                 (0, _) | (_, 0) => {}
                 (minutes, cap) if minutes <= 1440 => {

@@ -92,6 +92,27 @@ pub async fn run_with(
     )?;
     let printers = printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
+    {
+        // SLA lights change with time, not only with events.
+        // It holds an engine handle, so it must end at shutdown: the engine
+        // thread stops only when the last handle is gone.
+        let (alerts, engine, hub, mut stop) =
+            (alerts.clone(), engine.clone(), hub.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if alerts.evaluate(&engine, &hub).await.is_err() {
+                            break;
+                        }
+                    }
+                    _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+                }
+            }
+        });
+    }
     let state = AppState {
         engine,
         hub,
@@ -99,6 +120,7 @@ pub async fn run_with(
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        alerts,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
         stop: stop_rx,
         #[cfg(feature = "test-clock")]

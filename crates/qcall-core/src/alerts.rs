@@ -1,0 +1,173 @@
+//! SLA lights (红黄灯): which alerts are active in the hall right now.
+//!
+//! Pure: a function of the day's state and `now`. The caller compares the
+//! set with the previous one and tells people about the changes. Each alert
+//! has a stable `key`, so the same condition is one alert however often it
+//! is evaluated.
+
+use crate::event::CounterState;
+use crate::state::HallState;
+use crate::ticket::TicketState;
+use crate::time::Millis;
+
+/// How bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Yellow,
+    Red,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Yellow => "yellow",
+            Level::Red => "red",
+        }
+    }
+}
+
+/// Queue-length and service-time limits of a service (0 / `None`: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlertLimits {
+    pub queue_yellow: u32,
+    pub queue_red: u32,
+    /// 限时办结: a ticket served longer than this raises an alert.
+    pub service_limit_ms: Option<Millis>,
+}
+
+/// What is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertKind {
+    /// The longest wait of a service is over its target.
+    Wait { service: String, waited_s: i64 },
+    /// Too many are waiting for a service.
+    QueueLength { service: String, waiting: usize },
+    /// A ticket has been at a counter longer than the service's limit.
+    ServiceTime {
+        service: String,
+        counter: String,
+        number: String,
+        minutes: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Stable identity of the condition, e.g. `wait:A`.
+    pub key: String,
+    pub level: Level,
+    pub kind: AlertKind,
+}
+
+impl Alert {
+    /// A sentence for supervisors, in Chinese and English.
+    pub fn message(&self) -> (String, String) {
+        match &self.kind {
+            AlertKind::Wait { service, waited_s } => (
+                format!(
+                    "{service} 业务最长等候已 {} 分钟，请增开窗口",
+                    waited_s / 60
+                ),
+                format!(
+                    "service {service}: the longest wait is {} min; open another counter",
+                    waited_s / 60
+                ),
+            ),
+            AlertKind::QueueLength { service, waiting } => (
+                format!("{service} 业务有 {waiting} 人等候，请增开窗口"),
+                format!("service {service}: {waiting} waiting; open another counter"),
+            ),
+            AlertKind::ServiceTime {
+                counter,
+                number,
+                minutes,
+                ..
+            } => (
+                format!("{counter} 号窗口办理 {number} 已 {minutes} 分钟，超过限时办结时限"),
+                format!(
+                    "counter {counter} has served {number} for {minutes} min, over the time limit"
+                ),
+            ),
+        }
+    }
+}
+
+/// Every alert that holds at `now`.
+pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
+    let hall = state.hall();
+    let mut out = Vec::new();
+    for s in &hall.services {
+        if let Some(oldest) = state.oldest_waiting(&s.code) {
+            let waited_s = (now - oldest).max(0) / 1000;
+            let level = if waited_s >= i64::from(s.target_wait_red_s) {
+                Some(Level::Red)
+            } else if waited_s >= i64::from(s.target_wait_yellow_s) {
+                Some(Level::Yellow)
+            } else {
+                None
+            };
+            if let Some(level) = level {
+                let kind = AlertKind::Wait {
+                    service: s.code.clone(),
+                    waited_s,
+                };
+                out.push(Alert {
+                    key: format!("wait:{}", s.code),
+                    level,
+                    kind,
+                });
+            }
+        }
+        let limits = hall.alert_limits(&s.code);
+        let waiting: usize = state.waiting_by_class(&s.code).iter().map(|(_, n)| n).sum();
+        let level = if limits.queue_red > 0 && waiting >= limits.queue_red as usize {
+            Some(Level::Red)
+        } else if limits.queue_yellow > 0 && waiting >= limits.queue_yellow as usize {
+            Some(Level::Yellow)
+        } else {
+            None
+        };
+        if let Some(level) = level {
+            let kind = AlertKind::QueueLength {
+                service: s.code.clone(),
+                waiting,
+            };
+            out.push(Alert {
+                key: format!("queue:{}", s.code),
+                level,
+                kind,
+            });
+        }
+    }
+    for c in &hall.counters {
+        let Some(rt) = state.counter(&c.id) else {
+            continue;
+        };
+        if rt.state != CounterState::Serving {
+            continue;
+        }
+        let Some(t) = rt.current.and_then(|id| state.ticket(id)) else {
+            continue;
+        };
+        let (Some(limit), Some(started)) =
+            (hall.alert_limits(&t.service).service_limit_ms, t.started_at)
+        else {
+            continue;
+        };
+        if t.state == TicketState::Serving && now - started >= limit {
+            let minutes = (now - started) / 60_000;
+            let kind = AlertKind::ServiceTime {
+                service: t.service.clone(),
+                counter: c.id.clone(),
+                number: t.number.clone(),
+                minutes,
+            };
+            out.push(Alert {
+                key: format!("service_time:{}:{}", c.id, t.id),
+                level: Level::Red,
+                kind,
+            });
+        }
+    }
+    out
+}
