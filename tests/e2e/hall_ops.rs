@@ -334,3 +334,149 @@ async fn past_the_recall_limit_a_no_show_may_reenter_within_its_window() {
     assert_eq!((status, code.as_str()), (409, "reentry_refused"));
     assert!(message.contains("more than 30 minutes ago"), "{message}");
 }
+
+#[tokio::test]
+async fn waits_queues_and_long_services_turn_yellow_then_red_and_clear() {
+    let hall = enforced_hall(|c| {
+        // Service A: yellow at 15 min, red at 30 (demo); queue lights at 3 and 5.
+        let a = c.services.iter_mut().find(|s| s.code == "A").unwrap();
+        a.queue_yellow = 3;
+        a.queue_red = 5;
+        a.service_limit_minutes = 20;
+        a.slot_cap = 0;
+    });
+    let d = hall.start_at(monday(9, 0));
+    let token = hall.counter_token("1");
+    let mut display = d.display("").await;
+    display.next_of("snapshot").await;
+    let mut c = d.conn().await;
+    for _ in 0..3 {
+        take(&mut c, "A").await;
+    }
+    d.set_clock(monday(9, 1)).await;
+    let queue = display.next_of("alert").await;
+    assert_eq!(
+        (queue["id"].clone(), queue["level"].clone()),
+        (json!("queue:A"), json!("yellow")),
+        "{queue}"
+    );
+
+    d.set_clock(monday(9, 16)).await;
+    let wait = display.next_of("alert").await;
+    assert_eq!(
+        (wait["id"].clone(), wait["level"].clone()),
+        (json!("wait:A"), json!("yellow")),
+        "{wait}"
+    );
+    assert!(
+        wait["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("open another counter")
+    );
+    d.set_clock(monday(9, 31)).await;
+    let wait = display.next_of("alert").await;
+    assert_eq!(
+        (wait["id"].clone(), wait["level"].clone()),
+        (json!("wait:A"), json!("red"))
+    );
+    let listed = c.get("/api/v1/alerts").await.unwrap().body;
+    assert_eq!(listed["active"].as_array().unwrap().len(), 2, "{listed}");
+
+    // Serving drains the queue: both clear.
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/start", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    d.set_clock(monday(9, 32)).await;
+    let mut cleared = Vec::new();
+    while cleared.len() < 2 {
+        let a = display.next_of("alert").await;
+        assert_eq!(a["active"], false, "{a}");
+        cleared.push(a["id"].as_str().unwrap().to_owned());
+    }
+    cleared.sort();
+    assert_eq!(cleared, vec!["queue:A", "wait:A"]);
+
+    // 限时办结: the ticket at the counter goes over 20 minutes.
+    d.set_clock(monday(9, 53)).await;
+    let long = display.next_of("alert").await;
+    assert_eq!(
+        (
+            long["kind"].clone(),
+            long["level"].clone(),
+            long["counter"].clone()
+        ),
+        (json!("service_time"), json!("red"), json!("1"))
+    );
+    assert!(
+        long["message"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("超过限时办结时限"),
+        "{long}"
+    );
+}
+
+#[tokio::test]
+async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
+    let hall = enforced_hall(|_| {});
+    let d = hall.start_at(monday(10, 0));
+    let token = hall.counter_token("2");
+    let mut display = d.display("").await;
+    display.next_of("snapshot").await;
+    let mut c = d.conn().await;
+    let pad = "/api/v1/counters/2/rating";
+    let nothing = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    assert_eq!(error(&nothing).1, "nothing_to_rate");
+
+    take(&mut c, "A").await;
+    c.post("/api/v1/counters/2/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/2/finish", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.post(pad, None, &json!({"score": 9}))
+            .await
+            .unwrap()
+            .status
+            .as_u16(),
+        422
+    );
+    let rated = c
+        .post(
+            pad,
+            None,
+            &json!({"score": 2, "comment": "等了很久也没人解释"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rated.status.as_u16(), 200, "{}", rated.body);
+    assert_eq!(rated.body["ticket"]["rating"], 2);
+    let again = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    assert_eq!(error(&again).1, "nothing_to_rate", "one rating per ticket");
+
+    let alert = display.next_of("alert").await;
+    assert_eq!(
+        (
+            alert["kind"].clone(),
+            alert["counter"].clone(),
+            alert["score"].clone()
+        ),
+        (json!("rating"), json!("2"), json!(2))
+    );
+    assert_eq!(alert["comment"], "等了很久也没人解释");
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    assert_eq!(stats["total"]["ratings_by_score"], json!([0, 1, 0, 0, 0]));
+    assert_eq!(stats["total"]["satisfaction"], 2.0);
+}
