@@ -15,11 +15,13 @@
 //! - [`state`]: the day's live state: `decide` a command into events, `apply`
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
 //! - [`stats`]: a day's figures from its tickets.
+//! - [`speech`]: what the hall speakers say for a call, as clip ids.
 //! - [`time`]: milliseconds and the business day.
 
 pub mod event;
 pub mod hall;
 pub mod policy;
+pub mod speech;
 pub mod state;
 pub mod stats;
 pub mod ticket;
