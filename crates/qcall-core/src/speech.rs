@@ -40,6 +40,10 @@ impl Locale {
 /// The clip played before every announcement.
 pub const CHIME: &str = "chime";
 
+/// Not a clip: a phrase pause (after the chime, between languages), which
+/// the player renders as silence longer than the gap between words.
+pub const PAUSE: &str = "pause";
+
 /// What to announce: one call (or recall) of one ticket to one counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -52,13 +56,17 @@ pub struct Call {
 }
 
 /// The whole announcement for `call`: the chime (if wanted), then the
-/// sentence in each locale, in the order given.
+/// sentence in each locale, in the order given, with a [`PAUSE`] between
+/// these phrases.
 pub fn announcement(call: &Call, locales: &[Locale], chime: bool) -> Vec<String> {
-    let mut clips = Vec::new();
+    let mut clips: Vec<String> = Vec::new();
     if chime {
         clips.push(CHIME.to_owned());
     }
     for &locale in locales {
+        if !clips.is_empty() {
+            clips.push(PAUSE.to_owned());
+        }
         clips.extend(sentence(call, locale));
     }
     clips
@@ -323,6 +331,7 @@ mod tests {
             announcement(&call, &[Locale::ZhCn, Locale::En], true),
             [
                 "chime",
+                "pause",
                 "zh-CN/qing",
                 "letter/a",
                 "zh-CN/1",
@@ -331,6 +340,7 @@ mod tests {
                 "zh-CN/2",
                 "zh-CN/hao-chuangkou",
                 "zh-CN/banli",
+                "pause",
                 "en/number",
                 "letter/a",
                 "en/1",
@@ -357,7 +367,10 @@ mod tests {
                         recall,
                     };
                     for clip in announcement(&call, &[locale], true) {
-                        assert!(all.contains(&clip), "{clip} missing for {locale:?}");
+                        assert!(
+                            clip == PAUSE || all.contains(&clip),
+                            "{clip} missing for {locale:?}"
+                        );
                     }
                 }
             }
