@@ -5,6 +5,7 @@
 //! each module is one area of the contract.
 
 mod api;
+mod audio;
 mod cli;
 mod crash;
 mod ws;
@@ -79,6 +80,13 @@ impl Hall {
         let mut config = Config::load(&root().join("config/demo.toml")).unwrap();
         let db = dir.path().join("hall.db");
         config.server.db = db.clone();
+        // A developer's machine has speakers: tests that want audio say so
+        // (and point ALSA at a file).
+        config.audio.enabled = false;
+        config.audio.pack = root().join("assets/voice/default");
+        // The demo's lunch-time quiet hours would make audio tests depend
+        // on the time of day.
+        config.audio.quiet_hours = vec![];
         edit(&mut config);
         let path = dir.path().join("hall.toml");
         std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
@@ -123,11 +131,17 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path, db: &Path) -> Daemon {
+        Daemon::start_with_env(config, db, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables.
+    fn start_with_env(config: &Path, db: &Path, env: &[(&str, &Path)]) -> Daemon {
         let mut child = Command::new(qcall_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .arg("--db")
             .arg(db)
+            .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -9,10 +9,12 @@
 //! takes the next, so two calls never overlap and a second call can never
 //! replace the first: what is said is exactly what was dequeued.
 //!
-//! No sound card is not an error for the hall: the thread logs a clear
-//! warning, reports `output: false` in its [`AudioState`], drops what it
-//! cannot play, and tries the device again on the next announcement (a USB
-//! speaker plugged in later starts working). The thread ends when the last
+//! The device is probed at start and then opened only while announcements
+//! are waiting, and closed when the queue is empty. No sound card is not an
+//! error for the hall: the thread logs a clear warning, reports
+//! `output: false` in its [`AudioState`], drops what it cannot play, and
+//! tries the device again on the next announcement (a USB speaker plugged
+//! in later starts working). The thread ends when the last
 //! handle is dropped, after playing what is queued.
 //!
 //! What to say and when (quiet hours, which events) is decided by the caller.
@@ -202,14 +204,17 @@ fn run(
         };
         on_state(&snapshot);
     };
-    let mut output = match output::Output::open(&settings.device) {
+    // Probe the device once at start so a missing sound card is reported
+    // at once, not at the first call. The device is then opened only while
+    // there is something to say: an idle open stream keeps a thread busy
+    // feeding silence (and with a file or null sink, fills a disk).
+    match output::Output::open(&settings.device) {
         Ok(o) => {
             tracing::info!(device = %o.name(), pack = %pack.name, "hall audio ready");
             report(&shared, &mut on_state, &mut |s| {
                 s.output = true;
                 s.device = o.name();
             });
-            Some(o)
         }
         Err(e) => {
             tracing::warn!(
@@ -221,9 +226,9 @@ fn run(
                 s.output = false;
                 s.last_error = Some(format!("no sound output: {e}"));
             });
-            None
         }
-    };
+    }
+    let mut output: Option<output::Output> = None;
     while let Ok(msg) = rx.recv() {
         let Msg::Play { announcement, at } = msg;
         shared.queued.fetch_sub(1, Ordering::SeqCst);
@@ -242,19 +247,20 @@ fn run(
         // before it has passed.
         rendered.push_silence(settings.gap);
         if output.is_none() {
-            // Retry quietly: a speaker may have been plugged in.
-            output = output::Output::open(&settings.device).ok();
-            if let Some(o) = &output {
-                tracing::info!(device = %o.name(), "hall audio output is back");
+            match output::Output::open(&settings.device) {
+                Ok(o) => output = Some(o),
+                Err(e) => {
+                    tracing::debug!(error = %e, announcement = %announcement.label, "no sound output: not announced");
+                    report(&shared, &mut on_state, &mut |s| {
+                        s.output = false;
+                        s.dropped += 1;
+                        s.last_error = Some(format!("no sound output: {e}"));
+                    });
+                    continue;
+                }
             }
         }
-        let Some(out) = &output else {
-            report(&shared, &mut on_state, &mut |s| {
-                s.output = false;
-                s.dropped += 1;
-            });
-            continue;
-        };
+        let Some(out) = &output else { continue };
         let first = out.play(&rendered);
         let latency = first.map(|f| f.saturating_duration_since(at));
         let first_unix = first.map(|f| {
@@ -264,6 +270,10 @@ fn run(
             wall.duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64)
         });
+        if shared.queued.load(Ordering::SeqCst) == 0 {
+            // Nothing waits: close the device (see above).
+            output = None;
+        }
         tracing::debug!(announcement = %announcement.label, ?latency, "announced");
         report(&shared, &mut on_state, &mut |s| {
             s.output = true;

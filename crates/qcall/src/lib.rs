@@ -10,8 +10,10 @@
 //! - [`config`]: the TOML file and its validation.
 //! - [`cli`]: the `qcall` subcommands.
 //! - [`client`]: a small HTTP/1 client for the CLI, the benchmark and tests.
-//! - [`bench`]: `qcall bench`, throughput and fan-out figures.
+//! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
+//! - [`audio`]: committed calls to the hall speakers; `audio_state` notices.
 
+pub mod audio;
 pub mod bench;
 pub mod cli;
 pub mod client;
@@ -82,8 +84,22 @@ pub async fn run_with(
         site: site.clone(),
         metrics: metrics.clone(),
     };
-    let (engine, engine_thread) =
-        qcall_engine::start(hall.clone(), store, clock, vec![Box::new(publisher)])?;
+    let mut publishers: Vec<Box<dyn qcall_engine::Publisher>> = vec![Box::new(publisher)];
+    if config.audio.enabled {
+        let notices = hub.clone();
+        let on_state = move |s: &qcall_audio::AudioState| {
+            notices.notice("audio_state", audio::state_json(s));
+        };
+        // The speaker thread is not joined: at shutdown it finishes what is
+        // queued while the process exits, which is soon enough.
+        let (speaker, script, _speaker_thread) = audio::start(&config.audio, on_state)?;
+        publishers.push(Box::new(audio::AudioPublisher {
+            speaker,
+            script,
+            hall: hall.clone(),
+        }));
+    }
+    let (engine, engine_thread) = qcall_engine::start(hall.clone(), store, clock, publishers)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         engine,
