@@ -7,4 +7,7 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings
+# Optional hardware is a feature: the daemon and the audio crate must also
+# build without sound playback (no ALSA).
+cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets
