@@ -65,9 +65,9 @@ pub struct AudioState {
     pub last_played: Option<String>,
     /// From `announce` to the first sample pulled by the output, last time.
     pub last_latency: Option<Duration>,
-    /// Wall-clock time (ms since the epoch) the last announcement's first
+    /// Wall-clock time (µs since the epoch) the last announcement's first
     /// sample went to the output: lets another process measure call → sound.
-    pub last_first_sample_unix_ms: Option<u64>,
+    pub last_first_sample_unix_us: Option<u64>,
 }
 
 /// What the speaker is configured with.
@@ -268,7 +268,7 @@ fn run(
                 .checked_sub(Instant::now().saturating_duration_since(f))
                 .unwrap_or(SystemTime::now());
             wall.duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64)
+                .map_or(0, |d| d.as_micros() as u64)
         });
         if shared.queued.load(Ordering::SeqCst) == 0 {
             // Nothing waits: close the device (see above).
@@ -280,7 +280,7 @@ fn run(
             s.played += 1;
             s.last_played = Some(announcement.label.clone());
             s.last_latency = latency;
-            s.last_first_sample_unix_ms = first_unix;
+            s.last_first_sample_unix_us = first_unix;
         });
     }
     tracing::info!("speaker stopped");

@@ -203,7 +203,7 @@ pub fn state_json(s: &AudioState) -> serde_json::Value {
         "last_error": s.last_error,
         "last_played": s.last_played,
         "last_latency_ms": s.last_latency.map(|d| d.as_secs_f64() * 1000.0),
-        "last_first_sample_unix_ms": s.last_first_sample_unix_ms,
+        "last_first_sample_unix_us": s.last_first_sample_unix_us,
     })
 }
 
