@@ -204,3 +204,61 @@ async fn a_hall_without_sound_output_still_calls_and_says_so() {
         "{s}"
     );
 }
+
+#[test]
+fn say_renders_each_locale_to_a_wav_with_one_sound_per_clip() {
+    let hall = Hall::with(|c| {
+        c.audio.repeat = 2;
+    });
+    // (locale, counter, sounds: chime + sentence clips, twice)
+    let cases = [
+        ("zh-CN", "3", 2 * (1 + 10)),  // 请 A 0 1 2 号 到 三 号窗口 办理
+        ("zh-CN", "12", 2 * (1 + 11)), // ... 十 二 ...
+        ("en", "3", 2 * (1 + 7)),      // Number A 0 1 2 please-go-to-counter three
+        ("en", "42", 2 * (1 + 8)),     // ... forty two
+    ];
+    for (locale, counter, sounds) in cases {
+        let out = hall.path().join(format!("{locale}-{counter}.wav"));
+        let o = qcall(&[
+            "say",
+            "--config",
+            hall.config.to_str().unwrap(),
+            "--ticket",
+            "A012",
+            "--counter",
+            counter,
+            "--locale",
+            locale,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let wav = qcall_audio::analysis::read_wav(&std::fs::read(&out).unwrap()).unwrap();
+        let secs = wav.duration().as_secs_f64();
+        assert!(
+            (3.0..20.0).contains(&secs),
+            "{locale} {counter}: {secs:.2} s"
+        );
+        assert!(
+            qcall_audio::analysis::peak(&wav.samples) > 8_000,
+            "{locale}: not silent"
+        );
+        assert_eq!(
+            segments(&wav, MIN_GAP).len(),
+            sounds,
+            "{locale} {counter}: one sound per clip"
+        );
+    }
+    // Without --out and without a sound card: a clear failure, exit 1.
+    let conf = hall.path().join("empty-asound.conf");
+    std::fs::write(&conf, "# no devices\n").unwrap();
+    let o = Command::new(qcall_bin())
+        .args(["say", "--config", hall.config.to_str().unwrap()])
+        .args(["--ticket", "A012", "--counter", "3"])
+        .env("ALSA_CONFIG_PATH", &conf)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was played"));
+}

@@ -152,37 +152,36 @@ pub struct AudioPublisher {
     pub hall: Arc<Hall>,
 }
 
-impl AudioPublisher {
-    /// The announcement for one published item, if it is a call.
-    fn announcement(&self, p: &Published) -> Option<Announcement> {
-        let Published::Event { rec, ticket, .. } = p else {
-            return None;
-        };
-        let (counter, recall) = match &rec.event {
-            Event::TicketCalled { counter, .. } => (counter, false),
-            Event::TicketRecalled { counter, .. } => (counter, true),
-            _ => return None,
-        };
-        let number = &ticket.as_ref()?.ticket.number;
-        let counter = self.hall.counter(counter)?.number;
-        if self.script.is_quiet(rec.at, &self.hall.tz) {
-            tracing::debug!(%number, counter, "quiet hours: not announced");
-            return None;
-        }
-        Some(Announcement {
-            label: format!(
-                "{number} -> {counter}{}",
-                if recall { " (recall)" } else { "" }
-            ),
-            clips: self.script.clips(number, counter, recall),
-        })
+/// The announcement for one published item, if it is a call or recall
+/// outside quiet hours: exactly that ticket to exactly that counter.
+pub fn announcement_for(script: &Script, hall: &Hall, p: &Published) -> Option<Announcement> {
+    let Published::Event { rec, ticket, .. } = p else {
+        return None;
+    };
+    let (counter, recall) = match &rec.event {
+        Event::TicketCalled { counter, .. } => (counter, false),
+        Event::TicketRecalled { counter, .. } => (counter, true),
+        _ => return None,
+    };
+    let number = &ticket.as_ref()?.ticket.number;
+    let counter = hall.counter(counter)?.number;
+    if script.is_quiet(rec.at, &hall.tz) {
+        tracing::debug!(%number, counter, "quiet hours: not announced");
+        return None;
     }
+    Some(Announcement {
+        label: format!(
+            "{number} -> {counter}{}",
+            if recall { " (recall)" } else { "" }
+        ),
+        clips: script.clips(number, counter, recall),
+    })
 }
 
 impl Publisher for AudioPublisher {
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
-            if let Some(a) = self.announcement(p) {
+            if let Some(a) = announcement_for(&self.script, &self.hall, p) {
                 let label = a.label.clone();
                 if let Err(e) = self.speaker.announce(a) {
                     tracing::warn!(announcement = %label, error = %e, "announcement dropped");
@@ -240,6 +239,95 @@ mod tests {
         check(&["12:00-13:30"], "13:29", true);
         check(&["12:00-13:30"], "13:30", false);
         check(&["07:00-08:00", "12:00-13:30"], "07:15", true);
+    }
+
+    #[test]
+    fn calls_and_recalls_are_announced_other_events_are_not() {
+        let config = crate::Config::parse(crate::config::EXAMPLE).unwrap();
+        let hall = config.hall().unwrap();
+        let noon: jiff::Zoned = "2026-11-20T12:10[Asia/Shanghai]".parse().unwrap();
+        let at = noon.timestamp().as_millisecond();
+        let ticket = |number: &str| qcall_engine::TicketView {
+            ticket: qcall_core::Ticket {
+                id: qcall_core::TicketId(7),
+                day: noon.date(),
+                service: "A".into(),
+                class: "normal".into(),
+                seq_no: 12,
+                number: number.into(),
+                state: qcall_core::TicketState::Called,
+                issued_at: at,
+                called_at: Some(at),
+                started_at: None,
+                finished_at: None,
+                counter: Some("2".into()),
+                target_counter: None,
+                recalls: 0,
+                source: None,
+                rating: None,
+            },
+            ahead: 0,
+            estimated_wait_s: 0,
+        };
+        let published = |event: Event| Published::Event {
+            rec: qcall_core::Recorded { seq: 1, at, event },
+            ticket: Some(ticket("A012")),
+            counter: None,
+        };
+        let id = qcall_core::TicketId(7);
+        let check = |script: &Script, event: Event, expect: Option<&str>| {
+            let got = announcement_for(script, &hall, &published(event.clone()));
+            assert_eq!(got.map(|a| a.label), expect.map(String::from), "{event:?}");
+        };
+        let s = script(&[]);
+        let called = Event::TicketCalled {
+            ticket: id,
+            counter: "2".into(),
+        };
+        check(&s, called.clone(), Some("A012 -> 2"));
+        check(
+            &s,
+            Event::TicketRecalled {
+                ticket: id,
+                counter: "2".into(),
+                recalls: 1,
+            },
+            Some("A012 -> 2 (recall)"),
+        );
+        check(
+            &s,
+            Event::TicketStarted {
+                ticket: id,
+                counter: "2".into(),
+            },
+            None,
+        );
+        check(&script(&["12:00-13:30"]), called, None);
+        let a = announcement_for(
+            &s,
+            &hall,
+            &published(Event::TicketCalled {
+                ticket: id,
+                counter: "1".into(),
+            }),
+        )
+        .unwrap();
+        assert_eq!(
+            a.clips,
+            [
+                "zh-CN/qing",
+                "letter/a",
+                "zh-CN/0",
+                "zh-CN/1",
+                "zh-CN/2",
+                "zh-CN/hao",
+                "zh-CN/dao",
+                "zh-CN/1",
+                "zh-CN/hao-chuangkou",
+                "zh-CN/banli"
+            ],
+            "the ticket of the event, to the counter of the event"
+        );
     }
 
     #[test]
