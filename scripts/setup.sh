@@ -2,13 +2,14 @@
 # Installs what building and testing qcall needs from the system, and nothing
 # if it is already there (idempotent). Rust itself is expected (rustup).
 #
-# Today the build needs no system library: SQLite is compiled in (rusqlite's
-# `bundled`). Devices and page tests add packages here as they arrive.
+# SQLite is compiled in (rusqlite's `bundled`). Hall audio playback (the
+# default `playback` feature: rodio -> cpal -> ALSA) needs the ALSA headers.
+# Devices and page tests add packages here as they arrive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build or the tests need.
-APT_PACKAGES=(pkg-config)
+APT_PACKAGES=(pkg-config libasound2-dev)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

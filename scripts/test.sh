@@ -9,4 +9,7 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings
 # Optional hardware is a feature: the crates must build without it too.
 cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
+# ...and the daemon and the audio crate must also
+# build without sound playback (no ALSA).
+cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets

@@ -5,6 +5,7 @@
 //! each module is one area of the contract.
 
 mod api;
+mod audio;
 mod cli;
 mod crash;
 mod hall_ops;
@@ -97,6 +98,13 @@ impl Hall {
                 p.uri = format!("file://{}/{}.escpos", dir.path().display(), p.id);
             }
         }
+        // A developer's machine has speakers: tests that want audio say so
+        // (and point ALSA at a file).
+        config.audio.enabled = false;
+        config.audio.pack = root().join("assets/voice/default");
+        // The demo's lunch-time quiet hours would make audio tests depend
+        // on the time of day.
+        config.audio.quiet_hours = vec![];
         edit(&mut config);
         let path = dir.path().join("hall.toml");
         std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
@@ -147,6 +155,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path, db: &Path, clock_ms: Option<i64>) -> Daemon {
+        Daemon::spawn(config, db, clock_ms, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables.
+    fn start_with_env(config: &Path, db: &Path, env: &[(&str, &Path)]) -> Daemon {
+        Daemon::spawn(config, db, None, env)
+    }
+
+    fn spawn(config: &Path, db: &Path, clock_ms: Option<i64>, env: &[(&str, &Path)]) -> Daemon {
         let mut cmd = Command::new(qcall_bin());
         if let Some(ms) = clock_ms {
             cmd.env("QCALL_TEST_CLOCK_MS", ms.to_string());
@@ -156,6 +173,7 @@ impl Daemon {
             .arg(config)
             .arg("--db")
             .arg(db)
+            .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

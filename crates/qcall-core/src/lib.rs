@@ -17,6 +17,7 @@
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
 //! - [`stats`]: a day's figures from its tickets.
 //! - [`alerts`]: the SLA lights that hold right now.
+//! - [`speech`]: what the hall speakers say for a call, as clip ids.
 //! - [`time`]: milliseconds and the business day.
 
 pub mod alerts;
@@ -24,6 +25,7 @@ pub mod event;
 pub mod hall;
 pub mod hours;
 pub mod policy;
+pub mod speech;
 pub mod state;
 pub mod stats;
 pub mod ticket;

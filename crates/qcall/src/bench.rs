@@ -10,7 +10,10 @@
 //!   tickets per second and latency p50/p99;
 //! - call-next to every one of N `/ws/display` clients: latency to the last
 //!   client per call (p50/p99/max) and missed deliveries;
-//! - the daemon's RSS per idle display, measured first on the fresh daemon.
+//! - the daemon's RSS per idle display, measured first on the fresh daemon;
+//! - hall audio: call-next sent → the announcement's first sample pulled by
+//!   the output device (a second daemon with audio on; by default its ALSA
+//!   output is a file plugin over a null sink, so no sound card is needed).
 //!
 //! Each figure is a median over `--runs` repetitions. This is a benchmark:
 //! nothing here asserts a speed.
@@ -52,6 +55,16 @@ pub struct BenchArgs {
     /// A quick look: 1 run, 1 s of load, 15 calls.
     #[arg(long)]
     quick: bool,
+    /// Calls measured for the audio latency (0 skips it).
+    #[arg(long, default_value_t = 20)]
+    audio_calls: usize,
+    /// Play the audio benchmark on the system's default sound device
+    /// instead of an ALSA file sink (it will be heard).
+    #[arg(long)]
+    audio_real_device: bool,
+    /// Only the audio latency figure.
+    #[arg(long)]
+    only_audio: bool,
 }
 
 /// The daemon under test; killed on drop.
@@ -85,10 +98,21 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS in /proc status")
 }
 
-/// Writes a bench hall: the example config without rate limit or caps.
-fn bench_config(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// Writes a bench hall: the example config without rate limit or caps,
+/// with audio only when asked (thousands of calls are not to be heard).
+fn bench_config(dir: &Path, audio: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     let mut config = Config::parse(EXAMPLE)?;
-    let db = dir.join("bench.db");
+    let name = if audio { "bench-audio" } else { "bench" };
+    let db = dir.join(format!("{name}.db"));
+    config.audio.enabled = audio;
+    config.audio.repeat = 1;
+    config.audio.quiet_hours.clear();
+    if audio && !config.audio.pack.exists() {
+        bail!(
+            "no voice pack at {}: run the benchmark from the repository root",
+            config.audio.pack.display()
+        );
+    }
     config.server.kiosk_rate_per_minute = 0;
     config.hours.enforce = false;
     config.server.db = db.clone();
@@ -97,13 +121,14 @@ fn bench_config(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
         s.daily_cap = 0;
         s.slot_cap = 0;
     }
-    let path = dir.join("bench.toml");
+    let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, toml::to_string(&config)?)?;
     Ok((path, db))
 }
 
-async fn start_daemon(dir: &Path) -> anyhow::Result<Daemon> {
-    let (config_path, db) = bench_config(dir)?;
+/// `alsa_conf`: start with audio on, and this ALSA config if any.
+async fn start_daemon(dir: &Path, audio: Option<Option<PathBuf>>) -> anyhow::Result<Daemon> {
+    let (config_path, db) = bench_config(dir, audio.is_some())?;
     let config = Config::load(&config_path)?;
     let counter = config
         .counters
@@ -114,7 +139,11 @@ async fn start_daemon(dir: &Path) -> anyhow::Result<Daemon> {
     let token = format!("bench-{}", std::process::id());
     Store::open(&db)?.add_token(&token_hash(&token), Role::Counter, &counter, 0)?;
     let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
+    let mut command = tokio::process::Command::new(exe);
+    if let Some(Some(conf)) = &audio {
+        command.env("ALSA_CONFIG_PATH", conf);
+    }
+    let mut child = command
         .args(["serve", "--config"])
         .arg(&config_path)
         .env("RUST_LOG", "warn")
@@ -320,6 +349,79 @@ async fn fan_out(d: &Daemon, displays: usize, calls: usize) -> anyhow::Result<Fa
     })
 }
 
+/// An ALSA config whose default device writes raw samples to a file over a
+/// null sink: real rodio/cpal/ALSA output, no sound card, no real-time pacing.
+fn alsa_file_sink(dir: &Path) -> anyhow::Result<PathBuf> {
+    let conf = dir.join("asound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pcm.!default {{ type plug; slave {{ pcm \"capturefile\"; format S16_LE; rate 48000; channels 2 }} }}\n\
+             pcm.capturefile {{ type file; slave.pcm {{ type null }}; file \"{}\"; format \"raw\" }}\n",
+            dir.join("bench-audio.raw").display()
+        ),
+    )?;
+    Ok(conf)
+}
+
+/// Hall audio latency per call: from just before call-next is sent to the
+/// instant the output pulled the announcement's first sample (the daemon
+/// reports it, as wall-clock µs, in its `audio_state` notice). Calls go one
+/// at a time, each after the previous announcement ended: latency, not
+/// queueing. Returns (call → first sample, enqueue → first sample) in ms.
+async fn audio_latency(d: &Daemon, calls: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let ws_url = format!("{}/ws/display", d.url.replacen("http://", "ws://", 1));
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await?;
+    let mut next_state = async || -> anyhow::Result<serde_json::Value> {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(30), socket.next())
+                .await
+                .context("no audio_state within 30 s")?
+                .context("display closed")??;
+            if let Message::Text(text) = msg
+                && text.contains("\"audio_state\"")
+            {
+                let v: serde_json::Value = serde_json::from_str(&text)?;
+                if v["type"] == "audio_state" {
+                    return Ok(v);
+                }
+            }
+        }
+    };
+    let mut http = Conn::connect(&d.url).await?;
+    let (mut total, mut inside) = (Vec::new(), Vec::new());
+    for k in 1..=calls as u64 {
+        let resp = http
+            .post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await?;
+        if resp.status != StatusCode::CREATED {
+            bail!("ticket refused: {}", resp.error_message());
+        }
+        let t0 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        let resp = http
+            .post("/api/v1/counters/1/call-next", Some(&d.token), &json!({}))
+            .await?;
+        if resp.status != StatusCode::OK {
+            bail!("call-next refused: {}", resp.error_message());
+        }
+        let state = loop {
+            let s = next_state().await?;
+            if s["dropped"].as_u64().unwrap_or(0) > 0 {
+                bail!("the daemon dropped an announcement: {s}");
+            }
+            if s["played"].as_u64() == Some(k) {
+                break s;
+            }
+        };
+        let first = state["last_first_sample_unix_us"]
+            .as_u64()
+            .context("no first-sample time in audio_state")?;
+        total.push((first as f64 - t0.as_micros() as f64) / 1000.0);
+        inside.push(state["last_latency_ms"].as_f64().unwrap_or(f64::NAN));
+    }
+    Ok((total, inside))
+}
+
 /// Daemon memory per idle display: connect `n` displays to the fresh
 /// daemon, wait for their snapshots, compare RSS. Done before any load so
 /// the allocator has no freed memory to hand back out.
@@ -372,7 +474,12 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
             "WARNING: this is a debug build; use `cargo run --release -- bench` for real figures"
         );
     }
-    let daemon = start_daemon(&dir).await?;
+    if args.only_audio {
+        bench_audio(&args, &dir).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
+    let daemon = start_daemon(&dir, None).await?;
     println!(
         "daemon pid {} at {}; idle RSS {} KiB",
         daemon.pid,
@@ -427,7 +534,41 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     }
     println!("\ndaemon RSS at the end: {} KiB", daemon.rss_kib()?);
     drop(daemon);
+    bench_audio(&args, &dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn bench_audio(args: &BenchArgs, dir: &Path) -> anyhow::Result<()> {
+    if args.audio_calls == 0 {
+        return Ok(());
+    }
+    let sink = if args.audio_real_device {
+        None
+    } else {
+        Some(alsa_file_sink(dir)?)
+    };
+    let output = if sink.is_some() {
+        "ALSA file plugin over a null sink"
+    } else {
+        "the default sound device"
+    };
+    println!("\n== hall audio: call-next sent -> first sample to the output ({output}) ==");
+    let daemon = start_daemon(dir, Some(sink)).await?;
+    let (mut total, mut inside) = audio_latency(&daemon, args.audio_calls).await?;
+    total.sort_by(f64::total_cmp);
+    inside.sort_by(f64::total_cmp);
+    println!(
+        "{} calls: call -> first sample p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms (target <= 150 ms)",
+        total.len(),
+        pct(&total, 50.0),
+        pct(&total, 90.0),
+        total.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "  of which queued in the speaker -> first sample (device open, render, mixer): p50 {:.1} ms",
+        pct(&inside, 50.0)
+    );
     Ok(())
 }
 

@@ -47,6 +47,7 @@ pub struct Config {
     /// Ticket printers; none is fine (tickets are then shown on screen only).
     #[serde(default)]
     pub printers: Vec<PrinterSection>,
+    pub audio: AudioSection,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -234,6 +235,32 @@ pub struct CounterSection {
     pub services: Vec<String>,
 }
 
+/// Hall announcements over the speakers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioSection {
+    /// Off: no speaker thread, no announcements, no warning.
+    pub enabled: bool,
+    /// Output device name; empty for the system default.
+    pub device: String,
+    /// Voice pack directory (with `manifest.toml`).
+    pub pack: PathBuf,
+    /// Languages said, in order: "zh-CN", "en".
+    pub locales: Vec<String>,
+    pub chime: bool,
+    /// Times each announcement is said.
+    pub repeat: u32,
+    pub repeat_gap_ms: u32,
+    /// Silence after an announcement before the next.
+    pub gap_ms: u32,
+    /// 0.0 to 1.0.
+    pub volume: f32,
+    /// Say 重呼 / "Calling again" before a recall.
+    pub recall_prefix: bool,
+    /// `HH:MM-HH:MM` ranges with no announcements.
+    pub quiet_hours: Vec<String>,
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
@@ -276,6 +303,8 @@ impl Config {
                 parse_range(r).with_context(|| format!("[hours] {day}"))?;
             }
         }
+        crate::audio::Script::from_config(&config.audio)?;
+        crate::audio::settings(&config.audio)?;
         Ok(config)
     }
 
@@ -651,6 +680,17 @@ mod tests {
             "listen = \"127.0.0.1:8080\"",
             "listen = \"localhost\"",
             "not an address",
+        );
+        check(
+            "locales = [\"zh-CN\", \"en\"]",
+            "locales = [\"fr\"]",
+            "[audio] locales",
+        );
+        check("volume = 0.8", "volume = 1.5", "[audio] volume");
+        check(
+            "quiet_hours = []",
+            "quiet_hours = [\"13:00-12:00\"]",
+            "[audio] quiet_hours",
         );
         check(
             "sat = [\"09:00-12:00\"]",

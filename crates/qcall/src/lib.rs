@@ -11,8 +11,10 @@
 //! - [`cli`]: the `qcall` subcommands.
 //! - [`client`]: a small HTTP/1 client for the CLI, the benchmark and tests.
 //! - [`printing`]: the hall's printers wired to kiosks and counters.
-//! - [`bench`]: `qcall bench`, throughput and fan-out figures.
+//! - [`audio`]: committed calls to the hall speakers; `audio_state` notices.
+//! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
 
+pub mod audio;
 pub mod bench;
 pub mod cli;
 pub mod client;
@@ -84,12 +86,23 @@ pub async fn run_with(
         site: site.clone(),
         metrics: metrics.clone(),
     };
-    let (engine, engine_thread) = qcall_engine::start(
-        hall.clone(),
-        store,
-        clock.clone(),
-        vec![Box::new(publisher)],
-    )?;
+    let mut publishers: Vec<Box<dyn qcall_engine::Publisher>> = vec![Box::new(publisher)];
+    if config.audio.enabled {
+        let notices = hub.clone();
+        let on_state = move |s: &qcall_audio::AudioState| {
+            notices.notice("audio_state", audio::state_json(s));
+        };
+        // The speaker thread is not joined: at shutdown it finishes what is
+        // queued while the process exits, which is soon enough.
+        let (speaker, script, _speaker_thread) = audio::start(&config.audio, on_state)?;
+        publishers.push(Box::new(audio::AudioPublisher {
+            speaker,
+            script,
+            hall: hall.clone(),
+        }));
+    }
+    let (engine, engine_thread) =
+        qcall_engine::start(hall.clone(), store, clock.clone(), publishers)?;
     let printers = printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
