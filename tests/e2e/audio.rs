@@ -196,6 +196,10 @@ async fn a_hall_without_sound_output_still_calls_and_says_so() {
     let s = display.next_of("audio_state").await;
     assert_eq!(s["output"], false, "{s}");
     assert_eq!(s["dropped"], 1, "{s}");
+    // Supervisors can read the same health without a socket.
+    let health = c.get("/api/v1/audio").await.unwrap();
+    assert_eq!(health.status.as_u16(), 200);
+    assert_eq!(health.body["audio"]["output"], false, "{}", health.body);
     assert!(
         s["last_error"]
             .as_str()

@@ -795,3 +795,17 @@ pub async fn rate(
 pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
     Json(state.alerts.list())
 }
+
+/// The hall speaker's health, as last reported (`audio_state`).
+pub async fn audio(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state
+        .hub
+        .latest("audio_state")
+        .map(|v| Json(json!({ "audio": v })))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no_audio",
+                "hall audio is not configured, or has not reported yet",
+            )
+        })
+}

@@ -59,6 +59,9 @@ pub struct Hub {
     // plus "everything the receiver gets" gap-free.
     ring: Mutex<Ring>,
     tx: broadcast::Sender<Frame>,
+    // The latest notice of each kind (device health), for status endpoints;
+    // replaced on each notice, read by GET handlers, never held across IO.
+    latest: Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 impl Hub {
@@ -74,6 +77,7 @@ impl Hub {
         Arc::new(Hub {
             ring: Mutex::new(ring),
             tx,
+            latest: Mutex::default(),
         })
     }
 
@@ -112,6 +116,19 @@ impl Hub {
             }
         }
         self.push(seq, frame.to_string());
+        self.latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(kind.to_owned(), frame);
+    }
+
+    /// The latest notice of `kind`, if any was sent.
+    pub fn latest(&self, kind: &str) -> Option<serde_json::Value> {
+        self.latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(kind)
+            .cloned()
     }
 
     /// Subscribes; with `since`, also returns the frames after it when the

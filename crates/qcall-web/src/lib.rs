@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/reenter", post(api::reenter_ticket))
         .route("/audit", get(api::audit))
         .route("/printers", get(api::printers))
+        .route("/audio", get(api::audio))
         .route("/counters/{counter}/notice", post(api::notice))
         .route("/counters/{counter}/rating", post(api::rate))
         .route("/alerts", get(api::alerts))
