@@ -480,3 +480,114 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     assert_eq!(stats["total"]["ratings_by_score"], json!([0, 1, 0, 0, 0]));
     assert_eq!(stats["total"]["satisfaction"], 2.0);
 }
+
+#[tokio::test]
+async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_time() {
+    let hall = enforced_hall(|_| {});
+    // Sunday: book Monday 10:00 for service A.
+    let d = hall.start_at(monday(9, 0) - 86_400_000);
+    let boss = hall.token(&["--supervisor", "li.na"]);
+    let platform = hall.token(&["--integration", "gov-platform"]);
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    let body = json!({"service": "A", "slot": "2026-11-23T10:00:00+08:00", "name": "王女士"});
+    assert_eq!(
+        c.post("/api/v1/appointments", None, &body)
+            .await
+            .unwrap()
+            .status
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        c.post("/api/v1/appointments", Some(&token), &body)
+            .await
+            .unwrap()
+            .status
+            .as_u16(),
+        403
+    );
+    let booked = c
+        .post("/api/v1/appointments", Some(&platform), &body)
+        .await
+        .unwrap();
+    assert_eq!(booked.status.as_u16(), 201, "{}", booked.body);
+    let a = &booked.body["appointment"];
+    assert_eq!(
+        (a["checkin_from"].clone(), a["checkin_until"].clone()),
+        (
+            json!("2026-11-23T09:30:00+08:00"),
+            json!("2026-11-23T10:45:00+08:00")
+        )
+    );
+    let code = a["code"].as_str().unwrap().to_owned();
+    let refused = c
+        .post(
+            "/api/v1/appointments",
+            Some(&platform),
+            &json!({"service": "A", "slot": "2026-11-23T12:30:00+08:00"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        error(&refused).1,
+        "service_closed",
+        "the lunch break is not bookable"
+    );
+
+    // A restart in between: Monday's bookings come from the database.
+    drop(d);
+    let d = hall.start_at(monday(9, 0));
+    let mut c = d.conn().await;
+    let checkin =
+        |code: &str| json!({"service": "A", "appointment_code": code, "source": "kiosk-1"});
+    let early = c
+        .post("/api/v1/tickets", None, &checkin(&code))
+        .await
+        .unwrap();
+    let (status, kind, message) = error(&early);
+    assert_eq!((status, kind.as_str()), (409, "appointment_window"));
+    assert!(message.contains("check-in opens at 09:30"), "{message}");
+    let unknown = c
+        .post("/api/v1/tickets", None, &checkin("000000"))
+        .await
+        .unwrap();
+    assert_eq!(error(&unknown).1, "unknown_appointment");
+
+    take(&mut c, "A").await; // A001, normal, 09:00
+    d.set_clock(monday(9, 40)).await;
+    let t = c
+        .post("/api/v1/tickets", None, &checkin(&code))
+        .await
+        .unwrap();
+    assert_eq!(t.status.as_u16(), 201, "{}", t.body);
+    assert_eq!(t.body["ticket"]["priority"], "appointment");
+    let appt_number = t.body["ticket"]["number"].clone();
+    take(&mut c, "A").await; // A003, normal, 09:40
+    let list = c
+        .send(
+            hyper::Method::GET,
+            "/api/v1/appointments",
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(list["appointments"][0]["ticket"], appt_number);
+
+    // 09:50: not due yet, so the normal ticket goes first.
+    d.set_clock(monday(9, 50)).await;
+    let first = c
+        .post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(first.body["ticket"]["number"], "A001");
+    // 10:01: due, and its class goes ahead of the normal A003.
+    d.set_clock(monday(10, 1)).await;
+    let second = c
+        .post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(second.body["ticket"]["number"], appt_number);
+}

@@ -99,6 +99,21 @@ pub enum Event {
         by: String,
     },
 
+    /// An appointment was booked for a service and a time slot.
+    AppointmentBooked {
+        code: String,
+        service: String,
+        slot_start: Millis,
+        slot_end: Millis,
+        name: Option<String>,
+    },
+    /// An appointment was checked in: `ticket` is its ticket, queued at its
+    /// slot's start.
+    AppointmentCheckedIn {
+        code: String,
+        ticket: TicketId,
+        queued_at: Millis,
+    },
     /// The applicant rated a finished ticket at the counter's rating pad.
     TicketRated {
         ticket: TicketId,
@@ -139,6 +154,8 @@ impl Event {
             Event::TicketCancelled { .. } => "ticket_cancelled",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::AppointmentBooked { .. } => "appointment_booked",
+            Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
         }
@@ -157,7 +174,9 @@ impl Event {
             | Event::TicketTransferred { ticket, .. }
             | Event::TicketCancelled { ticket }
             | Event::TicketReentered { ticket, .. }
-            | Event::TicketRated { ticket, .. } => Some(*ticket),
+            | Event::TicketRated { ticket, .. }
+            | Event::AppointmentCheckedIn { ticket, .. } => Some(*ticket),
+            Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } => None,
         }
@@ -178,7 +197,9 @@ impl Event {
             Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
             | Event::TicketReentered { .. }
-            | Event::TicketRated { .. } => None,
+            | Event::TicketRated { .. }
+            | Event::AppointmentBooked { .. }
+            | Event::AppointmentCheckedIn { .. } => None,
         }
     }
 }

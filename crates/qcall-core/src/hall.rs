@@ -116,6 +116,21 @@ pub struct Reentry {
     pub behind: usize,
 }
 
+/// How appointments (预约) are checked in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentRules {
+    /// The priority class of a checked-in appointment's ticket.
+    pub class: String,
+    /// Length of a bookable slot.
+    pub slot_ms: Millis,
+    /// Check-in opens this long before the slot starts...
+    pub early_ms: Millis,
+    /// ...and closes this long after it ends.
+    pub late_ms: Millis,
+    /// Later than that: `true` issues an ordinary ticket, `false` refuses.
+    pub late_as_normal: bool,
+}
+
 /// The whole static hall.
 #[derive(Debug, Clone)]
 pub struct Hall {
@@ -138,6 +153,7 @@ pub struct Hall {
     /// 24-hour service).
     pub hours_enforced: bool,
     pub reentry: Reentry,
+    pub appointments: AppointmentRules,
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
@@ -260,7 +276,15 @@ impl Hall {
                 }
             }
         }
+        let appointments = AppointmentRules {
+            class: default_class.clone(),
+            slot_ms: 30 * 60_000,
+            early_ms: 30 * 60_000,
+            late_ms: 15 * 60_000,
+            late_as_normal: true,
+        };
         Ok(Hall {
+            appointments,
             name,
             tz,
             services,
@@ -302,6 +326,15 @@ impl Hall {
     pub fn with_quota(mut self, service: &str, quota: SlotQuota) -> Hall {
         self.quotas.insert(service.to_owned(), quota);
         self
+    }
+
+    /// Sets the appointment rules; the class must be one of the hall's.
+    pub fn with_appointments(mut self, rules: AppointmentRules) -> Result<Hall, HallError> {
+        if !self.class_ix.contains_key(&rules.class) {
+            return Err(HallError::UnknownDefaultClass(rules.class));
+        }
+        self.appointments = rules;
+        Ok(self)
     }
 
     pub fn with_reentry(mut self, reentry: Reentry) -> Hall {

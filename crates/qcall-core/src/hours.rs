@@ -90,6 +90,19 @@ impl Schedule {
         }
     }
 
+    /// Whether counters are serving at `at`: inside an opening range, not in
+    /// a break. Bookable appointment slots must be.
+    pub fn serving(&self, at: Millis, tz: &TimeZone) -> bool {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
+            return false;
+        };
+        let local = ts.to_zoned(tz.clone());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        self.ranges(local.date())
+            .iter()
+            .any(|&(open, close)| (open..close).contains(&minute))
+    }
+
     /// Whether `at` is after the day's last closing: service given then is
     /// extended service (延时服务).
     pub fn after_closing(&self, at: Millis, tz: &TimeZone) -> bool {

@@ -72,6 +72,19 @@ pub enum Command {
         score: u8,
         comment: Option<String>,
     },
+    /// Book an appointment; `code` is the check-in code, chosen by the caller.
+    Book {
+        code: String,
+        service: String,
+        slot_start: Millis,
+        name: Option<String>,
+    },
+    /// Check in an appointment of today at a kiosk: its ticket.
+    CheckIn {
+        code: String,
+        service: Option<String>,
+        source: Option<String>,
+    },
 }
 
 /// What a counter can do.
@@ -178,6 +191,26 @@ pub enum Rejection {
     ReentryRefused { number: String, why: String },
     #[error("counter `{0}` has no finished ticket left to rate")]
     NothingToRate(String),
+    #[error(
+        "there is no appointment `{0}` for today; check the code, or take a ticket without one"
+    )]
+    UnknownAppointment(String),
+    #[error("appointment {code}: {why}")]
+    AppointmentWindow { code: String, why: String },
+    #[error("the appointment code `{0}` is already taken for that day; try again")]
+    CodeTaken(String),
+}
+
+/// An appointment of the current business day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    pub code: String,
+    pub service: String,
+    pub slot_start: Millis,
+    pub slot_end: Millis,
+    pub name: Option<String>,
+    /// Its ticket, once checked in.
+    pub ticket: Option<TicketId>,
 }
 
 /// What a command decided: the events to record and the ticket it is about.
@@ -227,6 +260,8 @@ pub struct HallState {
     recent_calls: VecDeque<TicketId>,
     /// Tickets issued per (service index, time slot) for slot quotas.
     slots: HashMap<(usize, u16), u32>,
+    /// Today's appointments by code.
+    appointments: HashMap<String, Appointment>,
 }
 
 impl HallState {
@@ -258,6 +293,7 @@ impl HallState {
                 .collect(),
             recent_calls: VecDeque::new(),
             slots: HashMap::new(),
+            appointments: HashMap::new(),
             hall,
         }
     }
@@ -426,6 +462,17 @@ impl HallState {
                 score,
                 comment,
             } => self.decide_rate(counter, *score, comment.as_deref()),
+            Command::Book {
+                code,
+                service,
+                slot_start,
+                name,
+            } => self.decide_book(code, service, *slot_start, name.as_deref(), now),
+            Command::CheckIn {
+                code,
+                service,
+                source,
+            } => self.decide_checkin(code, service.as_deref(), source.as_deref(), now),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -754,6 +801,148 @@ impl HallState {
             .map_or(0, |si| self.queues[si].iter().map(BTreeSet::len).sum())
     }
 
+    fn decide_book(
+        &self,
+        code: &str,
+        service: &str,
+        slot_start: Millis,
+        name: Option<&str>,
+        now: Millis,
+    ) -> Result<Decision, Rejection> {
+        self.hall
+            .service(service)
+            .ok_or_else(|| Rejection::UnknownService(service.into()))?;
+        let valid_code =
+            (4..=12).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !valid_code {
+            return Err(Rejection::BadInput(
+                "an appointment code is 4-12 letters or digits".into(),
+            ));
+        }
+        if name.is_some_and(|n| n.chars().count() > 64) {
+            return Err(Rejection::BadInput(
+                "a name is at most 64 characters".into(),
+            ));
+        }
+        if slot_start < now {
+            return Err(Rejection::BadInput(
+                "the slot has already started; book a later one".into(),
+            ));
+        }
+        // The slot must lie where counters serve (when hours are enforced).
+        let serving = self
+            .hall
+            .schedule_of(service)
+            .serving(slot_start, &self.hall.tz);
+        if self.hall.hours_enforced && !serving {
+            return Err(Rejection::ServiceClosed {
+                service: service.into(),
+                why: "that slot is outside its hours; choose another time".into(),
+            });
+        }
+        if crate::time::business_day(slot_start, &self.hall.tz) == self.day
+            && self.appointments.contains_key(code)
+        {
+            return Err(Rejection::CodeTaken(code.into()));
+        }
+        let event = Event::AppointmentBooked {
+            code: code.into(),
+            service: service.into(),
+            slot_start,
+            slot_end: slot_start + self.hall.appointments.slot_ms,
+            name: name.map(str::to_owned),
+        };
+        Ok(Decision {
+            events: vec![event],
+            subject: None,
+        })
+    }
+
+    fn decide_checkin(
+        &self,
+        code: &str,
+        service: Option<&str>,
+        source: Option<&str>,
+        now: Millis,
+    ) -> Result<Decision, Rejection> {
+        let a = self
+            .appointments
+            .get(code)
+            .ok_or_else(|| Rejection::UnknownAppointment(code.into()))?;
+        let window = |why: String| Rejection::AppointmentWindow {
+            code: code.into(),
+            why,
+        };
+        if let Some(t) = a.ticket.and_then(|id| self.tickets.get(&id)) {
+            return Err(window(format!(
+                "it is already checked in, as ticket {}",
+                t.number
+            )));
+        }
+        if service.is_some_and(|s| s != a.service) {
+            return Err(Rejection::BadInput(format!(
+                "appointment {code} is for service `{}`, not `{}`",
+                a.service,
+                service.unwrap_or_default()
+            )));
+        }
+        let rules = &self.hall.appointments;
+        let clock = |at: Millis| hours::clock(hours::local_minute(at, &self.hall.tz));
+        if now < a.slot_start - rules.early_ms {
+            return Err(window(format!(
+                "check-in opens at {}",
+                clock(a.slot_start - rules.early_ms)
+            )));
+        }
+        let late = now > a.slot_end + rules.late_ms;
+        if late && !rules.late_as_normal {
+            return Err(window(format!(
+                "check-in closed at {}; please take an ordinary ticket",
+                clock(a.slot_end + rules.late_ms)
+            )));
+        }
+        // Late: an ordinary ticket, queued from now. In time: the
+        // appointment class, queued at the slot's start.
+        let (class, queued_at) = if late {
+            (None, now)
+        } else {
+            (Some(rules.class.as_str()), a.slot_start)
+        };
+        let mut decision = self.decide_issue(&a.service, class, source, now)?;
+        let ticket = decision
+            .subject
+            .ok_or_else(|| Rejection::BadInput("no ticket".into()))?;
+        decision.events.push(Event::AppointmentCheckedIn {
+            code: code.into(),
+            ticket,
+            queued_at,
+        });
+        Ok(decision)
+    }
+
+    /// Loads the appointments booked for this business day (from earlier
+    /// days' bookings); idempotent with the day's own replayed bookings.
+    pub fn load_appointments(&mut self, list: Vec<Appointment>) {
+        for a in list {
+            let slot_day = crate::time::business_day(a.slot_start, &self.hall.tz);
+            if slot_day == self.day {
+                self.appointments.insert(a.code.clone(), a);
+            }
+        }
+    }
+
+    /// One of today's appointments.
+    pub fn appointment(&self, code: &str) -> Option<&Appointment> {
+        self.appointments.get(code)
+    }
+
+    /// Today's appointments, by slot.
+    pub fn appointments(&self) -> Vec<&Appointment> {
+        let mut list: Vec<&Appointment> = self.appointments.values().collect();
+        list.sort_by_key(|a| (a.slot_start, a.code.clone()));
+        list
+    }
+
     fn decide_rate(
         &self,
         counter: &str,
@@ -883,6 +1072,11 @@ impl HallState {
                 preference: 0,
             }
         });
+        // A ticket whose place lies in the future (an appointment checked
+        // in early) is not due yet, unless nobody else is waiting.
+        if heads.iter().any(|h| h.queued_at <= now) {
+            heads.retain(|h| h.queued_at <= now);
+        }
         policy::select(
             &self.hall.policy,
             self.counters[ci].streak,
@@ -1090,6 +1284,41 @@ impl HallState {
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.rating = Some(*score);
+            }
+            Event::AppointmentBooked {
+                code,
+                service,
+                slot_start,
+                slot_end,
+                name,
+            } => {
+                if crate::time::business_day(*slot_start, &self.hall.tz) == self.day {
+                    let a = Appointment {
+                        code: code.clone(),
+                        service: service.clone(),
+                        slot_start: *slot_start,
+                        slot_end: *slot_end,
+                        name: name.clone(),
+                        ticket: None,
+                    };
+                    self.appointments.insert(code.clone(), a);
+                }
+            }
+            Event::AppointmentCheckedIn {
+                code,
+                ticket,
+                queued_at,
+            } => {
+                self.dequeue(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.queued_at = *queued_at;
+                self.enqueue(*ticket);
+                if let Some(a) = self.appointments.get_mut(code) {
+                    a.ticket = Some(*ticket);
+                }
             }
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {

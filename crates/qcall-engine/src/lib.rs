@@ -202,6 +202,8 @@ fn restore(hall: &Arc<Hall>, store: &Store, now: Millis) -> Result<HallState, St
             tracing::error!(error = %e, "skipping an event that does not fit the hall config; run `qcall db check`");
         }
     }
+    // Appointments booked on earlier days for this one.
+    state.load_appointments(store.appointments_of_day(day)?);
     let last = store.last_seq()?;
     if last > state.last_seq() {
         tracing::warn!(last, day = %day, "the log has events after today's; was the clock set back?");
@@ -262,6 +264,10 @@ impl Writer {
         if day != self.state.day() {
             tracing::info!(from = %self.state.day(), to = %day, "new business day: numbering restarts");
             self.state = self.state.next_day(day);
+            match self.store.appointments_of_day(day) {
+                Ok(list) => self.state.load_appointments(list),
+                Err(e) => tracing::error!(error = %e, "cannot load today's appointments"),
+            }
         }
         let mut pending = Vec::with_capacity(commands.len());
         let mut published = Vec::new();
@@ -362,6 +368,32 @@ impl Writer {
                 let written = batch.append(&rec, day).and_then(|()| {
                     if let Some(t) = rec.event.ticket().and_then(|id| self.state.ticket(id)) {
                         batch.put_ticket(t, rec.seq)?;
+                    }
+                    match &rec.event {
+                        Event::AppointmentBooked {
+                            code,
+                            service,
+                            slot_start,
+                            slot_end,
+                            name,
+                        } => {
+                            let a = qcall_core::state::Appointment {
+                                code: code.clone(),
+                                service: service.clone(),
+                                slot_start: *slot_start,
+                                slot_end: *slot_end,
+                                name: name.clone(),
+                                ticket: None,
+                            };
+                            let slot_day = business_day(*slot_start, &self.state.hall().tz);
+                            batch.put_appointment(slot_day, &a, None, rec.seq)?;
+                        }
+                        Event::AppointmentCheckedIn { code, .. } => {
+                            if let Some(a) = self.state.appointment(code) {
+                                batch.put_appointment(day, a, None, rec.seq)?;
+                            }
+                        }
+                        _ => {}
                     }
                     if let Some(ci) = rec
                         .event

@@ -11,7 +11,7 @@ use rusqlite::{Row, Transaction, params};
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
@@ -39,6 +39,8 @@ pub(crate) struct EventRow {
     action: Option<String>,
     detail: Option<String>,
     behind_ticket: Option<i64>,
+    slot_end_ms: Option<i64>,
+    code: Option<String>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -62,6 +64,8 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         action: r.get(16)?,
         detail: r.get(17)?,
         behind_ticket: r.get(18)?,
+        slot_end_ms: r.get(19)?,
+        code: r.get(20)?,
     })
 }
 
@@ -91,6 +95,25 @@ fn encode(rec: &Recorded) -> EventRow {
         }
         Event::TicketRecalled { recalls, .. } => row.recalls = Some(i64::from(*recalls)),
         Event::TicketDone { rating, .. } => row.rating = rating.map(i64::from),
+        Event::AppointmentBooked {
+            code,
+            service,
+            slot_start,
+            slot_end,
+            name,
+        } => {
+            row.code = Some(code.clone());
+            row.service = Some(service.clone());
+            row.queued_at_ms = Some(*slot_start);
+            row.slot_end_ms = Some(*slot_end);
+            row.detail = name.clone();
+        }
+        Event::AppointmentCheckedIn {
+            code, queued_at, ..
+        } => {
+            row.code = Some(code.clone());
+            row.queued_at_ms = Some(*queued_at);
+        }
         Event::TicketRated { score, comment, .. } => {
             row.rating = Some(i64::from(*score));
             row.detail = comment.clone();
@@ -178,6 +201,18 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             to_counter: row.to_counter.clone(),
         },
         "ticket_cancelled" => Event::TicketCancelled { ticket: ticket()? },
+        "appointment_booked" => Event::AppointmentBooked {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            slot_end: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+            name: row.detail.clone(),
+        },
+        "appointment_checked_in" => Event::AppointmentCheckedIn {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            ticket: ticket()?,
+            queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
         "ticket_rated" => Event::TicketRated {
             ticket: ticket()?,
             score: row.rating.ok_or_else(|| bad("rating"))? as u8,
@@ -226,8 +261,8 @@ pub(crate) fn insert_event(
     let r = encode(rec);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
-         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -249,7 +284,9 @@ pub(crate) fn insert_event(
         r.actor,
         r.action,
         r.detail,
-        r.behind_ticket
+        r.behind_ticket,
+        r.slot_end_ms,
+        r.code
     ])?;
     Ok(())
 }

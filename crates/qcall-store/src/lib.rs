@@ -17,6 +17,7 @@ mod codec;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use qcall_core::state::Appointment;
 use qcall_core::{BusinessDay, CounterRuntime, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -26,6 +27,7 @@ pub use check::CheckReport;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_queue_place_and_audit.sql"),
+    include_str!("../migrations/0003_appointments.sql"),
 ];
 
 /// The schema version this build writes.
@@ -62,6 +64,8 @@ pub enum Role {
     Supervisor,
     /// Guide (导办) beside the kiosks: tickets on someone's behalf, reprints.
     Guide,
+    /// Another system (the government service platform) booking appointments.
+    Integration,
 }
 
 impl Role {
@@ -70,13 +74,19 @@ impl Role {
             Role::Counter => "counter",
             Role::Supervisor => "supervisor",
             Role::Guide => "guide",
+            Role::Integration => "integration",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Counter, Role::Supervisor, Role::Guide]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Counter,
+            Role::Supervisor,
+            Role::Guide,
+            Role::Integration,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -218,6 +228,25 @@ impl Store {
         rows.map(|r| codec::decode(r?)).collect()
     }
 
+    /// The appointments booked for a business day.
+    pub fn appointments_of_day(&self, day: BusinessDay) -> Result<Vec<Appointment>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT code, service, slot_start_ms, slot_end_ms, name, ticket_id FROM appointments \
+             WHERE day = ?1 ORDER BY slot_start_ms, code",
+        )?;
+        let rows = stmt.query_map([day.to_string()], |r| {
+            Ok(Appointment {
+                code: r.get(0)?,
+                service: r.get(1)?,
+                slot_start: r.get(2)?,
+                slot_end: r.get(3)?,
+                name: r.get(4)?,
+                ticket: r.get::<_, Option<i64>>(5)?.map(TicketId),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The audited events of a day: overrides, re-entries and transfers.
     pub fn audit_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -351,6 +380,33 @@ impl Batch<'_> {
             counter.state.as_str(),
             counter.current.map(|t| t.0),
             seq as i64
+        ])?;
+        Ok(())
+    }
+
+    /// Records a booked appointment for the business day of its slot.
+    pub fn put_appointment(
+        &mut self,
+        day: BusinessDay,
+        a: &Appointment,
+        phone: Option<&str>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO appointments (day, code, service, slot_start_ms, slot_end_ms, name, phone, booked_seq, ticket_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (day, code) DO UPDATE SET ticket_id = ?9",
+        )?;
+        stmt.execute(params![
+            day.to_string(),
+            a.code,
+            a.service,
+            a.slot_start,
+            a.slot_end,
+            a.name,
+            phone,
+            seq as i64,
+            a.ticket.map(|t| t.0)
         ])?;
         Ok(())
     }

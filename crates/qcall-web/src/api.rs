@@ -66,17 +66,18 @@ pub async fn take_ticket(
             "too many tickets from this kiosk in the last minute; please wait a moment or ask a guide",
         ));
     }
-    if body.appointment_code.is_some() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "appointments_unavailable",
-            "this hall does not take appointment check-ins yet; take a ticket without appointment_code",
-        ));
-    }
-    let cmd = Command::Issue {
-        service: body.service,
-        class: body.priority,
-        source: body.source,
+    let cmd = match body.appointment_code {
+        // Checking in an appointment: its own service, class and place.
+        Some(code) => Command::CheckIn {
+            code: code.trim().to_owned(),
+            service: Some(body.service),
+            source: body.source,
+        },
+        None => Command::Issue {
+            service: body.service,
+            class: body.priority,
+            source: body.source,
+        },
     };
     let reply = state.engine.execute(cmd).await?;
     let view = reply
@@ -808,4 +809,121 @@ pub async fn audio(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
                 "hall audio is not configured, or has not reported yet",
             )
         })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    service: String,
+    /// Slot start, RFC 3339 with an offset: `2026-11-23T10:00:00+08:00`.
+    slot: String,
+    name: Option<String>,
+}
+
+/// Books an appointment (supervisor or integration credential) and returns
+/// its check-in code.
+pub async fn book(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<BookBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let cred = state
+        .auth
+        .from_headers(&headers)?
+        .ok_or_else(|| ApiError::unauthorized("booking needs a supervisor or integration token"))?;
+    if !matches!(cred.role, Role::Supervisor | Role::Integration) {
+        return Err(ApiError::forbidden(
+            "booking needs a supervisor or integration token",
+        ));
+    }
+    let Json(body) = body?;
+    let slot: jiff::Timestamp = body.slot.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!(
+                "`slot` {:?} is not a time like 2026-11-23T10:00:00+08:00",
+                body.slot
+            ),
+        )
+    })?;
+    let hall = state.engine.hall().clone();
+    // A fresh 6-digit code; on the rare clash with a code of the same day, another.
+    let mut last = None;
+    for _ in 0..5 {
+        let code = random_code()?;
+        let cmd = Command::Book {
+            code: code.clone(),
+            service: body.service.clone(),
+            slot_start: slot.as_millisecond(),
+            name: body.name.clone(),
+        };
+        match state.engine.execute(cmd).await {
+            Ok(_) => {
+                let rules = &hall.appointments;
+                let at = |ms: i64| qcall_core::time::local_rfc3339(ms, &hall.tz);
+                let start = slot.as_millisecond();
+                let end = start + rules.slot_ms;
+                let appointment = json!({
+                    "code": code,
+                    "service": body.service,
+                    "slot_start": at(start),
+                    "slot_end": at(end),
+                    "checkin_from": at(start - rules.early_ms),
+                    "checkin_until": at(end + rules.late_ms),
+                });
+                return Ok((
+                    StatusCode::CREATED,
+                    Json(json!({ "appointment": appointment })),
+                )
+                    .into_response());
+            }
+            Err(qcall_engine::EngineError::Rejected(qcall_core::Rejection::CodeTaken(c))) => {
+                last = Some(qcall_core::Rejection::CodeTaken(c));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last.map_or_else(|| ApiError::internal("no code"), ApiError::from))
+}
+
+fn random_code() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000))
+}
+
+/// Today's appointments (supervisor or integration).
+pub async fn appointments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state
+        .auth
+        .from_headers(&headers)?
+        .ok_or_else(|| ApiError::unauthorized("the appointment list needs a supervisor token"))?;
+    if !matches!(cred.role, Role::Supervisor | Role::Integration) {
+        return Err(ApiError::forbidden(
+            "the appointment list needs a supervisor token",
+        ));
+    }
+    let hall = state.engine.hall().clone();
+    let list = state
+        .engine
+        .read(move |s, _| {
+            s.appointments()
+                .into_iter()
+                .map(|a| {
+                    json!({
+                        "code": a.code,
+                        "service": a.service,
+                        "slot_start": qcall_core::time::local_rfc3339(a.slot_start, &hall.tz),
+                        "name": a.name,
+                        "ticket": a.ticket.and_then(|t| s.ticket(t)).map(|t| t.number.clone()),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(json!({ "appointments": list })))
 }

@@ -76,6 +76,9 @@ pub fn authorize_counter(cred: &Credential, counter: &str) -> Result<(), ApiErro
             "this token belongs to counter {}, not counter {counter}",
             cred.subject
         ))),
-        Role::Guide => Err(ApiError::forbidden("a guide token cannot act at a counter")),
+        Role::Guide | Role::Integration => Err(ApiError::forbidden(format!(
+            "a {} token cannot act at a counter",
+            cred.role.as_str()
+        ))),
     }
 }

@@ -94,6 +94,9 @@ impl From<Rejection> for ApiError {
             Rejection::LastCounter { .. } => (S::CONFLICT, "last_counter"),
             Rejection::ReentryRefused { .. } => (S::CONFLICT, "reentry_refused"),
             Rejection::NothingToRate(_) => (S::CONFLICT, "nothing_to_rate"),
+            Rejection::UnknownAppointment(_) => (S::NOT_FOUND, "unknown_appointment"),
+            Rejection::AppointmentWindow { .. } => (S::CONFLICT, "appointment_window"),
+            Rejection::CodeTaken(_) => (S::CONFLICT, "code_taken"),
         };
         ApiError::new(status, code, r.to_string())
     }

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/counters/{counter}/notice", post(api::notice))
         .route("/counters/{counter}/rating", post(api::rate))
         .route("/alerts", get(api::alerts))
+        .route("/appointments", post(api::book).get(api::appointments))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
         .route("/counters/{counter}/{action}", post(api::counter_command))

@@ -128,6 +128,9 @@ struct Subject {
     /// A guide's token (takes tickets for applicants), named after the person.
     #[arg(long)]
     guide: Option<String>,
+    /// An integration's token (another system booking appointments), named after it.
+    #[arg(long)]
+    integration: Option<String>,
 }
 
 impl Subject {
@@ -136,6 +139,10 @@ impl Subject {
             (Some(c), _, _) => (Role::Counter, c),
             (_, Some(s), _) => (Role::Supervisor, s),
             (_, _, Some(g)) => (Role::Guide, g),
+            _ if self.integration.is_some() => (
+                Role::Integration,
+                self.integration.as_deref().unwrap_or_default(),
+            ),
             _ => unreachable!("clap requires one"),
         }
     }

@@ -48,6 +48,36 @@ pub struct Config {
     #[serde(default)]
     pub printers: Vec<PrinterSection>,
     pub audio: AudioSection,
+    /// Appointments (预约); optional.
+    #[serde(default)]
+    pub appointments: AppointmentSection,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentSection {
+    /// Priority class of a checked-in appointment's ticket.
+    pub class: String,
+    /// Length of a bookable slot (minutes).
+    pub slot_minutes: u32,
+    /// Check-in opens this many minutes before the slot...
+    pub early_minutes: u32,
+    /// ...and closes this many minutes after it ends.
+    pub late_minutes: u32,
+    /// Later than that: "normal" (an ordinary ticket) or "refuse".
+    pub late: String,
+}
+
+impl Default for AppointmentSection {
+    fn default() -> Self {
+        AppointmentSection {
+            class: "appointment".into(),
+            slot_minutes: 30,
+            early_minutes: 30,
+            late_minutes: 15,
+            late: "normal".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -382,6 +412,27 @@ impl Config {
             q.number_width,
         )
         .map_err(|e: HallError| anyhow::anyhow!(e))?;
+        let ap = &self.appointments;
+        let late_as_normal = match ap.late.as_str() {
+            "normal" => true,
+            "refuse" => false,
+            other => bail!("[appointments] late = {other:?}: use \"normal\" or \"refuse\""),
+        };
+        let minutes = |m: u32| i64::from(m) * 60_000;
+        let hall = hall
+            .with_appointments(qcall_core::hall::AppointmentRules {
+                class: ap.class.clone(),
+                slot_ms: minutes(ap.slot_minutes.max(1)),
+                early_ms: minutes(ap.early_minutes),
+                late_ms: minutes(ap.late_minutes),
+                late_as_normal,
+            })
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "[appointments] class = {:?} is not one of [[classes]]",
+                    ap.class
+                )
+            })?;
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
             .with_reentry(qcall_core::hall::Reentry {

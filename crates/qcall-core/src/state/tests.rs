@@ -28,6 +28,16 @@ impl Sim {
         }
     }
 
+    /// A hall whose business day is that of `at`, with the clock at `at`.
+    fn on(hall: Hall, at: Millis) -> Sim {
+        let day = crate::time::business_day(at, &hall.tz);
+        Sim {
+            state: HallState::new(Arc::new(hall), day, 0, 1),
+            log: vec![],
+            now: at,
+        }
+    }
+
     fn run(&mut self, cmd: Command) -> Result<Option<TicketId>, Rejection> {
         let decision = self.state.decide(&cmd, self.now)?;
         for event in decision.events {
@@ -765,4 +775,130 @@ fn a_no_show_reenters_behind_the_next_tickets_within_its_window() {
         .to_string();
     assert!(err.contains("it is waiting, not a no-show"), "{err}");
     assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
+
+// ---------------------------------------------------------------------------
+// Appointments
+
+fn appointment_hall(kind: PolicyKind) -> Hall {
+    let mut hall = fixtures::hall(kind, None);
+    hall.classes.push(fixtures::class("appointment", 2, false));
+    let hall = Hall::new(
+        hall.name.clone(),
+        hall.tz.clone(),
+        hall.services.clone(),
+        hall.classes.clone(),
+        hall.default_class.clone(),
+        hall.counters.clone(),
+        hall.policy,
+        hall.recall_limit,
+        hall.number_width,
+    )
+    .unwrap();
+    hall.with_appointments(crate::hall::AppointmentRules {
+        class: "appointment".into(),
+        slot_ms: 30 * MINUTE,
+        early_ms: 30 * MINUTE,
+        late_ms: 15 * MINUTE,
+        late_as_normal: true,
+    })
+    .unwrap()
+}
+
+fn book(sim: &mut Sim, code: &str, slot: Millis) {
+    let cmd = Command::Book {
+        code: code.into(),
+        service: "A".into(),
+        slot_start: slot,
+        name: None,
+    };
+    sim.run(cmd).unwrap();
+}
+
+fn check_in(sim: &mut Sim, code: &str) -> Result<Option<TicketId>, Rejection> {
+    sim.run(Command::CheckIn {
+        code: code.into(),
+        service: Some("A".into()),
+        source: None,
+    })
+}
+
+#[test]
+fn an_appointment_checks_in_within_its_window_and_waits_for_its_slot() {
+    let mut sim = Sim::on(appointment_hall(PolicyKind::Strict), monday(9, 0));
+    book(&mut sim, "123456", monday(10, 0));
+    let err = check_in(&mut sim, "123456").unwrap_err().to_string();
+    assert!(err.contains("check-in opens at 09:30"), "{err}");
+    assert_eq!(
+        check_in(&mut sim, "999999"),
+        Err(Rejection::UnknownAppointment("999999".into()))
+    );
+
+    sim.now = monday(9, 40);
+    let early = sim.issue("A", "normal");
+    let appt = check_in(&mut sim, "123456").unwrap().unwrap();
+    assert_eq!(sim.state.ticket(appt).unwrap().class, "appointment");
+    let again = check_in(&mut sim, "123456").unwrap_err().to_string();
+    assert!(again.contains("already checked in"), "{again}");
+    // Before 10:00 the appointment is not due: the normal ticket goes first
+    // although the appointment class weighs more.
+    sim.now = monday(9, 45);
+    assert_eq!(sim.call("1"), Some(early));
+    // With nobody else due, an early appointment is served rather than idling.
+    assert_eq!(sim.call("2"), Some(appt));
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
+
+#[test]
+fn a_late_appointment_gets_an_ordinary_ticket_or_is_refused() {
+    let mut sim = Sim::on(appointment_hall(PolicyKind::Strict), monday(9, 0));
+    book(&mut sim, "111111", monday(9, 30));
+    sim.now = monday(10, 16); // slot ended 10:00, late window 15 min
+    let t = check_in(&mut sim, "111111").unwrap().unwrap();
+    assert_eq!(sim.state.ticket(t).unwrap().class, "normal");
+
+    let mut strict = appointment_hall(PolicyKind::Strict);
+    strict.appointments.late_as_normal = false;
+    let mut sim = Sim::on(strict, monday(9, 0));
+    book(&mut sim, "222222", monday(9, 30));
+    sim.now = monday(10, 16);
+    let err = check_in(&mut sim, "222222").unwrap_err().to_string();
+    assert!(err.contains("check-in closed at 10:15"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, .. ProptestConfig::default() })]
+
+    /// Under every policy, a checked-in appointment is never called before
+    /// its slot while another ticket is due, and a strict or ratio hall
+    /// calls it at the first call after its slot starts.
+    #[test]
+    fn appointments_are_called_near_their_booked_time(
+        (kind, _) in policy_kind(),
+        before in 0..10usize,
+        arrivals in prop::collection::vec(0..3usize, 60),
+    ) {
+        let mut sim = Sim::on(appointment_hall(kind), monday(9, 0));
+        book(&mut sim, "424242", monday(9, 40));
+        for _ in 0..before {
+            sim.issue("A", "normal");
+        }
+        sim.now = monday(9, 15);
+        let appt = check_in(&mut sim, "424242").unwrap().unwrap();
+        for n in arrivals {
+            sim.now += MINUTE;
+            for _ in 0..n {
+                sim.issue("A", "normal");
+            }
+            let due_others = sim.state.tickets().any(|t| t.state == TicketState::Waiting && t.id != appt);
+            let called = sim.call("1");
+            if called == Some(appt) {
+                prop_assert!(sim.now >= monday(9, 40) || !due_others, "called at {} before its slot", sim.now);
+                if matches!(kind, PolicyKind::Strict | PolicyKind::Ratio { .. }) {
+                    prop_assert!(sim.now <= monday(9, 40) + MINUTE, "strict/ratio call it at once after its slot");
+                }
+                return Ok(());
+            }
+        }
+    }
 }
