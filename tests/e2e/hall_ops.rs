@@ -591,3 +591,77 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
         .unwrap();
     assert_eq!(second.body["ticket"]["number"], appt_number);
 }
+
+#[tokio::test]
+async fn a_suspended_ticket_gets_a_notice_and_returns_the_next_day_ahead_of_new_tickets() {
+    let hall = enforced_hall(|_| {});
+    let d = hall.start_at(monday(9, 0));
+    let token = hall.counter_token("3");
+    let mut c = d.conn().await;
+    let t = take(&mut c, "B").await.body["ticket"].clone();
+    c.post("/api/v1/counters/3/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/3/start", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let body = json!({"missing": ["医院诊断证明"], "note": "请补齐后再来"});
+    let suspended = c
+        .post("/api/v1/counters/3/suspend", Some(&token), &body)
+        .await
+        .unwrap();
+    assert_eq!(suspended.status.as_u16(), 200, "{}", suspended.body);
+    assert_eq!(suspended.body["ticket"]["state"], "suspended");
+    assert_eq!(suspended.body["counter_state"], "open_idle");
+    // The demo prints notices on the hall printer (a file in the temp dir).
+    assert_eq!(
+        suspended.body["notice_print"]["status"], "printed",
+        "{}",
+        suspended.body
+    );
+    let slip = std::fs::read(hall.path().join("hall.escpos")).unwrap();
+    let missing = encoding_rs::GB18030.encode("医院诊断证明").0;
+    assert!(
+        slip.windows(missing.len()).any(|w| w == &missing[..]),
+        "the notice lists what is missing"
+    );
+
+    // Next morning, after a restart, it returns with the same ticket.
+    drop(d);
+    let d = hall.start_at(monday(9, 0) + 86_400_000);
+    let mut c = d.conn().await;
+    let today = take(&mut c, "B").await.body["ticket"].clone();
+    assert_eq!(today["number"], "B001", "numbering restarted");
+    let back = c
+        .post(
+            &format!("/api/v1/tickets/{}/return", t["id"]),
+            None,
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(back.status.as_u16(), 200, "{}", back.body);
+    assert_eq!(
+        (
+            back.body["ticket"]["id"].clone(),
+            back.body["ticket"]["state"].clone()
+        ),
+        (t["id"].clone(), json!("waiting"))
+    );
+    assert_eq!(back.body["ticket"]["ahead"], 0, "ahead of today's tickets");
+    let again = c
+        .post(
+            &format!("/api/v1/tickets/{}/return", t["id"]),
+            None,
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(error(&again).1, "wrong_state");
+    let token = hall.counter_token("3");
+    let called = c
+        .post("/api/v1/counters/3/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(called.body["ticket"]["id"], t["id"]);
+}

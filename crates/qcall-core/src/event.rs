@@ -6,6 +6,7 @@
 //! the meaning of a recorded one is not (old logs must still replay).
 
 use crate::ticket::TicketId;
+use crate::time::BusinessDay;
 use crate::time::Millis;
 
 /// A counter's state as displays show it.
@@ -99,6 +100,24 @@ pub enum Event {
         by: String,
     },
 
+    /// Set aside at the counter for missing materials (挂起).
+    TicketSuspended {
+        ticket: TicketId,
+        counter: String,
+        missing: Vec<String>,
+    },
+    /// A suspended ticket came back (possibly on a later day) and waits
+    /// again at its original place. Carries the ticket, so a later day's
+    /// replay can rebuild it.
+    TicketReturned {
+        ticket: TicketId,
+        service: String,
+        class: String,
+        seq_no: u32,
+        number: String,
+        issued_day: BusinessDay,
+        issued_at: Millis,
+    },
     /// An appointment was booked for a service and a time slot.
     AppointmentBooked {
         code: String,
@@ -154,6 +173,8 @@ impl Event {
             Event::TicketCancelled { .. } => "ticket_cancelled",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::TicketSuspended { .. } => "ticket_suspended",
+            Event::TicketReturned { .. } => "ticket_returned",
             Event::AppointmentBooked { .. } => "appointment_booked",
             Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
             Event::Audit { .. } => "audit",
@@ -175,7 +196,9 @@ impl Event {
             | Event::TicketCancelled { ticket }
             | Event::TicketReentered { ticket, .. }
             | Event::TicketRated { ticket, .. }
-            | Event::AppointmentCheckedIn { ticket, .. } => Some(*ticket),
+            | Event::AppointmentCheckedIn { ticket, .. }
+            | Event::TicketSuspended { ticket, .. }
+            | Event::TicketReturned { ticket, .. } => Some(*ticket),
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } => None,
@@ -199,7 +222,9 @@ impl Event {
             | Event::TicketReentered { .. }
             | Event::TicketRated { .. }
             | Event::AppointmentBooked { .. }
-            | Event::AppointmentCheckedIn { .. } => None,
+            | Event::AppointmentCheckedIn { .. }
+            | Event::TicketReturned { .. } => None,
+            Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }
 }

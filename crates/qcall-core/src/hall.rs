@@ -154,6 +154,8 @@ pub struct Hall {
     pub hours_enforced: bool,
     pub reentry: Reentry,
     pub appointments: AppointmentRules,
+    /// A suspended ticket may return within this many days (0: same day only).
+    pub suspend_days: u32,
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
@@ -285,6 +287,7 @@ impl Hall {
         };
         Ok(Hall {
             appointments,
+            suspend_days: 7,
             name,
             tz,
             services,

@@ -85,6 +85,13 @@ pub enum Command {
         service: Option<String>,
         source: Option<String>,
     },
+    /// A suspended ticket comes back with its missing materials. `earlier`
+    /// is the ticket as stored, when it is from an earlier business day
+    /// (the engine fills it in; the core does no IO).
+    Return {
+        ticket: TicketId,
+        earlier: Option<Ticket>,
+    },
 }
 
 /// What a counter can do.
@@ -106,6 +113,11 @@ pub enum CounterAction {
     },
     /// Send the current ticket to another service or counter.
     Transfer(TransferTarget),
+    /// Set the current ticket aside until the listed materials are brought
+    /// (挂起/补件); the applicant returns later with the same ticket.
+    Suspend {
+        missing: Vec<String>,
+    },
     Pause,
     Resume,
     Open,
@@ -473,6 +485,7 @@ impl HallState {
                 service,
                 source,
             } => self.decide_checkin(code, service.as_deref(), source.as_deref(), now),
+            Command::Return { ticket, earlier } => self.decide_return(*ticket, earlier.as_ref()),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -725,6 +738,28 @@ impl HallState {
                 set_state(&mut events, CounterState::Idle);
                 Some(t.id)
             }
+            CounterAction::Suspend { missing } => {
+                let t = need_current()?;
+                check(t, Transition::Suspend, "suspended")?;
+                let missing: Vec<String> = missing
+                    .iter()
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .collect();
+                if missing.is_empty() || missing.len() > 30 {
+                    return Err(Rejection::BadInput(
+                        "list 1 to 30 missing materials, so the applicant knows what to bring"
+                            .into(),
+                    ));
+                }
+                events.push(Event::TicketSuspended {
+                    ticket: t.id,
+                    counter: counter.into(),
+                    missing,
+                });
+                set_state(&mut events, CounterState::Idle);
+                Some(t.id)
+            }
             CounterAction::Pause => {
                 if rt.state == CounterState::Closed {
                     return Err(Rejection::CounterClosed(counter.into()));
@@ -918,6 +953,41 @@ impl HallState {
             queued_at,
         });
         Ok(decision)
+    }
+
+    fn decide_return(&self, id: TicketId, earlier: Option<&Ticket>) -> Result<Decision, Rejection> {
+        let t = self
+            .tickets
+            .get(&id)
+            .or(earlier)
+            .ok_or(Rejection::UnknownTicket(id))?;
+        check(t, Transition::Return, "taken back into the queue")?;
+        let days = t
+            .day
+            .until(self.day)
+            .map_or(i64::MAX, |span| i64::from(span.get_days()));
+        if days > i64::from(self.hall.suspend_days) {
+            return Err(Rejection::ReentryRefused {
+                number: t.number.clone(),
+                why: format!(
+                    "it was set aside {days} days ago and may return within {} days; please take a new ticket",
+                    self.hall.suspend_days
+                ),
+            });
+        }
+        let event = Event::TicketReturned {
+            ticket: t.id,
+            service: t.service.clone(),
+            class: t.class.clone(),
+            seq_no: t.seq_no,
+            number: t.number.clone(),
+            issued_day: t.day,
+            issued_at: t.issued_at,
+        };
+        Ok(Decision {
+            events: vec![event],
+            subject: Some(t.id),
+        })
     }
 
     /// Loads the appointments booked for this business day (from earlier
@@ -1319,6 +1389,61 @@ impl HallState {
                 if let Some(a) = self.appointments.get_mut(code) {
                     a.ticket = Some(*ticket);
                 }
+            }
+            Event::TicketSuspended {
+                ticket, counter, ..
+            } => {
+                self.release(counter, *ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Suspended;
+                t.counter = Some(counter.clone());
+                t.finished_at = Some(at);
+            }
+            Event::TicketReturned {
+                ticket,
+                service,
+                class,
+                seq_no,
+                number,
+                issued_day,
+                issued_at,
+            } => {
+                // From an earlier day: rebuild it here from the event.
+                let t = self.tickets.entry(*ticket).or_insert_with(|| Ticket {
+                    id: *ticket,
+                    day: *issued_day,
+                    service: service.clone(),
+                    class: class.clone(),
+                    seq_no: *seq_no,
+                    number: number.clone(),
+                    state: TicketState::Suspended,
+                    issued_at: *issued_at,
+                    queued_at: *issued_at,
+                    queued_behind: None,
+                    predicted_wait_s: None,
+                    called_at: None,
+                    started_at: None,
+                    finished_at: None,
+                    counter: None,
+                    target_counter: None,
+                    recalls: 0,
+                    source: None,
+                    rating: None,
+                });
+                // Back at its original place: ahead of anyone issued since.
+                t.state = TicketState::Waiting;
+                t.queued_at = *issued_at;
+                t.queued_behind = None;
+                t.counter = None;
+                t.target_counter = None;
+                t.called_at = None;
+                t.started_at = None;
+                t.finished_at = None;
+                t.recalls = 0;
+                self.enqueue(*ticket);
             }
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {

@@ -33,10 +33,13 @@ pub enum TicketState {
     Serving,
     /// Served. Final.
     Done,
-    /// Called but never came. Final.
+    /// Called but never came (may re-enter within the hall's window).
     NoShow,
     /// Withdrawn while waiting. Final.
     Cancelled,
+    /// Set aside at the counter until missing materials are brought
+    /// (挂起/补件); comes back with the same ticket, ahead of new ones.
+    Suspended,
 }
 
 /// A transition a ticket can be asked to take.
@@ -51,10 +54,13 @@ pub enum Transition {
     Transfer,
     Cancel,
     Reenter,
+    Suspend,
+    Return,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 6] = [
+    pub const ALL: [TicketState; 7] = [
+        TicketState::Suspended,
         TicketState::Waiting,
         TicketState::Called,
         TicketState::Serving,
@@ -71,6 +77,7 @@ impl TicketState {
             TicketState::Done => "done",
             TicketState::NoShow => "no_show",
             TicketState::Cancelled => "cancelled",
+            TicketState::Suspended => "suspended",
         }
     }
 
@@ -102,6 +109,8 @@ impl TicketState {
                 | (Serving, T::Finish)
                 | (Waiting | Called | Serving, T::Transfer)
                 | (NoShow, T::Reenter)
+                | (Called | Serving, T::Suspend)
+                | (Suspended, T::Return)
         )
     }
 }

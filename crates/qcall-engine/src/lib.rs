@@ -269,6 +269,16 @@ impl Writer {
                 Err(e) => tracing::error!(error = %e, "cannot load today's appointments"),
             }
         }
+        // A suspended ticket of an earlier day returns: fetch it now, as the
+        // core does no IO and the batch will hold the connection.
+        for (cmd, _) in commands.iter_mut() {
+            if let Command::Return { ticket, earlier } = cmd
+                && earlier.is_none()
+                && self.state.ticket(*ticket).is_none()
+            {
+                *earlier = self.store.ticket(*ticket).ok().flatten();
+            }
+        }
         let mut pending = Vec::with_capacity(commands.len());
         let mut published = Vec::new();
         let outcome = self.write(commands, now, &mut pending, &mut published);

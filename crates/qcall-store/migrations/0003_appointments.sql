@@ -16,3 +16,4 @@ CREATE TABLE appointments (
 
 ALTER TABLE events ADD COLUMN slot_end_ms INTEGER;     -- appointment_booked
 ALTER TABLE events ADD COLUMN code TEXT;               -- appointment_booked / _checked_in
+ALTER TABLE events ADD COLUMN issued_day TEXT;         -- ticket_returned: the ticket's own day

@@ -11,7 +11,7 @@ use rusqlite::{Row, Transaction, params};
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
@@ -41,6 +41,7 @@ pub(crate) struct EventRow {
     behind_ticket: Option<i64>,
     slot_end_ms: Option<i64>,
     code: Option<String>,
+    issued_day: Option<String>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -66,6 +67,7 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         behind_ticket: r.get(18)?,
         slot_end_ms: r.get(19)?,
         code: r.get(20)?,
+        issued_day: r.get(21)?,
     })
 }
 
@@ -113,6 +115,23 @@ fn encode(rec: &Recorded) -> EventRow {
         } => {
             row.code = Some(code.clone());
             row.queued_at_ms = Some(*queued_at);
+        }
+        Event::TicketSuspended { missing, .. } => row.detail = Some(missing.join("\n")),
+        Event::TicketReturned {
+            service,
+            class,
+            seq_no,
+            number,
+            issued_day,
+            issued_at,
+            ..
+        } => {
+            row.service = Some(service.clone());
+            row.class = Some(class.clone());
+            row.seq_no = Some(i64::from(*seq_no));
+            row.number = Some(number.clone());
+            row.issued_day = Some(issued_day.to_string());
+            row.queued_at_ms = Some(*issued_at);
         }
         Event::TicketRated { score, comment, .. } => {
             row.rating = Some(i64::from(*score));
@@ -213,6 +232,30 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             ticket: ticket()?,
             queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },
+        "ticket_suspended" => Event::TicketSuspended {
+            ticket: ticket()?,
+            counter: counter()?,
+            missing: row
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        },
+        "ticket_returned" => Event::TicketReturned {
+            ticket: ticket()?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            class: row.class.clone().ok_or_else(|| bad("class"))?,
+            seq_no: row.seq_no.ok_or_else(|| bad("seq_no"))? as u32,
+            number: row.number.clone().ok_or_else(|| bad("number"))?,
+            issued_day: row
+                .issued_day
+                .as_deref()
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| bad("issued_day"))?,
+            issued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
         "ticket_rated" => Event::TicketRated {
             ticket: ticket()?,
             score: row.rating.ok_or_else(|| bad("rating"))? as u8,
@@ -261,8 +304,8 @@ pub(crate) fn insert_event(
     let r = encode(rec);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
-         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -286,7 +329,8 @@ pub(crate) fn insert_event(
         r.detail,
         r.behind_ticket,
         r.slot_end_ms,
-        r.code
+        r.code,
+        r.issued_day
     ])?;
     Ok(())
 }

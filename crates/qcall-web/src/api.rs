@@ -253,6 +253,10 @@ pub struct ActionBody {
     /// With `close`: a supervisor closes the last counter of a service
     /// that still has people waiting (audited).
     force: Option<bool>,
+    /// With `suspend`: the materials still missing (printed on the notice slip).
+    missing: Option<Vec<String>>,
+    /// With `suspend`: a note for the notice slip.
+    note: Option<String>,
 }
 
 /// Maps an action path segment (and body) to a counter action, for the
@@ -281,6 +285,9 @@ pub fn counter_action(
                     "transfer needs exactly one of {\"service\": CODE} or {\"counter\": ID}",
                 ));
             }
+        },
+        "suspend" => CounterAction::Suspend {
+            missing: body.missing.unwrap_or_default(),
         },
         "pause" => CounterAction::Pause,
         "resume" => CounterAction::Resume,
@@ -335,6 +342,8 @@ pub async fn counter_command(
             )
         })?
     };
+    let notice = (action == "suspend")
+        .then(|| (body.missing.clone().unwrap_or_default(), body.note.clone()));
     let action = counter_action(&action, body, &credential)?;
     let call_next = action == CounterAction::CallNext;
     let reply = state
@@ -346,6 +355,21 @@ pub async fn counter_command(
         .await?;
     let base = base_url(&state, &headers);
     let hall = state.engine.hall();
+    // A suspended applicant leaves with the one-time notice of what is missing.
+    let print = match (notice, &reply.ticket, &state.printing) {
+        (Some((missing, note)), Some(t), Some(p)) => {
+            let request = NoticeRequest {
+                counter: counter.clone(),
+                staff: credential.subject.clone(),
+                missing,
+                note,
+                ticket: Some(t.clone()),
+            };
+            let outcome = p.notice(request).await;
+            Some(json!({ "status": outcome.status.as_str(), "reason": outcome.reason }))
+        }
+        _ => None,
+    };
     match reply.ticket {
         None if call_next => Ok(StatusCode::NO_CONTENT.into_response()),
         ticket => {
@@ -357,6 +381,7 @@ pub async fn counter_command(
                 "ticket": ticket.map(|t| wire::ticket(hall, &base, &t)),
                 "counter_state": snap_counter,
                 "seq": reply.seq,
+                "notice_print": print,
             }))
             .into_response())
         }
@@ -926,4 +951,36 @@ pub async fn appointments(
         })
         .await?;
     Ok(Json(json!({ "appointments": list })))
+}
+
+/// A suspended ticket comes back with its materials (the applicant scans the
+/// ticket's QR at a kiosk): it waits again at its original place. No
+/// credential; rate-limited like kiosks.
+pub async fn return_ticket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    if !state.limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this kiosk; wait a moment",
+        ));
+    }
+    let id = parse_ticket_id(&id)?;
+    let reply = state
+        .engine
+        .execute(Command::Return {
+            ticket: id,
+            earlier: None,
+        })
+        .await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("a return without its ticket"))?;
+    Ok(Json(
+        json!({ "ticket": wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view) }),
+    ))
 }

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/cancel", post(api::cancel_ticket))
         .route("/tickets/{id}/reprint", post(api::reprint_ticket))
         .route("/tickets/{id}/reenter", post(api::reenter_ticket))
+        .route("/tickets/{id}/return", post(api::return_ticket))
         .route("/audit", get(api::audit))
         .route("/printers", get(api::printers))
         .route("/audio", get(api::audio))

@@ -162,6 +162,14 @@ pub struct QueueSection {
     /// ...and then waits behind this many of the tickets waiting at its return.
     #[serde(default = "default_reentry_behind")]
     pub reentry_behind: usize,
+    /// A ticket suspended for missing materials (挂起) may return within this
+    /// many days, keeping its place ahead of newer tickets.
+    #[serde(default = "default_suspend_days")]
+    pub suspend_days: u32,
+}
+
+fn default_suspend_days() -> u32 {
+    7
 }
 
 fn default_reentry_minutes() -> u32 {
@@ -433,6 +441,8 @@ impl Config {
                     ap.class
                 )
             })?;
+        let mut hall = hall;
+        hall.suspend_days = q.suspend_days;
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
             .with_reentry(qcall_core::hall::Reentry {
