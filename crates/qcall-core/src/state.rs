@@ -90,7 +90,7 @@ pub enum Command {
     /// (the engine fills it in; the core does no IO).
     Return {
         ticket: TicketId,
-        earlier: Option<Ticket>,
+        earlier: Option<Box<Ticket>>,
     },
 }
 
@@ -485,7 +485,7 @@ impl HallState {
                 service,
                 source,
             } => self.decide_checkin(code, service.as_deref(), source.as_deref(), now),
-            Command::Return { ticket, earlier } => self.decide_return(*ticket, earlier.as_ref()),
+            Command::Return { ticket, earlier } => self.decide_return(*ticket, earlier.as_deref()),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets

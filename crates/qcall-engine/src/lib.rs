@@ -276,7 +276,7 @@ impl Writer {
                 && earlier.is_none()
                 && self.state.ticket(*ticket).is_none()
             {
-                *earlier = self.store.ticket(*ticket).ok().flatten();
+                *earlier = self.store.ticket(*ticket).ok().flatten().map(Box::new);
             }
         }
         let mut pending = Vec::with_capacity(commands.len());

@@ -969,7 +969,7 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
     later
         .run(Command::Return {
             ticket: t,
-            earlier: Some(stored.clone()),
+            earlier: Some(Box::new(stored.clone())),
         })
         .unwrap();
     let back = later.state.ticket(t).unwrap();
@@ -1002,7 +1002,7 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
     let err = too_late
         .run(Command::Return {
             ticket: t,
-            earlier: Some(stored),
+            earlier: Some(Box::new(stored)),
         })
         .unwrap_err()
         .to_string();
