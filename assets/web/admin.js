@@ -217,7 +217,7 @@ async function loadStats() {
     bars(s.services.map((g) => ({ label: g.service, values: [g.issued, g.served] })), [t('issued'), t('served')], ['#2563eb', '#16a34a']),
   );
   $('#plot-waits').replaceChildren(
-    bars(s.services.map((g) => ({ label: g.service, values: [(g.wait_s.p50 || 0) / 60, (g.wait_s.p90 || 0) / 60] })), [t('wait_p50'), t('wait_p90')], ['#f59e0b', '#dc2626']),
+    bars(s.services.map((g) => ({ label: g.service, values: [(g.wait_s.p50 || 0) / 60, (g.wait_s.p90 || 0) / 60] })), [t('wait_p50'), t('wait_p90')], ['#f59e0b', '#dc2626'], false),
   );
   $('#plot-counters').replaceChildren(
     bars(s.counters.map((g) => ({ label: g.counter, values: [g.served, g.no_show] })), [t('served'), t('no_show_n')], ['#16a34a', '#9ca3af']),
@@ -233,11 +233,13 @@ function svg(tag, attrs, text) {
 }
 
 /** A grouped bar chart as inline SVG, with a legend and a text title. */
-function bars(groups, series, colors) {
+function bars(groups, series, colors, integer = true) {
   const W = 460;
   const H = 220;
   const pad = { l: 36, r: 8, t: 24, b: 28 };
-  const max = Math.max(1, ...groups.flatMap((g) => g.values));
+  const top = Math.max(...groups.flatMap((g) => g.values), 0);
+  // Counts get whole-number gridlines; minutes get one decimal.
+  const max = integer || top > 4 ? Math.max(4, Math.ceil(top / 4) * 4) : Math.max(1, top);
   const plotW = W - pad.l - pad.r;
   const plotH = H - pad.t - pad.b;
   const gw = groups.length ? plotW / groups.length : plotW;
@@ -248,7 +250,7 @@ function bars(groups, series, colors) {
     const y = pad.t + plotH - (plotH * i) / 4;
     root.append(svg('line', { x1: pad.l, x2: W - pad.r, y1: y, y2: y, class: 'grid' }));
     const v = (max * i) / 4;
-    root.append(svg('text', { x: pad.l - 4, y: y + 4, 'text-anchor': 'end', class: 'axis' }, v >= 10 ? Math.round(v) : v.toFixed(1)));
+    root.append(svg('text', { x: pad.l - 4, y: y + 4, 'text-anchor': 'end', class: 'axis' }, Number.isInteger(v) ? v : v.toFixed(1)));
   }
   groups.forEach((g, gi) => {
     g.values.forEach((v, si) => {

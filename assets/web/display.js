@@ -12,6 +12,7 @@ const model = new HallModel();
 let settings = { layout: 'columns', history: 6, chime: false, ticker: [], zones: [] };
 let shown = null; // Set of service codes, or null for all
 let offsetMin = null; // the hall's UTC offset, from the stream's timestamps
+let skewMs = 0; // the daemon's clock minus ours: cheap TVs keep bad time
 let audio = null;
 
 function filterCalls() {
@@ -108,7 +109,7 @@ function chime() {
 // ---------------------------------------------------------------- clock & ticker
 
 function tick() {
-  const d = new Date(Date.now() + (offsetMin ?? -new Date().getTimezoneOffset()) * 60000);
+  const d = new Date(Date.now() + skewMs + (offsetMin ?? -new Date().getTimezoneOffset()) * 60000);
   const hh = String(d.getUTCHours()).padStart(2, '0');
   const mm = String(d.getUTCMinutes()).padStart(2, '0');
   $('#clock').textContent = `${hh}:${mm}`;
@@ -116,13 +117,18 @@ function tick() {
 
 function learnOffset(rfc) {
   const m = /([+-])(\d\d):(\d\d)$/.exec(rfc || '');
-  if (m) offsetMin = (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]);
+  if (!m) return;
+  const next = (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]);
+  if (next !== offsetMin) {
+    offsetMin = next;
+    tick();
+  }
 }
 
 function renderTicker() {
   const items = settings.ticker.map((n) => `${n.zh}  ${n.en}`);
   const track = $('#ticker');
-  track.replaceChildren(...items.map((s) => el('span', {}, s)));
+  track.replaceChildren(...[...items, ...items].map((s, i) => el('span', { 'aria-hidden': i >= items.length ? 'true' : null }, s)));
   track.parentElement.hidden = items.length === 0;
   // Constant reading speed whatever the length.
   const chars = items.join('').length;
@@ -160,6 +166,10 @@ async function init() {
     onState: (state) => showConnection($('#conn'), state),
     onFrame: (f) => {
       learnOffset(f.at || (f.queue && f.queue.at));
+      if (f.type === 'snapshot' && f.queue) {
+        skewMs = Date.parse(f.queue.at) - Date.now();
+        tick();
+      }
       const called = model.apply(f).filter((c) => !shown || shown.has(c.service));
       render();
       if (called.length) {

@@ -7,6 +7,7 @@
 mod api;
 mod cli;
 mod crash;
+mod screens;
 mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -17,7 +17,8 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
-/** The demo config with `hours` for every day (`[]` closes the hall). */
+/** The demo config with `hours` for every day (`[]` closes the hall).
+ *  Options of `startHall`: hours, cutoff, bin (another qcall build), env. */
 export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0 } = {}) {
   let text = readFileSync(join(ROOT, 'config/demo.toml'), 'utf8');
   const list = '[' + hours.map((h) => JSON.stringify(h)).join(', ') + ']';
@@ -29,13 +30,14 @@ export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0 } = {}) {
 
 /** A running daemon: `url`, `token(...)`, `api(...)`, `stop()`. */
 export async function startHall(options = {}) {
-  if (!existsSync(BIN)) throw new Error(`no qcall binary at ${BIN}; run cargo build -p qcall first`);
+  const bin = options.bin || BIN;
+  if (!existsSync(bin)) throw new Error(`no qcall binary at ${bin}; run cargo build -p qcall first`);
   const dir = mkdtempSync(join(tmpdir(), 'qcall-pages-'));
   const config = join(dir, 'hall.toml');
   const db = join(dir, 'hall.db');
   writeFileSync(config, demoConfig(options));
-  const child = spawn(BIN, ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, RUST_LOG: 'warn' },
+  const child = spawn(bin, ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, RUST_LOG: 'warn', ...(options.env || {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((ok, fail) => {
@@ -55,7 +57,7 @@ export async function startHall(options = {}) {
     dir,
     /** `qcall token create ARGS`: the new secret. */
     token(...args) {
-      const out = execFileSync(BIN, ['token', 'create', '--config', config, '--db', db, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(bin, ['token', 'create', '--config', config, '--db', db, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       const secret = out.split('\n').find((l) => l.startsWith('qc_'));
       if (!secret) throw new Error(`no token in: ${out}`);
       return secret.trim();

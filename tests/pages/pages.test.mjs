@@ -224,6 +224,23 @@ test('the kiosk: green channel, appointment message, elderly mode, language, gui
   await admin.context().close();
 });
 
+test('when the printer fails the kiosk says so and shows the number in full', async () => {
+  const kiosk = await open('/kiosk', { width: 1280, height: 800 });
+  // Today's API has no printer; a printer branch adds `print` to the reply.
+  await kiosk.route('**/api/v1/tickets', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    json.print = { status: 'failed', error: 'out of paper' };
+    await route.fulfill({ response, json });
+  });
+  await kiosk.click('.tile[data-service="E"]');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#t-print[data-kind="failed"]');
+  assert.match(await kiosk.textContent('#t-print'), /打印失败/);
+  assert.match(await kiosk.textContent('#t-number'), /^E\d{3}$/);
+  await kiosk.context().close();
+});
+
 test('the kiosk returns to the start screen when left idle', async () => {
   const kiosk = await open('/kiosk?idle=1', { width: 1280, height: 800 });
   await kiosk.click('#elderly-toggle');
