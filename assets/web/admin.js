@@ -14,6 +14,7 @@ let stream = null;
 let alerts = [];
 const devices = { printers: null, audio: null }; // null: loading; 'none': not configured; else Map
 let statsTimer = null;
+let supervisorName = '';
 
 // ---------------------------------------------------------------- sign-in
 
@@ -33,7 +34,8 @@ async function signIn(token) {
   $('#signin').hidden = true;
   $('#board').hidden = false;
   $('#sign-out').hidden = false;
-  $('#who').textContent = t('signed_in_as', { name: overview.supervisor });
+  supervisorName = overview.supervisor;
+  $('#who').textContent = t('signed_in_as', { name: supervisorName });
   info = await api('/services').catch(() => null);
   if (info) $('#hall-name').textContent = `${bi(info.hall)} · ${t('admin_title')}`;
   model.counters = new Map(overview.counters.map((c) => [c.id, c]));
@@ -283,6 +285,7 @@ function init() {
     if (secret) {
       loadStats();
       if (info) $('#hall-name').textContent = `${bi(info.hall)} · ${t('admin_title')}`;
+      $('#who').textContent = t('signed_in_as', { name: supervisorName });
       showConnection($('#conn'), stream ? stream.state : 'offline');
     } else showConnection($('#conn'), 'offline');
   });

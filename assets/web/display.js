@@ -27,6 +27,7 @@ function render() {
   $('#latest-counter').textContent = latest ? counterName(latest.counter) : '';
   $('#latest-say').textContent = latest ? sentence(latest) : t('no_calls_yet');
   $('#latest').dataset.ticket = latest ? latest.id : '';
+  fit($('#latest-counter'));
   const history = $('#history');
   history.replaceChildren(
     ...rest.slice(0, settings.history).map((c) =>
@@ -54,6 +55,16 @@ function render() {
         el('span', { class: 'q-unit' }, t('people')))),
   );
   document.body.dataset.seq = String(model.seq);
+}
+
+/** Shrinks a one-line text until it fits its box (long counter names). */
+function fit(e) {
+  e.style.fontSize = '';
+  let size = parseFloat(getComputedStyle(e).fontSize);
+  while (e.scrollWidth > e.clientWidth && size > 24) {
+    size -= 4;
+    e.style.fontSize = `${size}px`;
+  }
 }
 
 /** 「请 A012 号到 3号窗口办理」 in the page's language, with the other below. */

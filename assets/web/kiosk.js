@@ -128,7 +128,6 @@ function renderTiles() {
       {
         type: 'button',
         class: 'tile',
-        role: 'listitem',
         dataset: { service: s.code, state },
         disabled: state !== 'open',
         onclick: () => chooseService(s),
