@@ -9,7 +9,8 @@ import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLan
 
 const IDLE_S = Number(params.get('idle')) || 60;
 const TICKET_S = Math.min(IDLE_S, 30);
-const SOURCE = 'kiosk:' + (params.get('kiosk') || location.hostname);
+// Which kiosk this is, for guide alerts and statistics: /kiosk?kiosk=east-1.
+const SOURCE = 'kiosk:' + (params.get('kiosk') || 'unnamed');
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 let info = null; // GET /api/v1/services
