@@ -146,7 +146,8 @@ function renderWaiting(c) {
 
 function renderButtons() {
   const c = mine();
-  const live = stream && stream.state === 'live';
+  // Live and holding the counter's state (the snapshot follows auth_ok).
+  const live = !!(stream && stream.state === 'live' && c);
   const st = c ? c.state : 'closed';
   const has = !!(c && c.current);
   const enabled = {
