@@ -4,12 +4,17 @@
 #
 # SQLite is compiled in (rusqlite's `bundled`). Hall audio playback (the
 # default `playback` feature: rodio -> cpal -> ALSA) needs the ALSA headers.
-# Devices and page tests add packages here as they arrive.
+# The page tests (tests/pages) drive Debian's Chromium headless through
+# playwright-core, and need a CJK font so Chinese does not render as boxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build or the tests need.
-APT_PACKAGES=(pkg-config libasound2-dev)
+APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei)
+# Node.js runs the page tests; any node >= 18 with npm will do, so Debian's
+# is installed only when there is none on the PATH.
+command -v node >/dev/null || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -22,6 +27,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core, pinned by tests/pages/package-lock.json (no browser
+# download: the tests use /usr/bin/chromium). Reinstalled only when the
+# lock file changed since the last install.
+if [ ! -f tests/pages/node_modules/.package-lock.json ] ||
+  [ tests/pages/package-lock.json -nt tests/pages/node_modules/.package-lock.json ]; then
+  echo "setup: installing the page tests' npm packages"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/pages --no-audit --no-fund --loglevel=error
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test
-# (unit, property and end-to-end against the real binary).
+# (unit, property and end-to-end against the real binary), then the pages
+# in headless Chromium against the real daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,3 +14,5 @@ cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
 # build without sound playback (no ALSA).
 cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets
+cargo build -p qcall --bin qcall
+npm test --prefix tests/pages

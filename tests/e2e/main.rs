@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod hall_ops;
 mod print;
+mod screens;
 mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -211,6 +211,9 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<Value>, ApiE
         "hotline": state.site.hotline,
         "hours": hours,
         "cutoff_minutes": state.site.cutoff_minutes,
+        // The hall's clock, so screens judge opening hours in its time zone.
+        "now": qcall_core::time::local_rfc3339(snap.at, &hall.tz),
+        "timezone": hall.tz.iana_name(),
         "services": services,
         "classes": classes,
     })))

@@ -29,6 +29,9 @@ pub struct Frame {
     /// (a `queue_changed` frame shares the seq of the event it follows).
     pub idx: u64,
     pub seq: u64,
+    /// A notice (not a recorded event): it shares the seq of the last event,
+    /// so a snapshot at that seq does not cover it.
+    pub notice: bool,
     pub text: Utf8Bytes,
 }
 
@@ -82,10 +85,15 @@ impl Hub {
     }
 
     fn push(&self, seq: u64, text: String) {
+        self.push_frame(seq, false, text);
+    }
+
+    fn push_frame(&self, seq: u64, notice: bool, text: String) {
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let frame = Frame {
             idx: ring.next_idx,
             seq,
+            notice,
             text: Utf8Bytes::from(text),
         };
         ring.next_idx += 1;
@@ -115,7 +123,7 @@ impl Hub {
                 }
             }
         }
-        self.push(seq, frame.to_string());
+        self.push_frame(seq, true, frame.to_string());
         self.latest
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -129,6 +137,29 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
             .get(kind)
             .cloned()
+    }
+
+    /// The notices of one kind still in the ring, oldest first (at most
+    /// `limit`, the newest ones): recent alerts for a supervisor who just
+    /// opened the overview. Notices are ephemeral; older ones are gone.
+    pub fn recent_notices(&self, kind: &str, limit: usize) -> Vec<serde_json::Value> {
+        let needle = format!("\"type\":{}", serde_json::Value::from(kind));
+        let texts: Vec<Utf8Bytes> = {
+            let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+            ring.frames
+                .iter()
+                .rev()
+                .filter(|f| f.text.as_str().contains(&needle))
+                .take(limit)
+                .map(|f| f.text.clone())
+                .collect()
+        };
+        texts
+            .iter()
+            .rev()
+            .filter_map(|t| serde_json::from_str(t.as_str()).ok())
+            .filter(|v: &serde_json::Value| v["type"] == kind)
+            .collect()
     }
 
     /// Subscribes; with `since`, also returns the frames after it when the
@@ -204,6 +235,23 @@ mod tests {
             v,
             serde_json::json!({"type": "printer_state", "seq": 5, "printer": "p1"})
         );
+    }
+
+    #[test]
+    fn recent_notices_are_found_by_kind() {
+        let hub = Hub::new(0);
+        hub.notice("alert", serde_json::json!({"source": "k1"}));
+        hub.push(1, "{\"type\":\"ticket_issued\",\"seq\":1}".into());
+        hub.notice("printer_state", serde_json::json!({}));
+        hub.notice("alert", serde_json::json!({"source": "k2"}));
+        let sources = |limit| {
+            hub.recent_notices("alert", limit)
+                .iter()
+                .map(|v| v["source"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sources(10), ["k1", "k2"]);
+        assert_eq!(sources(1), ["k2"], "the newest when limited");
     }
 
     #[test]

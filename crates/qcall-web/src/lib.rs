@@ -1,9 +1,13 @@
-//! qcall's HTTP surface: the v1 JSON API, the websocket streams and (with
-//! their issue) the pages. The only crate that knows JSON and HTTP.
+//! qcall's HTTP surface: the v1 JSON API, the websocket streams and the
+//! hall's pages. The only crate that knows JSON and HTTP.
 //!
 //! # Layout
 //! - [`api`]: `/api/v1/...` handlers.
 //! - [`alerts`]: SLA lights and one-off alerts, pushed as `alert` frames.
+//! - [`screens`]: API the screens add (whoami, alerts, display layout,
+//!   supervisor overview).
+//! - [`pages`]: the embedded pages (`/kiosk`, `/counter`, `/display`,
+//!   `/t/{id}`, `/admin`) and their `/static/` files.
 //! - [`ws`]: `/ws/display` and `/ws/counter`.
 //! - [`hub`]: encodes each committed event once and fans it out.
 //! - [`wire`]: the JSON shapes of the contract.
@@ -22,6 +26,8 @@ pub mod devices;
 pub mod error;
 pub mod hub;
 pub mod metrics;
+pub mod pages;
+pub mod screens;
 pub mod wire;
 pub mod ws;
 
@@ -37,7 +43,7 @@ use qcall_engine::EngineHandle;
 pub use auth::Auth;
 pub use hub::{Hub, HubPublisher};
 pub use metrics::Metrics;
-pub use wire::Site;
+pub use wire::{DisplaySettings, Site, Zone};
 
 /// Everything a handler may use. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -74,13 +80,16 @@ pub fn router(state: AppState) -> Router {
         .route("/audio", get(api::audio))
         .route("/counters/{counter}/notice", post(api::notice))
         .route("/counters/{counter}/rating", post(api::rate))
-        .route("/alerts", get(api::alerts))
         .route("/appointments", post(api::book).get(api::appointments))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
         .route("/counters/{counter}/{action}", post(api::counter_command))
         .route("/queue", get(api::queue))
         .route("/stats", get(api::stats))
+        .route("/whoami", get(screens::whoami))
+        .route("/alerts", get(api::alerts).post(screens::alert))
+        .route("/display", get(screens::display))
+        .route("/admin/overview", get(screens::admin_overview))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics));
     #[cfg(feature = "test-clock")]
@@ -91,6 +100,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/ws/display", get(ws::display))
         .route("/ws/counter", get(ws::counter))
+        .route("/", get(pages::index))
+        .route("/kiosk", get(pages::kiosk))
+        .route("/counter", get(pages::counter))
+        .route("/display", get(pages::display))
+        .route("/admin", get(pages::admin))
+        .route("/t/{id}", get(pages::ticket))
+        .route("/static/{file}", get(pages::file))
         .fallback(api::not_found)
         .with_state(state)
 }

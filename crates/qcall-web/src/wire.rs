@@ -18,9 +18,34 @@ pub struct Site {
     /// Opening hours per weekday as configured, for display.
     pub hours: Vec<(String, Vec<String>)>,
     pub cutoff_minutes: u32,
+    /// How wall displays lay out the hall.
+    pub display: DisplaySettings,
 }
 
-#[derive(Debug, Serialize, Clone)]
+/// The `[display]` config, as `GET /api/v1/display` serves it to the wall
+/// screens.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DisplaySettings {
+    /// `columns` (latest calls beside counters and queues) or `list`.
+    pub layout: String,
+    /// Previous calls shown under the latest one.
+    pub history: usize,
+    /// Whether displays play a chime in the browser on each call.
+    pub chime: bool,
+    /// Notices scrolled along the bottom of every display.
+    pub ticker: Vec<Bilingual>,
+    /// Named groups of services; `/display?zone=NAME` shows only those.
+    pub zones: Vec<Zone>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Zone {
+    pub name: String,
+    pub title: Bilingual,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
 pub struct Bilingual {
     pub zh: String,
     pub en: String,

@@ -287,8 +287,10 @@ impl Session {
     ) -> bool {
         let mut sent = false;
         for f in batch {
-            // Skip what a replay or snapshot already covered.
-            if f.idx <= *covered_idx || f.seq <= covered_seq {
+            // Skip what a replay or snapshot already covered. A snapshot
+            // covers events up to its seq, never notices (which carry the
+            // seq of the last event): those always go out.
+            if f.idx <= *covered_idx || (!f.notice && f.seq <= covered_seq) {
                 continue;
             }
             *covered_idx = f.idx;

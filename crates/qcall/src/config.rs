@@ -51,6 +51,7 @@ pub struct Config {
     /// Appointments (预约); optional.
     #[serde(default)]
     pub appointments: AppointmentSection,
+    pub display: DisplaySection,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -299,6 +300,85 @@ pub struct AudioSection {
     pub quiet_hours: Vec<String>,
 }
 
+/// Wall displays: layout, zones, ticker.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplaySection {
+    /// `columns` or `list`.
+    pub layout: String,
+    /// Previous calls shown below the latest one.
+    pub history: usize,
+    /// Chime in the display's browser on each call.
+    pub chime: bool,
+    pub ticker: Vec<Bilingual>,
+    pub zones: Vec<ZoneSection>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSection {
+    pub name: String,
+    pub title: Bilingual,
+    pub services: Vec<String>,
+}
+
+impl DisplaySection {
+    /// Checks names against the hall and converts for the web layer.
+    pub fn settings(&self, hall: &Hall) -> anyhow::Result<qcall_web::DisplaySettings> {
+        if !matches!(self.layout.as_str(), "columns" | "list") {
+            bail!(
+                "[display] layout = {:?}: use \"columns\" or \"list\"",
+                self.layout
+            );
+        }
+        if !(1..=20).contains(&self.history) {
+            bail!("[display] history = {}: use 1 to 20", self.history);
+        }
+        let mut zones = Vec::new();
+        for z in &self.zones {
+            if z.name.is_empty()
+                || !z
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!(
+                    "[[display.zones]] name = {:?}: use letters, digits, '-' or '_'",
+                    z.name
+                );
+            }
+            if zones.iter().any(|o: &qcall_web::Zone| o.name == z.name) {
+                bail!("[[display.zones]] name = {:?} appears twice", z.name);
+            }
+            if let Some(s) = z.services.iter().find(|s| hall.service(s).is_none()) {
+                bail!("[[display.zones]] {:?}: there is no service {s:?}", z.name);
+            }
+            zones.push(qcall_web::Zone {
+                name: z.name.clone(),
+                title: qcall_web::wire::Bilingual {
+                    zh: z.title.zh.clone(),
+                    en: z.title.en.clone(),
+                },
+                services: z.services.clone(),
+            });
+        }
+        Ok(qcall_web::DisplaySettings {
+            layout: self.layout.clone(),
+            history: self.history,
+            chime: self.chime,
+            ticker: self
+                .ticker
+                .iter()
+                .map(|t| qcall_web::wire::Bilingual {
+                    zh: t.zh.clone(),
+                    en: t.en.clone(),
+                })
+                .collect(),
+            zones,
+        })
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
@@ -312,6 +392,7 @@ impl Config {
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let config: Config = toml::from_str(text)?;
         let hall = config.hall()?;
+        config.display.settings(&hall)?;
         config.listen()?;
         config.printer_settings()?;
         let mut kiosks = std::collections::HashSet::new();
@@ -757,6 +838,16 @@ mod tests {
             "sat = [\"09:00-12:00\"]",
             "sat = [\"12:00-09:00\"]",
             "[hours] sat",
+        );
+        check(
+            "layout = \"columns\"",
+            "layout = \"grid\"",
+            "[display] layout",
+        );
+        check(
+            "en = \"East hall\" }\nservices = [\"A\", \"B\"]",
+            "en = \"East hall\" }\nservices = [\"A\", \"Z\"]",
+            "no service \"Z\"",
         );
     }
 

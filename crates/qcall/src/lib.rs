@@ -77,6 +77,7 @@ pub async fn run_with(
             .map(|(d, r)| (d.to_string(), (*r).clone()))
             .collect(),
         cutoff_minutes: config.hours.cutoff_minutes,
+        display: config.display.settings(&hall)?,
     });
     let hub = Hub::new(start_seq);
     let metrics = Arc::new(Metrics::default());

@@ -1,0 +1,303 @@
+// /admin: the supervisor's view. Asks for a supervisor token (kept in this
+// browser), then shows the live hall — counters, queues with SLA colours,
+// printer and audio health, alerts — and the day's statistics with plots.
+// The overview comes from GET /api/v1/admin/overview (supervisor only) and
+// stays live over /ws/display.
+
+import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+
+const KEY = 'qcall.admin.token';
+const model = new HallModel();
+let secret = null;
+let info = null;
+let stream = null;
+let alerts = [];
+const devices = { printers: null, audio: null }; // null: loading; 'none': not configured; else Map
+let statsTimer = null;
+let supervisorName = '';
+
+// ---------------------------------------------------------------- sign-in
+
+async function signIn(token) {
+  $('#signin-error').textContent = '';
+  let overview;
+  try {
+    overview = await api('/admin/overview', { token });
+  } catch (e) {
+    $('#signin-error').textContent =
+      e.status === 401 ? t('err_bad_token') : e.status === 403 ? t('err_not_supervisor') : t('err_generic', { message: e.message });
+    if (e.status === 401 || e.status === 403) localStorage.removeItem(KEY);
+    return;
+  }
+  secret = token;
+  localStorage.setItem(KEY, token);
+  $('#signin').hidden = true;
+  $('#board').hidden = false;
+  $('#sign-out').hidden = false;
+  supervisorName = overview.supervisor;
+  $('#who').textContent = t('signed_in_as', { name: supervisorName });
+  info = await api('/services').catch(() => null);
+  if (info) $('#hall-name').textContent = `${bi(info.hall)} · ${t('admin_title')}`;
+  model.counters = new Map(overview.counters.map((c) => [c.id, c]));
+  model.queues = new Map(overview.queue.services.map((q) => [q.service, q]));
+  alerts = overview.alerts.slice().reverse();
+  renderLive();
+  renderAlerts();
+  loadDevices();
+  loadStats();
+  stream = new Stream('/ws/display', {
+    onState: (state) => showConnection($('#conn'), state),
+    onFrame: onFrame,
+  });
+  window.qcall = { stream, model };
+}
+
+function signOut() {
+  localStorage.removeItem(KEY);
+  if (stream) stream.stop();
+  stream = null;
+  secret = null;
+  $('#board').hidden = true;
+  $('#signin').hidden = false;
+  $('#sign-out').hidden = true;
+  $('#who').textContent = '';
+  showConnection($('#conn'), 'offline');
+}
+
+function onFrame(f) {
+  model.apply(f);
+  if (f.type === 'alert') {
+    if (!alerts.some((a) => a.id === f.id)) alerts.unshift(f);
+    renderAlerts();
+  } else if (f.type === 'printer_state' || f.type === 'audio_state') {
+    const kind = f.type === 'printer_state' ? 'printers' : 'audio';
+    if (!(devices[kind] instanceof Map)) devices[kind] = new Map();
+    const name = deviceName(f);
+    devices[kind].set(name, f);
+    renderDevices();
+  } else {
+    renderLive();
+    if (/^ticket_(issued|done|no_show|called)$/.test(f.type) && isToday()) {
+      clearTimeout(statsTimer);
+      statsTimer = setTimeout(loadStats, 3000);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- live hall
+
+function service(code) {
+  return info && info.services.find((s) => s.code === code);
+}
+
+function renderLive() {
+  const counters = [...model.counters.values()].sort((a, b) => a.number - b.number);
+  $('#counters').replaceChildren(
+    ...counters.map((c) =>
+      el('tr', { dataset: { state: c.state } },
+        el('th', { scope: 'row' }, counterName(c)),
+        el('td', {}, el('span', { class: 'pill', dataset: { state: c.state } }, t('state_' + c.state))),
+        el('td', { class: 'num' }, c.current ? `${c.current.number} (${t('tstate_' + c.current.state)})` : '–'),
+        el('td', {}, c.services.join(' · ')))),
+  );
+  $('#queues').replaceChildren(
+    ...[...model.queues.values()].map((q) => {
+      const green = info ? info.classes.filter((c) => c.green).reduce((n, c) => n + (q.by_class[c.id] || 0), 0) : 0;
+      return el('tr', { dataset: { sla: q.sla, service: q.service } },
+        el('th', { scope: 'row' }, `${q.service} ${bi(q.name)}`),
+        el('td', { class: 'num' }, String(q.waiting)),
+        el('td', { class: 'num' }, String(green)),
+        el('td', { class: 'num' }, q.oldest_wait_s != null ? clock(q.oldest_wait_s) : '–'),
+        el('td', { class: 'num' }, String(q.issued_today)),
+        el('td', {}, el('span', { class: 'sla-dot', 'aria-hidden': 'true' }), t('sla_' + q.sla)));
+    }),
+  );
+}
+
+function renderAlerts() {
+  const list = $('#alerts');
+  if (!alerts.length) {
+    list.replaceChildren(el('li', { class: 'empty' }, t('no_alerts')));
+    return;
+  }
+  list.replaceChildren(
+    ...alerts.slice(0, 30).map((a) =>
+      el('li', { dataset: { kind: a.kind } },
+        el('time', {}, (a.at || '').slice(11, 16)),
+        el('strong', {}, t('alert_' + a.kind)),
+        el('span', {}, a.source || ''))),
+  );
+}
+
+// ---------------------------------------------------------------- devices
+
+function deviceName(d) {
+  return String(d.id ?? d.name ?? d.printer ?? d.device ?? d.output ?? '');
+}
+
+async function loadDevices() {
+  for (const kind of ['printers', 'audio']) {
+    try {
+      const res = await api('/' + kind, { token: secret });
+      const list = Array.isArray(res) ? res : Array.isArray(res && res[kind]) ? res[kind] : res ? [res] : [];
+      devices[kind] = new Map(list.map((d) => [deviceName(d), d]));
+    } catch (e) {
+      devices[kind] = e.status === 404 ? 'none' : 'error';
+    }
+  }
+  renderDevices();
+}
+
+function renderDevices() {
+  for (const kind of ['printers', 'audio']) {
+    const box = $('#' + kind);
+    const d = devices[kind];
+    if (d === null) box.replaceChildren(el('li', {}, t('loading')));
+    else if (d === 'none') box.replaceChildren(el('li', { class: 'empty', dataset: { state: 'none' } }, t('not_configured')));
+    else if (d === 'error') box.replaceChildren(el('li', { dataset: { state: 'error' } }, t('device_unknown')));
+    else if (!d.size) box.replaceChildren(el('li', { class: 'empty' }, t('not_configured')));
+    else {
+      box.replaceChildren(
+        ...[...d.values()].map((x) => {
+          const state = String(x.state ?? x.status ?? 'unknown');
+          const ok = /^(ok|ready|idle|online|playing)$/.test(state);
+          return el('li', { dataset: { state: ok ? 'ok' : 'bad' } },
+            el('span', { class: 'sla-dot', 'aria-hidden': 'true' }),
+            el('strong', {}, deviceName(x) || kind),
+            el('span', {}, ' ' + state),
+            x.message || x.error || x.detail ? el('small', {}, ' — ' + (x.message || x.error || x.detail)) : null);
+        }),
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------- statistics
+
+function isToday() {
+  return !$('#date').value || $('#date').value === $('#date').dataset.today;
+}
+
+async function loadStats() {
+  const date = $('#date').value;
+  let s;
+  try {
+    s = await api('/stats' + (date ? `?date=${date}` : ''));
+  } catch (e) {
+    $('#totals').replaceChildren(el('p', { class: 'error' }, e.message));
+    return;
+  }
+  if (!$('#date').value) {
+    $('#date').value = s.date;
+    $('#date').dataset.today = s.date;
+  }
+  const m = (x) => (x == null ? '–' : (x / 60).toFixed(1));
+  const tot = s.total;
+  const card = (label, value) => el('div', { class: 'total' }, el('span', { class: 'total-v' }, value), el('span', { class: 'total-l' }, label));
+  $('#totals').replaceChildren(
+    card(t('issued'), String(tot.issued)),
+    card(t('served'), String(tot.served)),
+    card(t('no_show_n'), String(tot.no_show)),
+    card(t('open_now'), String(tot.open)),
+    card(t('wait_p50_min'), m(tot.wait_s.p50)),
+    card(t('wait_p90_min'), m(tot.wait_s.p90)),
+    card(t('satisfaction'), tot.satisfaction == null ? '–' : tot.satisfaction.toFixed(2)),
+    card(t('over_target'), `${tot.over_target.yellow} / ${tot.over_target.red}`),
+  );
+  const name = (code) => {
+    const sv = service(code);
+    return sv ? `${code} ${bi(sv.name)}` : code;
+  };
+  $('#stats-services').replaceChildren(
+    ...s.services.map((g) =>
+      el('tr', {},
+        el('th', { scope: 'row' }, name(g.service)),
+        ...[g.issued, g.served, g.no_show, m(g.wait_s.p50), m(g.wait_s.p90), m(g.service_time_s.p50), g.satisfaction == null ? '–' : g.satisfaction.toFixed(2), `${g.over_target.yellow} / ${g.over_target.red}`].map((v) =>
+          el('td', { class: 'num' }, String(v))))),
+  );
+  $('#plot-services').replaceChildren(
+    bars(s.services.map((g) => ({ label: g.service, values: [g.issued, g.served] })), [t('issued'), t('served')], ['#2563eb', '#16a34a']),
+  );
+  $('#plot-waits').replaceChildren(
+    bars(s.services.map((g) => ({ label: g.service, values: [(g.wait_s.p50 || 0) / 60, (g.wait_s.p90 || 0) / 60] })), [t('wait_p50'), t('wait_p90')], ['#f59e0b', '#dc2626'], false),
+  );
+  $('#plot-counters').replaceChildren(
+    bars(s.counters.map((g) => ({ label: g.counter, values: [g.served, g.no_show] })), [t('served'), t('no_show_n')], ['#16a34a', '#9ca3af']),
+  );
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+/** A grouped bar chart as inline SVG, with a legend and a text title. */
+function bars(groups, series, colors, integer = true) {
+  const W = 460;
+  const H = 220;
+  const pad = { l: 36, r: 8, t: 24, b: 28 };
+  const top = Math.max(...groups.flatMap((g) => g.values), 0);
+  // Counts get whole-number gridlines; minutes get one decimal.
+  const max = integer || top > 4 ? Math.max(4, Math.ceil(top / 4) * 4) : Math.max(1, top);
+  const plotW = W - pad.l - pad.r;
+  const plotH = H - pad.t - pad.b;
+  const gw = groups.length ? plotW / groups.length : plotW;
+  const bw = Math.max(4, (gw * 0.7) / series.length);
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'plot' });
+  root.append(svg('title', {}, series.join(' / ')));
+  for (let i = 0; i <= 4; i++) {
+    const y = pad.t + plotH - (plotH * i) / 4;
+    root.append(svg('line', { x1: pad.l, x2: W - pad.r, y1: y, y2: y, class: 'grid' }));
+    const v = (max * i) / 4;
+    root.append(svg('text', { x: pad.l - 4, y: y + 4, 'text-anchor': 'end', class: 'axis' }, Number.isInteger(v) ? v : v.toFixed(1)));
+  }
+  groups.forEach((g, gi) => {
+    g.values.forEach((v, si) => {
+      const h = (plotH * v) / max;
+      const x = pad.l + gi * gw + (gw - bw * series.length) / 2 + si * bw;
+      const r = svg('rect', { x, y: pad.t + plotH - h, width: bw - 2, height: h, fill: colors[si] });
+      r.append(svg('title', {}, `${g.label} ${series[si]}: ${Math.round(v * 10) / 10}`));
+      root.append(r);
+    });
+    root.append(svg('text', { x: pad.l + gi * gw + gw / 2, y: H - 10, 'text-anchor': 'middle', class: 'axis' }, g.label));
+  });
+  series.forEach((s, si) => {
+    root.append(svg('rect', { x: pad.l + si * 120, y: 4, width: 12, height: 12, fill: colors[si] }));
+    root.append(svg('text', { x: pad.l + si * 120 + 16, y: 14, class: 'axis' }, s));
+  });
+  return root;
+}
+
+// ---------------------------------------------------------------- start
+
+function init() {
+  setLang(params.get('lang') || localStorage.getItem('qcall.lang') || 'zh', false);
+  langButton($('#lang-toggle'));
+  translate(document);
+  showConnection($('#conn'), 'offline');
+  onLang(() => {
+    renderLive();
+    renderAlerts();
+    renderDevices();
+    if (secret) {
+      loadStats();
+      if (info) $('#hall-name').textContent = `${bi(info.hall)} · ${t('admin_title')}`;
+      $('#who').textContent = t('signed_in_as', { name: supervisorName });
+      showConnection($('#conn'), stream ? stream.state : 'offline');
+    } else showConnection($('#conn'), 'offline');
+  });
+  $('#signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    signIn($('#token').value.trim());
+  });
+  $('#sign-out').addEventListener('click', signOut);
+  $('#date').addEventListener('change', loadStats);
+  const saved = localStorage.getItem(KEY);
+  if (saved) signIn(saved);
+  else $('#token').focus();
+}
+
+init();

@@ -1,0 +1,87 @@
+// /t/{id}: the applicant's phone, opened from the ticket's QR code. Shows
+// the number, its state, people ahead and the estimated wait, and "go to
+// counter 3 now" the moment it is called: live over /ws/display, no app.
+// Waiting counts are re-read (debounced) only when its own queue moves.
+
+import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+
+const id = Number(location.pathname.split('/').pop());
+let ticket = null;
+let services = null;
+let refetch = null;
+
+function render() {
+  if (!ticket) return;
+  const tk = ticket;
+  $('#service').textContent = bi(tk.service_name);
+  $('#number').textContent = tk.number;
+  const state = $('#state');
+  state.dataset.state = tk.state;
+  state.textContent = t('tstate_long_' + tk.state);
+  const go = $('#go');
+  const called = tk.state === 'called' && tk.counter;
+  go.hidden = !called && !(tk.state === 'serving' && tk.counter);
+  if (!go.hidden) {
+    go.replaceChildren(
+      el('span', { class: 'go-label' }, t(called ? 'go_to' : 'at_counter')),
+      el('strong', { class: 'go-counter' }, counterName(tk.counter)),
+    );
+  }
+  document.body.dataset.state = tk.state;
+  const waiting = tk.state === 'waiting';
+  $('#facts').hidden = !waiting && tk.state !== 'called';
+  $('#ahead').textContent = waiting ? t('people_n', { n: tk.ahead }) : '–';
+  $('#wait').textContent = waiting ? minutes(tk.estimated_wait_s) : '–';
+  $('#issued').textContent = hhmm(tk.issued_at);
+  document.title = `${tk.number} · ${t('tstate_' + tk.state)}`;
+  const s = services && services.services.find((s) => s.code === tk.service);
+  $('#materials').replaceChildren(...(s ? s.materials.map((m) => el('li', {}, bi(m))) : []));
+}
+
+async function load() {
+  try {
+    const res = await api(`/tickets/${id}`);
+    const before = ticket && ticket.state;
+    ticket = res.ticket;
+    $('#error').hidden = true;
+    render();
+    if (before && before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  } catch (e) {
+    $('#error').hidden = false;
+    $('#error').textContent = e.status === 404 ? t('err_no_ticket') : t('err_generic', { message: e.message });
+  }
+}
+
+function soon() {
+  clearTimeout(refetch);
+  refetch = setTimeout(load, 800 + Math.random() * 1200);
+}
+
+async function init() {
+  setLang(params.get('lang') || localStorage.getItem('qcall.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en'), false);
+  langButton($('#lang-toggle'));
+  translate(document);
+  onLang(render);
+  services = await api('/services').catch(() => null);
+  if (services) $('#hall-name').textContent = bi(services.hall);
+  onLang(() => services && ($('#hall-name').textContent = bi(services.hall)));
+  await load();
+  const stream = new Stream('/ws/display', {
+    onState: (state) => showConnection($('#conn'), state),
+    onFrame: (f) => {
+      if (f.type === 'snapshot') {
+        soon();
+      } else if (f.ticket && f.ticket.id === id) {
+        const before = ticket && ticket.state;
+        ticket = f.ticket;
+        render();
+        if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+      } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {
+        soon();
+      }
+    },
+  });
+  window.qcall = { stream };
+}
+
+init();

@@ -1,0 +1,206 @@
+//! The hall's screens: `/kiosk`, `/counter`, `/display`, `/t/{id}`,
+//! `/admin`, and the files under `/static/` they load.
+//!
+//! The pages are plain HTML, CSS and ES modules in `assets/web/`, embedded
+//! in the binary at compile time, so a hall needs no web server, CDN or font
+//! download. This module only maps paths to embedded bytes with a content
+//! type and cache headers; the pages get their data from the v1 API and the
+//! websockets like any other client. It deliberately does no templating.
+
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// One embedded file.
+struct Asset {
+    /// Name under `assets/web/` (and under `/static/` for non-HTML files).
+    name: &'static str,
+    mime: &'static str,
+    body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($name:literal, $mime:expr) => {
+        Asset {
+            name: $name,
+            mime: $mime,
+            body: include_bytes!(concat!("../../../assets/web/", $name)),
+        }
+    };
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every file the pages use. A file missing here is a 404, so adding one to
+/// `assets/web/` means adding a line (the test below checks both ways).
+const ASSETS: &[Asset] = &[
+    asset!("index.html", HTML),
+    asset!("kiosk.html", HTML),
+    asset!("counter.html", HTML),
+    asset!("display.html", HTML),
+    asset!("ticket.html", HTML),
+    asset!("admin.html", HTML),
+    asset!("qcall.css", CSS),
+    asset!("common.js", JS),
+    asset!("i18n.js", JS),
+    asset!("kiosk.js", JS),
+    asset!("counter.js", JS),
+    asset!("display.js", JS),
+    asset!("ticket.js", JS),
+    asset!("admin.js", JS),
+    asset!("icon.svg", "image/svg+xml"),
+];
+
+/// Same-origin only: no CDN, no inline script; websockets to this host.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn find(name: &str) -> Option<(usize, &'static Asset)> {
+    ASSETS.iter().enumerate().find(|(_, a)| a.name == name)
+}
+
+/// A strong validator per file, computed once: FNV-1a of the bytes. Screens
+/// revalidate on every load (`no-cache`) and get a 304 when nothing changed,
+/// so an upgraded daemon is picked up without stale pages.
+fn etag(index: usize) -> &'static str {
+    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let hash = a.body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                format!("\"{hash:016x}\"")
+            })
+            .collect()
+    });
+    &tags[index]
+}
+
+fn serve(name: &str, headers: &HeaderMap) -> Response {
+    let Some((index, asset)) = find(name) else {
+        return ApiError::not_found("not_found", format!("there is no file `{name}`"))
+            .into_response();
+    };
+    let tag = etag(index);
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, asset.mime)], asset.body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if asset.mime == HTML {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    response
+}
+
+pub async fn index(headers: HeaderMap) -> Response {
+    serve("index.html", &headers)
+}
+
+pub async fn kiosk(headers: HeaderMap) -> Response {
+    serve("kiosk.html", &headers)
+}
+
+pub async fn counter(headers: HeaderMap) -> Response {
+    serve("counter.html", &headers)
+}
+
+pub async fn display(headers: HeaderMap) -> Response {
+    serve("display.html", &headers)
+}
+
+pub async fn admin(headers: HeaderMap) -> Response {
+    serve("admin.html", &headers)
+}
+
+/// `/t/{id}`: the same page for every ticket; it reads the id from its URL.
+pub async fn ticket(Path(_id): Path<String>, headers: HeaderMap) -> Response {
+    serve("ticket.html", &headers)
+}
+
+/// `/static/{file}`: scripts, styles and images (never the HTML pages).
+pub async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    if name.ends_with(".html") {
+        return ApiError::not_found("not_found", format!("there is no file `{name}`"))
+            .into_response();
+    }
+    serve(&name, &headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_matches_the_directory() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/web");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk, "pages::ASSETS and assets/web differ");
+    }
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        for a in ASSETS {
+            let expect = match a.name.rsplit('.').next() {
+                Some("html") => HTML,
+                Some("js") => JS,
+                Some("css") => CSS,
+                Some("svg") => "image/svg+xml",
+                other => panic!("no content type for {other:?}"),
+            };
+            assert_eq!(a.mime, expect, "{}", a.name);
+        }
+    }
+
+    #[test]
+    fn revalidation_answers_304() {
+        let first = serve("qcall.css", &HeaderMap::new());
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers()[header::ETAG].clone();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, tag);
+        assert_eq!(
+            serve("qcall.css", &headers).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            serve("nope.js", &HeaderMap::new()).status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! API the hall's screens need beyond the v1 core, all additive:
+//! `GET /api/v1/whoami` (what a token may do, for sign-in screens),
+//! `POST /api/v1/alerts` (a kiosk's "call a guide" button),
+//! `GET /api/v1/display` (wall display layout from `[display]`) and
+//! `GET /api/v1/admin/overview` (the supervisor's live hall).
+//!
+//! Alerts are notices, not domain events: they go through [`Hub::notice`]
+//! to every screen and are not stored in the event log.
+//!
+//! [`Hub::notice`]: crate::Hub::notice
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use qcall_core::time::local_rfc3339;
+use qcall_store::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::api::base_url;
+use crate::error::ApiError;
+use crate::wire;
+
+/// Alerts a supervisor sees when opening the overview.
+const RECENT_ALERTS: usize = 50;
+
+/// `GET /api/v1/whoami`: the role and subject of the Bearer token.
+pub async fn whoami(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state
+        .auth
+        .from_headers(&headers)?
+        .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>`"))?;
+    let counter = match cred.role {
+        Role::Counter => wire::counter_ref(state.engine.hall(), &cred.subject),
+        _ => None,
+    };
+    Ok(Json(json!({
+        "role": cred.role.as_str(),
+        "subject": cred.subject,
+        "counter": counter,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertBody {
+    kind: String,
+    source: Option<String>,
+}
+
+/// `POST /api/v1/alerts {kind: "guide", source?}`: asks hall staff to come
+/// to a kiosk. Rate-limited per address together with ticket requests.
+pub async fn alert(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<AlertBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let Json(body) = body?;
+    if body.kind != "guide" {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!(
+                "unknown alert kind `{}`; the only kind is \"guide\"",
+                body.kind
+            ),
+        ));
+    }
+    let source: String = body
+        .source
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    if !state.limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this kiosk in the last minute; a guide is on the way",
+        ));
+    }
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let hall = state.engine.hall();
+    let alert = json!({
+        "id": id,
+        "kind": body.kind,
+        "source": source,
+        "at": local_rfc3339(state.engine.now(), &hall.tz),
+    });
+    tracing::info!(kind = %body.kind, %source, "alert raised");
+    state.alerts.raise(&state.hub, alert.clone());
+    Ok((StatusCode::ACCEPTED, Json(json!({ "alert": alert }))))
+}
+
+/// `GET /api/v1/display`: the wall display's layout, zones and ticker.
+pub async fn display(State(state): State<AppState>) -> Json<Value> {
+    let hall = state.engine.hall();
+    Json(json!({
+        "hall": wire::Bilingual::from(&hall.name),
+        "hotline": state.site.hotline,
+        "display": state.site.display,
+    }))
+}
+
+/// `GET /api/v1/admin/overview`: counters, queues and recent alerts, for a
+/// supervisor token only.
+pub async fn admin_overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
+        ApiError::unauthorized("the overview needs `Authorization: Bearer <supervisor token>`")
+    })?;
+    if cred.role != Role::Supervisor {
+        return Err(ApiError::forbidden(format!(
+            "a {} token cannot open the supervisor overview",
+            cred.role.as_str()
+        )));
+    }
+    let snap = state.engine.snapshot().await?;
+    let hall = state.engine.hall();
+    let base = base_url(&state, &headers);
+    let counters: Vec<_> = snap
+        .counters
+        .iter()
+        .filter_map(|c| wire::counter(hall, &base, c))
+        .collect();
+    Ok(Json(json!({
+        "supervisor": cred.subject,
+        "seq": snap.seq,
+        "day": snap.day.to_string(),
+        "counters": counters,
+        "queue": wire::queue(hall, &base, &snap),
+        "alerts": state.hub.recent_notices("alert", RECENT_ALERTS),
+    })))
+}

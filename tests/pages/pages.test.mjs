@@ -1,0 +1,276 @@
+// The screens in headless Chromium against the real daemon: an applicant
+// takes a ticket at the kiosk, a clerk calls it, the wall display shows it
+// within a second, the phone page flips to "called", and a display that
+// lost its connection catches up on the calls it missed.
+//
+// Run: npm test --prefix tests/pages (after cargo build -p qcall).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startHall, launch, waitText } from './harness.mjs';
+
+let hall;
+let browser;
+
+before(async () => {
+  hall = await startHall();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await hall?.stop();
+});
+
+async function open(path, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
+  await page.goto(hall.url + path);
+  page.errors = errors;
+  return page;
+}
+
+async function live(page) {
+  await page.waitForSelector('html[data-stream="live"]', { timeout: 5000 });
+}
+
+test('every text key a page uses is translated in both languages', async () => {
+  const web = join(ROOT, 'assets/web');
+  const { STRINGS } = await import(join(web, 'i18n.js'));
+  for (const [key, v] of Object.entries(STRINGS)) {
+    assert.ok(v.zh && v.en, `${key} lacks zh or en`);
+  }
+  const used = new Set();
+  for (const f of readdirSync(web)) {
+    const text = readFileSync(join(web, f), 'utf8');
+    for (const m of text.matchAll(/\bt\('([a-z0-9_]+)'\s*[,)]/g)) used.add(m[1]);
+    for (const m of text.matchAll(/data-i18n(?:-label|-title|-placeholder)?="([a-z0-9_]+)"/g)) used.add(m[1]);
+  }
+  // Keys built from a state name: every state the API can send.
+  const families = {
+    state_: ['closed', 'open_idle', 'calling', 'serving', 'paused'],
+    tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled'],
+    tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled'],
+    sla_: ['green', 'yellow', 'red'],
+    conn_: ['connecting', 'live', 'offline', 'refused'],
+    done_: ['recall', 'start', 'finish', 'no_show', 'transfer', 'pause', 'resume', 'open', 'close'],
+    alert_: ['guide'],
+  };
+  for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
+  for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current', 'resume', 'open_counter']) used.add(k);
+  const missing = [...used].filter((k) => !(k in STRINGS));
+  assert.deepEqual(missing, [], 'keys used but not defined');
+});
+
+test('pages are served from the binary with types and cache headers', async () => {
+  for (const [path, type] of [
+    ['/kiosk', 'text/html'],
+    ['/counter', 'text/html'],
+    ['/display', 'text/html'],
+    ['/admin', 'text/html'],
+    ['/t/1', 'text/html'],
+    ['/static/common.js', 'text/javascript'],
+    ['/static/qcall.css', 'text/css'],
+  ]) {
+    const res = await fetch(hall.url + path);
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get('content-type'), new RegExp('^' + type), path);
+    assert.equal(res.headers.get('cache-control'), 'no-cache', path);
+    const again = await fetch(hall.url + path, { headers: { 'if-none-match': res.headers.get('etag') } });
+    assert.equal(again.status, 304, `${path} revalidates`);
+  }
+  assert.equal((await fetch(hall.url + '/static/nope.js')).status, 404);
+  assert.equal((await fetch(hall.url + '/static/kiosk.html')).status, 404);
+});
+
+test('kiosk → ticket; counter calls it; display shows it within a second; phone flips to called', async () => {
+  const display = await open('/display', { width: 1920, height: 1080 });
+  await live(display);
+
+  // The applicant: a service, its materials checklist, then the ticket.
+  const kiosk = await open('/kiosk', { width: 1080, height: 1920 });
+  await kiosk.click('.tile[data-service="A"]:not([disabled])');
+  await kiosk.waitForSelector('#screen-materials:not([hidden])');
+  assert.ok((await kiosk.locator('#materials li').count()) >= 3, 'the checklist is shown before the ticket');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#screen-ticket:not([hidden])');
+  const number = (await kiosk.textContent('#t-number')).trim();
+  assert.match(number, /^A\d{3}$/);
+  assert.match(await kiosk.textContent('#t-ahead'), /\d/);
+  const id = await kiosk.evaluate(() => document.body.dataset.ticket);
+
+  // The phone, from the ticket's QR code.
+  const phone = await open(`/t/${id}`, { width: 390, height: 844 });
+  await waitText(phone, '#number', number);
+  await phone.waitForSelector('#state[data-state="waiting"]');
+  await live(phone);
+
+  // The clerk signs in with the counter's token and calls with the keyboard.
+  const counter = await open('/counter');
+  await counter.fill('#token', hall.token('--counter', '1'));
+  await counter.click('#signin-form button[type="submit"]');
+  await live(counter);
+  await counter.waitForSelector('.act[data-cmd="call_next"]:not([disabled])');
+  await counter.keyboard.press('c');
+  await waitText(counter, '#cur-number', number);
+
+  // The wall display within a second, the phone right after.
+  await waitText(display, '#latest-number', number, 1000);
+  assert.match(await display.textContent('#latest-counter'), /1/);
+  await phone.waitForSelector('#state[data-state="called"]', { timeout: 1000 });
+  assert.match(await phone.textContent('#go'), /1号窗口/);
+
+  // The clerk finishes; the counter shows it and the phone says done.
+  await counter.keyboard.press('s');
+  await counter.waitForSelector('.pill[data-state="serving"]');
+  await counter.keyboard.press('f');
+  await phone.waitForSelector('#state[data-state="done"]');
+
+  for (const p of [display, kiosk, phone, counter]) assert.deepEqual(p.errors, [], `errors on ${p.url()}`);
+  for (const p of [display, kiosk, phone, counter]) await p.context().close();
+});
+
+test('a display whose connection drops shows the calls made while it was away', async () => {
+  const token = hall.token('--counter', '2');
+  const display = await open('/display', { width: 1920, height: 1080 });
+  await live(display);
+  const before = await display.evaluate(() => window.qcall.stream.connects);
+
+  await display.evaluate(() => window.qcall.stream.drop({ stayDown: true }));
+  await display.waitForSelector('html[data-stream="offline"]');
+
+  const numbers = [];
+  for (let i = 0; i < 2; i++) {
+    const t = await hall.api('/tickets', { method: 'POST', body: { service: 'F' } });
+    assert.equal(t.status, 201);
+    numbers.push(t.body.ticket.number);
+  }
+  for (const n of numbers) {
+    const r = await hall.api('/counters/2/call-next', { method: 'POST', token });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ticket.number, n);
+  }
+  // Still away: nothing new on the wall yet.
+  assert.notEqual((await display.textContent('#latest-number')).trim(), numbers[1]);
+
+  await display.evaluate(() => window.qcall.stream.reconnect());
+  await waitText(display, '#latest-number', numbers[1], 3000);
+  const history = await display.locator('#history .h-number').allTextContents();
+  assert.ok(history.includes(numbers[0]), `the first missed call is in the history: ${history}`);
+  const stream = await display.evaluate(() => ({ connects: window.qcall.stream.connects, snapshots: window.qcall.stream.snapshots }));
+  assert.equal(stream.connects, before + 1, 'one reconnect');
+  assert.equal(stream.snapshots, 1, 'resumed with ?since=SEQ from the missed frames, not a new snapshot');
+
+  // And a real drop (server side closes) reconnects by itself.
+  await display.evaluate(() => window.qcall.stream.drop());
+  await live(display);
+  assert.deepEqual(display.errors, []);
+  await display.context().close();
+});
+
+test('the kiosk: green channel, appointment message, elderly mode, language, guide alert on /admin', async () => {
+  const admin = await open('/admin');
+  // A counter token is refused; a supervisor token opens the board.
+  await admin.fill('#token', hall.token('--counter', '3'));
+  await admin.click('#signin-form button[type="submit"]');
+  await waitText(admin, '#signin-error', /主管/);
+  await admin.fill('#token', hall.token('--supervisor', 'li'));
+  await admin.click('#signin-form button[type="submit"]');
+  await admin.waitForSelector('#board:not([hidden])');
+  await live(admin);
+  // The demo hall's printers, with their state.
+  await waitText(admin, '#printers', /kiosk-1/);
+  await admin.waitForSelector('#plot-services svg');
+
+  const kiosk = await open('/kiosk', { width: 1280, height: 800 });
+  // Call a guide: the supervisor sees it within a second.
+  await kiosk.click('#guide');
+  await kiosk.waitForSelector('#toast:not([hidden])');
+  await admin.waitForSelector('#alerts li[data-kind="guide"]', { timeout: 1000 });
+
+  // Green channel: choose who, then the service.
+  await kiosk.click('#green-path');
+  await kiosk.click('#green-classes [data-class="elderly"]');
+  await kiosk.waitForSelector('#mode-banner:not([hidden])');
+  await kiosk.click('.tile[data-service="B"]');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#t-mark:not([hidden])');
+  const t = await hall.api(`/tickets/${await kiosk.evaluate(() => document.body.dataset.ticket)}`);
+  assert.equal(t.body.ticket.priority, 'elderly');
+  await kiosk.click('#done');
+
+  // Appointment check-in with a code nobody booked: the kiosk says so kindly.
+  await kiosk.click('#appt-path');
+  for (const k of '20261122') await kiosk.click(`.key[data-key="${k}"]`);
+  await kiosk.click('#appt-next');
+  await kiosk.click('.tile[data-service="C"]');
+  await kiosk.click('#take');
+  await waitText(kiosk, '#message', /预约/);
+  await kiosk.click('#screen-materials .back');
+
+  // English, then elderly mode; idle reset brings back the defaults.
+  await kiosk.click('#lang-toggle');
+  await waitText(kiosk, '#home-h', 'Choose a service');
+  await kiosk.click('#elderly-toggle');
+  assert.ok(await kiosk.evaluate(() => document.body.classList.contains('elderly')));
+  assert.equal(await kiosk.locator('#appt-path').isVisible(), false, 'fewer choices in elderly mode');
+  assert.deepEqual(kiosk.errors, []);
+  assert.deepEqual(admin.errors, []);
+  await kiosk.context().close();
+  await admin.context().close();
+});
+
+test('when the printer fails the kiosk says so and shows the number in full', async () => {
+  const kiosk = await open('/kiosk', { width: 1280, height: 800 });
+  // Today's API has no printer; a printer branch adds `print` to the reply.
+  await kiosk.route('**/api/v1/tickets', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    json.print = { status: 'failed', error: 'out of paper' };
+    await route.fulfill({ response, json });
+  });
+  await kiosk.click('.tile[data-service="E"]');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#t-print[data-kind="failed"]');
+  assert.match(await kiosk.textContent('#t-print'), /打印失败/);
+  assert.match(await kiosk.textContent('#t-number'), /^E\d{3}$/);
+  await kiosk.context().close();
+});
+
+test('the kiosk returns to the start screen when left idle', async () => {
+  const kiosk = await open('/kiosk?idle=1', { width: 1280, height: 800 });
+  await kiosk.click('#elderly-toggle');
+  await kiosk.click('.tile[data-service="D"]');
+  await kiosk.waitForSelector('#screen-materials:not([hidden])');
+  await kiosk.waitForSelector('#screen-home:not([hidden])', { timeout: 3000 });
+  assert.equal(await kiosk.evaluate(() => document.body.classList.contains('elderly')), false);
+  await kiosk.context().close();
+});
+
+test('a closed hall shows its services as closed', async () => {
+  const closed = await startHall({ hours: [] });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(closed.url + '/kiosk');
+    await page.waitForSelector('.tile[data-service="A"][data-state="closed"][disabled]');
+    await waitText(page, '#home-h', /不是办公时间/);
+    await context.close();
+  } finally {
+    await closed.stop();
+  }
+});
+
+test('a zone display shows only its services', async () => {
+  const display = await open('/display?zone=west&lang=en', { width: 1920, height: 1080 });
+  await live(display);
+  const services = await display.locator('#queues li').evaluateAll((ls) => ls.map((l) => l.dataset.service));
+  assert.deepEqual(services, ['C', 'D', 'E']);
+  await waitText(display, '#zone', /West hall/);
+  await display.context().close();
+});
