@@ -103,6 +103,24 @@ impl Schedule {
             .any(|&(open, close)| (open..close).contains(&minute))
     }
 
+    /// When counters are on a break at `at` and serve again later the same
+    /// day: how long until they do (ms). Otherwise none.
+    pub fn until_serving(&self, at: Millis, tz: &TimeZone) -> Option<Millis> {
+        let ts = jiff::Timestamp::from_millisecond(at).ok()?;
+        let local = ts.to_zoned(tz.clone());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        let ranges = self.ranges(local.date());
+        if ranges
+            .iter()
+            .any(|&(open, close)| (open..close).contains(&minute))
+        {
+            return None;
+        }
+        let next = ranges.iter().find(|&&(open, _)| open > minute)?;
+        let into_minute = i64::from(local.second()) * 1000 + i64::from(local.millisecond());
+        Some(i64::from(next.0 - minute) * 60_000 - into_minute)
+    }
+
     /// Whether `at` is after the day's last closing: service given then is
     /// extended service (延时服务).
     pub fn after_closing(&self, at: Millis, tz: &TimeZone) -> bool {

@@ -27,6 +27,11 @@ use crate::policy::{self, Head};
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
+/// Calls of a service remembered for its call rate, and the fewest that
+/// make a rate (fewer: the estimate counts counters instead).
+const RATE_CALLS: usize = 20;
+const RATE_CALLS_MIN: usize = 5;
+
 /// How many recent calls the state remembers for wall displays.
 pub const RECENT_CALLS: usize = 12;
 
@@ -274,6 +279,11 @@ pub struct HallState {
     slots: HashMap<(usize, u16), u32>,
     /// Today's appointments by code.
     appointments: HashMap<String, Appointment>,
+    /// Per service index: its last calls (when, and whether a priority
+    /// class), for the call rate.
+    calls: Vec<VecDeque<(Millis, bool)>>,
+    /// Time of the last applied event: "now" as far as the state knows.
+    last_at: Millis,
 }
 
 impl HallState {
@@ -306,6 +316,8 @@ impl HallState {
             recent_calls: VecDeque::new(),
             slots: HashMap::new(),
             appointments: HashMap::new(),
+            calls: vec![VecDeque::new(); services],
+            last_at: 0,
             hall,
         }
     }
@@ -450,13 +462,52 @@ impl HallState {
             }
         }
         let ahead = self.ahead(id);
+        // Over a break, nobody is served until the counters are back.
+        let pause_s = self
+            .hall
+            .schedule_of(&t.service)
+            .until_serving(self.last_at, &self.hall.tz)
+            .map_or(0, |ms| (ms / 1000) as u32);
         if idle > ahead {
-            return 0;
+            return pause_s;
         }
-        // Nobody serving yet: assume one counter will open.
-        let servers = f64::from(open.max(1));
-        let rounds = f64::from(ahead + 1 - idle);
-        (rounds * self.service_ms[si] / servers / 1000.0).round() as u32
+        self.wait_s(si, ahead, idle, open, self.hall.is_priority(&t.class)) + pause_s
+    }
+
+    /// The wait of the `ahead`-th in line of service `si`, counters serving.
+    fn wait_s(&self, si: usize, ahead: u32, idle: u32, open: u32, priority: bool) -> u32 {
+        // How fast this queue actually moves: the recent call rate captures
+        // counters shared with other services, preferences and the green
+        // channel, which a count of counters cannot.
+        let calls = &self.calls[si];
+        if calls.len() >= RATE_CALLS_MIN
+            && let (Some(&(first, _)), Some(&(last, _))) = (calls.front(), calls.back())
+            && last > first
+        {
+            let interval_s = (last - first) as f64 / (calls.len() - 1) as f64 / 1000.0;
+            // A normal ticket is also overtaken by priority tickets arriving
+            // while it waits: in steady state its wait stretches by
+            // 1 / (1 - share of priority calls).
+            let share = calls.iter().filter(|(_, p)| *p).count() as f64 / calls.len() as f64;
+            let stretch = if priority {
+                1.0
+            } else {
+                1.0 / (1.0 - share.min(0.5))
+            };
+            let rounds = (f64::from(ahead) + 0.5 - f64::from(idle)).max(0.0);
+            return (rounds * interval_s * stretch).round() as u32;
+        }
+        let avg = self.service_ms[si] / 1000.0;
+        if open == 0 {
+            // Nobody serving yet: assume one counter opens and starts now.
+            return (f64::from(ahead) * avg).round() as u32;
+        }
+        // Idle counters take the first tickets at once; after that, every
+        // `open` tickets ahead cost one service time. A counter that is busy
+        // is on average half-way through its current applicant.
+        let rounds = f64::from((ahead + 1 - idle).div_ceil(open));
+        let head_start = if idle > 0 { 0.0 } else { 0.5 };
+        ((rounds - head_start) * avg).round() as u32
     }
 
     /// Decides what `cmd` records at `now`, or why it is refused. Pure.
@@ -1233,6 +1284,13 @@ impl HallState {
                 t.target_counter = None;
                 t.recalls = 0;
                 let priority = self.hall.is_priority(&t.class);
+                if let Some(si) = self.hall.service_index(&t.service) {
+                    let calls = &mut self.calls[si];
+                    calls.push_back((at, priority));
+                    if calls.len() > RATE_CALLS {
+                        calls.pop_front();
+                    }
+                }
                 let rt = &mut self.counters[ci];
                 rt.current = Some(*ticket);
                 rt.streak = if priority { rt.streak + 1 } else { 0 };
@@ -1452,6 +1510,7 @@ impl HallState {
             }
         }
         self.last_seq = rec.seq;
+        self.last_at = self.last_at.max(rec.at);
         Ok(())
     }
 

@@ -55,6 +55,8 @@ enum Cmd {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
+    /// Simulate a busy day on the real engine and write a report with plots.
+    Simulate(crate::simulate::SimulateArgs),
     /// Print a sample ticket on the configured printers (or one of them).
     PrintTest(PrintTestArgs),
     /// Measure ticket throughput and display fan-out on this machine.
@@ -368,6 +370,7 @@ async fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Stats(args) => stats(args).await,
         Cmd::Db(DbCmd::Check { db }) => db_check(&db),
         Cmd::PrintTest(args) => print_test(args).await,
+        Cmd::Simulate(args) => crate::simulate::run(args).await.map_err(Failure::from),
         Cmd::Bench(args) => crate::bench::run(args).await.map_err(Failure::from),
         Cmd::Say(args) => tokio::task::spawn_blocking(move || say(args))
             .await

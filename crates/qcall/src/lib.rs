@@ -20,6 +20,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod printing;
+pub mod simulate;
 
 use std::future::Future;
 use std::net::SocketAddr;

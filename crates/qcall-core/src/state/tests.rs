@@ -357,15 +357,20 @@ fn count_before_is_exact_for_members_and_strangers() {
 #[test]
 fn estimate_uses_open_counters_and_service_time() {
     let mut sim = Sim::new(strict_hall()); // avg 300 s; A served by counters 1, 2, 3
-    let tickets: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
-    // No counter open: assume one, (ahead+1) x 300 s.
-    assert_eq!(sim.state.estimated_wait_s(tickets[3]), 4 * 300);
+    let tickets: Vec<_> = (0..6).map(|_| sim.issue("A", "normal")).collect();
+    let wait = |sim: &Sim, i: usize| sim.state.estimated_wait_s(tickets[i]);
+    // No counter open: one will open and take them one by one.
+    assert_eq!(wait(&sim, 3), 3 * 300);
     sim.counter("1", CounterAction::Open).unwrap();
     sim.counter("2", CounterAction::Open).unwrap();
-    // Two idle counters take the first two at once.
-    assert_eq!(sim.state.estimated_wait_s(tickets[0]), 0);
-    assert_eq!(sim.state.estimated_wait_s(tickets[1]), 0);
-    assert_eq!(sim.state.estimated_wait_s(tickets[3]), 2 * 300 / 2);
+    // Two idle counters take the first two at once, then two per 300 s.
+    let waits: Vec<u32> = (0..6).map(|i| wait(&sim, i)).collect();
+    assert_eq!(waits, vec![0, 0, 300, 300, 600, 600]);
+    // Both busy: the next is on average half a service away.
+    sim.call("1");
+    sim.call("2");
+    let waits: Vec<u32> = (2..6).map(|i| wait(&sim, i)).collect();
+    assert_eq!(waits, vec![150, 150, 450, 450]);
 }
 
 #[test]
@@ -1007,4 +1012,32 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("may return within 7 days"), "{err}");
+}
+
+#[test]
+fn the_estimate_follows_the_queues_actual_pace_and_the_green_channel() {
+    let mut sim = Sim::on(strict_hall(), monday(9, 0));
+    sim.counter("1", CounterAction::Open).unwrap();
+    // Ten calls two minutes apart, one in five a green-channel ticket.
+    for i in 0..10 {
+        sim.issue("A", if i % 5 == 4 { "elderly" } else { "normal" });
+    }
+    for _ in 0..10 {
+        sim.call("1");
+        sim.now += 2 * MINUTE;
+    }
+    let waiting: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    sim.call("1");
+    // Strict called the two green tickets first; of the four new ones the
+    // first is called, so two wait ahead of the last: (2 + 0.5) calls at
+    // 120 s, stretched by 1 / (1 - 2/11) for green tickets overtaking it.
+    let expect = (2.5 * 120.0 / (1.0 - 2.0 / 11.0_f64)).round() as u32;
+    assert_eq!(expect, 367);
+    assert_eq!(sim.state.estimated_wait_s(waiting[3]), expect);
+    let green = sim.issue("A", "elderly");
+    assert_eq!(
+        sim.state.estimated_wait_s(green),
+        60,
+        "half a call: nobody overtakes it"
+    );
 }
