@@ -67,7 +67,9 @@ function signOut() {
 function onFrame(f) {
   model.apply(f);
   if (f.type === 'alert') {
-    if (!alerts.some((a) => a.id === f.id)) alerts.unshift(f);
+    // SLA lights come and go; the rest (guide calls, ratings) are a log.
+    alerts = alerts.filter((a) => a.id !== f.id);
+    if (f.active !== false) alerts.unshift(f);
     renderAlerts();
   } else if (f.type === 'printer_state' || f.type === 'audio_state') {
     const kind = f.type === 'printer_state' ? 'printers' : 'audio';
@@ -125,7 +127,7 @@ function renderAlerts() {
       el('li', { dataset: { kind: a.kind } },
         el('time', {}, (a.at || '').slice(11, 16)),
         el('strong', {}, t('alert_' + a.kind)),
-        el('span', {}, a.source || ''))),
+        el('span', {}, a.message ? bi(a.message) : a.source || ''))),
   );
 }
 

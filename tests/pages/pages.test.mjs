@@ -54,12 +54,12 @@ test('every text key a page uses is translated in both languages', async () => {
   // Keys built from a state name: every state the API can send.
   const families = {
     state_: ['closed', 'open_idle', 'calling', 'serving', 'paused'],
-    tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled'],
-    tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled'],
+    tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended'],
+    tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended'],
     sla_: ['green', 'yellow', 'red'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'transfer', 'pause', 'resume', 'open', 'close'],
-    alert_: ['guide'],
+    alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],
   };
   for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
   for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current', 'resume', 'open_counter']) used.add(k);
@@ -273,4 +273,31 @@ test('a zone display shows only its services', async () => {
   assert.deepEqual(services, ['C', 'D', 'E']);
   await waitText(display, '#zone', /West hall/);
   await display.context().close();
+});
+
+test('the rating pad rates the ticket just finished, once, and a poor rating reaches /admin', async () => {
+  const admin = await open('/admin');
+  await admin.fill('#token', hall.token('--supervisor', 'zhao'));
+  await admin.click('#signin-form button[type="submit"]');
+  await admin.waitForSelector('#board:not([hidden])');
+  await live(admin);
+
+  const counter = hall.token('--counter', '4');
+  const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'C' } });
+  await hall.api('/counters/4/call-next', { method: 'POST', body: {}, token: counter });
+  await hall.api('/counters/4/finish', { method: 'POST', body: {}, token: counter });
+
+  const pad = await open('/rate/4', { width: 1024, height: 768 });
+  await waitText(pad, '#counter-name', /4号窗口/);
+  await pad.fill('#comment', '材料清单没写清楚');
+  await pad.click('.rate-btn[data-score="2"]');
+  await pad.waitForSelector('#thanks:not([hidden])');
+  await waitText(pad, '#thanks-note', /主管/);
+  await waitText(admin, '#alerts', new RegExp(taken.body.ticket.number));
+
+  // One rating per ticket: the next tap has nothing to rate.
+  await pad.evaluate(() => { document.querySelector('#ask').hidden = false; });
+  await pad.click('.rate-btn[data-score="5"]');
+  await waitText(pad, '#message', /暂无待评价/);
+  assert.deepEqual(pad.errors, []);
 });

@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/display", get(pages::display))
         .route("/admin", get(pages::admin))
         .route("/t/{id}", get(pages::ticket))
+        .route("/rate/{counter}", get(pages::rate))
         .route("/static/{file}", get(pages::file))
         .fallback(api::not_found)
         .with_state(state)

@@ -46,6 +46,7 @@ const ASSETS: &[Asset] = &[
     asset!("display.html", HTML),
     asset!("ticket.html", HTML),
     asset!("admin.html", HTML),
+    asset!("rate.html", HTML),
     asset!("qcall.css", CSS),
     asset!("common.js", JS),
     asset!("i18n.js", JS),
@@ -54,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("display.js", JS),
     asset!("ticket.js", JS),
     asset!("admin.js", JS),
+    asset!("rate.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -139,6 +141,11 @@ pub async fn display(headers: HeaderMap) -> Response {
 
 pub async fn admin(headers: HeaderMap) -> Response {
     serve("admin.html", &headers)
+}
+
+/// `/rate/{counter}`: the rating pad facing the applicant at a counter.
+pub async fn rate(Path(_counter): Path<String>, headers: HeaderMap) -> Response {
+    serve("rate.html", &headers)
 }
 
 /// `/t/{id}`: the same page for every ticket; it reads the id from its URL.

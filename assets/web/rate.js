@@ -1,0 +1,59 @@
+// /rate/{counter}: the pad facing the applicant at a counter (好差评). One
+// tap rates the service the counter just finished; the server takes one
+// rating per ticket and tells supervisors about a poor one. The pad then
+// thanks the applicant and is ready for the next.
+
+import { $, api, bi, langButton, onLang, t, translate } from './common.js';
+
+const counter = decodeURIComponent(location.pathname.split('/').pop());
+const RESET_MS = 6000;
+let reset = null;
+
+function show(thanks, note = '') {
+  $('#ask').hidden = thanks;
+  $('#thanks').hidden = !thanks;
+  $('#thanks-note').textContent = note;
+}
+
+function message(text) {
+  const m = $('#message');
+  m.textContent = text;
+  m.hidden = !text;
+}
+
+async function rate(score) {
+  clearTimeout(reset);
+  try {
+    const res = await api(`/counters/${encodeURIComponent(counter)}/rating`, {
+      method: 'POST',
+      body: { score, comment: $('#comment').value.trim() || undefined },
+    });
+    $('#comment').value = '';
+    message('');
+    show(true, score <= 2 ? t('rate_sorry') : t('rate_ticket', { number: res.ticket.number }));
+  } catch (e) {
+    message(e.code === 'nothing_to_rate' ? t('rate_nothing') : e.message);
+  }
+  reset = setTimeout(() => {
+    show(false);
+    message('');
+  }, RESET_MS);
+}
+
+async function init() {
+  langButton($('#lang-toggle'));
+  translate(document);
+  onLang(() => translate(document));
+  for (const b of document.querySelectorAll('.rate-btn')) {
+    b.addEventListener('click', () => rate(Number(b.dataset.score)));
+  }
+  try {
+    const { counters } = await api('/counters');
+    const c = counters.find((c) => c.id === counter);
+    $('#counter-name').textContent = c ? bi(c.name) : counter;
+  } catch {
+    // The name is a courtesy; rating works without it.
+  }
+}
+
+init();
