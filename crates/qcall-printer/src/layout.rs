@@ -285,7 +285,7 @@ pub fn preview(doc: &Doc) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]

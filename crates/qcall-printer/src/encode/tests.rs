@@ -27,21 +27,7 @@ fn golden(name: &str, bytes: &[u8]) {
 }
 
 fn ticket() -> TicketSlip {
-    TicketSlip {
-        hall_zh: "滨江区政务服务中心".into(),
-        hall_en: "Binjiang District Government Service Centre".into(),
-        number: "A012".into(),
-        service_zh: "社会保险".into(),
-        service_en: "Social insurance".into(),
-        priority_label: Some("绿色通道 Green channel".into()),
-        ahead: 3,
-        wait_minutes: 15,
-        issued_at: "2026-11-22 09:05".into(),
-        status_url: "http://10.0.0.5:8080/t/17".into(),
-        materials: vec!["居民身份证原件及复印件".into(), "社会保障卡".into()],
-        hotline: "12345".into(),
-        reprint: false,
-    }
+    crate::layout::tests::sample()
 }
 
 fn notice() -> NoticeSlip {
