@@ -9,6 +9,7 @@ mod audio;
 mod cli;
 mod crash;
 mod hall_ops;
+mod notify;
 mod print;
 mod screens;
 mod ws;

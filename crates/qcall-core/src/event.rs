@@ -118,6 +118,20 @@ pub enum Event {
         issued_day: BusinessDay,
         issued_at: Millis,
     },
+    /// The applicant left a phone number to be told about the ticket.
+    NotifyRequested { ticket: TicketId, phone: String },
+    /// The counter marked the ticket's certificate ready for collection.
+    TicketReady { ticket: TicketId, by: String },
+    /// A message for the applicant's phone is due: it goes into the outbox
+    /// in the same transaction as what caused it. Its id is this event's seq.
+    NotificationQueued {
+        ticket: TicketId,
+        kind: String,
+        phone: String,
+        message: String,
+    },
+    /// The hall's gateway accepted the message with this id.
+    NotificationDelivered { id: u64 },
     /// An appointment was booked for a service and a time slot.
     AppointmentBooked {
         code: String,
@@ -173,6 +187,10 @@ impl Event {
             Event::TicketCancelled { .. } => "ticket_cancelled",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::NotifyRequested { .. } => "notify_requested",
+            Event::TicketReady { .. } => "ticket_ready",
+            Event::NotificationQueued { .. } => "notification_queued",
+            Event::NotificationDelivered { .. } => "notification_delivered",
             Event::TicketSuspended { .. } => "ticket_suspended",
             Event::TicketReturned { .. } => "ticket_returned",
             Event::AppointmentBooked { .. } => "appointment_booked",
@@ -198,7 +216,11 @@ impl Event {
             | Event::TicketRated { ticket, .. }
             | Event::AppointmentCheckedIn { ticket, .. }
             | Event::TicketSuspended { ticket, .. }
-            | Event::TicketReturned { ticket, .. } => Some(*ticket),
+            | Event::TicketReturned { ticket, .. }
+            | Event::NotifyRequested { ticket, .. }
+            | Event::TicketReady { ticket, .. }
+            | Event::NotificationQueued { ticket, .. } => Some(*ticket),
+            Event::NotificationDelivered { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } => None,
@@ -223,7 +245,11 @@ impl Event {
             | Event::TicketRated { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCheckedIn { .. }
-            | Event::TicketReturned { .. } => None,
+            | Event::TicketReturned { .. }
+            | Event::NotifyRequested { .. }
+            | Event::TicketReady { .. }
+            | Event::NotificationQueued { .. }
+            | Event::NotificationDelivered { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }

@@ -156,6 +156,8 @@ pub struct Hall {
     pub appointments: AppointmentRules,
     /// A suspended ticket may return within this many days (0: same day only).
     pub suspend_days: u32,
+    /// Text an applicant who left a phone number when this many are ahead.
+    pub notify_ahead: u32,
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
@@ -288,6 +290,7 @@ impl Hall {
         Ok(Hall {
             appointments,
             suspend_days: 7,
+            notify_ahead: 3,
             name,
             tz,
             services,

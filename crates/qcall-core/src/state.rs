@@ -97,6 +97,31 @@ pub enum Command {
         ticket: TicketId,
         earlier: Option<Box<Ticket>>,
     },
+    /// The applicant leaves a phone number to be told about the ticket.
+    Subscribe { ticket: TicketId, phone: String },
+    /// The counter marks a served ticket's certificate ready for collection.
+    MarkReady { ticket: TicketId, by: String },
+    /// The gateway accepted outbox message `id`.
+    Delivered { id: u64 },
+}
+
+/// An applicant's wish to be told, and what was already queued for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub phone: String,
+    pub sent: BTreeSet<String>,
+    pub ready: bool,
+}
+
+/// `138****5678`: a phone number as logs and screens may show it.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    if digits.len() <= 7 {
+        return "*".repeat(digits.len());
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(digits.len() - 7))
 }
 
 /// What a counter can do.
@@ -284,6 +309,10 @@ pub struct HallState {
     calls: Vec<VecDeque<(Millis, bool)>>,
     /// Time of the last applied event: "now" as far as the state knows.
     last_at: Millis,
+    /// Tickets whose applicant wants messages.
+    subscriptions: HashMap<TicketId, Subscription>,
+    /// Outbox messages queued and not yet delivered, by id.
+    outbox: BTreeSet<u64>,
 }
 
 impl HallState {
@@ -318,6 +347,8 @@ impl HallState {
             appointments: HashMap::new(),
             calls: vec![VecDeque::new(); services],
             last_at: 0,
+            subscriptions: HashMap::new(),
+            outbox: BTreeSet::new(),
             hall,
         }
     }
@@ -537,6 +568,63 @@ impl HallState {
                 source,
             } => self.decide_checkin(code, service.as_deref(), source.as_deref(), now),
             Command::Return { ticket, earlier } => self.decide_return(*ticket, earlier.as_deref()),
+            Command::Subscribe { ticket, phone } => {
+                let t = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(Rejection::UnknownTicket(*ticket))?;
+                if !t.state.is_open() && t.state != TicketState::Suspended {
+                    return Err(Rejection::WrongState {
+                        number: t.number.clone(),
+                        state: t.state.as_str(),
+                        action: "followed by text message",
+                    });
+                }
+                let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+                let valid = (6..=20).contains(&digits.len())
+                    && digits
+                        .trim_start_matches('+')
+                        .chars()
+                        .all(|c| c.is_ascii_digit());
+                if !valid {
+                    return Err(Rejection::BadInput("a phone number is 6-20 digits".into()));
+                }
+                let events = vec![Event::NotifyRequested {
+                    ticket: t.id,
+                    phone: digits,
+                }];
+                Ok(Decision {
+                    events,
+                    subject: Some(t.id),
+                })
+            }
+            Command::MarkReady { ticket, by } => {
+                let t = self
+                    .tickets
+                    .get(ticket)
+                    .ok_or(Rejection::UnknownTicket(*ticket))?;
+                if t.state != TicketState::Done {
+                    return Err(Rejection::WrongState {
+                        number: t.number.clone(),
+                        state: t.state.as_str(),
+                        action: "marked ready (only a served ticket's certificate can be)",
+                    });
+                }
+                let events = vec![Event::TicketReady {
+                    ticket: t.id,
+                    by: by.clone(),
+                }];
+                Ok(Decision {
+                    events,
+                    subject: Some(t.id),
+                })
+            }
+            // Recorded whatever day queued it: the outbox table, not today's
+            // state, is what the sender reads.
+            Command::Delivered { id } => Ok(Decision {
+                events: vec![Event::NotificationDelivered { id: *id }],
+                subject: None,
+            }),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -1041,6 +1129,72 @@ impl HallState {
         })
     }
 
+    /// The messages now owed to applicants who left a phone number: their
+    /// ticket is near the front, called, suspended, or ready. Each kind is
+    /// queued once per ticket; the engine records them in the same batch as
+    /// what made them due.
+    pub fn notifications_due(&self) -> Vec<Event> {
+        let hall = &self.hall.name.zh;
+        let mut ids: Vec<&TicketId> = self.subscriptions.keys().collect();
+        ids.sort();
+        let mut due = Vec::new();
+        for id in ids {
+            let (Some(sub), Some(t)) = (self.subscriptions.get(id), self.tickets.get(id)) else {
+                continue;
+            };
+            let counter = t
+                .counter
+                .as_deref()
+                .and_then(|c| self.hall.counter(c))
+                .map_or(String::new(), |c| c.name.zh.clone());
+            let wanted: Option<(&str, String)> = match t.state {
+                TicketState::Called => Some((
+                    "called",
+                    format!("【{hall}】请 {} 号到 {counter} 办理。", t.number),
+                )),
+                TicketState::Waiting if self.ahead(t.id) <= self.hall.notify_ahead => Some((
+                    "near",
+                    format!(
+                        "【{hall}】您的 {} 号前面还有 {} 人，请回到大厅等候叫号。",
+                        t.number,
+                        self.ahead(t.id)
+                    ),
+                )),
+                TicketState::Suspended => Some((
+                    "suspended",
+                    format!(
+                        "【{hall}】{} 号材料尚未齐全，请按一次性告知单补齐后凭原号返回，无需重新排队。",
+                        t.number
+                    ),
+                )),
+                TicketState::Done if sub.ready => Some((
+                    "ready",
+                    format!(
+                        "【{hall}】{} 号办理的证件已制作完成，请到 {counter} 领取。",
+                        t.number
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((kind, message)) = wanted
+                && !sub.sent.contains(kind)
+            {
+                due.push(Event::NotificationQueued {
+                    ticket: t.id,
+                    kind: kind.into(),
+                    phone: sub.phone.clone(),
+                    message,
+                });
+            }
+        }
+        due
+    }
+
+    /// Outbox messages queued and not yet delivered.
+    pub fn undelivered(&self) -> usize {
+        self.outbox.len()
+    }
+
     /// Loads the appointments booked for this business day (from earlier
     /// days' bookings); idempotent with the day's own replayed bookings.
     pub fn load_appointments(&mut self, list: Vec<Appointment>) {
@@ -1502,6 +1656,31 @@ impl HallState {
                 t.finished_at = None;
                 t.recalls = 0;
                 self.enqueue(*ticket);
+            }
+            Event::NotifyRequested { ticket, phone } => {
+                let sub = self
+                    .subscriptions
+                    .entry(*ticket)
+                    .or_insert_with(|| Subscription {
+                        phone: phone.clone(),
+                        sent: BTreeSet::new(),
+                        ready: false,
+                    });
+                sub.phone = phone.clone();
+            }
+            Event::TicketReady { ticket, .. } => {
+                if let Some(sub) = self.subscriptions.get_mut(ticket) {
+                    sub.ready = true;
+                }
+            }
+            Event::NotificationQueued { ticket, kind, .. } => {
+                if let Some(sub) = self.subscriptions.get_mut(ticket) {
+                    sub.sent.insert(kind.clone());
+                }
+                self.outbox.insert(rec.seq);
+            }
+            Event::NotificationDelivered { id } => {
+                self.outbox.remove(id);
             }
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {

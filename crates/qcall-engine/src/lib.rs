@@ -432,6 +432,26 @@ impl Writer {
                 }),
             });
         }
+        // Messages the batch made due go into the outbox in the same
+        // transaction: a crash cannot lose one, nor record one twice.
+        if failure.is_none() {
+            for event in self.state.notifications_due() {
+                let rec = Recorded {
+                    seq: self.state.last_seq() + 1,
+                    at: now,
+                    event,
+                };
+                if let Err(e) = self.state.apply(&rec) {
+                    failure = Some(StoreError::Corrupt(e.to_string()));
+                    break;
+                }
+                if let Err(e) = batch.append(&rec, day) {
+                    failure = Some(e);
+                    break;
+                }
+                published.push(Published::event(&self.state, rec));
+            }
+        }
         match failure {
             Some(e) => Err(e),
             None => batch.commit().map(|()| queues_changed),

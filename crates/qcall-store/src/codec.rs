@@ -11,7 +11,7 @@ use rusqlite::{Row, Transaction, params};
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
@@ -42,6 +42,8 @@ pub(crate) struct EventRow {
     slot_end_ms: Option<i64>,
     code: Option<String>,
     issued_day: Option<String>,
+    phone: Option<String>,
+    ref_seq: Option<i64>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -68,6 +70,8 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         slot_end_ms: r.get(19)?,
         code: r.get(20)?,
         issued_day: r.get(21)?,
+        phone: r.get(22)?,
+        ref_seq: r.get(23)?,
     })
 }
 
@@ -117,6 +121,19 @@ fn encode(rec: &Recorded) -> EventRow {
             row.queued_at_ms = Some(*queued_at);
         }
         Event::TicketSuspended { missing, .. } => row.detail = Some(missing.join("\n")),
+        Event::NotifyRequested { phone, .. } => row.phone = Some(phone.clone()),
+        Event::TicketReady { by, .. } => row.actor = Some(by.clone()),
+        Event::NotificationQueued {
+            kind,
+            phone,
+            message,
+            ..
+        } => {
+            row.action = Some(kind.clone());
+            row.phone = Some(phone.clone());
+            row.detail = Some(message.clone());
+        }
+        Event::NotificationDelivered { id } => row.ref_seq = Some(*id as i64),
         Event::TicketReturned {
             service,
             class,
@@ -232,6 +249,23 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             ticket: ticket()?,
             queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },
+        "notify_requested" => Event::NotifyRequested {
+            ticket: ticket()?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "ticket_ready" => Event::TicketReady {
+            ticket: ticket()?,
+            by: row.actor.clone().unwrap_or_default(),
+        },
+        "notification_queued" => Event::NotificationQueued {
+            ticket: ticket()?,
+            kind: row.action.clone().ok_or_else(|| bad("action"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            message: row.detail.clone().unwrap_or_default(),
+        },
+        "notification_delivered" => Event::NotificationDelivered {
+            id: row.ref_seq.ok_or_else(|| bad("ref_seq"))? as u64,
+        },
         "ticket_suspended" => Event::TicketSuspended {
             ticket: ticket()?,
             counter: counter()?,
@@ -304,8 +338,9 @@ pub(crate) fn insert_event(
     let r = encode(rec);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
-         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
+         ?23, ?24, ?25)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -330,8 +365,38 @@ pub(crate) fn insert_event(
         r.behind_ticket,
         r.slot_end_ms,
         r.code,
-        r.issued_day
+        r.issued_day,
+        r.phone,
+        r.ref_seq
     ])?;
+    // The outbox is a projection of these two events.
+    match &rec.event {
+        Event::NotificationQueued {
+            ticket,
+            kind,
+            phone,
+            message,
+        } => {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO outbox (id, ticket_id, kind, phone, message, queued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            stmt.execute(params![
+                rec.seq as i64,
+                ticket.0,
+                kind,
+                phone,
+                message,
+                rec.at
+            ])?;
+        }
+        Event::NotificationDelivered { id } => {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
+            )?;
+            stmt.execute(params![*id as i64, rec.at])?;
+        }
+        _ => {}
+    }
     Ok(())
 }
 

@@ -98,6 +98,16 @@ pub fn token_hash(secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub id: u64,
+    pub ticket: TicketId,
+    pub kind: String,
+    pub phone: String,
+    pub message: String,
+}
+
 /// A credential that is not revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
@@ -226,6 +236,23 @@ impl Store {
         ))?;
         let rows = stmt.query_map([day.to_string()], codec::event_row)?;
         rows.map(|r| codec::decode(r?)).collect()
+    }
+
+    /// Outbox messages not yet delivered, oldest first.
+    pub fn undelivered(&self, limit: usize) -> Result<Vec<Outgoing>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, ticket_id, kind, phone, message FROM outbox WHERE delivered_at_ms IS NULL ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(Outgoing {
+                id: r.get::<_, i64>(0)? as u64,
+                ticket: TicketId(r.get(1)?),
+                kind: r.get(2)?,
+                phone: r.get(3)?,
+                message: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The appointments booked for a business day.

@@ -987,3 +987,64 @@ pub async fn return_ticket(
         json!({ "ticket": wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view) }),
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyBody {
+    phone: String,
+}
+
+/// The applicant leaves a phone number (kiosk or phone page) to be texted
+/// when the ticket is near the front, called, suspended or ready. No
+/// credential; rate-limited like kiosks. The number is never shown back in full.
+pub async fn notify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Json<NotifyBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    if !state.limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; wait a moment",
+        ));
+    }
+    let id = parse_ticket_id(&id)?;
+    let masked = qcall_core::state::mask_phone(&body.phone);
+    state
+        .engine
+        .execute(Command::Subscribe {
+            ticket: id,
+            phone: body.phone,
+        })
+        .await?;
+    Ok(Json(json!({ "ticket": id.0, "phone": masked })))
+}
+
+/// The counter marks a served ticket's certificate ready (counter or
+/// supervisor token); an applicant who left a number is texted.
+pub async fn ready(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
+        ApiError::unauthorized("marking a certificate ready needs a counter or supervisor token")
+    })?;
+    if !matches!(cred.role, Role::Counter | Role::Supervisor) {
+        return Err(ApiError::forbidden(
+            "marking a certificate ready needs a counter or supervisor token",
+        ));
+    }
+    let id = parse_ticket_id(&id)?;
+    state
+        .engine
+        .execute(Command::MarkReady {
+            ticket: id,
+            by: cred.subject,
+        })
+        .await?;
+    Ok(Json(json!({ "ticket": id.0, "ready": true })))
+}

@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/reprint", post(api::reprint_ticket))
         .route("/tickets/{id}/reenter", post(api::reenter_ticket))
         .route("/tickets/{id}/return", post(api::return_ticket))
+        .route("/tickets/{id}/notify", post(api::notify))
+        .route("/tickets/{id}/ready", post(api::ready))
         .route("/audit", get(api::audit))
         .route("/printers", get(api::printers))
         .route("/audio", get(api::audio))

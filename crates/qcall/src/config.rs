@@ -52,6 +52,30 @@ pub struct Config {
     #[serde(default)]
     pub appointments: AppointmentSection,
     pub display: DisplaySection,
+    /// Text messages to applicants through the hall's gateway; optional.
+    #[serde(default)]
+    pub notify: NotifySection,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    /// The gateway's URL (http://host:port/path); empty: no messages.
+    pub webhook: String,
+    /// Text when this many are ahead.
+    pub ahead: u32,
+    /// First retry after this long; doubling up to a minute.
+    pub retry_ms: u64,
+}
+
+impl Default for NotifySection {
+    fn default() -> Self {
+        NotifySection {
+            webhook: String::new(),
+            ahead: 3,
+            retry_ms: 2000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -524,6 +548,7 @@ impl Config {
             })?;
         let mut hall = hall;
         hall.suspend_days = q.suspend_days;
+        hall.notify_ahead = self.notify.ahead;
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
             .with_reentry(qcall_core::hall::Reentry {

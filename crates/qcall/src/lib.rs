@@ -19,6 +19,7 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod notify;
 pub mod printing;
 pub mod simulate;
 
@@ -108,6 +109,16 @@ pub async fn run_with(
     let printers = printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
+    if !config.notify.webhook.is_empty() {
+        notify::check(&config.notify.webhook)?;
+        let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
+        tokio::spawn(notify::run(
+            engine.clone(),
+            config.notify.webhook.clone(),
+            retry,
+            stop_rx.clone(),
+        ));
+    }
     {
         // SLA lights change with time, not only with events.
         // It holds an engine handle, so it must end at shutdown: the engine
