@@ -5,6 +5,9 @@
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 
+/** SLA and rating alerts for supervisors and clerks alike, by id. */
+const banners = new Map();
+
 const KEY = 'qcall.counter.token';
 const SHORTCUTS = { c: 'call_next', r: 'recall', s: 'start', f: 'finish', n: 'no_show', t: 'transfer', p: 'pause', o: 'close' };
 
@@ -55,6 +58,14 @@ async function signIn(secret, remember) {
     },
     onFrame: (f) => {
       model.apply(f);
+      if (f.type === 'alert' && f.message && f.kind !== 'guide') {
+        if (f.active === false) banners.delete(f.id);
+        else banners.set(f.id, f);
+        const b = $('#alert-banner');
+        const latest = [...banners.values()].pop();
+        b.hidden = !latest;
+        b.textContent = latest ? `⚠ ${bi(latest.message)}` : '';
+      }
       if (f.type === 'snapshot' || f.type === 'queue_changed') {
         for (const q of model.queues.values()) if (f.type === 'snapshot' || f.services.some((s) => s.service === q.service)) received.set(q.service, performance.now());
       }

@@ -136,8 +136,15 @@ function learnOffset(rfc) {
   }
 }
 
+/** Active SLA alerts (红黄灯) by id, shown first in the ticker. */
+const slaAlerts = new Map();
+
 function renderTicker() {
-  const items = settings.ticker.map((n) => `${n.zh}  ${n.en}`);
+  const items = [
+    ...[...slaAlerts.values()].map((a) => `⚠ ${a.message.zh}  ${a.message.en}`),
+    ...settings.ticker.map((n) => `${n.zh}  ${n.en}`),
+  ];
+  if (model.hotline) items.push(t('hotline_note', { hotline: model.hotline }));
   const track = $('#ticker');
   track.replaceChildren(...[...items, ...items].map((s, i) => el('span', { 'aria-hidden': i >= items.length ? 'true' : null }, s)));
   track.parentElement.hidden = items.length === 0;
@@ -181,7 +188,13 @@ async function init() {
         skewMs = Date.parse(f.queue.at) - Date.now();
         tick();
       }
+      if (f.type === 'alert' && f.message && f.kind !== 'rating') {
+        if (f.active === false) slaAlerts.delete(f.id);
+        else if (!shown || !f.service || shown.has(f.service)) slaAlerts.set(f.id, f);
+        renderTicker();
+      }
       const called = model.apply(f).filter((c) => !shown || shown.has(c.service));
+      if (f.type === 'snapshot') renderTicker();
       render();
       if (called.length) {
         flash();

@@ -11,6 +11,13 @@ export const STRINGS = {
   ticket_title: { zh: '我的排队号', en: 'My ticket' },
   admin_title: { zh: '大厅管理', en: 'Hall supervisor' },
 
+  // ---- notices
+  hotline_note: { zh: '投诉及求助热线 {hotline}', en: 'Complaints and help: {hotline}' },
+  notify_title: { zh: '短信提醒', en: 'Text me' },
+  notify_label: { zh: '留下手机号，快轮到您、叫号或需补材料时短信通知您', en: 'Leave your phone number: we text you when your turn is near, when you are called, or if documents are missing' },
+  notify_submit: { zh: '通知我', en: 'Notify me' },
+  notify_done: { zh: '已登记 {phone}，我们会短信通知您。', en: 'Registered {phone}; we will text you.' },
+
   // ---- rating pad
   rate_title: { zh: '服务评价', en: 'Rate our service' },
   rate_ask: { zh: '请为本次服务评价', en: 'How was your service today?' },

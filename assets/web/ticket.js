@@ -85,3 +85,18 @@ async function init() {
 }
 
 init();
+
+// Leave a phone number: the hall texts when the ticket is near, called,
+// needs more documents, or its certificate is ready.
+$('#notify-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#phone').value.trim() } });
+    $('#notify-form').hidden = true;
+    $('#notify-done').hidden = false;
+    $('#notify-done').textContent = t('notify_done', { phone: res.phone });
+  } catch (err) {
+    $('#notify-done').hidden = false;
+    $('#notify-done').textContent = err.message;
+  }
+});

@@ -301,3 +301,15 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   await waitText(pad, '#message', /暂无待评价/);
   assert.deepEqual(pad.errors, []);
 });
+
+test('the phone page takes a number for text messages; the display ticker shows the hotline', async () => {
+  const display = await open('/display', { width: 1920, height: 1080 });
+  await live(display);
+  await waitText(display, '#ticker', /热线/);
+  const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'D' } });
+  const phone = await open(`/t/${taken.body.ticket.id}`, { width: 390, height: 844 });
+  await phone.fill('#phone', '13812345678');
+  await phone.click('#notify-form button[type="submit"]');
+  await waitText(phone, '#notify-done', /138\*\*\*\*5678/);
+  assert.deepEqual(phone.errors, []);
+});
