@@ -180,7 +180,44 @@ function isToday() {
   return !$('#date').value || $('#date').value === $('#date').dataset.today;
 }
 
+// ---------------------------------------------------------------- audit
+
+/** The day's audit trail: overrides, re-entries, transfers, with who. */
+async function loadAudit() {
+  const date = $('#date').value;
+  const q = date ? `?date=${date}` : '';
+  let res;
+  try {
+    res = await api('/audit' + q, { token: secret });
+  } catch (e) {
+    $('#audit').replaceChildren(el('tr', {}, el('td', { colspan: '5' }, e.message)));
+    return;
+  }
+  const rows = res.audit.slice().reverse();
+  $('#audit').replaceChildren(
+    ...(rows.length
+      ? rows.map((r) =>
+          el('tr', {},
+            el('td', {}, (r.at || '').slice(11, 16)),
+            el('td', {}, r.action),
+            el('td', {}, r.by || ''),
+            el('td', {}, r.ticket == null ? '' : String(r.ticket)),
+            el('td', {}, r.detail || '')))
+      : [el('tr', {}, el('td', { colspan: '5' }, t('audit_none')))]),
+  );
+  // The CSV needs the token too: fetch it and hand the browser a blob.
+  $('#audit-csv').onclick = async (e) => {
+    e.preventDefault();
+    const res = await fetch(`/api/v1/audit${q ? q + '&' : '?'}format=csv`, { headers: { Authorization: `Bearer ${secret}` } });
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: `audit-${res.headers.get('date') ? (date || 'today') : 'today'}.csv` });
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+}
+
 async function loadStats() {
+  loadAudit();
   const date = $('#date').value;
   let s;
   try {

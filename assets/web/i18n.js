@@ -11,6 +11,16 @@ export const STRINGS = {
   ticket_title: { zh: '我的排队号', en: 'My ticket' },
   admin_title: { zh: '大厅管理', en: 'Hall supervisor' },
 
+  // ---- audit
+  audit_title: { zh: '操作记录（审计）', en: 'Audit trail' },
+  audit_export: { zh: '导出 CSV', en: 'Export CSV' },
+  audit_time: { zh: '时间', en: 'Time' },
+  audit_action: { zh: '操作', en: 'Action' },
+  audit_by: { zh: '操作人', en: 'By' },
+  audit_ticket: { zh: '票号', en: 'Ticket' },
+  audit_detail: { zh: '说明', en: 'Details' },
+  audit_none: { zh: '今日暂无特殊操作', en: 'Nothing out of the ordinary today' },
+
   // ---- notices
   hotline_note: { zh: '投诉及求助热线 {hotline}', en: 'Complaints and help: {hotline}' },
   notify_title: { zh: '短信提醒', en: 'Text me' },

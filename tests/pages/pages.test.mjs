@@ -313,3 +313,20 @@ test('the phone page takes a number for text messages; the display ticker shows 
   await waitText(phone, '#notify-done', /138\*\*\*\*5678/);
   assert.deepEqual(phone.errors, []);
 });
+
+test('the supervisor sees the audit trail', async () => {
+  const boss = hall.token('--supervisor', 'sun');
+  const counter = hall.token('--counter', '5');
+  await hall.api('/counters/5/open', { method: 'POST', body: {}, token: counter });
+  await hall.api('/tickets', { method: 'POST', body: { service: 'C' } });
+  // Counter 4, the other one for C, is closed: closing 5 needs the override, which is audited.
+  const forced = await hall.api('/counters/5/close', { method: 'POST', body: { force: true }, token: boss });
+  assert.equal(forced.status, 200);
+  const admin = await open('/admin');
+  await admin.fill('#token', boss);
+  await admin.click('#signin-form button[type="submit"]');
+  await admin.waitForSelector('#board:not([hidden])');
+  await waitText(admin, '#audit', /close_override/);
+  await waitText(admin, '#audit', /sun/);
+  assert.deepEqual(admin.errors, []);
+});
