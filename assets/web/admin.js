@@ -40,7 +40,13 @@ async function signIn(token) {
   if (info) $('#hall-name').textContent = `${bi(info.hall)} · ${t('admin_title')}`;
   model.counters = new Map(overview.counters.map((c) => [c.id, c]));
   model.queues = new Map(overview.queue.services.map((q) => [q.service, q]));
-  alerts = overview.alerts.slice().reverse();
+  // Replay the recent alert frames (oldest first) by the live rule: one entry
+  // per alert, cleared SLA lights gone.
+  alerts = [];
+  for (const f of overview.alerts) {
+    alerts = alerts.filter((a) => a.id !== f.id);
+    if (f.active !== false) alerts.unshift(f);
+  }
   renderLive();
   renderAlerts();
   loadDevices();
