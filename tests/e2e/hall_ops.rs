@@ -722,3 +722,60 @@ fn a_simulated_day_is_served_in_full_and_reported() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_clerks_at_one_counter_are_counted_apart() {
+    let hall = enforced_hall(|_| {});
+    let d = hall.start_at(monday(9, 0));
+    let li = hall.token(&["--counter", "1", "--staff", "li.na"]);
+    let wang = hall.token(&["--counter", "1", "--staff", "wang.fang"]);
+    let mut c = d.conn().await;
+    for _ in 0..3 {
+        take(&mut c, "A").await;
+    }
+    // Li works the morning: two applicants.
+    for _ in 0..2 {
+        let r = c
+            .post("/api/v1/counters/1/call-next", Some(&li), &json!({}))
+            .await
+            .unwrap();
+        assert_eq!(r.body["ticket"]["served_by"], "li.na");
+    }
+    c.post("/api/v1/counters/1/finish", Some(&li), &json!({}))
+        .await
+        .unwrap();
+    // Wang takes over the counter.
+    d.set_clock(monday(10, 0)).await;
+    let r = c
+        .post("/api/v1/counters/1/call-next", Some(&wang), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["ticket"]["served_by"], "wang.fang");
+    c.post("/api/v1/counters/1/finish", Some(&wang), &json!({}))
+        .await
+        .unwrap();
+
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    let li_stats = find(&stats["staff"], "staff", "li.na");
+    let wang_stats = find(&stats["staff"], "staff", "wang.fang");
+    assert_eq!(
+        (li_stats["served"].clone(), wang_stats["served"].clone()),
+        (json!(2), json!(1)),
+        "{}",
+        stats["staff"]
+    );
+    let csv = qcall(&[
+        "stats",
+        "--server",
+        &d.url,
+        "--date",
+        "2026-11-23",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        stdout(&csv).contains("\n2026-11-23,staff,li.na,2,2,"),
+        "{}",
+        stdout(&csv)
+    );
+}

@@ -165,6 +165,8 @@ pub enum Event {
     },
 
     // --- counters ---
+    /// A clerk now works at the counter (their token names them).
+    CounterStaff { counter: String, staff: String },
     /// A counter's displayed state changed.
     CounterStateChanged {
         counter: String,
@@ -197,6 +199,7 @@ impl Event {
             Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
+            Event::CounterStaff { .. } => "counter_staff",
         }
     }
 
@@ -223,7 +226,7 @@ impl Event {
             Event::NotificationDelivered { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
-            Event::CounterStateChanged { .. } => None,
+            Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
         }
     }
 
@@ -236,7 +239,8 @@ impl Event {
             | Event::TicketStarted { counter, .. }
             | Event::TicketDone { counter, .. }
             | Event::TicketNoShow { counter, .. }
-            | Event::CounterStateChanged { counter, .. } => Some(counter),
+            | Event::CounterStateChanged { counter, .. }
+            | Event::CounterStaff { counter, .. } => Some(counter),
             Event::TicketTransferred { from_counter, .. } => from_counter.as_deref(),
             Event::Audit { counter, .. } => counter.as_deref(),
             Event::TicketIssued { .. }

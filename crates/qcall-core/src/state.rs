@@ -157,6 +157,10 @@ pub enum CounterAction {
     Close {
         override_by: Option<String>,
     },
+    /// The clerk named by the acting token works at this counter now.
+    SignIn {
+        staff: String,
+    },
 }
 
 /// Where a transfer sends a ticket.
@@ -271,6 +275,8 @@ pub struct CounterRuntime {
     pub current: Option<TicketId>,
     /// Priority-class calls in a row, for the `ratio` policy.
     pub streak: u32,
+    /// The clerk working here, when their token names them.
+    pub staff: Option<String>,
 }
 
 /// An event that does not fit the state: only a corrupt or foreign log.
@@ -333,7 +339,8 @@ impl HallState {
                 CounterRuntime {
                     state: CounterState::Closed,
                     current: None,
-                    streak: 0
+                    streak: 0,
+                    staff: None,
                 };
                 hall.counters.len()
             ],
@@ -920,6 +927,22 @@ impl HallState {
                 }
                 None
             }
+            CounterAction::SignIn { staff } => {
+                let valid = (1..=64).contains(&staff.chars().count())
+                    && !staff.chars().any(char::is_control);
+                if !valid {
+                    return Err(Rejection::BadInput(
+                        "a staff name is 1-64 printable characters".into(),
+                    ));
+                }
+                if rt.staff.as_deref() != Some(staff.as_str()) {
+                    events.push(Event::CounterStaff {
+                        counter: counter.into(),
+                        staff: staff.clone(),
+                    });
+                }
+                None
+            }
             CounterAction::Open => {
                 if rt.state == CounterState::Closed {
                     set_state(&mut events, CounterState::Idle);
@@ -1406,6 +1429,7 @@ impl HallState {
                         called_at: None,
                         started_at: None,
                         finished_at: None,
+                        served_by: None,
                         counter: None,
                         target_counter: None,
                         recalls: 0,
@@ -1435,6 +1459,10 @@ impl HallState {
                 t.state = TicketState::Called;
                 t.called_at = Some(at);
                 t.counter = Some(counter.clone());
+                t.served_by = self
+                    .hall
+                    .counter_index(counter)
+                    .and_then(|ci| self.counters[ci].staff.clone());
                 t.target_counter = None;
                 t.recalls = 0;
                 let priority = self.hall.is_priority(&t.class);
@@ -1639,6 +1667,7 @@ impl HallState {
                     called_at: None,
                     started_at: None,
                     finished_at: None,
+                    served_by: None,
                     counter: None,
                     target_counter: None,
                     recalls: 0,
@@ -1686,6 +1715,10 @@ impl HallState {
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].state = *state;
+            }
+            Event::CounterStaff { counter, staff } => {
+                let ci = self.counter_ix(counter).map_err(&fail)?;
+                self.counters[ci].staff = Some(staff.clone());
             }
         }
         self.last_seq = rec.seq;

@@ -50,6 +50,8 @@ pub struct DayStats {
     pub called_by_hour: [u32; 24],
     pub by_service: Vec<(String, GroupStats)>,
     pub by_counter: Vec<(String, GroupStats)>,
+    /// Per clerk (tickets called while their token was used at a counter).
+    pub by_staff: Vec<(String, GroupStats)>,
 }
 
 pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
@@ -70,6 +72,16 @@ pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
         total: group(&|_| true),
         issued_by_hour,
         called_by_hour,
+        by_staff: {
+            let names: std::collections::BTreeSet<&str> = tickets
+                .iter()
+                .filter_map(|t| t.served_by.as_deref())
+                .collect();
+            names
+                .into_iter()
+                .map(|n| (n.to_owned(), group(&|t| t.served_by.as_deref() == Some(n))))
+                .collect()
+        },
         by_service: hall
             .services
             .iter()
@@ -180,6 +192,7 @@ mod tests {
             called_at,
             started_at: called_at,
             finished_at: serve_s.zip(called_at).map(|(s, c)| c + s * 1000),
+            served_by: None,
             counter: called_at.map(|_| "1".into()),
             target_counter: None,
             recalls: 0,

@@ -141,6 +141,8 @@ pub struct Ticket {
     pub finished_at: Option<Millis>,
     /// The counter that called it, once called.
     pub counter: Option<String>,
+    /// The clerk working at that counter when it was called, if known.
+    pub served_by: Option<String>,
     /// After a transfer to a specific counter: only that counter may call it.
     pub target_counter: Option<String>,
     /// How many times it was recalled at its current call.

@@ -15,7 +15,7 @@ pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, count
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
-     queued_at_ms, predicted_wait_s, queued_behind FROM tickets";
+     queued_at_ms, predicted_wait_s, queued_behind, served_by FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -123,6 +123,7 @@ fn encode(rec: &Recorded) -> EventRow {
         Event::TicketSuspended { missing, .. } => row.detail = Some(missing.join("\n")),
         Event::NotifyRequested { phone, .. } => row.phone = Some(phone.clone()),
         Event::TicketReady { by, .. } => row.actor = Some(by.clone()),
+        Event::CounterStaff { staff, .. } => row.actor = Some(staff.clone()),
         Event::NotificationQueued {
             kind,
             phone,
@@ -252,6 +253,10 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
         "notify_requested" => Event::NotifyRequested {
             ticket: ticket()?,
             phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "counter_staff" => Event::CounterStaff {
+            counter: counter()?,
+            staff: row.actor.clone().unwrap_or_default(),
         },
         "ticket_ready" => Event::TicketReady {
             ticket: ticket()?,
@@ -406,11 +411,11 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
          called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
-         queued_at_ms, predicted_wait_s, queued_behind) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
+         queued_at_ms, predicted_wait_s, queued_behind, served_by) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
-         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20",
+         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21",
     )?;
     stmt.execute(params![
         t.id.0,
@@ -432,7 +437,8 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         seq as i64,
         t.queued_at,
         t.predicted_wait_s,
-        t.queued_behind.map(|b| b.0)
+        t.queued_behind.map(|b| b.0),
+        t.served_by
     ])?;
     Ok(())
 }
@@ -465,6 +471,7 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
             started_at: r.get(9)?,
             finished_at: r.get(10)?,
             counter: r.get(11)?,
+            served_by: r.get(19)?,
             target_counter: r.get(12)?,
             recalls: r.get(13)?,
             source: r.get(14)?,

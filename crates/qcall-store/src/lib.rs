@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_queue_place_and_audit.sql"),
     include_str!("../migrations/0003_appointments.sql"),
+    include_str!("../migrations/0004_staff.sql"),
 ];
 
 /// The schema version this build writes.
@@ -114,6 +115,8 @@ pub struct Credential {
     pub role: Role,
     /// Counter id for counter tokens; a name for people.
     pub subject: String,
+    /// For a counter token issued to one clerk: their name.
+    pub staff: Option<String>,
 }
 
 /// The read-write handle on a hall's database.
@@ -325,6 +328,22 @@ impl Store {
     // --- credentials ---
 
     /// Records a new credential by the SHA-256 hex of its secret.
+    /// Records a counter token issued to one clerk (`staff`), so what they
+    /// do is counted as theirs.
+    pub fn add_staff_token(
+        &mut self,
+        hash: &str,
+        counter: &str,
+        staff: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (hash, role, subject, created_at_ms, staff) VALUES (?1, 'counter', ?2, ?3, ?4)",
+            params![hash, counter, now, staff],
+        )?;
+        Ok(())
+    }
+
     pub fn add_token(
         &mut self,
         hash: &str,
@@ -355,15 +374,19 @@ impl Store {
     /// The live credential with this hash, if any.
     pub fn credential(&self, hash: &str) -> Result<Option<Credential>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT role, subject FROM tokens WHERE hash = ?1 AND revoked_at_ms IS NULL",
+            "SELECT role, subject, staff FROM tokens WHERE hash = ?1 AND revoked_at_ms IS NULL",
         )?;
-        let row: Option<(String, String)> = stmt
-            .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        let row: Option<(String, String, Option<String>)> = stmt
+            .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        row.map(|(role, subject)| {
+        row.map(|(role, subject, staff)| {
             let role = Role::parse(&role)
                 .ok_or_else(|| StoreError::Corrupt(format!("token role `{role}`")))?;
-            Ok(Credential { role, subject })
+            Ok(Credential {
+                role,
+                subject,
+                staff,
+            })
         })
         .transpose()
     }

@@ -25,6 +25,7 @@ fn ticket(id: i64, seq_no: u32, service: &str) -> Ticket {
         called_at: None,
         started_at: None,
         finished_at: None,
+        served_by: None,
         counter: None,
         target_counter: None,
         recalls: 0,
@@ -249,7 +250,8 @@ fn tokens_are_found_by_hash_until_revoked() {
         reader.credential("abc").unwrap(),
         Some(Credential {
             role: Role::Counter,
-            subject: "3".into()
+            subject: "3".into(),
+            staff: None,
         })
     );
     assert_eq!(reader.credential("abd").unwrap(), None);

@@ -328,6 +328,14 @@ pub async fn counter_command(
         return Err(qcall_core::Rejection::UnknownCounter(counter).into());
     }
     let credential = state.auth.for_counter(&headers, &counter)?;
+    // A clerk's own token: what they do here is counted as theirs.
+    if let Some(staff) = credential.staff.clone() {
+        let sign_in = Command::Counter {
+            counter: counter.clone(),
+            action: CounterAction::SignIn { staff },
+        };
+        state.engine.execute(sign_in).await?;
+    }
     // An empty body is fine for actions without parameters.
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()
@@ -449,6 +457,7 @@ pub async fn stats(
         "called_by_hour": stats.called_by_hour,
         "services": named(&stats.by_service, "service"),
         "counters": named(&stats.by_counter, "counter"),
+        "staff": named(&stats.by_staff, "staff"),
     })))
 }
 

@@ -82,6 +82,8 @@ pub struct TicketJson {
     pub estimated_wait_s: u32,
     pub status_url: String,
     pub counter: Option<CounterRef>,
+    /// The clerk who called it, when their token names them.
+    pub served_by: Option<String>,
     pub target_counter: Option<String>,
     pub called_at: Option<String>,
     pub started_at: Option<String>,
@@ -123,6 +125,7 @@ pub fn ticket(hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
         ahead: v.ahead,
         estimated_wait_s: v.estimated_wait_s,
         status_url: format!("{base_url}/t/{}", t.id),
+        served_by: t.served_by.clone(),
         counter: t.counter.as_deref().and_then(|c| counter_ref(hall, c)),
         target_counter: t.target_counter.clone(),
         called_at: time(t.called_at),

@@ -195,9 +195,20 @@ async fn authenticate(
     {
         return None;
     }
+    // A clerk's own token: they work at this counter now.
+    if let Some(staff) = credential.staff.clone() {
+        let sign_in = Command::Counter {
+            counter: counter.clone(),
+            action: qcall_core::CounterAction::SignIn { staff },
+        };
+        if state.engine.execute(sign_in).await.is_err() {
+            return None;
+        }
+    }
     Some(Credential {
         role: credential.role,
         subject: counter,
+        staff: credential.staff,
     })
 }
 

@@ -263,6 +263,7 @@ mod tests {
                 called_at: Some(at),
                 started_at: None,
                 finished_at: None,
+                served_by: None,
                 counter: Some("2".into()),
                 target_counter: None,
                 recalls: 0,

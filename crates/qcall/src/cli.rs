@@ -135,6 +135,14 @@ struct Subject {
     integration: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct StaffArg {
+    /// With --counter: the clerk the token is for; their work is counted as
+    /// theirs in the statistics.
+    #[arg(long, requires = "counter")]
+    staff: Option<String>,
+}
+
 impl Subject {
     fn role(&self) -> (Role, &str) {
         match (&self.counter, &self.supervisor, &self.guide) {
@@ -158,6 +166,8 @@ enum TokenCmd {
         at: ConfigDb,
         #[command(flatten)]
         subject: Subject,
+        #[command(flatten)]
+        staff: StaffArg,
     },
     /// Revoke every token of a counter or person.
     Revoke {
@@ -512,7 +522,7 @@ fn now_ms() -> i64 {
 
 fn token(cmd: TokenCmd) -> anyhow::Result<()> {
     match cmd {
-        TokenCmd::Create { at, subject } => {
+        TokenCmd::Create { at, subject, staff } => {
             let (config, db) = at.load()?;
             let (role, name) = subject.role();
             if role == Role::Counter && config.hall()?.counter(name).is_none() {
@@ -521,7 +531,12 @@ fn token(cmd: TokenCmd) -> anyhow::Result<()> {
             ensure_parent(&db)?;
             let mut store = Store::open(&db)?;
             let secret = new_secret()?;
-            store.add_token(&token_hash(&secret), role, name, now_ms())?;
+            match &staff.staff {
+                Some(clerk) => {
+                    store.add_staff_token(&token_hash(&secret), name, clerk, now_ms())?
+                }
+                None => store.add_token(&token_hash(&secret), role, name, now_ms())?,
+            }
             eprintln!(
                 "created a {} token for `{name}`; it is shown only now, keep it safe:",
                 role.as_str()
@@ -802,6 +817,9 @@ async fn stats(args: StatsArgs) -> Result<(), Failure> {
             c,
         );
     }
+    for c in resp.body["staff"].as_array().into_iter().flatten() {
+        row(format!("staff {}", c["staff"].as_str().unwrap_or("")), c);
+    }
     Ok(())
 }
 
@@ -1067,6 +1085,9 @@ fn stats_csv(body: &Value) -> String {
     }
     for c in body["counters"].as_array().into_iter().flatten() {
         row("counter", c["counter"].as_str().unwrap_or(""), c);
+    }
+    for c in body["staff"].as_array().into_iter().flatten() {
+        row("staff", c["staff"].as_str().unwrap_or(""), c);
     }
     out
 }
