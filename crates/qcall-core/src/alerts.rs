@@ -99,13 +99,7 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
     for s in &hall.services {
         if let Some(oldest) = state.oldest_waiting(&s.code) {
             let waited_s = (now - oldest).max(0) / 1000;
-            let level = if waited_s >= i64::from(s.target_wait_red_s) {
-                Some(Level::Red)
-            } else if waited_s >= i64::from(s.target_wait_yellow_s) {
-                Some(Level::Yellow)
-            } else {
-                None
-            };
+            let level = s.wait_level(waited_s);
             if let Some(level) = level {
                 let kind = AlertKind::Wait {
                     service: s.code.clone(),

@@ -50,6 +50,20 @@ pub struct Service {
     pub avg_service_s: u32,
 }
 
+impl Service {
+    /// The SLA light of a wait of `waited_s` seconds against this service's
+    /// targets: `None` is green. The one place the thresholds are compared.
+    pub fn wait_level(&self, waited_s: i64) -> Option<crate::alerts::Level> {
+        if waited_s >= i64::from(self.target_wait_red_s) {
+            Some(crate::alerts::Level::Red)
+        } else if waited_s >= i64::from(self.target_wait_yellow_s) {
+            Some(crate::alerts::Level::Yellow)
+        } else {
+            None
+        }
+    }
+}
+
 /// A priority class such as `normal` or `elderly`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriorityClass {

@@ -317,8 +317,6 @@ pub struct HallState {
     last_at: Millis,
     /// Tickets whose applicant wants messages.
     subscriptions: HashMap<TicketId, Subscription>,
-    /// Outbox messages queued and not yet delivered, by id.
-    outbox: BTreeSet<u64>,
 }
 
 impl HallState {
@@ -355,7 +353,6 @@ impl HallState {
             calls: vec![VecDeque::new(); services],
             last_at: 0,
             subscriptions: HashMap::new(),
-            outbox: BTreeSet::new(),
             hall,
         }
     }
@@ -1213,11 +1210,6 @@ impl HallState {
         due
     }
 
-    /// Outbox messages queued and not yet delivered.
-    pub fn undelivered(&self) -> usize {
-        self.outbox.len()
-    }
-
     /// Loads the appointments booked for this business day (from earlier
     /// days' bookings); idempotent with the day's own replayed bookings.
     pub fn load_appointments(&mut self, list: Vec<Appointment>) {
@@ -1706,11 +1698,9 @@ impl HallState {
                 if let Some(sub) = self.subscriptions.get_mut(ticket) {
                     sub.sent.insert(kind.clone());
                 }
-                self.outbox.insert(rec.seq);
             }
-            Event::NotificationDelivered { id } => {
-                self.outbox.remove(id);
-            }
+            // The outbox table, not the day's state, tracks deliveries.
+            Event::NotificationDelivered { .. } => {}
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;

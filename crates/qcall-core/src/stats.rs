@@ -121,8 +121,9 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
             let wait = (called - t.issued_at).max(0) / 1000;
             waits.push(wait);
             if let Some(s) = hall.service(&t.service) {
-                g.over_yellow += u32::from(wait >= i64::from(s.target_wait_yellow_s));
-                g.over_red += u32::from(wait >= i64::from(s.target_wait_red_s));
+                let level = s.wait_level(wait);
+                g.over_yellow += u32::from(level.is_some());
+                g.over_red += u32::from(level == Some(crate::alerts::Level::Red));
             }
             g.extended += u32::from(hall.schedule_of(&t.service).after_closing(called, &hall.tz));
             if let Some(p) = t.predicted_wait_s {

@@ -178,12 +178,10 @@ pub fn sla(hall: &Hall, service: &str, oldest_wait_s: Option<i64>) -> &'static s
     let (Some(s), Some(w)) = (hall.service(service), oldest_wait_s) else {
         return "green";
     };
-    if w >= i64::from(s.target_wait_red_s) {
-        "red"
-    } else if w >= i64::from(s.target_wait_yellow_s) {
-        "yellow"
-    } else {
-        "green"
+    match s.wait_level(w) {
+        Some(qcall_core::alerts::Level::Red) => "red",
+        Some(qcall_core::alerts::Level::Yellow) => "yellow",
+        None => "green",
     }
 }
 
