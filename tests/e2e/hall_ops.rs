@@ -521,6 +521,12 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
         )
     );
     let code = a["code"].as_str().unwrap().to_owned();
+    // An integration books; it does not act for guides.
+    let reenter = c
+        .post("/api/v1/tickets/1/reenter", Some(&platform), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(error(&reenter).1, "forbidden", "{}", reenter.body);
     let refused = c
         .post(
             "/api/v1/appointments",

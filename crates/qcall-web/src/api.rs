@@ -55,16 +55,8 @@ pub async fn take_ticket(
         .auth
         .from_headers(&headers)?
         .is_some_and(|c| matches!(c.role, Role::Guide | Role::Supervisor));
-    if !staff && !state.limiter.allow(peer.ip()) {
-        state
-            .metrics
-            .rate_limited
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many tickets from this kiosk in the last minute; please wait a moment or ask a guide",
-        ));
+    if !staff {
+        state.kiosk_limit(peer.ip())?;
     }
     let cmd = match body.appointment_code {
         // Checking in an appointment: its own service, class and place.
@@ -142,14 +134,11 @@ pub async fn cancel_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
-        ApiError::unauthorized("cancelling a ticket needs a guide or supervisor token")
-    })?;
-    if cred.role == Role::Counter {
-        return Err(ApiError::forbidden(
-            "a counter token cannot cancel waiting tickets; ask a guide or supervisor",
-        ));
-    }
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "cancelling a ticket",
+    )?;
     let id = parse_ticket_id(&id)?;
     let reply = state.engine.execute(Command::Cancel { ticket: id }).await?;
     let ticket = reply
@@ -518,23 +507,6 @@ pub async fn test_clock(
     ))
 }
 
-/// Staff who may print on an applicant's behalf: guides and supervisors.
-fn require_staff(
-    state: &AppState,
-    headers: &HeaderMap,
-    what: &str,
-) -> Result<qcall_store::Credential, ApiError> {
-    let cred = state.auth.from_headers(headers)?.ok_or_else(|| {
-        ApiError::unauthorized(format!("{what} needs a guide or supervisor token"))
-    })?;
-    if cred.role == Role::Counter {
-        return Err(ApiError::forbidden(format!(
-            "{what} needs a guide or supervisor token, not a counter token"
-        )));
-    }
-    Ok(cred)
-}
-
 fn printing(state: &AppState) -> Result<std::sync::Arc<dyn crate::devices::Printing>, ApiError> {
     state.printing.clone().ok_or_else(|| {
         ApiError::new(
@@ -579,7 +551,11 @@ pub async fn reprint_ticket(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    require_staff(&state, &headers, "reprinting a ticket")?;
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "reprinting a ticket",
+    )?;
     let printing = printing(&state)?;
     let body: ReprintBody = if body.iter().all(u8::is_ascii_whitespace) {
         ReprintBody::default()
@@ -689,7 +665,11 @@ pub async fn reenter_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let cred = require_staff(&state, &headers, "letting a no-show back into the queue")?;
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "letting a no-show back into the queue",
+    )?;
     let id = parse_ticket_id(&id)?;
     let reply = state
         .engine
@@ -717,15 +697,9 @@ pub async fn audit(
     headers: HeaderMap,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let cred = state
+    state
         .auth
-        .from_headers(&headers)?
-        .ok_or_else(|| ApiError::unauthorized("the audit trail needs a supervisor token"))?;
-    if cred.role != Role::Supervisor {
-        return Err(ApiError::forbidden(
-            "the audit trail needs a supervisor token",
-        ));
-    }
+        .require(&headers, &[Role::Supervisor], "the audit trail")?;
     let Query(query) = query?;
     let hall = state.engine.hall().clone();
     let day: jiff::civil::Date = match &query.date {
@@ -786,13 +760,7 @@ pub async fn rate(
     body: Result<Json<RateBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
-    if !state.limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many ratings from this pad; wait a moment",
-        ));
-    }
+    state.kiosk_limit(peer.ip())?;
     let comment = body.comment.filter(|c| !c.trim().is_empty());
     let cmd = Command::Rate {
         counter: counter.clone(),
@@ -864,15 +832,11 @@ pub async fn book(
     headers: HeaderMap,
     body: Result<Json<BookBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let cred = state
-        .auth
-        .from_headers(&headers)?
-        .ok_or_else(|| ApiError::unauthorized("booking needs a supervisor or integration token"))?;
-    if !matches!(cred.role, Role::Supervisor | Role::Integration) {
-        return Err(ApiError::forbidden(
-            "booking needs a supervisor or integration token",
-        ));
-    }
+    state.auth.require(
+        &headers,
+        &[Role::Supervisor, Role::Integration],
+        "booking an appointment",
+    )?;
     let Json(body) = body?;
     let slot: jiff::Timestamp = body.slot.parse().map_err(|_| {
         ApiError::new(
@@ -935,15 +899,11 @@ pub async fn appointments(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let cred = state
-        .auth
-        .from_headers(&headers)?
-        .ok_or_else(|| ApiError::unauthorized("the appointment list needs a supervisor token"))?;
-    if !matches!(cred.role, Role::Supervisor | Role::Integration) {
-        return Err(ApiError::forbidden(
-            "the appointment list needs a supervisor token",
-        ));
-    }
+    state.auth.require(
+        &headers,
+        &[Role::Supervisor, Role::Integration],
+        "the appointment list",
+    )?;
     let hall = state.engine.hall().clone();
     let list = state
         .engine
@@ -974,13 +934,7 @@ pub async fn return_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests from this kiosk; wait a moment",
-        ));
-    }
+    state.kiosk_limit(peer.ip())?;
     let id = parse_ticket_id(&id)?;
     let reply = state
         .engine
@@ -1013,13 +967,7 @@ pub async fn notify(
     body: Result<Json<NotifyBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
-    if !state.limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests; wait a moment",
-        ));
-    }
+    state.kiosk_limit(peer.ip())?;
     let id = parse_ticket_id(&id)?;
     let masked = qcall_core::state::mask_phone(&body.phone);
     state
@@ -1039,14 +987,11 @@ pub async fn ready(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
-        ApiError::unauthorized("marking a certificate ready needs a counter or supervisor token")
-    })?;
-    if !matches!(cred.role, Role::Counter | Role::Supervisor) {
-        return Err(ApiError::forbidden(
-            "marking a certificate ready needs a counter or supervisor token",
-        ));
-    }
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Counter, Role::Supervisor],
+        "marking a certificate ready",
+    )?;
     let id = parse_ticket_id(&id)?;
     state
         .engine

@@ -57,6 +57,31 @@ impl Auth {
         }
     }
 
+    /// The request's credential, which must have one of `roles`: 401 without
+    /// one, 403 with another role. `what` names the action in the message.
+    pub fn require(
+        &self,
+        headers: &HeaderMap,
+        roles: &[Role],
+        what: &str,
+    ) -> Result<Credential, ApiError> {
+        let wanted = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let cred = self
+            .from_headers(headers)?
+            .ok_or_else(|| ApiError::unauthorized(format!("{what} needs a {wanted} token")))?;
+        if !roles.contains(&cred.role) {
+            return Err(ApiError::forbidden(format!(
+                "{what} needs a {wanted} token, not a {} token",
+                cred.role.as_str()
+            )));
+        }
+        Ok(cred)
+    }
+
     /// A credential that may act at `counter`.
     pub fn for_counter(&self, headers: &HeaderMap, counter: &str) -> Result<Credential, ApiError> {
         let cred = self.from_headers(headers)?.ok_or_else(|| {

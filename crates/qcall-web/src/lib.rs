@@ -65,6 +65,25 @@ pub struct AppState {
     pub clock: Option<Arc<qcall_engine::ManualClock>>,
 }
 
+impl AppState {
+    /// The per-address limit on unauthenticated requests from kiosks and
+    /// pads (tickets, ratings, returns, phone numbers, guide calls): 429
+    /// when exceeded, counted in `/metrics`.
+    pub fn kiosk_limit(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+        if self.limiter.allow(ip) {
+            return Ok(());
+        }
+        self.metrics
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this kiosk in the last minute; please wait a moment or ask a guide",
+        ))
+    }
+}
+
 /// The whole router. Serve it with `into_make_service_with_connect_info`
 /// (the kiosk rate limit keys on the client address).
 pub fn router(state: AppState) -> Router {

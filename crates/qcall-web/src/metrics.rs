@@ -109,7 +109,7 @@ impl Metrics {
         metric(
             "qcall_kiosk_rate_limited_total",
             "counter",
-            "Ticket requests refused by the kiosk rate limit.",
+            "Kiosk and pad requests refused by the per-address rate limit.",
             get(&self.rate_limited),
         );
         let _ = writeln!(

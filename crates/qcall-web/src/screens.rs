@@ -82,13 +82,7 @@ pub async fn alert(
         .filter(|c| !c.is_control())
         .take(64)
         .collect();
-    if !state.limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests from this kiosk in the last minute; a guide is on the way",
-        ));
-    }
+    state.kiosk_limit(peer.ip())?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let hall = state.engine.hall();
     let alert = json!({
@@ -118,15 +112,9 @@ pub async fn admin_overview(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
-        ApiError::unauthorized("the overview needs `Authorization: Bearer <supervisor token>`")
-    })?;
-    if cred.role != Role::Supervisor {
-        return Err(ApiError::forbidden(format!(
-            "a {} token cannot open the supervisor overview",
-            cred.role.as_str()
-        )));
-    }
+    let cred = state
+        .auth
+        .require(&headers, &[Role::Supervisor], "the supervisor overview")?;
     let snap = state.engine.snapshot().await?;
     let hall = state.engine.hall();
     let base = base_url(&state, &headers);
