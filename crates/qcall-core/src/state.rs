@@ -1172,14 +1172,19 @@ impl HallState {
                     "called",
                     format!("【{hall}】请 {} 号到 {counter} 办理。", t.number),
                 )),
-                TicketState::Waiting if self.ahead(t.id) <= self.hall.notify_ahead => Some((
-                    "near",
-                    format!(
-                        "【{hall}】您的 {} 号前面还有 {} 人，请回到大厅等候叫号。",
-                        t.number,
-                        self.ahead(t.id)
-                    ),
-                )),
+                // Runs after every batch: skip the count once "near" went out.
+                TicketState::Waiting if !sub.sent.contains("near") => {
+                    let ahead = self.ahead(t.id);
+                    (ahead <= self.hall.notify_ahead).then(|| {
+                        (
+                            "near",
+                            format!(
+                                "【{hall}】您的 {} 号前面还有 {ahead} 人，请回到大厅等候叫号。",
+                                t.number
+                            ),
+                        )
+                    })
+                }
                 TicketState::Suspended => Some((
                     "suspended",
                     format!(
