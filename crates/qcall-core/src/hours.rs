@@ -121,6 +121,36 @@ impl Schedule {
         Some(i64::from(next.0 - minute) * 60_000 - into_minute)
     }
 
+    /// The opening ranges of the local day of `at`, as instants, and the
+    /// instant new tickets stop (the cut-off before the last closing). For
+    /// planning ahead within the day, as the wait estimate does.
+    pub fn day_at(&self, at: Millis, tz: &TimeZone) -> DayPlan {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
+            return DayPlan::default();
+        };
+        let date = ts.to_zoned(tz.clone()).date();
+        let instant = |minute: Minute| {
+            let zoned = if minute >= 1440 {
+                // 24:00 is the next midnight.
+                date.tomorrow().and_then(|d| d.to_zoned(tz.clone()))
+            } else {
+                jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+                    .and_then(|t| date.to_datetime(t).to_zoned(tz.clone()))
+            };
+            zoned.map_or(at, |z| z.timestamp().as_millisecond())
+        };
+        let ranges = self.ranges(date);
+        DayPlan {
+            serving: ranges
+                .iter()
+                .map(|&(open, close)| (instant(open), instant(close)))
+                .collect(),
+            intake_until: ranges
+                .last()
+                .map(|last| instant(last.1.saturating_sub(self.cutoff_minutes))),
+        }
+    }
+
     /// Whether `at` is after the day's last closing: service given then is
     /// extended service (延时服务).
     pub fn after_closing(&self, at: Millis, tz: &TimeZone) -> bool {
@@ -132,6 +162,32 @@ impl Schedule {
         self.ranges(local.date())
             .last()
             .is_some_and(|last| minute >= last.1)
+    }
+}
+
+/// One day's hours as instants: see [`Schedule::day_at`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayPlan {
+    /// `[open, close)` ranges, sorted.
+    pub serving: Vec<(Millis, Millis)>,
+    /// When new tickets stop; `None` on a day without service.
+    pub intake_until: Option<Millis>,
+}
+
+impl DayPlan {
+    /// When counters serve at or after `at`: `at` itself inside a range,
+    /// the end of a break or the day's opening otherwise. After the last
+    /// closing counters stay until everyone is served (延时服务), so `at`.
+    pub fn resume_at(&self, at: Millis) -> Millis {
+        for &(open, close) in &self.serving {
+            if at < open {
+                return open;
+            }
+            if at < close {
+                return at;
+            }
+        }
+        at
     }
 }
 
@@ -231,5 +287,38 @@ mod tests {
             !h.after_closing(at("2026-11-23 12:30"), &tz),
             "lunch is not after closing"
         );
+    }
+
+    #[test]
+    fn a_day_plan_skips_breaks_and_keeps_serving_after_closing() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at = |s: &str| {
+            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s)
+                .unwrap()
+                .to_zoned(tz.clone())
+                .unwrap()
+                .timestamp()
+                .as_millisecond()
+        };
+        let plan = hall_hours().day_at(at("2026-11-23 10:00"), &tz);
+        assert_eq!(
+            plan.serving,
+            vec![
+                (at("2026-11-23 08:30"), at("2026-11-23 12:00")),
+                (at("2026-11-23 13:30"), at("2026-11-23 17:30"))
+            ]
+        );
+        assert_eq!(plan.intake_until, Some(at("2026-11-23 17:00")));
+        let check = |from: &str, expect: &str| {
+            assert_eq!(plan.resume_at(at(from)), at(expect), "from {from}");
+        };
+        check("2026-11-23 07:00", "2026-11-23 08:30");
+        check("2026-11-23 10:00", "2026-11-23 10:00");
+        check("2026-11-23 12:00", "2026-11-23 13:30");
+        check("2026-11-23 12:45", "2026-11-23 13:30");
+        check("2026-11-23 18:10", "2026-11-23 18:10");
+        // A holiday has no hours and takes no tickets.
+        let holiday = hall_hours().day_at(at("2026-10-01 10:00"), &tz);
+        assert_eq!(holiday, DayPlan::default());
     }
 }

@@ -13,6 +13,7 @@
 //! - [`ticket`]: tickets, their states and numbering.
 //! - [`event`]: the closed set of things that can happen, as recorded.
 //! - [`policy`]: the next-ticket selection, a deterministic function.
+//! - `forecast`: the wait estimate, a dry run of the hall from its state.
 //! - [`state`]: the day's live state: `decide` a command into events, `apply`
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
 //! - [`stats`]: a day's figures from its tickets.
@@ -22,6 +23,7 @@
 
 pub mod alerts;
 pub mod event;
+mod forecast;
 pub mod hall;
 pub mod hours;
 pub mod policy;

@@ -21,27 +21,38 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::event::{CounterState, Event, Recorded};
+use crate::forecast;
 use crate::hall::Hall;
 use crate::hours::{self, Intake};
 use crate::policy::{self, Head};
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
-/// Calls of a service remembered for its call rate, and the fewest that
-/// make a rate (fewer: the estimate counts counters instead).
-const RATE_CALLS: usize = 20;
-const RATE_CALLS_MIN: usize = 5;
+/// Calls of a service remembered for its time per call.
+const PER_CALL_SAMPLES: usize = 40;
+/// The configured average counts as this many calls at first, less with
+/// each real call, and not at all after `PER_CALL_FADE` of them.
+const PER_CALL_PRIOR: f64 = 3.0;
+const PER_CALL_FADE: f64 = 10.0;
+
+/// Arrivals are counted over this window for the arrival rate, and over at
+/// least `ARRIVAL_WINDOW_MIN` early in the day.
+const ARRIVAL_WINDOW: Millis = 60 * 60_000;
+const ARRIVAL_WINDOW_MIN: Millis = 15 * 60_000;
+
+/// The dry run that estimates a wait stops after this many calls; with
+/// more tickets than `FORECAST_MAX_WAITING` waiting (far beyond a hall's
+/// day) a count of tickets ahead replaces it, so a flood costs little.
+const FORECAST_MAX_STEPS: usize = 4000;
+const FORECAST_MAX_WAITING: usize = 1000;
 
 /// How many recent calls the state remembers for wall displays.
 pub const RECENT_CALLS: usize = 12;
 
-/// Weight of a fresh service-time measurement in the running average.
-const SERVICE_TIME_ALPHA: f64 = 0.2;
-
 /// A ticket's place: (queued at, order, after, id). `order` is its own id,
 /// or for a ticket re-entered behind ticket X, X's id with `after` = 1, so
 /// it sorts right after X even among tickets issued in the same millisecond.
-type QueueKey = (Millis, i64, u8, TicketId);
+use crate::forecast::QueueKey;
 
 /// The queue key of a ticket.
 fn key_of(t: &Ticket) -> QueueKey {
@@ -303,16 +314,23 @@ pub struct HallState {
     /// Per counter index: tickets transferred to that counter.
     direct: Vec<BTreeSet<QueueKey>>,
     counters: Vec<CounterRuntime>,
-    /// Per service index: running average of service time in ms.
-    service_ms: Vec<f64>,
+    /// Per service index: how long its recent calls kept a counter (call
+    /// to finish or no-show, ms), newest last.
+    per_call: Vec<VecDeque<f64>>,
     recent_calls: VecDeque<TicketId>,
     /// Tickets issued per (service index, time slot) for slot quotas.
     slots: HashMap<(usize, u16), u32>,
     /// Today's appointments by code.
     appointments: HashMap<String, Appointment>,
-    /// Per service index: its last calls (when, and whether a priority
-    /// class), for the call rate.
-    calls: Vec<VecDeque<(Millis, bool)>>,
+    /// `[service][class]`: issue times of the last hour, for the arrival rate.
+    arrivals: Vec<Vec<VecDeque<Millis>>>,
+    /// The first ticket of the day, for the arrival rate early on.
+    first_issue: Option<Millis>,
+    /// Estimates made for tickets as they were issued, kept only while
+    /// nothing happens that could change them: later ordinary tickets queue
+    /// behind, anything else (a call, a green ticket) clears them. Saves
+    /// the dry run for the views of a batch of new tickets.
+    fresh_estimates: HashMap<TicketId, u32>,
     /// Time of the last applied event: "now" as far as the state knows.
     last_at: Millis,
     /// Tickets whose applicant wants messages.
@@ -342,15 +360,13 @@ impl HallState {
                 };
                 hall.counters.len()
             ],
-            service_ms: hall
-                .services
-                .iter()
-                .map(|s| f64::from(s.avg_service_s) * 1000.0)
-                .collect(),
+            per_call: vec![VecDeque::new(); services],
             recent_calls: VecDeque::new(),
             slots: HashMap::new(),
             appointments: HashMap::new(),
-            calls: vec![VecDeque::new(); services],
+            arrivals: vec![vec![VecDeque::new(); classes]; services],
+            first_issue: None,
+            fresh_estimates: HashMap::new(),
             last_at: 0,
             subscriptions: HashMap::new(),
             hall,
@@ -471,9 +487,10 @@ impl HallState {
         n as u32
     }
 
-    /// Estimated seconds until the ticket is called: the tickets ahead of it,
-    /// served at the service's running average time by the open counters
-    /// that handle it. Zero for a ticket no longer waiting.
+    /// Estimated seconds until the ticket is called, as of the last event:
+    /// a dry run of the hall ([`crate::forecast`]) with its counters, its
+    /// policy, its breaks, the measured time per call and the recent
+    /// arrivals. Zero for a ticket no longer waiting.
     pub fn estimated_wait_s(&self, id: TicketId) -> u32 {
         let Some(t) = self.tickets.get(&id) else {
             return 0;
@@ -484,65 +501,156 @@ impl HallState {
         let Some(si) = self.hall.service_index(&t.service) else {
             return 0;
         };
-        let (mut open, mut idle) = (0u32, 0u32);
-        for c in self.hall.counters_serving(&t.service) {
-            let rt = &self.counters[self.hall.counter_index(&c.id).unwrap_or_default()];
-            match rt.state {
-                CounterState::Closed | CounterState::Paused => {}
-                CounterState::Idle => {
-                    open += 1;
-                    idle += 1;
-                }
-                CounterState::Calling | CounterState::Serving => open += 1,
+        // Just issued, and nothing since that could change it (the reply
+        // to the kiosk, the event for the displays): the estimate made then.
+        if let Some(&wait) = self.fresh_estimates.get(&id) {
+            return wait;
+        }
+        let now = self.last_at;
+        let waiting: usize = self
+            .queues
+            .iter()
+            .flatten()
+            .map(BTreeSet::len)
+            .sum::<usize>()
+            + self.direct.iter().map(BTreeSet::len).sum::<usize>();
+        if waiting > FORECAST_MAX_WAITING {
+            return self.rough_wait_s(t, si);
+        }
+        let plan = self.hall.schedule.day_at(now, &self.hall.tz);
+        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
+            .map(|si| self.per_call_ms(si))
+            .collect();
+        // The counters working now, each free when its current applicant
+        // is likely done (at least a quarter of a call away).
+        let mut counters: Vec<Option<forecast::Busy>> = self
+            .counters
+            .iter()
+            .map(|rt| {
+                let free_at = match rt.state {
+                    CounterState::Closed | CounterState::Paused => return None,
+                    CounterState::Idle => now,
+                    CounterState::Calling | CounterState::Serving => rt
+                        .current
+                        .and_then(|c| self.tickets.get(&c))
+                        .and_then(|c| {
+                            let per_call = per_call_ms[self.hall.service_index(&c.service)?];
+                            let done = c.called_at? + per_call as Millis;
+                            Some(done.max(now + (per_call / 4.0) as Millis))
+                        })
+                        .unwrap_or(now),
+                };
+                Some(forecast::Busy {
+                    free_at,
+                    streak: rt.streak,
+                })
+            })
+            .collect();
+        // Nobody works who could call it (before opening, everyone on a
+        // break, its counter closed): its counters come when serving starts.
+        let callers: Vec<usize> = match t
+            .target_counter
+            .as_deref()
+            .and_then(|c| self.hall.counter_index(c))
+        {
+            Some(ci) => vec![ci],
+            None => self
+                .hall
+                .counters
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.services.contains(&t.service))
+                .map(|(ci, _)| ci)
+                .collect(),
+        };
+        if callers.iter().all(|&ci| counters[ci].is_none()) {
+            for &ci in &callers {
+                counters[ci] = Some(forecast::Busy {
+                    free_at: plan.resume_at(now),
+                    streak: 0,
+                });
             }
         }
-        let ahead = self.ahead(id);
-        // Over a break, nobody is served until the counters are back.
-        let pause_s = self
-            .hall
-            .schedule_of(&t.service)
-            .until_serving(self.last_at, &self.hall.tz)
-            .map_or(0, |ms| (ms / 1000) as u32);
-        if idle > ahead {
-            return pause_s;
+        let window = ARRIVAL_WINDOW
+            .min(now - self.first_issue.unwrap_or(now))
+            .max(ARRIVAL_WINDOW_MIN) as f64;
+        let arrival_every_ms = self
+            .arrivals
+            .iter()
+            .map(|per_class| {
+                per_class
+                    .iter()
+                    .map(|times| {
+                        let recent = times
+                            .iter()
+                            .filter(|&&at| at > now - ARRIVAL_WINDOW)
+                            .count();
+                        (recent > 0).then(|| window / recent as f64)
+                    })
+                    .collect()
+            })
+            .collect();
+        let placement = |ticket: TicketId| {
+            let t = self.tickets.get(&ticket)?;
+            Some((
+                self.hall.service_index(&t.service)?,
+                self.hall.class_index(&t.class)?,
+            ))
+        };
+        let inputs = forecast::Inputs {
+            hall: &self.hall,
+            queues: &self.queues,
+            direct: &self.direct,
+            placement: &placement,
+            counters,
+            per_call_ms,
+            arrival_every_ms,
+            plan,
+            now,
+        };
+        match forecast::call_at(&inputs, id, FORECAST_MAX_STEPS) {
+            forecast::Outcome::Called(at) | forecast::Outcome::Beyond(at) => {
+                ((at - now).max(0) as f64 / 1000.0).round() as u32
+            }
+            forecast::Outcome::Never => self.rough_wait_s(t, si),
         }
-        self.wait_s(si, ahead, idle, open, self.hall.is_priority(&t.class)) + pause_s
     }
 
-    /// The wait of the `ahead`-th in line of service `si`, counters serving.
-    fn wait_s(&self, si: usize, ahead: u32, idle: u32, open: u32, priority: bool) -> u32 {
-        // How fast this queue actually moves: the recent call rate captures
-        // counters shared with other services, preferences and the green
-        // channel, which a count of counters cannot.
-        let calls = &self.calls[si];
-        if calls.len() >= RATE_CALLS_MIN
-            && let (Some(&(first, _)), Some(&(last, _))) = (calls.front(), calls.back())
-            && last > first
-        {
-            let interval_s = (last - first) as f64 / (calls.len() - 1) as f64 / 1000.0;
-            // A normal ticket is also overtaken by priority tickets arriving
-            // while it waits: in steady state its wait stretches by
-            // 1 / (1 - share of priority calls).
-            let share = calls.iter().filter(|(_, p)| *p).count() as f64 / calls.len() as f64;
-            let stretch = if priority {
-                1.0
-            } else {
-                1.0 / (1.0 - share.min(0.5))
-            };
-            let rounds = (f64::from(ahead) + 0.5 - f64::from(idle)).max(0.0);
-            return (rounds * interval_s * stretch).round() as u32;
-        }
-        let avg = self.service_ms[si] / 1000.0;
-        if open == 0 {
-            // Nobody serving yet: assume one counter opens and starts now.
-            return (f64::from(ahead) * avg).round() as u32;
-        }
-        // Idle counters take the first tickets at once; after that, every
-        // `open` tickets ahead cost one service time. A counter that is busy
-        // is on average half-way through its current applicant.
-        let rounds = f64::from((ahead + 1 - idle).div_ceil(open));
-        let head_start = if idle > 0 { 0.0 } else { 0.5 };
-        ((rounds - head_start) * avg).round() as u32
+    /// How long a call of service `si` keeps a counter: the mean of its
+    /// recent calls. The configured average stands in for the first few
+    /// calls of the day, then fades out: a wrong setting must not bias the
+    /// estimate all day.
+    fn per_call_ms(&self, si: usize) -> f64 {
+        let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0;
+        let samples = &self.per_call[si];
+        let n = samples.len() as f64;
+        let prior_weight = (PER_CALL_PRIOR * (1.0 - n / PER_CALL_FADE)).max(0.0);
+        (prior * prior_weight + samples.iter().sum::<f64>()) / (prior_weight + n).max(1.0)
+    }
+
+    /// The estimate without a dry run, for a queue far longer than a day
+    /// or one no counter serves: every open counter that serves the service
+    /// (at least one, once it opens) takes one ticket ahead per call.
+    fn rough_wait_s(&self, t: &Ticket, si: usize) -> u32 {
+        let open = self
+            .hall
+            .counters_serving(&t.service)
+            .filter_map(|c| self.hall.counter_index(&c.id))
+            .filter(|&ci| {
+                !matches!(
+                    self.counters[ci].state,
+                    CounterState::Closed | CounterState::Paused
+                )
+            })
+            .count()
+            .max(1);
+        let until_open = self
+            .hall
+            .schedule
+            .until_serving(self.last_at, &self.hall.tz)
+            .unwrap_or(0);
+        let rounds = f64::from(self.ahead(t.id) / open as u32);
+        ((until_open as f64 + rounds * self.per_call_ms(si)) / 1000.0).round() as u32
     }
 
     /// Decides what `cmd` records at `now`, or why it is refused. Pure.
@@ -1393,6 +1501,16 @@ impl HallState {
             return Err(fail(format!("sequence number not after {}", self.last_seq)));
         }
         let at = rec.at;
+        // "Now" moves first, so an estimate made while applying (a new
+        // ticket's) is made at the event's own time.
+        self.last_at = self.last_at.max(at);
+        let behind_the_rest = match &rec.event {
+            Event::TicketIssued { class, .. } => !self.hall.is_priority(class),
+            _ => false,
+        };
+        if !behind_the_rest && !self.fresh_estimates.is_empty() {
+            self.fresh_estimates.clear();
+        }
         match &rec.event {
             Event::TicketIssued {
                 ticket,
@@ -1435,10 +1553,22 @@ impl HallState {
                     },
                 );
                 self.enqueue(*ticket);
+                if let (Some(si), Some(ci)) = (
+                    self.hall.service_index(service),
+                    self.hall.class_index(class),
+                ) {
+                    let times = &mut self.arrivals[si][ci];
+                    times.push_back(at);
+                    while times.front().is_some_and(|&t| t <= at - ARRIVAL_WINDOW) {
+                        times.pop_front();
+                    }
+                }
+                self.first_issue.get_or_insert(at);
                 let predicted = self.estimated_wait_s(*ticket);
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.predicted_wait_s = Some(predicted);
                 }
+                self.fresh_estimates.insert(*ticket, predicted);
                 if let (Some(si), Some(q)) =
                     (self.hall.service_index(service), self.hall.quota(service))
                 {
@@ -1463,13 +1593,6 @@ impl HallState {
                 t.target_counter = None;
                 t.recalls = 0;
                 let priority = self.hall.is_priority(&t.class);
-                if let Some(si) = self.hall.service_index(&t.service) {
-                    let calls = &mut self.calls[si];
-                    calls.push_back((at, priority));
-                    if calls.len() > RATE_CALLS {
-                        calls.pop_front();
-                    }
-                }
                 let rt = &mut self.counters[ci];
                 rt.current = Some(*ticket);
                 rt.streak = if priority { rt.streak + 1 } else { 0 };
@@ -1518,12 +1641,9 @@ impl HallState {
                 t.state = TicketState::Done;
                 t.finished_at = Some(at);
                 t.rating = *rating;
-                let began = t.started_at.or(t.called_at).unwrap_or(at);
-                if let Some(si) = self.hall.service_index(&t.service) {
-                    let ms = (at - began).max(0) as f64;
-                    self.service_ms[si] =
-                        self.service_ms[si] * (1.0 - SERVICE_TIME_ALPHA) + ms * SERVICE_TIME_ALPHA;
-                }
+                let called = t.called_at.unwrap_or(at);
+                let service = t.service.clone();
+                self.record_per_call(&service, at - called);
             }
             Event::TicketNoShow { ticket, counter } => {
                 self.release(counter, *ticket);
@@ -1533,6 +1653,9 @@ impl HallState {
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.state = TicketState::NoShow;
                 t.finished_at = Some(at);
+                let called = t.called_at.unwrap_or(at);
+                let service = t.service.clone();
+                self.record_per_call(&service, at - called);
             }
             Event::TicketTransferred {
                 ticket,
@@ -1717,8 +1840,18 @@ impl HallState {
             }
         }
         self.last_seq = rec.seq;
-        self.last_at = self.last_at.max(rec.at);
         Ok(())
+    }
+
+    /// One call of `service` kept its counter `ms`.
+    fn record_per_call(&mut self, service: &str, ms: Millis) {
+        if let Some(si) = self.hall.service_index(service) {
+            let samples = &mut self.per_call[si];
+            samples.push_back(ms.max(0) as f64);
+            if samples.len() > PER_CALL_SAMPLES {
+                samples.pop_front();
+            }
+        }
     }
 
     fn counter_ix(&self, id: &str) -> Result<usize, String> {

@@ -84,6 +84,15 @@ impl Rng {
 
 const MINUTE: Millis = 60_000;
 
+/// How a call in progress ends.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    /// Served, and maybe rated on the pad.
+    Finish(Option<u8>),
+    /// The applicant never came.
+    NoShow,
+}
+
 /// Arrival intensity by minute of the day (relative).
 fn intensity(minute: i64) -> f64 {
     match minute {
@@ -181,8 +190,8 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     // The counters: when each is free again, and its current ticket.
     let counters: Vec<String> = hall.counters.iter().map(|c| c.id.clone()).collect();
     let mut free_at: BTreeMap<String, Millis> = counters.iter().map(|c| (c.clone(), 0)).collect();
-    // Services in progress: (counter, ends at, rating).
-    let mut pending: Vec<(String, Millis, Option<u8>)> = Vec::new();
+    // Calls in progress: (counter, ends at, how).
+    let mut pending: Vec<(String, Millis, Ending)> = Vec::new();
     let mut next_arrival = 0;
     let mut refused = 0usize;
     let mut now = arrivals[0];
@@ -206,15 +215,18 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         // Finish everyone whose service ends now.
         let (due, rest): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(_, at, _)| *at <= now);
         pending = rest;
-        for (c, _, rating) in due {
-            let finish = Command::Counter {
-                counter: c.clone(),
-                action: CounterAction::Finish { rating },
+        for (c, _, ending) in due {
+            let action = match ending {
+                Ending::Finish(rating) => CounterAction::Finish { rating },
+                Ending::NoShow => CounterAction::NoShow,
             };
             engine
-                .execute(finish)
+                .execute(Command::Counter {
+                    counter: c.clone(),
+                    action,
+                })
                 .await
-                .with_context(|| format!("finishing at counter {c}"))?;
+                .with_context(|| format!("ending the call at counter {c}"))?;
         }
         let minute = (now - midnight) / MINUTE;
         let mut waiting_left = false;
@@ -231,15 +243,8 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             waiting_left = true;
             if rng.unit() < 0.03 {
                 // Never came: the clerk waits two minutes, then moves on.
-                let gone = Command::Counter {
-                    counter: c.clone(),
-                    action: CounterAction::NoShow,
-                };
-                engine
-                    .execute(gone)
-                    .await
-                    .with_context(|| format!("no-show at counter {c}"))?;
                 free_at.insert(c.clone(), now + 2 * MINUTE);
+                pending.push((c.clone(), now + 2 * MINUTE, Ending::NoShow));
                 continue;
             }
             let start = Command::Counter {
@@ -264,7 +269,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             } else {
                 None
             };
-            pending.push((c.clone(), finish_at, rating));
+            pending.push((c.clone(), finish_at, Ending::Finish(rating)));
         }
         // Next moment something happens.
         let next_free = free_at.values().copied().filter(|&t| t > now).min();
@@ -541,5 +546,44 @@ fn write_report(
         "![Load by hour](load-by-hour.svg)\n\n![Wait by service](wait-by-service.svg)\n\n![Served by counter](served-by-counter.svg)"
     );
     std::fs::write(out.join("report.md"), md)?;
+    std::fs::write(out.join("tickets.csv"), tickets_csv(hall, tickets))?;
     Ok(())
+}
+
+/// Every ticket of the day, one row each, for a hall's own analysis:
+/// local times, the estimate printed on the ticket and the actual wait.
+fn tickets_csv(hall: &Hall, tickets: &[qcall_core::Ticket]) -> String {
+    let local = |at: Millis| {
+        jiff::Timestamp::from_millisecond(at)
+            .map(|ts| {
+                ts.to_zoned(hall.tz.clone())
+                    .strftime("%H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let mut csv = String::from(
+        "number,service,class,state,issued,called,counter,estimated_wait_s,actual_wait_s,service_s\n",
+    );
+    for t in tickets {
+        let actual = t.called_at.map(|c| (c - t.issued_at) / 1000);
+        let served = t.finished_at.zip(t.started_at).map(|(f, s)| (f - s) / 1000);
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{}",
+            t.number,
+            t.service,
+            t.class,
+            t.state.as_str(),
+            local(t.issued_at),
+            t.called_at.map(local).unwrap_or_default(),
+            t.counter.as_deref().unwrap_or(""),
+            t.predicted_wait_s
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            actual.map(|a| a.to_string()).unwrap_or_default(),
+            served.map(|s| s.to_string()).unwrap_or_default(),
+        );
+    }
+    csv
 }

@@ -355,22 +355,122 @@ fn count_before_is_exact_for_members_and_strangers() {
 }
 
 #[test]
-fn estimate_uses_open_counters_and_service_time() {
-    let mut sim = Sim::new(strict_hall()); // avg 300 s; A served by counters 1, 2, 3
+fn the_estimate_runs_the_open_counters_forward() {
+    let mut sim = Sim::new(strict_hall()); // 300 s a call; A at counters 1, 2, 3
     let tickets: Vec<_> = (0..6).map(|_| sim.issue("A", "normal")).collect();
-    let wait = |sim: &Sim, i: usize| sim.state.estimated_wait_s(tickets[i]);
-    // No counter open: one will open and take them one by one.
-    assert_eq!(wait(&sim, 3), 3 * 300);
+    let waits = |sim: &Sim, from: usize| -> Vec<u32> {
+        tickets[from..]
+            .iter()
+            .map(|&t| sim.state.estimated_wait_s(t))
+            .collect()
+    };
+    // No counter open yet: every counter that serves A comes (counter 3
+    // prefers B, but nobody waits there).
+    assert_eq!(waits(&sim, 0), vec![0, 0, 0, 300, 300, 300]);
     sim.counter("1", CounterAction::Open).unwrap();
     sim.counter("2", CounterAction::Open).unwrap();
-    // Two idle counters take the first two at once, then two per 300 s.
-    let waits: Vec<u32> = (0..6).map(|i| wait(&sim, i)).collect();
-    assert_eq!(waits, vec![0, 0, 300, 300, 600, 600]);
-    // Both busy: the next is on average half a service away.
+    // Two idle counters take the first two at once, then two per call.
+    assert_eq!(waits(&sim, 0), vec![0, 0, 300, 300, 600, 600]);
+    // Both just called: free again one call from now.
     sim.call("1");
     sim.call("2");
-    let waits: Vec<u32> = (2..6).map(|i| wait(&sim, i)).collect();
-    assert_eq!(waits, vec![150, 150, 450, 450]);
+    assert_eq!(waits(&sim, 2), vec![300, 300, 600, 600]);
+}
+
+#[test]
+fn the_estimate_learns_the_time_per_call_from_the_day() {
+    let mut sim = Sim::on(strict_hall(), monday(9, 0));
+    sim.counter("1", CounterAction::Open).unwrap();
+    for _ in 0..10 {
+        sim.issue("A", "normal");
+    }
+    // Ten calls of two minutes each, where 300 s is configured: the
+    // configured figure fades out as the day's own calls come in.
+    for _ in 0..10 {
+        sim.call("1");
+        sim.now += 2 * MINUTE;
+        sim.counter("1", CounterAction::Finish { rating: None })
+            .unwrap();
+    }
+    let waiting: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    let waits: Vec<u32> = waiting
+        .iter()
+        .map(|&t| sim.state.estimated_wait_s(t))
+        .collect();
+    assert_eq!(waits, vec![0, 120, 240, 360]);
+    // The counter takes the first; a green ticket is next, one call away.
+    sim.call("1");
+    let green = sim.issue("A", "elderly");
+    assert_eq!(sim.state.estimated_wait_s(green), 120);
+    // ...and the last ordinary one now waits one call longer.
+    assert_eq!(sim.state.estimated_wait_s(waiting[3]), 480);
+}
+
+#[test]
+fn green_tickets_still_to_come_overtake_under_the_policy() {
+    let mut sim = Sim::on(
+        fixtures::hall(PolicyKind::Ratio { n: 1 }, None),
+        monday(9, 0),
+    );
+    sim.counter("1", CounterAction::Open).unwrap();
+    // An elderly applicant every five minutes, each served in five.
+    for _ in 0..3 {
+        sim.issue("A", "elderly");
+        sim.call("1");
+        sim.now += 5 * MINUTE;
+        sim.counter("1", CounterAction::Finish { rating: None })
+            .unwrap();
+    }
+    let normal: Vec<_> = (0..3).map(|_| sim.issue("A", "normal")).collect();
+    // Nobody green waits now, but one will come every 300 s and, with
+    // ratio 1, take every other call: n1 at 0, green, n2 at 600, green,
+    // n3 at 1200, not 600 as the tickets now waiting alone would say.
+    let waits: Vec<u32> = normal
+        .iter()
+        .map(|&t| sim.state.estimated_wait_s(t))
+        .collect();
+    assert_eq!(waits, vec![0, 600, 1200]);
+}
+
+#[test]
+fn the_estimate_skips_the_lunch_break_and_serves_on_after_closing() {
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720), (810, 1050)]; // 08:30-12:00, 13:30-17:30
+    schedule.cutoff_minutes = 30;
+    let hall = with(strict_hall(), |h| h.with_schedule(schedule, false));
+    let mut sim = Sim::on(hall, monday(11, 50));
+    sim.counter("1", CounterAction::Open).unwrap();
+    let morning: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    let waits: Vec<u32> = morning
+        .iter()
+        .map(|&t| sim.state.estimated_wait_s(t))
+        .collect();
+    // 11:50 and 11:55, then nobody is called until 13:30.
+    assert_eq!(waits, vec![0, 300, 100 * 60, 100 * 60 + 300]);
+    // Near closing the counter stays until everyone is served.
+    let mut late = Sim::on(sim.state.hall().as_ref().clone(), monday(17, 25));
+    late.counter("1", CounterAction::Open).unwrap();
+    let last = (0..3).map(|_| late.issue("A", "normal")).last().unwrap();
+    assert_eq!(late.state.estimated_wait_s(last), 600);
+}
+
+#[test]
+fn max_wait_puts_old_ordinary_tickets_ahead_of_a_new_green_one() {
+    let hall = fixtures::hall(PolicyKind::Strict, Some(30 * MINUTE));
+    let mut sim = Sim::on(hall, monday(9, 0));
+    for _ in 0..4 {
+        sim.issue("A", "normal");
+    }
+    sim.counter("1", CounterAction::Open).unwrap();
+    sim.call("1");
+    sim.now = monday(9, 29) + 30_000;
+    let green = sim.issue("A", "elderly");
+    // Nobody of a heavier class is ahead of it...
+    assert_eq!(sim.state.ahead(green), 0);
+    // ...but counter 1 is free at 09:30:45 (a quarter call from now, its
+    // applicant being late), when the three ordinary tickets have waited
+    // past 30 minutes: they go first, five minutes each.
+    assert_eq!(sim.state.estimated_wait_s(green), 16 * 60 + 15);
 }
 
 #[test]
@@ -1012,32 +1112,4 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("may return within 7 days"), "{err}");
-}
-
-#[test]
-fn the_estimate_follows_the_queues_actual_pace_and_the_green_channel() {
-    let mut sim = Sim::on(strict_hall(), monday(9, 0));
-    sim.counter("1", CounterAction::Open).unwrap();
-    // Ten calls two minutes apart, one in five a green-channel ticket.
-    for i in 0..10 {
-        sim.issue("A", if i % 5 == 4 { "elderly" } else { "normal" });
-    }
-    for _ in 0..10 {
-        sim.call("1");
-        sim.now += 2 * MINUTE;
-    }
-    let waiting: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
-    sim.call("1");
-    // Strict called the two green tickets first; of the four new ones the
-    // first is called, so two wait ahead of the last: (2 + 0.5) calls at
-    // 120 s, stretched by 1 / (1 - 2/11) for green tickets overtaking it.
-    let expect = (2.5 * 120.0 / (1.0 - 2.0 / 11.0_f64)).round() as u32;
-    assert_eq!(expect, 367);
-    assert_eq!(sim.state.estimated_wait_s(waiting[3]), expect);
-    let green = sim.issue("A", "elderly");
-    assert_eq!(
-        sim.state.estimated_wait_s(green),
-        60,
-        "half a call: nobody overtakes it"
-    );
 }
