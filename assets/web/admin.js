@@ -248,6 +248,8 @@ async function loadStats() {
     card(t('wait_p90_min'), m(tot.wait_s.p90)),
     card(t('satisfaction'), tot.satisfaction == null ? '–' : tot.satisfaction.toFixed(2)),
     card(t('over_target'), `${tot.over_target.yellow} / ${tot.over_target.red}`),
+    card(t('estimate_error_min'), m(tot.estimate_error_s)),
+    card(t('appointments_missed'), `${s.appointments.total.missed} / ${s.appointments.total.booked}`),
   );
   const name = (code) => {
     const sv = service(code);

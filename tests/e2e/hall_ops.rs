@@ -521,6 +521,16 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
         )
     );
     let code = a["code"].as_str().unwrap().to_owned();
+    // A second booking at the same time, never checked in (爽约).
+    let missed = c
+        .post(
+            "/api/v1/appointments",
+            Some(&platform),
+            &json!({"service": "A", "slot": "2026-11-23T10:00:00+08:00", "name": "李先生"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(missed.status.as_u16(), 201, "{}", missed.body);
     // An integration books; it does not act for guides.
     let reenter = c
         .post("/api/v1/tickets/1/reenter", Some(&platform), &json!({}))
@@ -580,7 +590,10 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
         .await
         .unwrap()
         .body;
-    assert_eq!(list["appointments"][0]["ticket"], appt_number);
+    assert_eq!(
+        find(&list["appointments"], "name", "王女士")["ticket"],
+        appt_number
+    );
 
     // 09:50: not due yet, so the normal ticket goes first.
     d.set_clock(monday(9, 50)).await;
@@ -596,6 +609,41 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
         .await
         .unwrap();
     assert_eq!(second.body["ticket"]["number"], appt_number);
+
+    // 10:46: check-in closed at 10:45; the second booking is missed, and
+    // the list and the day's statistics say so.
+    d.set_clock(monday(10, 46)).await;
+    let list = c
+        .send(
+            hyper::Method::GET,
+            "/api/v1/appointments",
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap()
+        .body;
+    let statuses: Vec<(&str, &str)> = list["appointments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["status"].as_str().unwrap()))
+        .collect();
+    assert!(statuses.contains(&("王女士", "checked_in")), "{statuses:?}");
+    assert!(statuses.contains(&("李先生", "missed")), "{statuses:?}");
+    let stats = c
+        .send(hyper::Method::GET, "/api/v1/stats", None, None)
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(
+        stats["appointments"]["total"],
+        json!({"booked": 2, "checked_in": 1, "late": 0, "missed": 1, "pending": 0}),
+        "{}",
+        stats["appointments"]
+    );
+    let a_stats = find(&stats["appointments"]["services"], "service", "A");
+    assert_eq!(a_stats["missed"], 1);
 }
 
 #[tokio::test]

@@ -186,6 +186,8 @@ test('the kiosk: green channel, appointment message, elderly mode, language, gui
   // The demo hall's printers, with their state.
   await waitText(admin, '#printers', /kiosk-1/);
   await admin.waitForSelector('#plot-services svg');
+  // The day's totals include the estimate's error and missed appointments.
+  await waitText(admin, '#totals', /预计等候误差（分）.*\d+ \/ \d+\s*预约爽约 \/ 预约数/);
 
   const kiosk = await open('/kiosk', { width: 1280, height: 800 });
   // Call a guide: the supervisor sees it within a second.

@@ -5,6 +5,7 @@
 //! finish. Percentiles are nearest-rank.
 
 use crate::hall::Hall;
+use crate::state::Appointment;
 use crate::ticket::{Ticket, TicketState};
 use crate::time::Millis;
 
@@ -154,6 +155,87 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
     g
 }
 
+/// What became of one appointment (预约).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppointmentOutcome {
+    /// Not checked in, and its check-in window is still ahead or open.
+    Pending,
+    /// Checked in within its window: queued at its booked time.
+    CheckedIn,
+    /// Checked in after its window, as an ordinary ticket (by config).
+    Late,
+    /// Its window closed without a check-in (爽约).
+    Missed,
+}
+
+impl AppointmentOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentOutcome::Pending => "pending",
+            AppointmentOutcome::CheckedIn => "checked_in",
+            AppointmentOutcome::Late => "late",
+            AppointmentOutcome::Missed => "missed",
+        }
+    }
+}
+
+/// The outcome of `a` at `now`; `ticket` is its ticket, once checked in.
+pub fn appointment_outcome(
+    hall: &Hall,
+    a: &Appointment,
+    ticket: Option<&Ticket>,
+    now: Millis,
+) -> AppointmentOutcome {
+    let rules = &hall.appointments;
+    match ticket {
+        Some(t) if t.class == rules.class => AppointmentOutcome::CheckedIn,
+        Some(_) => AppointmentOutcome::Late,
+        None if now > a.slot_end + rules.late_ms => AppointmentOutcome::Missed,
+        None => AppointmentOutcome::Pending,
+    }
+}
+
+/// A day's appointments by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppointmentStats {
+    pub booked: u32,
+    pub checked_in: u32,
+    pub late: u32,
+    pub missed: u32,
+    pub pending: u32,
+}
+
+/// The hall's and each service's appointments by outcome at `now`.
+pub fn appointment_stats(
+    hall: &Hall,
+    appointments: &[Appointment],
+    tickets: &[Ticket],
+    now: Millis,
+) -> (AppointmentStats, Vec<(String, AppointmentStats)>) {
+    let by_id: std::collections::HashMap<_, _> = tickets.iter().map(|t| (t.id, t)).collect();
+    let mut total = AppointmentStats::default();
+    let mut per: Vec<(String, AppointmentStats)> = hall
+        .services
+        .iter()
+        .map(|s| (s.code.clone(), AppointmentStats::default()))
+        .collect();
+    for a in appointments {
+        let ticket = a.ticket.and_then(|id| by_id.get(&id).copied());
+        let outcome = appointment_outcome(hall, a, ticket, now);
+        let service = per.iter_mut().find(|(code, _)| *code == a.service);
+        for g in std::iter::once(&mut total).chain(service.map(|(_, g)| g)) {
+            g.booked += 1;
+            match outcome {
+                AppointmentOutcome::Pending => g.pending += 1,
+                AppointmentOutcome::CheckedIn => g.checked_in += 1,
+                AppointmentOutcome::Late => g.late += 1,
+                AppointmentOutcome::Missed => g.missed += 1,
+            }
+        }
+    }
+    (total, per)
+}
+
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     if sorted.is_empty() {
@@ -234,5 +316,59 @@ mod tests {
         assert_eq!(stats.by_service[1].1.cancelled, 1);
         assert_eq!(stats.total.issued, 5);
         assert_eq!(stats.by_counter[0].1.issued, 3, "counter 1 called three");
+    }
+
+    #[test]
+    fn appointments_are_checked_in_late_missed_or_pending() {
+        let hall = fixtures::hall(PolicyKind::Strict, None);
+        let rules = crate::hall::AppointmentRules {
+            class: "elderly".into(),
+            ..hall.appointments.clone()
+        };
+        let hall = hall.with_appointments(rules).unwrap();
+        let rules = &hall.appointments;
+        let minute = 60_000;
+        let booking =
+            |code: &str, service: &str, slot_start: Millis, ticket: Option<i64>| Appointment {
+                code: code.into(),
+                service: service.into(),
+                slot_start,
+                slot_end: slot_start + rules.slot_ms,
+                name: None,
+                ticket: ticket.map(TicketId),
+            };
+        let mut on_time = ticket(1, "A", TicketState::Done, Some(60), Some(60));
+        on_time.class = rules.class.clone();
+        let late = ticket(2, "A", TicketState::Waiting, None, None);
+        let tickets = vec![on_time, late];
+        let now = 600 * minute;
+        let closes = |slot: Millis| slot + rules.slot_ms + rules.late_ms;
+        let list = vec![
+            booking("100001", "A", 0, Some(1)),
+            booking("100002", "A", 0, Some(2)),
+            // Its window closed a minute ago: missed.
+            booking(
+                "100003",
+                "B",
+                now - minute - rules.slot_ms - rules.late_ms,
+                None,
+            ),
+            // Closes exactly now: still pending.
+            booking("100004", "B", now - rules.slot_ms - rules.late_ms, None),
+        ];
+        assert_eq!(closes(list[3].slot_start), now);
+        let outcomes: Vec<&str> = list
+            .iter()
+            .map(|a| {
+                let t = a.ticket.and_then(|id| tickets.iter().find(|t| t.id == id));
+                appointment_outcome(&hall, a, t, now).as_str()
+            })
+            .collect();
+        assert_eq!(outcomes, vec!["checked_in", "late", "missed", "pending"]);
+        let (total, per) = appointment_stats(&hall, &list, &tickets, now);
+        let counts = |g: AppointmentStats| (g.booked, g.checked_in, g.late, g.missed, g.pending);
+        assert_eq!(counts(total), (4, 1, 1, 1, 1));
+        assert_eq!(counts(per[0].1), (2, 1, 1, 0, 0));
+        assert_eq!(counts(per[1].1), (2, 0, 0, 1, 1));
     }
 }

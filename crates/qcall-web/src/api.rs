@@ -10,7 +10,9 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use qcall_core::stats::{GroupStats, day_stats};
+use qcall_core::stats::{
+    AppointmentStats, GroupStats, appointment_outcome, appointment_stats, day_stats,
+};
 use qcall_core::{Command, CounterAction, TicketId, TransferTarget};
 use qcall_store::Role;
 use serde::Deserialize;
@@ -423,12 +425,28 @@ pub async fn stats(
         })?,
         None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
     };
-    let tickets = state
+    let (tickets, booked) = state
         .engine
-        .read(move |_, store| store.tickets_of_day(day))
+        .read(move |_, store| {
+            Ok::<_, qcall_store::StoreError>((
+                store.tickets_of_day(day)?,
+                store.appointments_of_day(day)?,
+            ))
+        })
         .await?
         .map_err(ApiError::internal)?;
     let stats = day_stats(&hall, &tickets);
+    let (appointments, appointments_by_service) =
+        appointment_stats(&hall, &booked, &tickets, state.engine.now());
+    let appointments_json = |g: &AppointmentStats| {
+        json!({
+            "booked": g.booked,
+            "checked_in": g.checked_in,
+            "late": g.late,
+            "missed": g.missed,
+            "pending": g.pending,
+        })
+    };
     let named = |groups: &[(String, GroupStats)], key: &str| -> Vec<Value> {
         groups
             .iter()
@@ -447,6 +465,17 @@ pub async fn stats(
         "services": named(&stats.by_service, "service"),
         "counters": named(&stats.by_counter, "counter"),
         "staff": named(&stats.by_staff, "staff"),
+        "appointments": {
+            "total": appointments_json(&appointments),
+            "services": appointments_by_service
+                .iter()
+                .map(|(code, g)| {
+                    let mut v = appointments_json(g);
+                    v["service"] = json!(code);
+                    v
+                })
+                .collect::<Vec<_>>(),
+        },
     })))
 }
 
@@ -905,6 +934,7 @@ pub async fn appointments(
         "the appointment list",
     )?;
     let hall = state.engine.hall().clone();
+    let now = state.engine.now();
     let list = state
         .engine
         .read(move |s, _| {
@@ -917,6 +947,13 @@ pub async fn appointments(
                         "slot_start": qcall_core::time::local_rfc3339(a.slot_start, &hall.tz),
                         "name": a.name,
                         "ticket": a.ticket.and_then(|t| s.ticket(t)).map(|t| t.number.clone()),
+                        "status": appointment_outcome(
+                            &hall,
+                            a,
+                            a.ticket.and_then(|t| s.ticket(t)),
+                            now,
+                        )
+                        .as_str(),
                     })
                 })
                 .collect::<Vec<_>>()

@@ -820,6 +820,13 @@ async fn stats(args: StatsArgs) -> Result<(), Failure> {
     for c in resp.body["staff"].as_array().into_iter().flatten() {
         row(format!("staff {}", c["staff"].as_str().unwrap_or("")), c);
     }
+    let a = &resp.body["appointments"]["total"];
+    if a["booked"].as_u64().is_some_and(|n| n > 0) {
+        println!(
+            "appointments: {} booked, {} checked in, {} late, {} missed, {} still to come",
+            a["booked"], a["checked_in"], a["late"], a["missed"], a["pending"]
+        );
+    }
     Ok(())
 }
 
