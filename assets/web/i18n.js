@@ -27,6 +27,7 @@ export const STRINGS = {
   notify_label: { zh: '留下手机号，快轮到您、叫号或需补材料时短信通知您', en: 'Leave your phone number: we text you when your turn is near, when you are called, or if documents are missing' },
   notify_submit: { zh: '通知我', en: 'Notify me' },
   notify_done: { zh: '已登记 {phone}，我们会短信通知您。', en: 'Registered {phone}; we will text you.' },
+  notify_open: { zh: '短信提醒：快轮到我时通知我', en: 'Text me when my turn is near' },
 
   // ---- rating pad
   rate_title: { zh: '服务评价', en: 'Rate our service' },

@@ -220,8 +220,33 @@ function showTicket(res) {
   }
   $('#t-url').textContent = tk.status_url;
   document.body.dataset.ticket = tk.id;
+  // Text-me starts closed and empty: the last applicant's number is gone.
+  $('#k-phone').value = '';
+  $('#k-notify-form').hidden = true;
+  $('#k-notify-open').hidden = false;
+  $('#k-notify-done').hidden = true;
   show('ticket');
   armIdle(TICKET_S);
+}
+
+// Leave a phone number for this ticket: the hall texts when it is near,
+// called, needs more documents or its certificate is ready. The screen
+// shows the number masked once registered.
+async function notifyMe(e) {
+  e.preventDefault();
+  const id = document.body.dataset.ticket;
+  const done = $('#k-notify-done');
+  try {
+    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#k-phone').value.trim() } });
+    $('#k-phone').value = '';
+    $('#k-notify-form').hidden = true;
+    done.dataset.kind = 'ok';
+    done.textContent = t('notify_done', { phone: res.phone });
+  } catch (err) {
+    done.dataset.kind = 'failed';
+    done.textContent = err.message;
+  }
+  done.hidden = false;
 }
 
 // ---------------------------------------------------------------- green & appointment
@@ -242,9 +267,8 @@ function renderGreen() {
   }
 }
 
-function buildKeypad() {
-  const pad = $('#keypad');
-  const input = $('#appt-code');
+/** A touch keypad under `input` (a kiosk has no keyboard). */
+function buildKeypad(pad, input, maxLength) {
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'del'];
   for (const k of keys) {
     const label = k === 'clear' ? t('key_clear') : k === 'del' ? '⌫' : k;
@@ -257,7 +281,7 @@ function buildKeypad() {
         onclick: () => {
           if (k === 'clear') input.value = '';
           else if (k === 'del') input.value = input.value.slice(0, -1);
-          else if (input.value.length < 12) input.value += k;
+          else if (input.value.length < maxLength) input.value += k;
         },
       }, label),
     );
@@ -336,7 +360,13 @@ async function load() {
 function init() {
   setLang(defaultLang, false);
   langButton($('#lang-toggle'));
-  buildKeypad();
+  buildKeypad($('#keypad'), $('#appt-code'), 12);
+  buildKeypad($('#k-keypad'), $('#k-phone'), 20);
+  $('#k-notify-open').addEventListener('click', () => {
+    $('#k-notify-open').hidden = true;
+    $('#k-notify-form').hidden = false;
+  });
+  $('#k-notify-form').addEventListener('submit', notifyMe);
   translate(document);
   setElderly(params.get('elderly') === '1');
   $('#elderly-toggle').addEventListener('click', () => setElderly(!document.body.classList.contains('elderly')));

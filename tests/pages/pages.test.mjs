@@ -316,6 +316,30 @@ test('the phone page takes a number for text messages; the display ticker shows 
   assert.deepEqual(phone.errors, []);
 });
 
+test('the kiosk takes a number for text messages on its own keypad', async () => {
+  const kiosk = await open('/kiosk', { width: 1080, height: 1920 });
+  await kiosk.click('.tile[data-service="B"]:not([disabled])');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#screen-ticket:not([hidden])');
+  await kiosk.click('#k-notify-open');
+  for (const k of '13912345678') await kiosk.click(`#k-keypad .key[data-key="${k}"]`);
+  assert.equal(await kiosk.inputValue('#k-phone'), '13912345678');
+  await kiosk.click('#k-notify-form button[type="submit"]');
+  // Registered, shown masked, and the number is no longer on the screen.
+  await waitText(kiosk, '#k-notify-done', /139\*\*\*\*5678/);
+  assert.equal(await kiosk.inputValue('#k-phone'), '');
+  assert.ok(await kiosk.locator('#k-notify-form').isHidden());
+  // The next applicant's ticket starts with text-me closed.
+  await kiosk.click('#done');
+  await kiosk.click('.tile[data-service="B"]:not([disabled])');
+  await kiosk.click('#take');
+  await kiosk.waitForSelector('#screen-ticket:not([hidden])');
+  assert.ok(await kiosk.locator('#k-notify-done').isHidden());
+  assert.ok(await kiosk.locator('#k-notify-open').isVisible());
+  assert.deepEqual(kiosk.errors, []);
+  await kiosk.context().close();
+});
+
 test('the supervisor sees the audit trail', async () => {
   const boss = hall.token('--supervisor', 'sun');
   const counter = hall.token('--counter', '5');
