@@ -46,6 +46,10 @@ const ARRIVAL_WINDOW_MIN: Millis = 15 * 60_000;
 const FORECAST_MAX_STEPS: usize = 4000;
 const FORECAST_MAX_WAITING: usize = 1000;
 
+/// Estimates kept from issue for the views of the same batch (a batch is at
+/// most a few hundred commands).
+const FRESH_ESTIMATES_MAX: usize = 1024;
+
 /// How many recent calls the state remembers for wall displays.
 pub const RECENT_CALLS: usize = 12;
 
@@ -1567,6 +1571,11 @@ impl HallState {
                 let predicted = self.estimated_wait_s(*ticket);
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.predicted_wait_s = Some(predicted);
+                }
+                if self.fresh_estimates.len() >= FRESH_ESTIMATES_MAX {
+                    // A flood of tickets with no call in between: keep the
+                    // cache small, the newest are the ones still asked for.
+                    self.fresh_estimates.clear();
                 }
                 self.fresh_estimates.insert(*ticket, predicted);
                 if let (Some(si), Some(q)) =
