@@ -481,6 +481,19 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     assert_eq!(stats["total"]["satisfaction"], 2.0);
 }
 
+/// Today's appointments, as a supervisor sees them.
+async fn appointments(c: &mut Conn, token: &str) -> Value {
+    c.send(
+        hyper::Method::GET,
+        "/api/v1/appointments",
+        Some(token),
+        None,
+    )
+    .await
+    .unwrap()
+    .body
+}
+
 #[tokio::test]
 async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_time() {
     let hall = enforced_hall(|_| {});
@@ -580,16 +593,7 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
     assert_eq!(t.body["ticket"]["priority"], "appointment");
     let appt_number = t.body["ticket"]["number"].clone();
     take(&mut c, "A").await; // A003, normal, 09:40
-    let list = c
-        .send(
-            hyper::Method::GET,
-            "/api/v1/appointments",
-            Some(&boss),
-            None,
-        )
-        .await
-        .unwrap()
-        .body;
+    let list = appointments(&mut c, &boss).await;
     assert_eq!(
         find(&list["appointments"], "name", "王女士")["ticket"],
         appt_number
@@ -613,16 +617,7 @@ async fn an_appointment_booked_the_day_before_checks_in_and_is_called_at_its_tim
     // 10:46: check-in closed at 10:45; the second booking is missed, and
     // the list and the day's statistics say so.
     d.set_clock(monday(10, 46)).await;
-    let list = c
-        .send(
-            hyper::Method::GET,
-            "/api/v1/appointments",
-            Some(&boss),
-            None,
-        )
-        .await
-        .unwrap()
-        .body;
+    let list = appointments(&mut c, &boss).await;
     let statuses: Vec<(&str, &str)> = list["appointments"]
         .as_array()
         .unwrap()

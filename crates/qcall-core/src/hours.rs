@@ -228,17 +228,19 @@ mod tests {
         }
     }
 
-    fn check(local: &str, expect: Intake) {
-        let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let at = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", local)
+    /// The instant of a Shanghai wall-clock time like `2026-11-23 08:30`.
+    fn local(wall: &str, tz: &TimeZone) -> Millis {
+        jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", wall)
             .unwrap()
             .to_zoned(tz.clone())
-            .unwrap();
-        assert_eq!(
-            hall_hours().intake(at.timestamp().as_millisecond(), &tz),
-            expect,
-            "{local}"
-        );
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    fn check(wall: &str, expect: Intake) {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        assert_eq!(hall_hours().intake(local(wall, &tz), &tz), expect, "{wall}");
     }
 
     #[test]
@@ -272,14 +274,7 @@ mod tests {
     #[test]
     fn extended_service_is_after_the_last_closing() {
         let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let at = |s: &str| {
-            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s)
-                .unwrap()
-                .to_zoned(tz.clone())
-                .unwrap()
-                .timestamp()
-                .as_millisecond()
-        };
+        let at = |s: &str| local(s, &tz);
         let h = hall_hours();
         assert!(!h.after_closing(at("2026-11-23 17:29"), &tz));
         assert!(h.after_closing(at("2026-11-23 17:30"), &tz));
@@ -292,14 +287,7 @@ mod tests {
     #[test]
     fn a_day_plan_skips_breaks_and_keeps_serving_after_closing() {
         let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let at = |s: &str| {
-            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s)
-                .unwrap()
-                .to_zoned(tz.clone())
-                .unwrap()
-                .timestamp()
-                .as_millisecond()
-        };
+        let at = |s: &str| local(s, &tz);
         let plan = hall_hours().day_at(at("2026-11-23 10:00"), &tz);
         assert_eq!(
             plan.serving,
