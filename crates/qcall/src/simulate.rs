@@ -413,22 +413,9 @@ fn write_report(
 ) -> anyhow::Result<()> {
     let out = &args.out;
     // Estimate accuracy: predicted at issue against the actual wait.
-    let mut rel = Vec::new();
-    let mut signed = Vec::new();
-    for t in tickets {
-        if let (Some(p), Some(called)) = (t.predicted_wait_s, t.called_at) {
-            let actual = ((called - t.issued_at) / 1000) as f64;
-            if actual >= 300.0 {
-                rel.push(((f64::from(p) - actual) / actual).abs());
-                signed.push((f64::from(p) - actual) / actual);
-            }
-        }
-    }
-    rel.sort_by(f64::total_cmp);
-    signed.sort_by(f64::total_cmp);
-    let bias = signed.get(signed.len() / 2).copied().unwrap_or(0.0);
-    let within = rel.iter().filter(|&&r| r <= 0.25).count() as f64 / rel.len().max(1) as f64;
-    let median_rel = rel.get(rel.len() / 2).copied().unwrap_or(0.0);
+    let overall = Accuracy::of(tickets.iter());
+    let (within, median_rel, bias) = (overall.within, overall.median, overall.bias);
+    let rel_len = overall.n;
 
     let hours: Vec<String> = (8..18).map(|h| format!("{h}")).collect();
     let per_hour = |v: &[u32; 24]| (8..18).map(|h| f64::from(v[h])).collect::<Vec<_>>();
@@ -522,13 +509,42 @@ fn write_report(
          **Estimated wait.** For the {} tickets that waited at least 5 minutes, the wait estimated when the \
          ticket was printed was within 25% of the actual wait for {:.0}% of them; the median error was {:.0}%, \
          and the median estimate was {:.0}% {} (mean absolute error over all called tickets: {}).\n",
-        rel.len(),
+        rel_len,
         within * 100.0,
         median_rel * 100.0,
         bias.abs() * 100.0,
         if bias < 0.0 { "too short" } else { "too long" },
         minutes(stats.total.estimate_error_s)
     );
+    let _ = writeln!(
+        md,
+        "| estimate | tickets (waited 5 min+) | within 25% | median error | median bias |\n|---|---|---|---|---|"
+    );
+    let mut accuracy_row = |name: String, a: Accuracy| {
+        if a.n > 0 {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {:.0}% | {:.0}% | {:+.0}% |",
+                a.n,
+                a.within * 100.0,
+                a.median * 100.0,
+                a.bias * 100.0
+            );
+        }
+    };
+    for sv in &hall.services {
+        let a = Accuracy::of(tickets.iter().filter(|t| t.service == sv.code));
+        accuracy_row(format!("{} {}", sv.code, sv.name.zh), a);
+    }
+    accuracy_row(
+        "ordinary tickets".into(),
+        Accuracy::of(tickets.iter().filter(|t| !hall.is_priority(&t.class))),
+    );
+    accuracy_row(
+        "green channel".into(),
+        Accuracy::of(tickets.iter().filter(|t| hall.is_priority(&t.class))),
+    );
+    let _ = writeln!(md);
     if refused > 0 {
         let _ = writeln!(
             md,
@@ -548,6 +564,44 @@ fn write_report(
     std::fs::write(out.join("report.md"), md)?;
     std::fs::write(out.join("tickets.csv"), tickets_csv(hall, tickets))?;
     Ok(())
+}
+
+/// How well the wait printed on tickets matched the wait they had, over
+/// those that waited at least 5 minutes (shorter waits make percentages
+/// meaningless: 30 s against 60 s is "100% off").
+#[derive(Debug, Clone, Copy, Default)]
+struct Accuracy {
+    n: usize,
+    /// Share within 25% of the actual wait.
+    within: f64,
+    /// Median absolute relative error.
+    median: f64,
+    /// Median signed relative error: above zero, estimates run long.
+    bias: f64,
+}
+
+impl Accuracy {
+    fn of<'a>(tickets: impl Iterator<Item = &'a qcall_core::Ticket>) -> Accuracy {
+        let mut signed: Vec<f64> = tickets
+            .filter_map(|t| {
+                let predicted = f64::from(t.predicted_wait_s?);
+                let actual = ((t.called_at? - t.issued_at) / 1000) as f64;
+                (actual >= 300.0).then(|| (predicted - actual) / actual)
+            })
+            .collect();
+        if signed.is_empty() {
+            return Accuracy::default();
+        }
+        let mut abs: Vec<f64> = signed.iter().map(|e| e.abs()).collect();
+        signed.sort_by(f64::total_cmp);
+        abs.sort_by(f64::total_cmp);
+        Accuracy {
+            n: abs.len(),
+            within: abs.iter().filter(|&&e| e <= 0.25).count() as f64 / abs.len() as f64,
+            median: abs[abs.len() / 2],
+            bias: signed[signed.len() / 2],
+        }
+    }
 }
 
 /// Every ticket of the day, one row each, for a hall's own analysis:
