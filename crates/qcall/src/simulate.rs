@@ -559,7 +559,8 @@ fn write_report(
     );
     let _ = writeln!(
         md,
-        "![Load by hour](load-by-hour.svg)\n\n![Wait by service](wait-by-service.svg)\n\n![Served by counter](served-by-counter.svg)"
+        "![Load by hour](load-by-hour.svg)\n\n![Wait by service](wait-by-service.svg)\n\n![Served by counter](served-by-counter.svg)\n\n\
+         Every ticket of the day, with its estimate and actual wait, is in [tickets.csv](tickets.csv)."
     );
     std::fs::write(out.join("report.md"), md)?;
     std::fs::write(out.join("tickets.csv"), tickets_csv(hall, tickets))?;
