@@ -84,6 +84,7 @@ enum Source {
 pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -> Outcome {
     let hall = inputs.hall;
     let classes = &hall.classes;
+    let priority: Vec<bool> = classes.iter().map(|c| hall.is_priority(&c.id)).collect();
     // Cursors over the real queues: the run pops heads only.
     let mut queues: Vec<Vec<std::iter::Peekable<std::collections::btree_set::Iter<'_, QueueKey>>>> =
         inputs
@@ -128,7 +129,7 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 continue;
             };
             for (k, class) in classes.iter().enumerate() {
-                let priority = hall.is_priority(&class.id);
+                let priority = priority[k];
                 if let Some(&&(queued_at, _, _, ticket)) = queues[si][k].peek() {
                     heads.push(Head {
                         ticket,
@@ -161,7 +162,7 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
         }
         let direct_head = direct[ci].peek().map(|&&(queued_at, _, _, ticket)| {
             let (weight, priority) = (inputs.placement)(ticket)
-                .map(|(_, k)| (classes[k].weight, hall.is_priority(&classes[k].id)))
+                .map(|(_, k)| (classes[k].weight, priority[k]))
                 .unwrap_or((0, false));
             Head {
                 ticket,
@@ -171,19 +172,6 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 preference: 0,
             }
         });
-        // As at a real counter: a place in the future is not due while
-        // others are.
-        if heads.iter().any(|h| h.queued_at <= at) {
-            let mut i = 0;
-            while i < heads.len() {
-                if heads[i].queued_at > at {
-                    heads.swap_remove(i);
-                    sources.swap_remove(i);
-                } else {
-                    i += 1;
-                }
-            }
-        }
         let Some(ticket) = policy::select(&hall.policy, busy.streak, direct_head, &heads, at)
         else {
             // Nothing for this counter yet: it waits for the next arrival.
@@ -213,10 +201,9 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 (inputs.placement)(ticket).unwrap_or((0, 0))
             }
         };
-        let priority = hall.is_priority(&classes[k].id);
         counters[ci] = Some(Busy {
             free_at: at + inputs.per_call_ms[si].round() as Millis,
-            streak: if priority { busy.streak + 1 } else { 0 },
+            streak: if priority[k] { busy.streak + 1 } else { 0 },
         });
     }
     let last = counters

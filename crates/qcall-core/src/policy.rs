@@ -10,6 +10,9 @@
 //!   class cannot be broken here whatever the scoring does.
 //! - A ticket transferred to this very counter goes first: it has already
 //!   waited once and was sent here by a colleague.
+//! - A ticket whose place lies in the future (an appointment checked in
+//!   early) is not due while anyone else is: it waits for its time unless
+//!   nobody else waits at all.
 //! - `max_wait` beats everything else: among heads that waited at least that
 //!   long, the oldest goes. This bounds every ticket's wait under any policy.
 //! - Otherwise the counter takes its services in its own order of preference:
@@ -54,17 +57,18 @@ pub fn select(
     if let Some(d) = direct {
         return Some(d.ticket);
     }
+    let any_due = heads.iter().any(|h| h.queued_at <= now);
+    let due = || heads.iter().filter(move |h| !any_due || h.queued_at <= now);
     if let Some(max_wait) = policy.max_wait_ms {
-        let overdue = heads
-            .iter()
+        let overdue = due()
             .filter(|h| now - h.queued_at >= max_wait)
             .min_by_key(|h| h.age_key());
         if let Some(h) = overdue {
             return Some(h.ticket);
         }
     }
-    let tier = heads.iter().map(|h| h.preference).min()?;
-    let tier: Vec<&Head> = heads.iter().filter(|h| h.preference == tier).collect();
+    let tier = due().map(|h| h.preference).min()?;
+    let tier: Vec<&Head> = due().filter(|h| h.preference == tier).collect();
     let strict_best = |hs: &mut dyn Iterator<Item = &&Head>| {
         hs.min_by(|a, b| b.weight.cmp(&a.weight).then(a.age_key().cmp(&b.age_key())))
             .map(|h| h.ticket)
@@ -195,6 +199,11 @@ mod tests {
             1000,
             Some(1),
         );
+        // A place in the future waits while others are due, not when
+        // nobody else waits.
+        let early = head(4, 5000, 3, 0);
+        check(Strict, None, 0, &[normal_old, early], 1000, Some(1));
+        check(Strict, None, 0, &[early], 1000, Some(4));
         // Ties by issue time then id.
         check(
             Strict,

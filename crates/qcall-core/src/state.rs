@@ -525,10 +525,60 @@ impl HallState {
         let per_call_ms: Vec<f64> = (0..self.hall.services.len())
             .map(|si| self.per_call_ms(si))
             .collect();
-        // The counters working now, each free when its current applicant
-        // is likely done (at least a quarter of a call away).
-        let mut counters: Vec<Option<forecast::Busy>> = self
-            .counters
+        let mut counters = self.working_counters(now, &per_call_ms);
+        // Nobody works who could call it (before opening, everyone on a
+        // break, its counter closed): its counters come when serving starts.
+        let callers: Vec<usize> = match t
+            .target_counter
+            .as_deref()
+            .and_then(|c| self.hall.counter_index(c))
+        {
+            Some(ci) => vec![ci],
+            None => self
+                .hall
+                .counters_serving(&t.service)
+                .filter_map(|c| self.hall.counter_index(&c.id))
+                .collect(),
+        };
+        if callers.iter().all(|&ci| counters[ci].is_none()) {
+            for &ci in &callers {
+                counters[ci] = Some(forecast::Busy {
+                    free_at: plan.resume_at(now),
+                    streak: 0,
+                });
+            }
+        }
+        let placement = |ticket: TicketId| {
+            let t = self.tickets.get(&ticket)?;
+            Some((
+                self.hall.service_index(&t.service)?,
+                self.hall.class_index(&t.class)?,
+            ))
+        };
+        let inputs = forecast::Inputs {
+            hall: &self.hall,
+            queues: &self.queues,
+            direct: &self.direct,
+            placement: &placement,
+            counters,
+            per_call_ms,
+            arrival_every_ms: self.arrival_every_ms(now),
+            plan,
+            now,
+        };
+        match forecast::call_at(&inputs, id, FORECAST_MAX_STEPS) {
+            forecast::Outcome::Called(at) | forecast::Outcome::Beyond(at) => {
+                ((at - now).max(0) as f64 / 1000.0).round() as u32
+            }
+            forecast::Outcome::Never => self.rough_wait_s(t, si),
+        }
+    }
+
+    /// Each counter's state for the dry run: `None` when closed or paused,
+    /// else when it is next free (now when idle; when its current
+    /// applicant is likely done, at least a quarter of a call away).
+    fn working_counters(&self, now: Millis, per_call_ms: &[f64]) -> Vec<Option<forecast::Busy>> {
+        self.counters
             .iter()
             .map(|rt| {
                 let free_at = match rt.state {
@@ -549,37 +599,16 @@ impl HallState {
                     streak: rt.streak,
                 })
             })
-            .collect();
-        // Nobody works who could call it (before opening, everyone on a
-        // break, its counter closed): its counters come when serving starts.
-        let callers: Vec<usize> = match t
-            .target_counter
-            .as_deref()
-            .and_then(|c| self.hall.counter_index(c))
-        {
-            Some(ci) => vec![ci],
-            None => self
-                .hall
-                .counters
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.services.contains(&t.service))
-                .map(|(ci, _)| ci)
-                .collect(),
-        };
-        if callers.iter().all(|&ci| counters[ci].is_none()) {
-            for &ci in &callers {
-                counters[ci] = Some(forecast::Busy {
-                    free_at: plan.resume_at(now),
-                    streak: 0,
-                });
-            }
-        }
+            .collect()
+    }
+
+    /// Per (service, class): ms between arrivals over the last hour (or
+    /// since the day's first ticket, at least 15 minutes), `None` if none.
+    fn arrival_every_ms(&self, now: Millis) -> Vec<Vec<Option<f64>>> {
         let window = ARRIVAL_WINDOW
             .min(now - self.first_issue.unwrap_or(now))
             .max(ARRIVAL_WINDOW_MIN) as f64;
-        let arrival_every_ms = self
-            .arrivals
+        self.arrivals
             .iter()
             .map(|per_class| {
                 per_class
@@ -593,31 +622,7 @@ impl HallState {
                     })
                     .collect()
             })
-            .collect();
-        let placement = |ticket: TicketId| {
-            let t = self.tickets.get(&ticket)?;
-            Some((
-                self.hall.service_index(&t.service)?,
-                self.hall.class_index(&t.class)?,
-            ))
-        };
-        let inputs = forecast::Inputs {
-            hall: &self.hall,
-            queues: &self.queues,
-            direct: &self.direct,
-            placement: &placement,
-            counters,
-            per_call_ms,
-            arrival_every_ms,
-            plan,
-            now,
-        };
-        match forecast::call_at(&inputs, id, FORECAST_MAX_STEPS) {
-            forecast::Outcome::Called(at) | forecast::Outcome::Beyond(at) => {
-                ((at - now).max(0) as f64 / 1000.0).round() as u32
-            }
-            forecast::Outcome::Never => self.rough_wait_s(t, si),
-        }
+            .collect()
     }
 
     /// How long a call of service `si` keeps a counter: the mean of its
@@ -1479,11 +1484,6 @@ impl HallState {
                 preference: 0,
             }
         });
-        // A ticket whose place lies in the future (an appointment checked
-        // in early) is not due yet, unless nobody else is waiting.
-        if heads.iter().any(|h| h.queued_at <= now) {
-            heads.retain(|h| h.queued_at <= now);
-        }
         policy::select(
             &self.hall.policy,
             self.counters[ci].streak,
