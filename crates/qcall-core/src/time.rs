@@ -30,13 +30,14 @@ pub fn business_day(at: Millis, tz: &TimeZone) -> BusinessDay {
 /// Formats `at` as RFC 3339 with the hall's UTC offset, e.g.
 /// `2026-11-22T09:05:00+08:00`: what people in the hall read.
 pub fn local_rfc3339(at: Millis, tz: &TimeZone) -> String {
-    match jiff::Timestamp::from_millisecond(at) {
-        Ok(ts) => ts
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string(),
-        Err(_) => String::from("invalid-time"),
-    }
+    local_format(at, tz, "%Y-%m-%dT%H:%M:%S%:z").unwrap_or_else(|| "invalid-time".into())
+}
+
+/// Formats `at` in the hall's time zone with a `strftime` pattern; `None`
+/// for an instant out of range.
+pub fn local_format(at: Millis, tz: &TimeZone, pattern: &str) -> Option<String> {
+    let ts = jiff::Timestamp::from_millisecond(at).ok()?;
+    Some(ts.to_zoned(tz.clone()).strftime(pattern).to_string())
 }
 
 #[cfg(test)]

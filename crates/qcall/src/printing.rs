@@ -27,13 +27,7 @@ use crate::config::Config;
 
 /// Local `YYYY-MM-DD HH:MM` in the hall's time zone.
 fn local_minute(hall: &Hall, at: Millis) -> String {
-    jiff::Timestamp::from_millisecond(at)
-        .map(|ts| {
-            ts.to_zoned(hall.tz.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+    qcall_core::time::local_format(at, &hall.tz, "%Y-%m-%d %H:%M").unwrap_or_default()
 }
 
 /// What an applicant's ticket says.

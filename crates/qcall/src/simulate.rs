@@ -414,8 +414,6 @@ fn write_report(
     let out = &args.out;
     // Estimate accuracy: predicted at issue against the actual wait.
     let overall = Accuracy::of(tickets.iter());
-    let (within, median_rel, bias) = (overall.within, overall.median, overall.bias);
-    let rel_len = overall.n;
 
     let hours: Vec<String> = (8..18).map(|h| format!("{h}")).collect();
     let per_hour = |v: &[u32; 24]| (8..18).map(|h| f64::from(v[h])).collect::<Vec<_>>();
@@ -509,11 +507,15 @@ fn write_report(
          **Estimated wait.** For the {} tickets that waited at least 5 minutes, the wait estimated when the \
          ticket was printed was within 25% of the actual wait for {:.0}% of them; the median error was {:.0}%, \
          and the median estimate was {:.0}% {} (mean absolute error over all called tickets: {}).\n",
-        rel_len,
-        within * 100.0,
-        median_rel * 100.0,
-        bias.abs() * 100.0,
-        if bias < 0.0 { "too short" } else { "too long" },
+        overall.n,
+        overall.within * 100.0,
+        overall.median * 100.0,
+        overall.bias.abs() * 100.0,
+        if overall.bias < 0.0 {
+            "too short"
+        } else {
+            "too long"
+        },
         minutes(stats.total.estimate_error_s)
     );
     let _ = writeln!(
@@ -608,15 +610,8 @@ impl Accuracy {
 /// Every ticket of the day, one row each, for a hall's own analysis:
 /// local times, the estimate printed on the ticket and the actual wait.
 fn tickets_csv(hall: &Hall, tickets: &[qcall_core::Ticket]) -> String {
-    let local = |at: Millis| {
-        jiff::Timestamp::from_millisecond(at)
-            .map(|ts| {
-                ts.to_zoned(hall.tz.clone())
-                    .strftime("%H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let local =
+        |at: Millis| qcall_core::time::local_format(at, &hall.tz, "%H:%M:%S").unwrap_or_default();
     let mut csv = String::from(
         "number,service,class,state,issued,called,counter,estimated_wait_s,actual_wait_s,service_s\n",
     );

@@ -77,6 +77,22 @@ impl Sim {
         self.counter(counter, CounterAction::CallNext).unwrap()
     }
 
+    /// `counter` calls the next ticket and finishes it `minutes` later.
+    fn serve(&mut self, counter: &str, minutes: i64) {
+        self.call(counter);
+        self.now += minutes * MINUTE;
+        self.counter(counter, CounterAction::Finish { rating: None })
+            .unwrap();
+    }
+
+    /// The estimated waits of `tickets`, in seconds.
+    fn waits(&self, tickets: &[TicketId]) -> Vec<u32> {
+        tickets
+            .iter()
+            .map(|&t| self.state.estimated_wait_s(t))
+            .collect()
+    }
+
     fn number(&self, id: TicketId) -> &str {
         &self.state.ticket(id).unwrap().number
     }
@@ -358,23 +374,17 @@ fn count_before_is_exact_for_members_and_strangers() {
 fn the_estimate_runs_the_open_counters_forward() {
     let mut sim = Sim::new(strict_hall()); // 300 s a call; A at counters 1, 2, 3
     let tickets: Vec<_> = (0..6).map(|_| sim.issue("A", "normal")).collect();
-    let waits = |sim: &Sim, from: usize| -> Vec<u32> {
-        tickets[from..]
-            .iter()
-            .map(|&t| sim.state.estimated_wait_s(t))
-            .collect()
-    };
     // No counter open yet: every counter that serves A comes (counter 3
     // prefers B, but nobody waits there).
-    assert_eq!(waits(&sim, 0), vec![0, 0, 0, 300, 300, 300]);
+    assert_eq!(sim.waits(&tickets), vec![0, 0, 0, 300, 300, 300]);
     sim.counter("1", CounterAction::Open).unwrap();
     sim.counter("2", CounterAction::Open).unwrap();
     // Two idle counters take the first two at once, then two per call.
-    assert_eq!(waits(&sim, 0), vec![0, 0, 300, 300, 600, 600]);
+    assert_eq!(sim.waits(&tickets), vec![0, 0, 300, 300, 600, 600]);
     // Both just called: free again one call from now.
     sim.call("1");
     sim.call("2");
-    assert_eq!(waits(&sim, 2), vec![300, 300, 600, 600]);
+    assert_eq!(sim.waits(&tickets[2..]), vec![300, 300, 600, 600]);
 }
 
 #[test]
@@ -387,17 +397,10 @@ fn the_estimate_learns_the_time_per_call_from_the_day() {
     // Ten calls of two minutes each, where 300 s is configured: the
     // configured figure fades out as the day's own calls come in.
     for _ in 0..10 {
-        sim.call("1");
-        sim.now += 2 * MINUTE;
-        sim.counter("1", CounterAction::Finish { rating: None })
-            .unwrap();
+        sim.serve("1", 2);
     }
     let waiting: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
-    let waits: Vec<u32> = waiting
-        .iter()
-        .map(|&t| sim.state.estimated_wait_s(t))
-        .collect();
-    assert_eq!(waits, vec![0, 120, 240, 360]);
+    assert_eq!(sim.waits(&waiting), vec![0, 120, 240, 360]);
     // The counter takes the first; a green ticket is next, one call away.
     sim.call("1");
     let green = sim.issue("A", "elderly");
@@ -416,20 +419,13 @@ fn green_tickets_still_to_come_overtake_under_the_policy() {
     // An elderly applicant every five minutes, each served in five.
     for _ in 0..3 {
         sim.issue("A", "elderly");
-        sim.call("1");
-        sim.now += 5 * MINUTE;
-        sim.counter("1", CounterAction::Finish { rating: None })
-            .unwrap();
+        sim.serve("1", 5);
     }
     let normal: Vec<_> = (0..3).map(|_| sim.issue("A", "normal")).collect();
     // Nobody green waits now, but one will come every 300 s and, with
     // ratio 1, take every other call: n1 at 0, green, n2 at 600, green,
     // n3 at 1200, not 600 as the tickets now waiting alone would say.
-    let waits: Vec<u32> = normal
-        .iter()
-        .map(|&t| sim.state.estimated_wait_s(t))
-        .collect();
-    assert_eq!(waits, vec![0, 600, 1200]);
+    assert_eq!(sim.waits(&normal), vec![0, 600, 1200]);
 }
 
 #[test]
@@ -441,12 +437,8 @@ fn the_estimate_skips_the_lunch_break_and_serves_on_after_closing() {
     let mut sim = Sim::on(hall, monday(11, 50));
     sim.counter("1", CounterAction::Open).unwrap();
     let morning: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
-    let waits: Vec<u32> = morning
-        .iter()
-        .map(|&t| sim.state.estimated_wait_s(t))
-        .collect();
     // 11:50 and 11:55, then nobody is called until 13:30.
-    assert_eq!(waits, vec![0, 300, 100 * 60, 100 * 60 + 300]);
+    assert_eq!(sim.waits(&morning), vec![0, 300, 100 * 60, 100 * 60 + 300]);
     // Near closing the counter stays until everyone is served.
     let mut late = Sim::on(sim.state.hall().as_ref().clone(), monday(17, 25));
     late.counter("1", CounterAction::Open).unwrap();
