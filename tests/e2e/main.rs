@@ -8,9 +8,11 @@ mod api;
 mod audio;
 mod cli;
 mod crash;
+mod failures;
 mod hall_ops;
 mod notify;
 mod print;
+mod protocol;
 mod screens;
 mod ws;
 

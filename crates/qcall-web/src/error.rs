@@ -131,6 +131,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json")
             }
+            // A body over the limit: the rejection's own status (413).
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+            }
             _ => (StatusCode::BAD_REQUEST, "bad_body"),
         };
         ApiError::new(
@@ -148,5 +152,109 @@ impl From<QueryRejection> for ApiError {
             "bad_query",
             format!("the query string is not valid: {}", r.body_text()),
         )
+    }
+}
+
+/// The largest request body any endpoint takes. The API's bodies are a
+/// few hundred bytes; a notice with 30 long items stays far below this.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Middleware: the errors axum answers by itself (405 from the method
+/// router, 413 from the body limit, before any handler runs) leave as the
+/// same JSON error shape as every other, keeping their headers (`Allow`).
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // A body announced as over the limit is refused before it is read.
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let response = if announced.is_some_and(|n| n > BODY_LIMIT) {
+        StatusCode::PAYLOAD_TOO_LARGE.into_response()
+    } else {
+        next.run(request).await
+    };
+    let (code, message) = match response.status() {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that HTTP method; the Allow header lists the ones it takes",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "the request body is too large; send only the fields the endpoint takes",
+        ),
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let fresh = ApiError::new(parts.status, code, message).into_response();
+    let (fresh_parts, body) = fresh.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        fresh_parts.headers[header::CONTENT_TYPE].clone(),
+    );
+    Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(e: ApiError, status: StatusCode, code: &str) {
+        assert_eq!((e.status, e.code), (status, code), "{}", e.message);
+    }
+
+    #[test]
+    fn internal_failures_are_500_and_never_show_their_detail() {
+        let e = ApiError::internal("disk I/O error at /var/lib/qcall/hall.db");
+        assert!(!e.message.contains("/var/lib"), "{}", e.message);
+        check(e, StatusCode::INTERNAL_SERVER_ERROR, "internal");
+        let e: ApiError = EngineError::Storage("database is locked".into()).into();
+        assert!(!e.message.contains("locked"), "{}", e.message);
+        check(e, StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable");
+        check(
+            EngineError::Stopped.into(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+        );
+    }
+
+    #[test]
+    fn refusals_map_to_their_status_and_code() {
+        let cases: Vec<(Rejection, StatusCode, &str)> = vec![
+            (
+                Rejection::CodeTaken("123456".into()),
+                StatusCode::CONFLICT,
+                "code_taken",
+            ),
+            (
+                Rejection::CounterClosed("1".into()),
+                StatusCode::CONFLICT,
+                "counter_closed",
+            ),
+            (
+                Rejection::UnknownTicket(qcall_core::TicketId(9)),
+                StatusCode::NOT_FOUND,
+                "unknown_ticket",
+            ),
+            (
+                Rejection::BadRating(7),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_rating",
+            ),
+        ];
+        for (r, status, code) in cases {
+            check(r.into(), status, code);
+        }
     }
 }

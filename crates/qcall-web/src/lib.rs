@@ -88,37 +88,43 @@ impl AppState {
 /// (the kiosk rate limit keys on the client address).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/tickets", post(api::take_ticket))
-        .route("/tickets/{id}", get(api::get_ticket))
-        .route("/tickets/{id}/cancel", post(api::cancel_ticket))
-        .route("/tickets/{id}/reprint", post(api::reprint_ticket))
-        .route("/tickets/{id}/reenter", post(api::reenter_ticket))
-        .route("/tickets/{id}/return", post(api::return_ticket))
-        .route("/tickets/{id}/notify", post(api::notify))
-        .route("/tickets/{id}/ready", post(api::ready))
-        .route("/audit", get(api::audit))
-        .route("/printers", get(api::printers))
-        .route("/audio", get(api::audio))
-        .route("/counters/{counter}/notice", post(api::notice))
-        .route("/counters/{counter}/rating", post(api::rate))
-        .route("/appointments", post(api::book).get(api::appointments))
-        .route("/services", get(api::services))
-        .route("/counters", get(api::counters))
-        .route("/counters/{counter}/{action}", post(api::counter_command))
-        .route("/queue", get(api::queue))
-        .route("/stats", get(api::stats))
+        .route("/tickets", post(api::tickets::take_ticket))
+        .route("/tickets/{id}", get(api::tickets::get_ticket))
+        .route("/tickets/{id}/cancel", post(api::tickets::cancel_ticket))
+        .route("/tickets/{id}/reprint", post(api::printing::reprint_ticket))
+        .route("/tickets/{id}/reenter", post(api::tickets::reenter_ticket))
+        .route("/tickets/{id}/return", post(api::tickets::return_ticket))
+        .route("/tickets/{id}/notify", post(api::tickets::notify))
+        .route("/tickets/{id}/ready", post(api::tickets::ready))
+        .route("/audit", get(api::stats::audit))
+        .route("/printers", get(api::printing::printers))
+        .route("/audio", get(api::printing::audio))
+        .route("/counters/{counter}/notice", post(api::printing::notice))
+        .route("/counters/{counter}/rating", post(api::counters::rate))
+        .route(
+            "/appointments",
+            post(api::appointments::book).get(api::appointments::appointments),
+        )
+        .route("/services", get(api::hall::services))
+        .route("/counters", get(api::counters::counters))
+        .route(
+            "/counters/{counter}/{action}",
+            post(api::counters::counter_command),
+        )
+        .route("/queue", get(api::hall::queue))
+        .route("/stats", get(api::stats::stats))
         .route("/whoami", get(screens::whoami))
-        .route("/alerts", get(api::alerts).post(screens::alert))
+        .route("/alerts", get(api::hall::alerts).post(screens::alert))
         .route("/display", get(screens::display))
         .route("/admin/overview", get(screens::admin_overview))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::metrics));
+        .route("/healthz", get(api::hall::healthz))
+        .route("/metrics", get(api::hall::metrics));
     #[cfg(feature = "test-clock")]
-    let api = api.route("/test/clock", post(api::test_clock));
+    let api = api.route("/test/clock", post(api::hall::test_clock));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::metrics))
+        .route("/healthz", get(api::hall::healthz))
+        .route("/metrics", get(api::hall::metrics))
         .route("/ws/display", get(ws::display))
         .route("/ws/counter", get(ws::counter))
         .route("/", get(pages::index))
@@ -129,7 +135,9 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket))
         .route("/rate/{counter}", get(pages::rate))
         .route("/static/{file}", get(pages::file))
-        .fallback(api::not_found)
+        .fallback(api::hall::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 

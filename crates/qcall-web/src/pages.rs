@@ -9,10 +9,13 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use qcall_core::TicketId;
+
+use crate::AppState;
 use crate::error::ApiError;
 
 /// One embedded file.
@@ -86,7 +89,23 @@ fn etag(index: usize) -> &'static str {
     &tags[index]
 }
 
+/// Whether an `If-None-Match` value matches `tag` (RFC 9110 §13.1.2): `*`
+/// matches any current file, and the comparison is weak, so a `W/` tag
+/// that a proxy or browser weakened still revalidates.
+fn none_match(value: &str, tag: &str) -> bool {
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
 fn serve(name: &str, headers: &HeaderMap) -> Response {
+    serve_as(name, headers, StatusCode::OK)
+}
+
+/// Serves an embedded file with `status`: a page answering for something
+/// that does not exist still renders (and explains) with a 404.
+fn serve_as(name: &str, headers: &HeaderMap, status: StatusCode) -> Response {
     let Some((index, asset)) = find(name) else {
         return ApiError::not_found("not_found", format!("there is no file `{name}`"))
             .into_response();
@@ -95,11 +114,11 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
-    let mut response = if fresh {
+        .is_some_and(|v| none_match(v, tag));
+    let mut response = if fresh && status == StatusCode::OK {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, asset.mime)], asset.body).into_response()
+        (status, [(header::CONTENT_TYPE, asset.mime)], asset.body).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -144,13 +163,38 @@ pub async fn admin(headers: HeaderMap) -> Response {
 }
 
 /// `/rate/{counter}`: the rating pad facing the applicant at a counter.
-pub async fn rate(Path(_counter): Path<String>, headers: HeaderMap) -> Response {
-    serve("rate.html", &headers)
+/// An unknown counter gets the same page with 404: it says so itself.
+pub async fn rate(
+    State(state): State<AppState>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let known = state.engine.hall().counters.iter().any(|c| c.id == counter);
+    serve_as("rate.html", &headers, found(known))
 }
 
 /// `/t/{id}`: the same page for every ticket; it reads the id from its URL.
-pub async fn ticket(Path(_id): Path<String>, headers: HeaderMap) -> Response {
-    serve("ticket.html", &headers)
+/// An id that names no ticket (not a number, or never issued) gets the page
+/// with 404, which shows the "no such ticket" message.
+pub async fn ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let known = match id.parse::<i64>() {
+        // A storage hiccup is not "no such ticket": the page then asks again.
+        Ok(n) if n > 0 => !matches!(state.engine.ticket(TicketId(n)).await, Ok(None)),
+        _ => false,
+    };
+    serve_as("ticket.html", &headers, found(known))
+}
+
+fn found(known: bool) -> StatusCode {
+    if known {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
 }
 
 /// `/static/{file}`: scripts, styles and images (never the HTML pages).
@@ -209,5 +253,26 @@ mod tests {
             serve("nope.js", &HeaderMap::new()).status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[test]
+    fn weak_tags_and_star_revalidate_too() {
+        let tag = serve("qcall.css", &HeaderMap::new()).headers()[header::ETAG]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let check = |value: String, expect: StatusCode| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::IF_NONE_MATCH,
+                HeaderValue::from_str(&value).unwrap(),
+            );
+            assert_eq!(serve("qcall.css", &headers).status(), expect, "{value}");
+        };
+        check(format!("W/{tag}"), StatusCode::NOT_MODIFIED);
+        check(format!("\"other\", W/{tag}"), StatusCode::NOT_MODIFIED);
+        check("*".into(), StatusCode::NOT_MODIFIED);
+        check("\"other\"".into(), StatusCode::OK);
+        check("W/\"other\"".into(), StatusCode::OK);
     }
 }

@@ -8,6 +8,9 @@ use qcall_core::{CounterState, Event, Hall, Millis, Text};
 use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
 
+mod responses;
+pub use responses::*;
+
 /// Settings the wire needs beyond the hall itself.
 #[derive(Debug, Clone, Default)]
 pub struct Site {

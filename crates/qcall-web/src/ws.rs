@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::AppState;
-use crate::api::{ActionBody, counter_action};
+use crate::api::counters::{ActionBody, counter_action};
 use crate::auth::authorize_counter;
 use crate::error::ApiError;
 use crate::hub::{Frame, Resume};
@@ -282,7 +282,14 @@ impl Session {
                             return;
                         }
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(Message::Close(_))) => {
+                        // Answer the client's Close (RFC 6455 §5.5.1) so it
+                        // sees a clean close, not 1006: tungstenite queued
+                        // the echo when it read the frame; flushing sends it.
+                        let _ = self.sink.flush().await;
+                        return;
+                    }
+                    None | Some(Err(_)) => return,
                     Some(Ok(_)) => {}
                 },
             }

@@ -1,0 +1,232 @@
+//! `/counters`: the counters' list, every counter action
+//! (`/counters/{counter}/{action}`) and the rating pad's
+//! `/counters/{counter}/rating`.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use qcall_core::{Command, CounterAction, TransferTarget};
+use qcall_store::Role;
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+use super::base_url;
+use crate::AppState;
+use crate::devices::NoticeRequest;
+use crate::error::ApiError;
+use crate::wire;
+
+pub async fn counters(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<wire::CountersBody>, ApiError> {
+    let snap = state.engine.snapshot().await?;
+    let base = base_url(&state, &headers);
+    let hall = state.engine.hall();
+    let counters: Vec<_> = snap
+        .counters
+        .iter()
+        .filter_map(|c| wire::counter(hall, &base, c))
+        .collect();
+    Ok(Json(wire::CountersBody { counters }))
+}
+
+/// Body of counter actions; which fields apply depends on the action.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    rating: Option<u8>,
+    service: Option<String>,
+    counter: Option<String>,
+    /// With `close`: a supervisor closes the last counter of a service
+    /// that still has people waiting (audited).
+    force: Option<bool>,
+    /// With `suspend`: the materials still missing (printed on the notice slip).
+    missing: Option<Vec<String>>,
+    /// With `suspend`: a note for the notice slip.
+    note: Option<String>,
+}
+
+/// Maps an action path segment (and body) to a counter action, for the
+/// holder of `credential`.
+pub fn counter_action(
+    name: &str,
+    body: ActionBody,
+    credential: &qcall_store::Credential,
+) -> Result<CounterAction, ApiError> {
+    Ok(match name {
+        "call-next" | "call_next" => CounterAction::CallNext,
+        "recall" => CounterAction::Recall,
+        "no-show" | "no_show" => CounterAction::NoShow,
+        "requeue" => CounterAction::Requeue,
+        "start" => CounterAction::Start,
+        "finish" => CounterAction::Finish {
+            rating: body.rating,
+        },
+        "transfer" => match (body.service, body.counter) {
+            (Some(s), None) => CounterAction::Transfer(TransferTarget::Service(s)),
+            (None, Some(c)) => CounterAction::Transfer(TransferTarget::Counter(c)),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    "transfer needs exactly one of {\"service\": CODE} or {\"counter\": ID}",
+                ));
+            }
+        },
+        "suspend" => CounterAction::Suspend {
+            missing: body.missing.unwrap_or_default(),
+        },
+        "pause" => CounterAction::Pause,
+        "resume" => CounterAction::Resume,
+        "open" => CounterAction::Open,
+        "close" => match body.force {
+            Some(true) if credential.role == Role::Supervisor => CounterAction::Close {
+                override_by: Some(credential.subject.clone()),
+            },
+            Some(true) => {
+                return Err(ApiError::forbidden(
+                    "only a supervisor may close the last counter of a service with people waiting",
+                ));
+            }
+            _ => CounterAction::Close { override_by: None },
+        },
+        other => {
+            return Err(ApiError::not_found(
+                "unknown_action",
+                format!(
+                    "there is no counter action `{other}`; use call-next, recall, no-show, requeue, start, finish, \
+                     transfer, pause, resume, open or close"
+                ),
+            ));
+        }
+    })
+}
+
+pub async fn counter_command(
+    State(state): State<AppState>,
+    Path((counter, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    if state.engine.hall().counter(&counter).is_none() {
+        return Err(qcall_core::Rejection::UnknownCounter(counter).into());
+    }
+    let credential = state.auth.for_counter(&headers, &counter)?;
+    // A clerk's own token: what they do here is counted as theirs.
+    if let Some(staff) = credential.staff.clone() {
+        let sign_in = Command::Counter {
+            counter: counter.clone(),
+            action: CounterAction::SignIn { staff },
+        };
+        state.engine.execute(sign_in).await?;
+    }
+    // An empty body is fine for actions without parameters.
+    let body: ActionBody = super::optional_body(&body)?;
+    let notice = (action == "suspend")
+        .then(|| (body.missing.clone().unwrap_or_default(), body.note.clone()));
+    let action = counter_action(&action, body, &credential)?;
+    let call_next = action == CounterAction::CallNext;
+    let reply = state
+        .engine
+        .execute(Command::Counter {
+            counter: counter.clone(),
+            action,
+        })
+        .await?;
+    let base = base_url(&state, &headers);
+    let hall = state.engine.hall();
+    // A suspended applicant leaves with the one-time notice of what is missing.
+    let print = match (notice, &reply.ticket, &state.printing) {
+        (Some((missing, note)), Some(t), Some(p)) => {
+            let request = NoticeRequest {
+                counter: counter.clone(),
+                staff: credential.subject.clone(),
+                missing,
+                note,
+                ticket: Some(t.clone()),
+            };
+            let outcome = p.notice(request).await;
+            Some(wire::NoticePrint {
+                status: outcome.status.as_str(),
+                reason: outcome.reason,
+            })
+        }
+        _ => None,
+    };
+    match reply.ticket {
+        None if call_next => Ok(StatusCode::NO_CONTENT.into_response()),
+        ticket => {
+            let snap_counter = state
+                .engine
+                .read(move |s, _| s.counter(&counter).map(|c| c.state.as_str()))
+                .await?;
+            Ok(Json(wire::CounterActionBody {
+                ticket: ticket.map(|t| wire::ticket(hall, &base, &t)),
+                counter_state: snap_counter,
+                seq: reply.seq,
+                notice_print: print,
+            })
+            .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateBody {
+    score: u8,
+    comment: Option<String>,
+}
+
+/// An applicant rates the service just finished at a counter (好差评), from
+/// the counter-facing rating pad. No credential (it is the applicant's
+/// tablet), rate-limited like kiosks; one rating per ticket.
+pub async fn rate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<RateBody>, JsonRejection>,
+) -> Result<Json<wire::TicketBody>, ApiError> {
+    let Json(body) = body?;
+    state.kiosk_limit(peer.ip())?;
+    let comment = body.comment.filter(|c| !c.trim().is_empty());
+    let cmd = Command::Rate {
+        counter: counter.clone(),
+        score: body.score,
+        comment: comment.clone(),
+    };
+    let reply = state.engine.execute(cmd).await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
+    let hall = state.engine.hall();
+    if body.score <= 2 {
+        // 不满意 or worse: a supervisor should talk to the applicant now.
+        let number = view.ticket.number.clone();
+        state.alerts.raise(
+            &state.hub,
+            json!({
+                "id": format!("rating:{}", view.ticket.id),
+                "kind": "rating",
+                "level": if body.score == 1 { "red" } else { "yellow" },
+                "active": true,
+                "counter": counter,
+                "number": number,
+                "score": body.score,
+                "comment": comment,
+                "message": {
+                    "zh": format!("{counter} 号窗口的 {number} 给出差评（{} 分），请主管回访", body.score),
+                    "en": format!("{number} at counter {counter} rated the service {}/5; please follow up", body.score),
+                },
+            }),
+        );
+    }
+    Ok(Json(wire::TicketBody {
+        ticket: wire::ticket(hall, &base_url(&state, &headers), &view),
+    }))
+}

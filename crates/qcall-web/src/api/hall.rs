@@ -1,0 +1,151 @@
+//! The hall as a whole: `/services`, `/queue`, `/alerts`, `/healthz`,
+//! `/metrics`, the JSON 404 for unknown paths, and the test clock.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::base_url;
+use crate::AppState;
+use crate::error::ApiError;
+use crate::wire;
+
+pub async fn services(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let hall = state.engine.hall().clone();
+    let snap = state.engine.snapshot().await?;
+    let queues = wire::queues(&hall, &snap.queues, snap.at);
+    let now = state.engine.now();
+    let services: Vec<Value> = hall
+        .services
+        .iter()
+        .zip(queues)
+        .map(|(s, q)| {
+            json!({
+                "code": s.code,
+                "prefix": s.prefix,
+                "name": wire::Bilingual::from(&s.name),
+                "materials": s.materials.iter().map(wire::Bilingual::from).collect::<Vec<_>>(),
+                "target_wait": { "yellow_s": s.target_wait_yellow_s, "red_s": s.target_wait_red_s },
+                "daily_cap": s.daily_cap,
+                "avg_service_s": s.avg_service_s,
+                "counters": hall.counters_serving(&s.code).map(|c| c.id.clone()).collect::<Vec<_>>(),
+                "waiting": q.waiting,
+                "issued_today": q.issued_today,
+                "sla": q.sla,
+                "open_now": matches!(hall.intake(&s.code, now), qcall_core::hours::Intake::Open { .. }),
+                "sold_out": s.daily_cap.is_some_and(|cap| q.issued_today >= cap),
+                "hours_enforced": hall.hours_enforced,
+            })
+        })
+        .collect();
+    let classes: Vec<Value> = hall
+        .classes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": wire::Bilingual::from(&c.name),
+                "weight": c.weight,
+                "green": c.green,
+                "mark": c.mark,
+                "default": c.id == hall.default_class,
+            })
+        })
+        .collect();
+    let hours: serde_json::Map<String, Value> = state
+        .site
+        .hours
+        .iter()
+        .map(|(day, ranges)| (day.clone(), json!(ranges)))
+        .collect();
+    Ok(Json(json!({
+        "hall": wire::Bilingual::from(&hall.name),
+        "hotline": state.site.hotline,
+        "hours": hours,
+        "cutoff_minutes": state.site.cutoff_minutes,
+        // The hall's clock, so screens judge opening hours in its time zone.
+        "now": qcall_core::time::local_rfc3339(snap.at, &hall.tz),
+        "timezone": hall.tz.iana_name(),
+        "services": services,
+        "classes": classes,
+    })))
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<wire::QueueJson>, ApiError> {
+    let snap = state.engine.snapshot().await?;
+    Ok(Json(wire::queue(
+        state.engine.hall(),
+        &base_url(&state, &headers),
+        &snap,
+    )))
+}
+
+pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
+    Json(state.alerts.list())
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<wire::HealthBody>, ApiError> {
+    // A round trip through the writer thread proves it is alive.
+    let (seq, day) = state
+        .engine
+        .read(|s, _| (s.last_seq(), s.day().to_string()))
+        .await?;
+    Ok(Json(wire::HealthBody {
+        status: "ok",
+        seq,
+        day,
+    }))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found(
+        "not_found",
+        "there is no such endpoint; the API lives under /api/v1",
+    )
+}
+
+#[cfg(feature = "test-clock")]
+#[derive(Debug, serde::Deserialize)]
+pub struct ClockBody {
+    set_ms: Option<i64>,
+    advance_ms: Option<i64>,
+}
+
+/// Test builds only: moves the daemon's manual clock.
+#[cfg(feature = "test-clock")]
+pub async fn test_clock(
+    State(state): State<AppState>,
+    body: Result<Json<ClockBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<wire::ClockBody>, ApiError> {
+    let Json(body) = body?;
+    let clock = state
+        .clock
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("not_found", "this daemon runs on the system clock"))?;
+    if let Some(ms) = body.set_ms {
+        clock.set(ms);
+    }
+    if let Some(ms) = body.advance_ms {
+        clock.advance(ms);
+    }
+    // Time-based alerts see the new time at once.
+    state.alerts.evaluate(&state.engine, &state.hub).await?;
+    Ok(Json(wire::ClockBody {
+        now_ms: qcall_engine::Clock::now(clock.as_ref()),
+    }))
+}

@@ -1,0 +1,178 @@
+//! Requests whose purpose is paper: reprinting a ticket, a counter's
+//! one-time notice slip (一次性告知单), and the printers' and speaker's
+//! health. What a slip says is decided by the binary's printing module.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use qcall_store::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{base_url, parse_ticket_id};
+use crate::AppState;
+use crate::devices::{NoticeRequest, PrintOutcome, PrintStatus};
+use crate::error::ApiError;
+use crate::wire;
+
+fn printing(state: &AppState) -> Result<std::sync::Arc<dyn crate::devices::Printing>, ApiError> {
+    state.printing.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no_printer",
+            "this hall has no printer configured; add [[printers]] to the config",
+        )
+    })
+}
+
+/// The response for a request whose only purpose was printing.
+fn print_result(
+    outcome: PrintOutcome,
+    ticket: Option<wire::TicketJson>,
+) -> Result<Json<wire::PrintedBody>, ApiError> {
+    match outcome.status {
+        PrintStatus::Printed => Ok(Json(wire::PrintedBody {
+            print: "printed",
+            printer: outcome.printer,
+            ticket,
+        })),
+        PrintStatus::Failed => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "print_failed",
+            outcome
+                .reason
+                .unwrap_or_else(|| "the printer did not print".into()),
+        )),
+        PrintStatus::None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_printer",
+            "no printer is configured for this; name one with {\"printer\": ID} or set one up in the config",
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintBody {
+    printer: Option<String>,
+}
+
+/// Prints a ticket again (guide or supervisor), on its kiosk's printer or a named one.
+pub async fn reprint_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<wire::PrintedBody>, ApiError> {
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "reprinting a ticket",
+    )?;
+    let printing = printing(&state)?;
+    let body: ReprintBody = super::optional_body(&body)?;
+    let id = parse_ticket_id(&id)?;
+    let view =
+        state.engine.ticket(id).await?.ok_or_else(|| {
+            ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
+        })?;
+    let base = base_url(&state, &headers);
+    let ticket = Some(wire::ticket(state.engine.hall(), &base, &view));
+    print_result(
+        printing.ticket(view, base, body.printer, true).await,
+        ticket,
+    )
+}
+
+pub async fn printers(State(state): State<AppState>) -> Json<wire::PrintersBody> {
+    let printers = state
+        .printing
+        .as_ref()
+        .map(|p| p.printers())
+        .unwrap_or_default();
+    Json(wire::PrintersBody { printers })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    missing: Vec<String>,
+    note: Option<String>,
+    staff: Option<String>,
+}
+
+/// Prints a one-time notice slip (一次性告知单) at a counter.
+pub async fn notice(
+    State(state): State<AppState>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<NoticeBody>, JsonRejection>,
+) -> Result<Json<wire::PrintedBody>, ApiError> {
+    if state.engine.hall().counter(&counter).is_none() {
+        return Err(qcall_core::Rejection::UnknownCounter(counter).into());
+    }
+    let cred = state.auth.for_counter(&headers, &counter)?;
+    let Json(body) = body?;
+    let invalid = |m: &str| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            m.to_owned(),
+        )
+    };
+    let missing: Vec<String> = body
+        .missing
+        .iter()
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if missing.is_empty() || missing.len() > 30 {
+        return Err(invalid(
+            "`missing` must list 1 to 30 materials the applicant still has to bring",
+        ));
+    }
+    let too_long = missing.iter().any(|m| m.chars().count() > 200)
+        || body.note.as_ref().is_some_and(|n| n.chars().count() > 500);
+    if too_long {
+        return Err(invalid(
+            "each missing item is at most 200 characters, the note at most 500",
+        ));
+    }
+    let printing = printing(&state)?;
+    let ticket = state
+        .engine
+        .read({
+            let counter = counter.clone();
+            move |s, _| {
+                let current = s.counter(&counter).and_then(|c| c.current)?;
+                qcall_engine::TicketView::of(s, current)
+            }
+        })
+        .await?;
+    let request = NoticeRequest {
+        counter,
+        staff: body
+            .staff
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(cred.subject),
+        missing,
+        note: body.note,
+        ticket,
+    };
+    print_result(printing.notice(request).await, None)
+}
+
+/// The hall speaker's health, as last reported (`audio_state`).
+pub async fn audio(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state
+        .hub
+        .latest("audio_state")
+        .map(|v| Json(json!({ "audio": v })))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no_audio",
+                "hall audio is not configured, or has not reported yet",
+            )
+        })
+}

@@ -1,0 +1,130 @@
+//! `/stats` and `/audit`: a day's figures and its audit trail.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use qcall_core::stats::{GroupStats, appointment_stats, day_stats};
+use qcall_store::Role;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::wire;
+
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    date: Option<String>,
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Json<wire::StatsBody>, ApiError> {
+    let Query(query) = query?;
+    let hall = state.engine.hall().clone();
+    let day: jiff::civil::Date = match query.date {
+        Some(d) => d.parse().map_err(|_| {
+            ApiError::bad_request(format!("date `{d}` is not a date like 2026-11-22"))
+        })?,
+        None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
+    };
+    let (tickets, booked) = state
+        .engine
+        .read(move |_, store| {
+            Ok::<_, qcall_store::StoreError>((
+                store.tickets_of_day(day)?,
+                store.appointments_of_day(day)?,
+            ))
+        })
+        .await?
+        .map_err(ApiError::internal)?;
+    let stats = day_stats(&hall, &tickets);
+    let (appointments, appointments_by_service) =
+        appointment_stats(&hall, &booked, &tickets, state.engine.now());
+    let named = |groups: &[(String, GroupStats)], key: &'static str| {
+        groups
+            .iter()
+            .map(|(id, g)| wire::Named::new(key, id, wire::GroupJson::from(g)))
+            .collect()
+    };
+    Ok(Json(wire::StatsBody {
+        date: day.to_string(),
+        total: (&stats.total).into(),
+        issued_by_hour: stats.issued_by_hour,
+        called_by_hour: stats.called_by_hour,
+        services: named(&stats.by_service, "service"),
+        counters: named(&stats.by_counter, "counter"),
+        staff: named(&stats.by_staff, "staff"),
+        appointments: wire::AppointmentsStatsJson {
+            total: (&appointments).into(),
+            services: appointments_by_service
+                .iter()
+                .map(|(code, g)| wire::Named::new("service", code, g.into()))
+                .collect(),
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    date: Option<String>,
+    format: Option<String>,
+}
+
+/// The day's audit trail (supervisor): overrides, re-entries, transfers.
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    state
+        .auth
+        .require(&headers, &[Role::Supervisor], "the audit trail")?;
+    let Query(query) = query?;
+    let hall = state.engine.hall().clone();
+    let day: jiff::civil::Date = match &query.date {
+        Some(d) => d.parse().map_err(|_| {
+            ApiError::bad_request(format!("date `{d}` is not a date like 2026-11-22"))
+        })?,
+        None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
+    };
+    let events = state
+        .engine
+        .read(move |_, store| store.audit_of_day(day))
+        .await?
+        .map_err(ApiError::internal)?;
+    let rows: Vec<Value> = events
+        .iter()
+        .map(|rec| wire::audit_row(&hall, rec))
+        .collect();
+    if query.format.as_deref() == Some("csv") {
+        let mut csv = String::from("seq,time,kind,action,by,counter,ticket,detail\n");
+        for r in &rows {
+            let field = |k: &str| {
+                let v = match &r[k] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                format!("\"{}\"", v.replace('"', "\"\""))
+            };
+            let line: Vec<String> = [
+                "seq", "at", "kind", "action", "by", "counter", "ticket", "detail",
+            ]
+            .iter()
+            .map(|k| field(k))
+            .collect();
+            csv.push_str(&line.join(","));
+            csv.push('\n');
+        }
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    Ok(Json(wire::AuditBody {
+        date: day.to_string(),
+        audit: rows,
+    })
+    .into_response())
+}

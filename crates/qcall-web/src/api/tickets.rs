@@ -1,0 +1,230 @@
+//! `/tickets`: taking a ticket (kiosk, guide, appointment check-in), reading
+//! one, and what staff or the applicant do with it later: cancel, let a
+//! no-show back in, return after a suspension, leave a phone number, mark a
+//! certificate ready. Printing a ticket again lives in [`super::printing`].
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use qcall_core::Command;
+use qcall_store::Role;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use super::{base_url, parse_ticket_id};
+use crate::AppState;
+use crate::devices::{PrintOutcome, PrintStatus};
+use crate::error::ApiError;
+use crate::wire;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakeTicket {
+    service: String,
+    priority: Option<String>,
+    appointment_code: Option<String>,
+    source: Option<String>,
+}
+
+pub async fn take_ticket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<TakeTicket>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    // Guides and supervisors issue on others' behalf and are not limited.
+    let staff = state
+        .auth
+        .from_headers(&headers)?
+        .is_some_and(|c| matches!(c.role, Role::Guide | Role::Supervisor));
+    if !staff {
+        state.kiosk_limit(peer.ip())?;
+    }
+    let cmd = match body.appointment_code {
+        // Checking in an appointment: its own service, class and place.
+        Some(code) => Command::CheckIn {
+            code: code.trim().to_owned(),
+            service: Some(body.service),
+            source: body.source,
+        },
+        None => Command::Issue {
+            service: body.service,
+            class: body.priority,
+            source: body.source,
+        },
+    };
+    let reply = state.engine.execute(cmd).await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("issue produced no ticket"))?;
+    let base = base_url(&state, &headers);
+    let ticket = wire::ticket(state.engine.hall(), &base, &view);
+    let location = format!("/api/v1/tickets/{}", view.ticket.id.0);
+    // The ticket is committed: whatever the printer does now, it stands.
+    let outcome = match &state.printing {
+        Some(p) => p.ticket(view, base, None, false).await,
+        None => PrintOutcome {
+            status: PrintStatus::None,
+            printer: None,
+            reason: None,
+        },
+    };
+    let body = wire::TakenBody {
+        ticket,
+        print: outcome.status.as_str(),
+        print_reason: outcome.reason,
+        printer: outcome.printer,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
+}
+
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::TicketBody>, ApiError> {
+    let id = parse_ticket_id(&id)?;
+    let view =
+        state.engine.ticket(id).await?.ok_or_else(|| {
+            ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
+        })?;
+    Ok(Json(wire::TicketBody {
+        ticket: wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view),
+    }))
+}
+
+pub async fn cancel_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::MaybeTicketBody>, ApiError> {
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "cancelling a ticket",
+    )?;
+    let id = parse_ticket_id(&id)?;
+    let reply = state.engine.execute(Command::Cancel { ticket: id }).await?;
+    let ticket = reply
+        .ticket
+        .map(|v| wire::ticket(state.engine.hall(), &base_url(&state, &headers), &v));
+    Ok(Json(wire::MaybeTicketBody { ticket }))
+}
+
+/// Lets a no-show back into the queue (过号重排), guide or supervisor.
+pub async fn reenter_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::MaybeTicketBody>, ApiError> {
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "letting a no-show back into the queue",
+    )?;
+    let id = parse_ticket_id(&id)?;
+    let reply = state
+        .engine
+        .execute(Command::Reenter {
+            ticket: id,
+            by: cred.subject,
+        })
+        .await?;
+    let base = base_url(&state, &headers);
+    let ticket = reply
+        .ticket
+        .map(|v| wire::ticket(state.engine.hall(), &base, &v));
+    Ok(Json(wire::MaybeTicketBody { ticket }))
+}
+
+/// A suspended ticket comes back with its materials (the applicant scans the
+/// ticket's QR at a kiosk): it waits again at its original place. No
+/// credential; rate-limited like kiosks.
+pub async fn return_ticket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::TicketBody>, ApiError> {
+    state.kiosk_limit(peer.ip())?;
+    let id = parse_ticket_id(&id)?;
+    let reply = state
+        .engine
+        .execute(Command::Return {
+            ticket: id,
+            earlier: None,
+        })
+        .await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("a return without its ticket"))?;
+    Ok(Json(wire::TicketBody {
+        ticket: wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyBody {
+    phone: String,
+}
+
+/// The applicant leaves a phone number (kiosk or phone page) to be texted
+/// when the ticket is near the front, called, suspended or ready. No
+/// credential; rate-limited like kiosks. The number is never shown back in full.
+pub async fn notify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Json<NotifyBody>, JsonRejection>,
+) -> Result<Json<wire::NotifyBody>, ApiError> {
+    let Json(body) = body?;
+    state.kiosk_limit(peer.ip())?;
+    let id = parse_ticket_id(&id)?;
+    let masked = qcall_core::state::mask_phone(&body.phone);
+    state
+        .engine
+        .execute(Command::Subscribe {
+            ticket: id,
+            phone: body.phone,
+        })
+        .await?;
+    Ok(Json(wire::NotifyBody {
+        ticket: id.0,
+        phone: masked,
+    }))
+}
+
+/// The counter marks a served ticket's certificate ready (counter or
+/// supervisor token); an applicant who left a number is texted.
+pub async fn ready(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::ReadyBody>, ApiError> {
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Counter, Role::Supervisor],
+        "marking a certificate ready",
+    )?;
+    let id = parse_ticket_id(&id)?;
+    state
+        .engine
+        .execute(Command::MarkReady {
+            ticket: id,
+            by: cred.subject,
+        })
+        .await?;
+    Ok(Json(wire::ReadyBody {
+        ticket: id.0,
+        ready: true,
+    }))
+}

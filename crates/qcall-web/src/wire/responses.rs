@@ -1,0 +1,259 @@
+//! The bodies the v1 endpoints answer with, as types: a handler fills one
+//! in and axum serialises it. Field names are the contract (add, never
+//! rename or drop); the shapes of tickets, counters and queues they embed
+//! are the parent module's.
+
+use qcall_core::stats::{AppointmentStats, GroupStats};
+use serde::Serialize;
+
+use super::{CounterJson, TicketJson};
+use crate::devices::PrinterInfo;
+
+/// `{"ticket": ...}`: reading, returning, rating a ticket.
+#[derive(Debug, Serialize)]
+pub struct TicketBody {
+    pub ticket: TicketJson,
+}
+
+/// `{"ticket": ... | null}`: actions whose ticket may be gone from view.
+#[derive(Debug, Serialize)]
+pub struct MaybeTicketBody {
+    pub ticket: Option<TicketJson>,
+}
+
+/// `201` to `POST /tickets`: the ticket and what its printer did.
+#[derive(Debug, Serialize)]
+pub struct TakenBody {
+    pub ticket: TicketJson,
+    /// `printed`, `failed` or `none`.
+    pub print: &'static str,
+    pub print_reason: Option<String>,
+    pub printer: Option<String>,
+}
+
+/// What a notice slip printer did, with a suspend.
+#[derive(Debug, Serialize)]
+pub struct NoticePrint {
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+/// A counter action's answer.
+#[derive(Debug, Serialize)]
+pub struct CounterActionBody {
+    pub ticket: Option<TicketJson>,
+    pub counter_state: Option<&'static str>,
+    pub seq: u64,
+    pub notice_print: Option<NoticePrint>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CountersBody {
+    pub counters: Vec<CounterJson>,
+}
+
+/// A request made only to print, that printed.
+#[derive(Debug, Serialize)]
+pub struct PrintedBody {
+    pub print: &'static str,
+    pub printer: Option<String>,
+    pub ticket: Option<TicketJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PrintersBody {
+    pub printers: Vec<PrinterInfo>,
+}
+
+/// `POST /tickets/{id}/notify`: the number, masked.
+#[derive(Debug, Serialize)]
+pub struct NotifyBody {
+    pub ticket: i64,
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReadyBody {
+    pub ticket: i64,
+    pub ready: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HealthBody {
+    pub status: &'static str,
+    pub seq: u64,
+    pub day: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClockBody {
+    pub now_ms: i64,
+}
+
+/// A booked appointment, times local to the hall.
+#[derive(Debug, Serialize)]
+pub struct BookedJson {
+    pub code: String,
+    pub service: String,
+    pub slot_start: String,
+    pub slot_end: String,
+    pub checkin_from: String,
+    pub checkin_until: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BookedBody {
+    pub appointment: BookedJson,
+}
+
+/// One of today's appointments.
+#[derive(Debug, Serialize)]
+pub struct AppointmentJson {
+    pub code: String,
+    pub service: String,
+    pub slot_start: String,
+    pub name: Option<String>,
+    /// Its ticket's number, once checked in.
+    pub ticket: Option<String>,
+    /// `pending`, `checked_in`, `late` or `missed`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppointmentsBody {
+    pub appointments: Vec<AppointmentJson>,
+}
+
+/// Percentiles of a duration, seconds.
+#[derive(Debug, Serialize)]
+pub struct WaitJson {
+    pub p50: Option<i64>,
+    pub p90: Option<i64>,
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceTimeJson {
+    pub p50: Option<i64>,
+    pub p90: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OverTargetJson {
+    pub yellow: u32,
+    pub red: u32,
+}
+
+/// The figures of a group of tickets (hall, service, counter, clerk).
+#[derive(Debug, Serialize)]
+pub struct GroupJson {
+    pub issued: u32,
+    pub served: u32,
+    pub no_show: u32,
+    pub cancelled: u32,
+    pub open: u32,
+    pub wait_s: WaitJson,
+    pub service_time_s: ServiceTimeJson,
+    pub satisfaction: Option<f64>,
+    pub ratings: u32,
+    pub over_target: OverTargetJson,
+    pub extended: u32,
+    pub estimate_error_s: Option<i64>,
+    pub ratings_by_score: [u32; 5],
+}
+
+impl From<&GroupStats> for GroupJson {
+    fn from(g: &GroupStats) -> GroupJson {
+        GroupJson {
+            issued: g.issued,
+            served: g.served,
+            no_show: g.no_show,
+            cancelled: g.cancelled,
+            open: g.open,
+            wait_s: WaitJson {
+                p50: g.wait_p50_s,
+                p90: g.wait_p90_s,
+                max: g.wait_max_s,
+            },
+            service_time_s: ServiceTimeJson {
+                p50: g.service_p50_s,
+                p90: g.service_p90_s,
+            },
+            satisfaction: g.satisfaction,
+            ratings: g.ratings,
+            over_target: OverTargetJson {
+                yellow: g.over_yellow,
+                red: g.over_red,
+            },
+            extended: g.extended,
+            estimate_error_s: g.estimate_error_s,
+            ratings_by_score: g.ratings_by_score,
+        }
+    }
+}
+
+/// A group's figures with the key that names it (`service`, `counter`,
+/// `staff`) beside them.
+#[derive(Debug, Serialize)]
+pub struct Named<T> {
+    #[serde(flatten)]
+    pub figures: T,
+    #[serde(flatten)]
+    pub name: std::collections::BTreeMap<&'static str, String>,
+}
+
+impl<T> Named<T> {
+    pub fn new(key: &'static str, id: &str, figures: T) -> Named<T> {
+        Named {
+            figures,
+            name: [(key, id.to_owned())].into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppointmentFiguresJson {
+    pub booked: u32,
+    pub checked_in: u32,
+    pub late: u32,
+    pub missed: u32,
+    pub pending: u32,
+}
+
+impl From<&AppointmentStats> for AppointmentFiguresJson {
+    fn from(g: &AppointmentStats) -> AppointmentFiguresJson {
+        AppointmentFiguresJson {
+            booked: g.booked,
+            checked_in: g.checked_in,
+            late: g.late,
+            missed: g.missed,
+            pending: g.pending,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppointmentsStatsJson {
+    pub total: AppointmentFiguresJson,
+    pub services: Vec<Named<AppointmentFiguresJson>>,
+}
+
+/// `GET /stats`.
+#[derive(Debug, Serialize)]
+pub struct StatsBody {
+    pub date: String,
+    pub total: GroupJson,
+    pub issued_by_hour: [u32; 24],
+    pub called_by_hour: [u32; 24],
+    pub services: Vec<Named<GroupJson>>,
+    pub counters: Vec<Named<GroupJson>>,
+    pub staff: Vec<Named<GroupJson>>,
+    pub appointments: AppointmentsStatsJson,
+}
+
+/// `GET /audit` as JSON.
+#[derive(Debug, Serialize)]
+pub struct AuditBody {
+    pub date: String,
+    pub audit: Vec<serde_json::Value>,
+}
