@@ -260,8 +260,5 @@ cp "$tmp/v3-a18a68d.sqlite" "$tmp/v4.sqlite"
 migrate "$tmp/v4.sqlite" cd4747a 0004_staff.sql 4
 day4 | sql "$tmp/v4.sqlite"
 
-for f in "$tmp"/*.sqlite; do
-    sqlite3 -bail "$f" "VACUUM;"
-    mv "$f" "$here/"
-done
+mv "$tmp"/*.sqlite "$here/"
 ls -l "$here"/*.sqlite
