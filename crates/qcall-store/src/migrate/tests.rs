@@ -314,7 +314,10 @@ fn day(s: &str) -> BusinessDay {
 }
 
 /// The schema as SQLite keeps it: every table and index with its SQL, which
-/// holds the columns in order (ALTER TABLE appends to it).
+/// holds the columns in order (ALTER TABLE appends to it). Sorted by type
+/// and name: the order of `sqlite_schema`'s rows means nothing (VACUUM
+/// changes it), though today every upgraded fixture matches a fresh file
+/// in that too.
 fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
     conn.prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
         .unwrap()
