@@ -13,6 +13,7 @@
 
 mod check;
 mod codec;
+mod migrate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,17 +23,7 @@ use qcall_core::{BusinessDay, CounterRuntime, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use check::CheckReport;
-
-/// Schema migrations, in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_queue_place_and_audit.sql"),
-    include_str!("../migrations/0003_appointments.sql"),
-    include_str!("../migrations/0004_staff.sql"),
-];
-
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+pub use migrate::SCHEMA_VERSION;
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +40,13 @@ pub enum StoreError {
         path: PathBuf,
         found: usize,
         supported: usize,
+    },
+    #[error(
+        "cannot bring the database to schema version {SCHEMA_VERSION}: migration {file} failed: {source}"
+    )]
+    Migration {
+        file: &'static str,
+        source: rusqlite::Error,
     },
     #[error("the database holds a value this qcall cannot read: {0}")]
     Corrupt(String),
@@ -138,7 +136,7 @@ impl Store {
             path: path.into(),
         };
         store.configure()?;
-        store.migrate()?;
+        migrate::run(&mut store.conn, &store.path)?;
         Ok(store)
     }
 
@@ -186,33 +184,6 @@ impl Store {
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(v as usize)
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let found = self.schema_version()?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if found == SCHEMA_VERSION {
-            return Ok(());
-        }
-        // Another process (the daemon and `qcall token create`, say) may be
-        // migrating the same file: take the write lock first, then look
-        // again at what is applied.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// The sequence number of the last recorded event, 0 for a new hall.

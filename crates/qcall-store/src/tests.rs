@@ -66,30 +66,7 @@ fn opens_with_durable_pragmas_and_head_schema() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
 }
 
-#[test]
-fn every_old_schema_upgrades_to_the_head() {
-    // One fixture per released schema version: an empty file (version 0)
-    // and each migration prefix with a row in it.
-    for version in 0..=SCHEMA_VERSION {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..version] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", version as i64)
-                .unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(
-            store.schema_version().unwrap(),
-            SCHEMA_VERSION,
-            "from version {version}"
-        );
-        assert!(store.check().unwrap().is_ok());
-    }
-}
+// Old schemas upgrading to the head: migrate/tests.rs, on committed fixtures.
 
 #[test]
 fn a_newer_schema_is_refused() {
