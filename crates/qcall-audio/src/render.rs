@@ -187,6 +187,238 @@ mod tests {
         check("zh-CN/qing en/3", &twice, (1.0, 4.0), 4);
     }
 
+    // The documented delivery rules, as frames of the default pack
+    // (16 kHz mono): written out here, not taken from `Style::default()`,
+    // so a renderer that miscounts a gap disagrees with the test.
+    const RATE: u32 = 16_000;
+    /// 150 ms between two clips.
+    const WORD_GAP: usize = 2_400;
+    /// 450 ms for `pause`, instead of the word gap.
+    const PAUSE_GAP: usize = 7_200;
+    /// 1 s between repeats.
+    const REPEAT_GAP: usize = 16_000;
+
+    /// One stretch of an expected rendering.
+    #[derive(Debug)]
+    enum Span {
+        /// A clip's samples, as its WAV file holds them.
+        Clip(&'static str),
+        /// Digital silence, in frames.
+        Silence(usize),
+    }
+    use Span::{Clip, Silence};
+
+    /// A clip read straight from its WAV file with hound: the frame count
+    /// from the header, then the samples.
+    fn clip_file(id: &str) -> Vec<i16> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../assets/voice/default")
+            .join(format!("{id}.wav"));
+        let mut reader = hound::WavReader::open(&path).unwrap();
+        let spec = reader.spec();
+        assert_eq!((spec.sample_rate, spec.channels), (RATE, 1), "{id}");
+        let frames = reader.duration() as usize;
+        let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+        assert_eq!(samples.len(), frames, "{id}: header and data agree");
+        samples
+    }
+
+    /// Renders `clips` and compares with `expect`, span by span: the total
+    /// length from the clip headers and the gap numbers, every clip's
+    /// samples in place (scaled by `volume`), every gap all zeros.
+    fn check_spans(clips: &str, style: &Style, expect: &[Span]) {
+        let got = render(&pack(), &ids(clips), style).unwrap();
+        assert_eq!((got.sample_rate, got.channels), (RATE, 1));
+        let files: Vec<Option<Vec<i16>>> = expect
+            .iter()
+            .map(|s| match s {
+                Clip(id) => Some(clip_file(id)),
+                Silence(_) => None,
+            })
+            .collect();
+        let total: usize = expect
+            .iter()
+            .zip(&files)
+            .map(|(s, f)| match (s, f) {
+                (Silence(n), _) => *n,
+                (Clip(_), Some(f)) => f.len(),
+                (Clip(_), None) => unreachable!(),
+            })
+            .sum();
+        assert_eq!(
+            got.samples.len(),
+            total,
+            "{clips}: {} frames rendered, {total} expected",
+            got.samples.len()
+        );
+        let mut at = 0;
+        for (span, file) in expect.iter().zip(&files) {
+            match (span, file) {
+                (Silence(n), _) => {
+                    let loud = got.samples[at..at + n].iter().position(|&s| s != 0);
+                    assert_eq!(loud, None, "{clips}: {span:?} at frame {at} is not silent");
+                    at += n;
+                }
+                (Clip(id), Some(file)) => {
+                    let want: Vec<i16> = file
+                        .iter()
+                        .map(|&s| (f32::from(s) * style.volume).round() as i16)
+                        .collect();
+                    assert!(
+                        got.samples[at..at + want.len()] == want[..],
+                        "{clips}: {id} is not at frame {at}"
+                    );
+                    at += want.len();
+                }
+                (Clip(_), None) => unreachable!(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_rendering_is_its_clips_with_the_documented_silences_between() {
+        let style = Style::default();
+        // 「请 A012 号 到 3 号窗口 办理」: the chime, a pause, then words.
+        check_spans(
+            "chime pause zh-CN/qing letter/a zh-CN/0 zh-CN/1 zh-CN/2 zh-CN/hao zh-CN/dao zh-CN/3 zh-CN/hao-chuangkou zh-CN/banli",
+            &style,
+            &[
+                Clip("chime"),
+                Silence(PAUSE_GAP),
+                Clip("zh-CN/qing"),
+                Silence(WORD_GAP),
+                Clip("letter/a"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/0"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/1"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/2"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/hao"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/dao"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/3"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/hao-chuangkou"),
+                Silence(WORD_GAP),
+                Clip("zh-CN/banli"),
+            ],
+        );
+        // Two languages: a pause between them, no word gap beside it;
+        // leading and trailing pauses are kept.
+        check_spans(
+            "pause zh-CN/3 pause en/3 pause",
+            &style,
+            &[
+                Silence(PAUSE_GAP),
+                Clip("zh-CN/3"),
+                Silence(PAUSE_GAP),
+                Clip("en/3"),
+                Silence(PAUSE_GAP),
+            ],
+        );
+        // Repeated: the whole list again after the repeat gap, nothing after.
+        check_spans(
+            "zh-CN/qing en/3",
+            &Style {
+                repeat: 2,
+                ..Style::default()
+            },
+            &[
+                Clip("zh-CN/qing"),
+                Silence(WORD_GAP),
+                Clip("en/3"),
+                Silence(REPEAT_GAP),
+                Clip("zh-CN/qing"),
+                Silence(WORD_GAP),
+                Clip("en/3"),
+            ],
+        );
+        // Another style: 200 ms words, 300 ms pause, three times 500 ms
+        // apart, half volume.
+        let other = Style {
+            repeat: 3,
+            repeat_gap: Duration::from_millis(500),
+            word_gap: Duration::from_millis(200),
+            pause: Duration::from_millis(300),
+            volume: 0.5,
+        };
+        let once = [
+            Clip("chime"),
+            Silence(4_800),
+            Clip("en/number"),
+            Silence(3_200),
+            Clip("letter/a"),
+        ];
+        let mut thrice = Vec::new();
+        for i in 0..3 {
+            if i > 0 {
+                thrice.push(Silence(8_000));
+            }
+            thrice.extend(once.iter().map(|s| match s {
+                Clip(id) => Clip(id),
+                Silence(n) => Silence(*n),
+            }));
+        }
+        check_spans("chime pause en/number letter/a", &other, &thrice);
+        // Repeat 0 is said once.
+        check_spans(
+            "en/3",
+            &Style {
+                repeat: 0,
+                ..Style::default()
+            },
+            &[Clip("en/3")],
+        );
+    }
+
+    /// Where sound is, by an energy scan written here (not
+    /// `analysis::segments`): 10 ms windows whose RMS is above 1/300 of
+    /// full scale are loud; stretches of loud windows separated by fewer
+    /// than `gap_windows` quiet ones join. Start and end frames.
+    fn loud_stretches(samples: &[i16], gap_windows: usize) -> Vec<(usize, usize)> {
+        let window = RATE as usize / 100;
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for (i, w) in samples.chunks(window).enumerate() {
+            let energy: f64 = w.iter().map(|&s| f64::from(s).powi(2)).sum();
+            if (energy / w.len() as f64).sqrt() < 100.0 {
+                continue;
+            }
+            let (start, end) = (i * window, i * window + w.len());
+            match out.last_mut() {
+                Some(last) if start - last.1 < gap_windows * window => last.1 = end,
+                _ => out.push((start, end)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_repeat_starts_one_second_after_the_first_saying_ends() {
+        let style = Style {
+            repeat: 2,
+            ..Style::default()
+        };
+        let got = render(&pack(), &ids("chime"), &style).unwrap();
+        let chime = clip_file("chime").len();
+        // 50 quiet windows (500 ms) split; the 1 s repeat gap must.
+        let stretches = loud_stretches(&got.samples, 50);
+        assert_eq!(stretches.len(), 2, "{stretches:?}");
+        // The second saying's sound starts where the first one's did, plus
+        // the chime and the 1 s gap: to the window (160 frames).
+        let expect = stretches[0].0 + chime + REPEAT_GAP;
+        assert!(
+            stretches[1].0.abs_diff(expect) < 160,
+            "{stretches:?}: the repeat should sound from frame {expect}"
+        );
+        assert!(
+            got.samples.len() - stretches[1].1 < 160,
+            "nothing after the repeat"
+        );
+    }
+
     #[test]
     fn volume_scales_and_unknown_clips_are_refused() {
         let pack = pack();

@@ -15,10 +15,14 @@
 //! - [`uri`]: `tcp://`, `usb://`, `serial://`, `file:` addresses.
 //! - [`transport`]: one blocking connection per job, with timeouts.
 //! - [`actor`]: the per-printer thread, its handle and health.
+//! - `reader` (tests only): ESC/POS read back from the command reference,
+//!   the second opinion the slip tests check the encoder against.
 
 pub mod actor;
 pub mod encode;
 pub mod layout;
+#[cfg(test)]
+mod reader;
 pub mod slip;
 pub mod status;
 pub mod transport;

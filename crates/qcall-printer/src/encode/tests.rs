@@ -1,7 +1,13 @@
 //! Golden byte files and content checks for the ESC/POS encoding.
+//!
+//! What a slip says is checked by reading the bytes back with
+//! [`crate::reader`] (written from the command reference, not from this
+//! encoder) and raster QR codes by decoding them with `rqrr`, a QR decoder
+//! that shares nothing with the `qrcode` crate that drew them.
 
 use super::*;
 use crate::layout::{notice_doc, ticket_doc};
+use crate::reader::{self, Command, Printed, Printout};
 use crate::slip::{NoticeSlip, PaperWidth, TicketSlip};
 
 /// Compares with `testdata/NAME.hex`; `UPDATE_GOLDEN=1` rewrites it.
@@ -102,6 +108,280 @@ fn a_ticket_is_chinese_mode_gb18030_big_number_qr_and_cut() {
         &[0x1D, b'V', b'A', 0],
         "cut last"
     );
+}
+
+/// Reads `bytes` as a printer would; a stream the reader refuses fails the
+/// test with the offset and the hex around it.
+fn read(bytes: &[u8]) -> Printout {
+    reader::read(bytes).unwrap_or_else(|e| {
+        let from = e.offset.saturating_sub(16);
+        panic!(
+            "unreadable ESC/POS, {e}:\n{}",
+            hex_dump(&bytes[from..(e.offset + 16).min(bytes.len())])
+        )
+    })
+}
+
+/// What every slip must be as a print job: reset first, Chinese mode on
+/// before any text and off before the end, nothing left unprinted, one cut
+/// as the last thing on the paper.
+fn check_job(p: &Printout) {
+    assert_eq!(p.commands.first(), Some(&Command::Init), "ESC @ first");
+    let on = p.commands.iter().position(|c| *c == Command::ChineseOn);
+    let first_text = p
+        .commands
+        .iter()
+        .position(|c| matches!(c, Command::Text(_)));
+    assert!(on.is_some() && on < first_text, "FS & before any text");
+    assert!(!p.chinese_at_end, "FS . before the end of the job");
+    assert_eq!(p.unprinted, "", "text left in the line buffer");
+    assert_eq!(p.paper.last(), Some(&Printed::Cut), "cut last");
+    assert_eq!(
+        p.paper.iter().filter(|x| **x == Printed::Cut).count(),
+        1,
+        "one cut"
+    );
+}
+
+#[test]
+fn a_ticket_reads_back_as_what_it_should_say() {
+    let bytes = encode(&ticket_doc(&ticket(), PaperWidth::Mm80), QrMode::Native).unwrap();
+    let p = read(&bytes);
+    check_job(&p);
+    let rule = format!("left: {}", "-".repeat(48));
+    let expect = [
+        "center: [bold]滨江区政务服务中心",
+        "center: Binjiang District Government Service Centre",
+        &rule,
+        "center: [bold 4x4]A012",
+        "center: [bold 2x2]社会保险",
+        "center: Social insurance",
+        "center: [bold]【绿色通道 Green channel】",
+        "(blank)",
+        "left: 前面还有 3 人，预计等候约 15 分钟",
+        "left: 3 ahead of you, about 15 min wait",
+        "left: 取号时间 Issued: 2026-11-22 09:05",
+        &rule,
+        "left: [bold]请备齐以下材料 Please bring:",
+        "left: 1. 居民身份证原件及复印件",
+        "left: 2. 社会保障卡",
+        &rule,
+        "center: QR model 2, 6 dots, EC M: http://10.0.0.5:8080/t/17",
+        "(blank)",
+        "center: 扫码查看排队进度",
+        "center: Scan to follow your turn",
+        "center: 投诉及求助热线 Hotline: 12345",
+        "center: 过号请重新取号或咨询导办人员",
+        "(blank)",
+        "(blank)",
+        "(blank)",
+        "(blank)",
+        "(cut)",
+    ];
+    assert_eq!(p.transcript(), expect);
+    assert_eq!(p.qr_codes(), ["http://10.0.0.5:8080/t/17"]);
+}
+
+#[test]
+fn a_reprint_says_so_and_a_58mm_ticket_has_a_3x_number() {
+    let slip = TicketSlip {
+        reprint: true,
+        priority_label: None,
+        materials: vec![],
+        ..ticket()
+    };
+    let p = read(&encode(&ticket_doc(&slip, PaperWidth::Mm58), QrMode::Native).unwrap());
+    check_job(&p);
+    let t = p.transcript();
+    let at = |line: &str| {
+        t.iter()
+            .position(|l| l == line)
+            .unwrap_or_else(|| panic!("no {line:?} in {t:#?}"))
+    };
+    assert!(at("center: （补打 Reprint）") < at("center: [bold 3x3]A012"));
+    assert!(
+        !p.texts()
+            .iter()
+            .any(|l| l.contains("绿色通道") || l.contains("Please bring"))
+    );
+    assert_eq!(p.qr_codes(), ["http://10.0.0.5:8080/t/17"]);
+}
+
+#[test]
+fn a_notice_reads_back_as_what_it_should_say() {
+    let bytes = encode(&notice_doc(&notice(), PaperWidth::Mm80), QrMode::Native).unwrap();
+    let p = read(&bytes);
+    check_job(&p);
+    let rule = format!("left: {}", "-".repeat(48));
+    let expect = [
+        "center: [bold]滨江区政务服务中心",
+        "center: Binjiang District Government Service Centre",
+        &rule,
+        "center: [bold 2x2]一次性告知单",
+        "center: One-time notice of missing materials",
+        &rule,
+        // 49 columns: the last word wraps.
+        "left: 事项 Service: 残疾人证办理 Disability",
+        "left: certificate",
+        "left: 号码 Ticket: B007",
+        "left: [bold]尚缺材料 Still missing:",
+        "left: 1. 医院诊断证明",
+        "left: 2. 近期二寸免冠彩色照片3张",
+        "left: 备注 Note: 照片需白底",
+        &rule,
+        "left: 窗口 Counter: 3号窗口 Counter 3",
+        "left: 经办人 Staff: li.na",
+        "left: 日期 Date: 2026-11-22 10:30",
+        "left: 补齐上述材料后再来，无需重新排队等候以外的手续。",
+        "left: Bring the items above on your next visit.",
+        "center: 投诉及求助热线 Hotline: 12345",
+        "(blank)",
+        "(blank)",
+        "(blank)",
+        "(blank)",
+        "(cut)",
+    ];
+    assert_eq!(p.transcript(), expect);
+    assert!(p.qr_codes().is_empty());
+}
+
+/// The raster images on the paper.
+fn images(p: &Printout) -> Vec<(usize, usize, Vec<u8>)> {
+    p.paper
+        .iter()
+        .filter_map(|x| match x {
+            Printed::Image {
+                width_bytes,
+                height,
+                data,
+            } => Some((*width_bytes, *height, data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether dot (`x`, `y`) of a `GS v 0` image is black: rows of
+/// `width_bytes`, most significant bit leftmost.
+fn dot(width_bytes: usize, data: &[u8], x: usize, y: usize) -> bool {
+    data[y * width_bytes + x / 8] & (0x80 >> (x % 8)) != 0
+}
+
+/// The QR codes `rqrr` finds in a raster image laid on white paper, with
+/// their error correction level (rqrr's format bits: 0 = M).
+fn decode_raster(width_bytes: usize, height: usize, data: &[u8]) -> Vec<(String, u16)> {
+    let margin = 40;
+    let (w, h) = (width_bytes * 8 + 2 * margin, height + 2 * margin);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let inside = (margin..w - margin).contains(&x) && (margin..h - margin).contains(&y);
+        if inside && dot(width_bytes, data, x - margin, y - margin) {
+            0
+        } else {
+            255
+        }
+    });
+    image
+        .detect_grids()
+        .iter()
+        .map(|g| {
+            let (meta, text) = g
+                .decode()
+                .unwrap_or_else(|e| panic!("rqrr finds a QR code it cannot read: {e}"));
+            (text, meta.ecc_level)
+        })
+        .collect()
+}
+
+/// The symbol's modules as drawn: the black dots' bounding box split into
+/// `size` × `size` squares, each of which must be all black or all white
+/// (a clean, square, unscaled drawing).
+fn modules(width_bytes: usize, height: usize, data: &[u8], size: usize) -> Vec<Vec<bool>> {
+    let black: Vec<(usize, usize)> = (0..height)
+        .flat_map(|y| (0..width_bytes * 8).map(move |x| (x, y)))
+        .filter(|&(x, y)| dot(width_bytes, data, x, y))
+        .collect();
+    let left = black.iter().map(|p| p.0).min().expect("a blank image");
+    let top = black.iter().map(|p| p.1).min().unwrap();
+    let right = black.iter().map(|p| p.0).max().unwrap() + 1;
+    let bottom = black.iter().map(|p| p.1).max().unwrap() + 1;
+    assert_eq!(right - left, bottom - top, "square");
+    let side = right - left;
+    assert_eq!(side % size, 0, "{side} dots for {size} modules");
+    let d = side / size;
+    (0..size)
+        .map(|my| {
+            (0..size)
+                .map(|mx| {
+                    let corner = dot(width_bytes, data, left + mx * d, top + my * d);
+                    for y in 0..d {
+                        for x in 0..d {
+                            assert_eq!(
+                                dot(width_bytes, data, left + mx * d + x, top + my * d + y),
+                                corner,
+                                "module ({mx}, {my}) is not one colour"
+                            );
+                        }
+                    }
+                    corner
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A raster QR code says `text`, to a decoder that is not the encoder, and
+/// is module for module the error-correction-M symbol of that text: rqrr
+/// alone would repair a few wrong modules and never notice them.
+fn check_raster(width_bytes: usize, height: usize, data: &[u8], text: &str) {
+    assert_eq!(
+        decode_raster(width_bytes, height, data),
+        [(text.to_owned(), 0)],
+        "the QR code's text and error correction M"
+    );
+    let symbol = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).unwrap();
+    let size = symbol.width();
+    let expect: Vec<Vec<bool>> = symbol
+        .to_colors()
+        .chunks(size)
+        .map(|row| row.iter().map(|c| *c == qrcode::Color::Dark).collect())
+        .collect();
+    let drawn = modules(width_bytes, height, data, size);
+    for (y, (got, want)) in drawn.iter().zip(&expect).enumerate() {
+        assert_eq!(got, want, "module row {y}");
+    }
+}
+
+#[test]
+fn a_58mm_raster_ticket_decodes_to_its_status_url() {
+    let bytes = encode(&ticket_doc(&ticket(), PaperWidth::Mm58), QrMode::Raster).unwrap();
+    let p = read(&bytes);
+    check_job(&p);
+    assert!(p.qr_codes().is_empty(), "no GS ( k in raster mode");
+    let images = images(&p);
+    assert_eq!(images.len(), 1, "one image");
+    let (width_bytes, height, data) = &images[0];
+    assert!(width_bytes * 8 <= PaperWidth::Mm58.dots(), "fits the paper");
+    check_raster(*width_bytes, *height, data, "http://10.0.0.5:8080/t/17");
+    assert!(
+        p.transcript()
+            .contains(&"center: [bold 3x3]A012".to_owned()),
+        "the number at 3x3"
+    );
+}
+
+#[test]
+fn raster_qr_codes_decode_to_their_text() {
+    for (text, dots) in [
+        ("http://10.0.0.5:8080/t/17", 4),
+        ("http://192.168.1.50:8080/t/123456", 6),
+        ("https://hall.example.cn/t/9", 3),
+    ] {
+        let bytes = raster_qr(text, dots).unwrap();
+        let p = read(&bytes);
+        assert_eq!(p.commands.len(), 1, "one GS v 0 command, nothing after it");
+        let images = images(&p);
+        let (width_bytes, height, data) = &images[0];
+        check_raster(*width_bytes, *height, data, text);
+    }
 }
 
 #[test]
