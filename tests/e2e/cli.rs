@@ -129,16 +129,299 @@ async fn exit_codes_mean_something() {
     let _ = hall.path();
 }
 
+/// Every key path in a TOML value; array elements share the path `[]`.
+fn key_paths(value: &toml::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                key_paths(v, &path, out);
+            }
+        }
+        toml::Value::Array(items) => {
+            for item in items {
+                key_paths(item, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn default_config_prints_the_example() {
+fn default_config_is_the_shipped_example_and_documents_every_key() {
     let out = qcall(&["default-config"]);
-    assert!(out.status.success());
-    let text = stdout(&out);
-    assert_eq!(
-        text,
-        std::fs::read_to_string(root().join("config/qcall.example.toml")).unwrap()
+    assert!(out.status.success(), "{out:?}");
+    // Byte for byte the file in the repository that operators copy.
+    let shipped = std::fs::read(root().join("config/qcall.example.toml")).unwrap();
+    assert!(
+        out.stdout == shipped,
+        "`qcall default-config` differs from config/qcall.example.toml"
     );
-    Config::parse(&text).unwrap();
+    // It is a config the daemon accepts...
+    let text = stdout(&out);
+    let mut config = Config::parse(&text).unwrap();
+    // ...and it shows every key the daemon knows: the parsed config
+    // serialised, with the optional tables filled in so their keys count.
+    for s in &mut config.services {
+        s.hours.get_or_insert_with(|| qcall::config::ServiceHours {
+            mon: vec![],
+            tue: vec![],
+            wed: vec![],
+            thu: vec![],
+            fri: vec![],
+            sat: vec![],
+            sun: vec![],
+        });
+    }
+    let mut known = std::collections::BTreeSet::new();
+    key_paths(&toml::Value::try_from(&config).unwrap(), "", &mut known);
+    let mut shown = std::collections::BTreeSet::new();
+    key_paths(
+        &toml::Value::Table(toml::from_str(&text).unwrap()),
+        "",
+        &mut shown,
+    );
+    let missing: Vec<_> = known.difference(&shown).collect();
+    assert!(
+        missing.is_empty(),
+        "`qcall default-config` does not show: {missing:?}"
+    );
+}
+
+/// The text lines of an ESC/POS job, read from the command reference (not
+/// from qcall-printer): commands are skipped, text between FS & and FS . is
+/// GB18030, LF ends a line. Blank lines are dropped.
+fn escpos_lines(job: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = Vec::new();
+    // LF, ESC d n and ESC J n all print the buffer: each ends a line.
+    let mut end_line = |line: &mut Vec<u8>| {
+        let (text, _, bad) = encoding_rs::GB18030.decode(line);
+        assert!(!bad, "not GB18030: {line:?}");
+        if !text.trim().is_empty() {
+            lines.push(text.into_owned());
+        }
+        line.clear();
+    };
+    let mut chinese = false;
+    let mut i = 0;
+    let byte = |i: usize| -> usize { usize::from(job[i]) };
+    while i < job.len() {
+        match job[i] {
+            0x0A => {
+                end_line(&mut line);
+                i += 1;
+            }
+            // ESC
+            0x1B => {
+                i += match job[i + 1] {
+                    // ESC @ (initialise), ESC 2 (default line spacing)
+                    b'@' | b'2' => 2,
+                    // print and feed n lines, print and feed n dots
+                    b'd' | b'J' => {
+                        end_line(&mut line);
+                        3
+                    }
+                    // justify, bold, print mode, underline, font, code
+                    // table, line spacing, double strike, upside down
+                    b'a' | b'E' | b'!' | b'-' | b'M' | b't' | b'3' | b'G' | b'{' => 3,
+                    other => panic!("unknown ESC {other:#04x} at {i}"),
+                };
+            }
+            // GS
+            0x1D => {
+                i += match job[i + 1] {
+                    // character size, HRI, barcode height and width, smoothing
+                    b'!' | b'B' | b'H' | b'h' | b'w' | b'f' => 3,
+                    // cut: GS V m, or GS V m n for m = 65, 66
+                    b'V' => match job[i + 2] {
+                        65 | 66 | 97 | 98 => 4,
+                        _ => 3,
+                    },
+                    // GS ( fn pL pH data...: the QR code functions
+                    b'(' => 5 + byte(i + 3) + 256 * byte(i + 4),
+                    // GS v 0 m xL xH yL yH data: a raster image
+                    b'v' => {
+                        8 + (byte(i + 4) + 256 * byte(i + 5)) * (byte(i + 6) + 256 * byte(i + 7))
+                    }
+                    other => panic!("unknown GS {other:#04x} at {i}"),
+                };
+            }
+            // FS & and FS .: Chinese character mode on and off
+            0x1C => {
+                chinese = match job[i + 1] {
+                    b'&' => true,
+                    b'.' => false,
+                    other => panic!("unknown FS {other:#04x} at {i}"),
+                };
+                i += 2;
+            }
+            // DLE EOT n: a status request
+            0x10 => i += 3,
+            b => {
+                assert!(chinese, "text {b:#04x} outside FS & ... FS . at {i}");
+                line.push(b);
+                i += 1;
+            }
+        }
+    }
+    assert!(!chinese, "the job never leaves Chinese mode");
+    lines
+}
+
+/// The lines of a slip as `ticket preview` draws it, without the frame and
+/// the QR code's block art.
+fn preview_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').to_owned())
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.chars().all(|c| matches!(c, ' ' | '█' | '▀' | '▄')))
+        .collect()
+}
+
+/// Large text is spaced out in a preview ("A 0 0 1"); centring pads both.
+fn squeezed(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn ticket_preview_shows_what_the_daemon_prints() {
+    let hall = Hall::demo();
+    // A still clock: the wait estimate is the same at printing and preview.
+    let d = hall.start_at(1_795_363_200_000 + 10 * 3_600_000);
+    // Service B needs six materials (four fit on a slip), and the disabled
+    // are served in the green channel.
+    let resp = d
+        .conn()
+        .await
+        .post(
+            "/api/v1/tickets",
+            None,
+            &serde_json::json!({"service": "B", "priority": "disabled", "source": "kiosk-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 201, "{}", resp.body);
+    assert_eq!(resp.body["print"], "printed", "{}", resp.body);
+    let printer = resp.body["printer"].as_str().unwrap();
+    let job = std::fs::read(hall.path().join(format!("{printer}.escpos"))).unwrap();
+    let printed = escpos_lines(&job);
+
+    let id = resp.body["ticket"]["id"].to_string();
+    let config = hall.config.to_str().unwrap();
+    let out = qcall(&[
+        "ticket", "preview", &id, "--server", &d.url, "--config", config,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = preview_lines(&stdout(&out));
+    assert_eq!(
+        squeezed(&shown),
+        squeezed(&printed),
+        "the preview:\n{}\nthe daemon printed:\n{}",
+        shown.join("\n"),
+        printed.join("\n")
+    );
+    // What the old preview got wrong, spelled out.
+    let has = |text: &str| printed.iter().any(|l| l.contains(text));
+    assert!(
+        has("【绿色通道 残疾人 Person with disability】"),
+        "{printed:#?}"
+    );
+    assert!(has("5. ……另有 2 项"), "{printed:#?}");
+
+    // A server ticket is laid out from the hall's config: without it, a
+    // usage error; with another hall's, a refusal to guess.
+    let out = qcall(&["ticket", "preview", &id, "--server", &d.url]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let other = Hall::with(|c| c.hall.name.zh = "另一个大厅".into());
+    let out = qcall(&[
+        "ticket",
+        "preview",
+        &id,
+        "--server",
+        &d.url,
+        "--config",
+        other.config.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[tokio::test]
+async fn suspend_and_requeue_from_the_command_line() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    let counter = |verb: &str, extra: &[&str]| {
+        let mut args = vec![
+            "counter",
+            verb,
+            "--server",
+            &d.url,
+            "--counter",
+            "1",
+            "--token",
+            &token,
+        ];
+        args.extend_from_slice(extra);
+        qcall(&args)
+    };
+    assert!(
+        qcall(&["ticket", "take", "--server", &d.url, "A"])
+            .status
+            .success()
+    );
+    assert!(counter("open", &[]).status.success());
+    assert!(counter("call", &[]).status.success());
+    let requeued = counter("requeue", &[]);
+    assert!(requeued.status.success(), "{requeued:?}");
+    assert!(
+        stdout(&requeued).contains("[waiting]"),
+        "{}",
+        stdout(&requeued)
+    );
+    assert!(counter("call", &[]).status.success());
+
+    let suspended = counter(
+        "suspend",
+        &[
+            "--missing",
+            "户口簿",
+            "--missing",
+            "照片",
+            "--note",
+            "补齐后直接到1号窗口",
+        ],
+    );
+    assert!(suspended.status.success(), "{suspended:?}");
+    let text = stdout(&suspended);
+    assert!(text.contains("[suspended]"), "{text}");
+    assert!(text.contains("notice is printed"), "{text}");
+    // The notice slip names what is missing.
+    let notice = std::fs::read(hall.path().join("hall.escpos")).unwrap();
+    let lines = escpos_lines(&notice);
+    for expect in ["1. 户口簿", "2. 照片", "备注 Note: 补齐后直接到1号窗口"] {
+        assert!(
+            lines.iter().any(|l| l.contains(expect)),
+            "{expect}: {lines:#?}"
+        );
+    }
+
+    // A flag the verb does not take is a usage error, not silently dropped.
+    let out = counter("call", &["--rating", "5"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
 #[tokio::test]

@@ -1,0 +1,239 @@
+//! `qcall status` and `qcall stats`: the hall's queues now, and a day's
+//! figures, read from a running daemon over HTTP.
+//!
+//! Both only format what the server computed (as a table, JSON or CSV); no
+//! figure is worked out here.
+
+use clap::Args;
+use serde_json::Value;
+
+use super::{Failure, ServerArg, print_json, refused, unreachable};
+use crate::client::Conn;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(super) enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct StatsArgs {
+    #[command(flatten)]
+    server: ServerArg,
+    /// Business day, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    date: Option<String>,
+    /// Output: a table for people, JSON, or CSV (one row per hall, service and counter).
+    #[arg(long, value_enum, default_value = "table")]
+    format: StatsFormat,
+}
+
+pub(super) async fn status(server: ServerArg) -> Result<(), Failure> {
+    let mut conn = Conn::connect(&server.server).await.map_err(unreachable)?;
+    let resp = conn.get("/api/v1/queue").await.map_err(unreachable)?;
+    if !resp.status.is_success() {
+        return Err(refused(&resp));
+    }
+    if server.json {
+        print_json(&resp.body);
+        return Ok(());
+    }
+    println!(
+        "{:<8} {:<24} {:>7} {:>10}  SLA",
+        "service", "name", "waiting", "oldest"
+    );
+    for s in resp.body["services"].as_array().into_iter().flatten() {
+        let oldest = s["oldest_wait_s"]
+            .as_i64()
+            .map_or("-".to_owned(), |w| format!("{}m{:02}s", w / 60, w % 60));
+        println!(
+            "{:<8} {:<24} {:>7} {:>10}  {}",
+            s["service"].as_str().unwrap_or(""),
+            s["name"]["en"].as_str().unwrap_or(""),
+            s["waiting"],
+            oldest,
+            s["sla"].as_str().unwrap_or("")
+        );
+    }
+    let calls = resp.body["calls"].as_array().cloned().unwrap_or_default();
+    if calls.is_empty() {
+        println!("\nno ticket is called right now");
+    } else {
+        println!("\ncurrent calls:");
+        for c in calls {
+            println!(
+                "  {} -> counter {} ({})",
+                c["ticket"]["number"].as_str().unwrap_or("?"),
+                c["counter"]["number"],
+                c["state"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn stats(args: StatsArgs) -> Result<(), Failure> {
+    let mut conn = Conn::connect(&args.server.server)
+        .await
+        .map_err(unreachable)?;
+    let path = match &args.date {
+        Some(d) => format!("/api/v1/stats?date={d}"),
+        None => "/api/v1/stats".to_owned(),
+    };
+    let resp = conn.get(&path).await.map_err(unreachable)?;
+    if !resp.status.is_success() {
+        return Err(refused(&resp));
+    }
+    let format = if args.server.json {
+        StatsFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        StatsFormat::Json => {
+            print_json(&resp.body);
+            return Ok(());
+        }
+        StatsFormat::Csv => {
+            print!("{}", stats_csv(&resp.body));
+            return Ok(());
+        }
+        StatsFormat::Table => {}
+    }
+    println!(
+        "statistics for {}",
+        resp.body["date"].as_str().unwrap_or("?")
+    );
+    println!(
+        "{:<10} {:>6} {:>6} {:>7} {:>9} {:>9} {:>9} {:>6}",
+        "", "issued", "served", "no-show", "wait p50", "wait p90", "svc p50", "rating"
+    );
+    let row = |name: String, g: &Value| {
+        let secs = |v: &Value| {
+            v.as_i64()
+                .map_or("-".to_owned(), |s| format!("{}m{:02}s", s / 60, s % 60))
+        };
+        println!(
+            "{:<10} {:>6} {:>6} {:>7} {:>9} {:>9} {:>9} {:>6}",
+            name,
+            g["issued"],
+            g["served"],
+            g["no_show"],
+            secs(&g["wait_s"]["p50"]),
+            secs(&g["wait_s"]["p90"]),
+            secs(&g["service_time_s"]["p50"]),
+            g["satisfaction"]
+                .as_f64()
+                .map_or("-".to_owned(), |s| format!("{s:.1}"))
+        );
+    };
+    row("hall".into(), &resp.body["total"]);
+    for s in resp.body["services"].as_array().into_iter().flatten() {
+        row(
+            format!("service {}", s["service"].as_str().unwrap_or("")),
+            s,
+        );
+    }
+    for c in resp.body["counters"].as_array().into_iter().flatten() {
+        row(
+            format!("counter {}", c["counter"].as_str().unwrap_or("")),
+            c,
+        );
+    }
+    for c in resp.body["staff"].as_array().into_iter().flatten() {
+        row(format!("staff {}", c["staff"].as_str().unwrap_or("")), c);
+    }
+    let a = &resp.body["appointments"]["total"];
+    if a["booked"].as_u64().is_some_and(|n| n > 0) {
+        println!(
+            "appointments: {} booked, {} checked in, {} late, {} missed, {} still to come",
+            a["booked"], a["checked_in"], a["late"], a["missed"], a["pending"]
+        );
+    }
+    Ok(())
+}
+
+/// The stats JSON as CSV: one row for the hall, each service and each counter.
+fn stats_csv(body: &Value) -> String {
+    let columns = [
+        ("issued", "/issued"),
+        ("served", "/served"),
+        ("no_show", "/no_show"),
+        ("cancelled", "/cancelled"),
+        ("open", "/open"),
+        ("wait_p50_s", "/wait_s/p50"),
+        ("wait_p90_s", "/wait_s/p90"),
+        ("wait_max_s", "/wait_s/max"),
+        ("service_p50_s", "/service_time_s/p50"),
+        ("service_p90_s", "/service_time_s/p90"),
+        ("satisfaction", "/satisfaction"),
+        ("ratings", "/ratings"),
+        ("over_yellow", "/over_target/yellow"),
+        ("over_red", "/over_target/red"),
+        ("extended", "/extended"),
+        ("estimate_error_s", "/estimate_error_s"),
+    ];
+    let mut out = String::from("date,scope,id");
+    for (name, _) in &columns {
+        out.push(',');
+        out.push_str(name);
+    }
+    out.push('\n');
+    let date = body["date"].as_str().unwrap_or("");
+    let mut row = |scope: &str, id: &str, g: &Value| {
+        out.push_str(&format!("{date},{scope},{id}"));
+        for (_, pointer) in &columns {
+            let v = g
+                .pointer(pointer)
+                .filter(|v| !v.is_null())
+                .map_or(String::new(), Value::to_string);
+            out.push(',');
+            out.push_str(&v);
+        }
+        out.push('\n');
+    };
+    row("hall", "", &body["total"]);
+    for s in body["services"].as_array().into_iter().flatten() {
+        row("service", s["service"].as_str().unwrap_or(""), s);
+    }
+    for c in body["counters"].as_array().into_iter().flatten() {
+        row("counter", c["counter"].as_str().unwrap_or(""), c);
+    }
+    for c in body["staff"].as_array().into_iter().flatten() {
+        row("staff", c["staff"].as_str().unwrap_or(""), c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn stats_as_csv() {
+        let body = json!({
+            "date": "2026-11-22",
+            "total": {"issued": 3, "wait_s": {"p50": 60, "p90": null}},
+            "services": [{"service": "A", "issued": 3, "satisfaction": 4.5}],
+            "counters": [{"counter": "1", "served": 2}],
+        });
+        let csv = stats_csv(&body);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("date,scope,id,issued,served,no_show"));
+        assert!(
+            lines[1].starts_with("2026-11-22,hall,,3,,,,,60,,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("2026-11-22,service,A,3,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].contains(",4.5,"), "{}", lines[2]);
+        assert_eq!(lines.len(), 4);
+    }
+}
