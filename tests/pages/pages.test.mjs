@@ -351,13 +351,15 @@ test('the kiosk returns to the start screen when left idle', async () => {
 });
 
 test('a closed hall shows its services as closed', async () => {
-  const closed = await startHall({ hours: [] });
+  // Enforced: with `enforce = false` a hall without hours still issues.
+  const closed = await startHall({ hours: [], enforce: true });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await page.goto(closed.url + '/kiosk');
     await page.waitForSelector('.tile[data-service="A"][data-state="closed"][disabled]');
     await waitText(page, '#home-h', /不是办公时间/);
+    await waitText(page, '.tile[data-service="A"] .tile-wait', '今日已下班');
     await context.close();
   } finally {
     await closed.stop();
