@@ -76,6 +76,8 @@ export const STRINGS = {
   n_minutes: { zh: '约 {n} 分钟', en: 'about {n} min' },
   under_a_minute: { zh: '不到 1 分钟', en: 'under a minute' },
   opens_at: { zh: '{time} 开始取号', en: 'Opens at {time}' },
+  opens_tomorrow: { zh: '明天 {time} 开始取号', en: 'Opens tomorrow at {time}' },
+  opens_on: { zh: '{date} {time} 开始取号', en: 'Opens {date} at {time}' },
   closed_today: { zh: '今日已下班', en: 'Closed for today' },
   cutoff_note: { zh: '已停止取号', en: 'No more tickets today' },
   sold_out: { zh: '今日号已取完', en: 'Fully booked today' },

@@ -2,62 +2,59 @@
 //
 // Start screen (services with their wait, green channel, appointment
 // check-in) → materials checklist → ticket. Waiting counts stay live over
-// /ws/display; opening hours are judged on the hall's clock from
-// /api/v1/services. Idle for a while, it returns to the start screen.
+// /ws/display. Whether a service takes tickets (hours, cut-off, sold out)
+// and when it opens next is the server's word from /api/v1/services,
+// fetched again as the clock and the queues move: the page never judges
+// hours itself. Idle for a while, it returns to the start screen.
 
 import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang } from './common.js';
 
 const IDLE_S = Number(params.get('idle')) || 60;
 const TICKET_S = Math.min(IDLE_S, 30);
-// Which kiosk this is, for guide alerts and statistics: /kiosk?kiosk=east-1.
-const SOURCE = 'kiosk:' + (params.get('kiosk') || 'unnamed');
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+// Which kiosk this is, /kiosk?kiosk=kiosk-1: the same name as in the
+// printer's `kiosks = [...]`, in statistics and in guide alerts.
+const KIOSK = params.get('kiosk') || undefined;
 
 let info = null; // GET /api/v1/services
-let clockBase = null; // {minutes, weekday, at}: hall-local time when info came
 const model = new HallModel();
 const full = new Set(); // services that answered 409 service_full today
 const flow = { priority: null, appointment: null, service: null };
 let busy = false;
 let day = null; // business day of the last snapshot
 
-// ---------------------------------------------------------------- hours
+// ---------------------------------------------------------------- opening
 
-function parseNow(rfc) {
-  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(rfc || '');
+/** `2026-11-24` → `2026-11-25`. */
+function nextDate(date) {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+/** "Opens at 08:30" for the server's `opens_at` (hall-local RFC 3339),
+ *  with "tomorrow" or the date when it is not today. */
+function opensText(rfc) {
+  const m = /^((\d{4})-(\d\d)-(\d\d))T(\d\d:\d\d)/.exec(rfc || '');
   if (!m) return null;
-  const weekday = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
-  return { minutes: +m[4] * 60 + +m[5], weekday, at: performance.now() };
+  const today = (info.now || '').slice(0, 10);
+  if (m[1] === today) return t('opens_at', { time: m[5] });
+  if (m[1] === nextDate(today)) return t('opens_tomorrow', { time: m[5] });
+  const date = new Intl.DateTimeFormat(getLang() === 'zh' ? 'zh-CN' : 'en-GB', { month: 'short', day: 'numeric', weekday: 'short', timeZone: 'UTC' }).format(
+    Date.UTC(+m[2], +m[3] - 1, +m[4]),
+  );
+  return t('opens_on', { date, time: m[5] });
 }
 
-/** The hall's local weekday and minute of day now. */
-function hallNow() {
-  if (!clockBase) return null;
-  const passed = Math.floor((performance.now() - clockBase.at) / 60000);
-  const total = clockBase.minutes + passed;
-  return { minutes: total % 1440, weekday: (clockBase.weekday + Math.floor(total / 1440)) % 7 };
-}
-
-const toMin = (hm) => {
-  const [h, m] = hm.split(':').map(Number);
-  return h * 60 + m;
-};
-
-/** `open`, `cutoff` (open, no new tickets) or `closed`, and the next opening. */
-function hallStatus() {
-  const now = hallNow();
-  if (!info || !now) return { state: 'open' };
-  const ranges = (info.hours[WEEKDAYS[now.weekday]] || []).map((r) => r.split('-').map(toMin));
-  for (const [a, b] of ranges) {
-    if (now.minutes >= a && now.minutes < b) {
-      return now.minutes >= b - info.cutoff_minutes ? { state: 'cutoff', until: b } : { state: 'open' };
-    }
+/** The tile's state: `open`, `full`, `cutoff` or `closed`, from the API. */
+function tileState(s) {
+  switch (s.intake) {
+    case 'open':
+      return s.sold_out || full.has(s.code) ? 'full' : 'open';
+    case 'past_cutoff':
+      return 'cutoff';
+    default:
+      return 'closed';
   }
-  const later = ranges.find(([a]) => a > now.minutes);
-  return { state: 'closed', next: later ? later[0] : null };
 }
-
-const fmtMin = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 // ---------------------------------------------------------------- screens
 
@@ -109,27 +106,23 @@ function renderTiles() {
   const box = $('#tiles');
   box.replaceChildren();
   if (!info) return;
-  const status = hallStatus();
   for (const s of info.services) {
     const { waiting, wait_s } = estimate(s);
-    let state = status.state;
-    if (full.has(s.code)) state = 'full';
-    const note =
-      state === 'closed'
-        ? status.next != null
-          ? t('opens_at', { time: fmtMin(status.next) })
-          : t('closed_today')
-        : state === 'cutoff'
-          ? t('cutoff_note')
-          : state === 'full'
-            ? t('sold_out')
-            : t('waiting_n', { n: waiting }) + ' · ' + minutes(wait_s);
+    const state = tileState(s);
+    const opens = opensText(s.opens_at);
+    const then = (text) => (opens ? text + ' · ' + opens : text);
+    const note = {
+      open: () => t('waiting_n', { n: waiting }) + ' · ' + minutes(wait_s),
+      full: () => t('sold_out'),
+      cutoff: () => then(t('cutoff_note')),
+      closed: () => (s.intake === 'not_yet_open' && opens) || then(t('closed_today')),
+    }[state]();
     const tile = el(
       'button',
       {
         type: 'button',
         class: 'tile',
-        dataset: { service: s.code, state },
+        dataset: { service: s.code, state, intake: s.intake },
         disabled: state !== 'open',
         onclick: () => chooseService(s),
       },
@@ -147,8 +140,14 @@ function renderTiles() {
       ? t('green_selected', { who: className(flow.priority) })
       : t('appointment_selected', { code: flow.appointment });
   } else banner.hidden = true;
-  const closed = status.state !== 'open';
-  $('#home-h').textContent = closed ? t(status.state === 'closed' ? 'hall_closed' : 'hall_cutoff') : t('choose_service');
+  const shut = info.services.filter((s) => s.intake !== 'open');
+  const heading =
+    info.services.length && shut.length === info.services.length
+      ? shut.every((s) => s.intake === 'past_cutoff')
+        ? 'hall_cutoff'
+        : 'hall_closed'
+      : 'choose_service';
+  $('#home-h').textContent = t(heading);
 }
 
 function className(id) {
@@ -171,7 +170,7 @@ async function take() {
   if (busy || !flow.service) return;
   busy = true;
   $('#take').disabled = true;
-  const body = { service: flow.service.code, source: SOURCE };
+  const body = { service: flow.service.code, source: KIOSK };
   if (flow.priority) body.priority = flow.priority;
   if (flow.appointment) body.appointment_code = flow.appointment;
   try {
@@ -202,7 +201,6 @@ async function take() {
 
 function showTicket(res) {
   const tk = res.ticket;
-  const print = res.print || tk.print;
   $('#t-service').textContent = bi(tk.service_name);
   $('#t-number').textContent = tk.number;
   const mark = $('#t-mark');
@@ -210,14 +208,11 @@ function showTicket(res) {
   mark.textContent = (tk.mark ? tk.mark + ' ' : '') + className(tk.priority);
   $('#t-ahead').textContent = t('people_n', { n: tk.ahead });
   $('#t-wait').textContent = minutes(tk.estimated_wait_s);
+  // `print` is `printed`, `failed` (with `print_reason`) or `none` (no
+  // printer serves this kiosk): without paper, the number must be remembered.
   const p = $('#t-print');
-  if (print && print.status === 'failed') {
-    p.dataset.kind = 'failed';
-    p.textContent = t('print_failed');
-  } else {
-    p.dataset.kind = print ? print.status : 'ok';
-    p.textContent = print && print.status === 'printed' ? t('print_ok') : t('print_remember');
-  }
+  p.dataset.kind = res.print || 'none';
+  p.textContent = t({ printed: 'print_ok', failed: 'print_failed' }[res.print] || 'print_remember');
   $('#t-url').textContent = tk.status_url;
   document.body.dataset.ticket = tk.id;
   // Text-me starts closed and empty: the last applicant's number is gone.
@@ -304,7 +299,7 @@ function apptNext() {
 
 async function callGuide() {
   try {
-    await api('/alerts', { method: 'POST', body: { kind: 'guide', source: SOURCE } });
+    await api('/alerts', { method: 'POST', body: { kind: 'guide', source: KIOSK } });
     toast(t('guide_coming'));
   } catch (e) {
     toast(e.code === 'rate_limited' ? t('guide_coming') : t('err_generic', { message: e.message }));
@@ -344,17 +339,44 @@ const defaultLang = params.get('lang') === 'en' ? 'en' : 'zh';
 
 // ---------------------------------------------------------------- start
 
-async function load() {
-  try {
-    info = await api('/services');
-    clockBase = parseNow(info.now);
-    renderHeader();
-    renderGreen();
-    renderTiles();
-  } catch (e) {
-    message(t('err_generic', { message: e.message }));
-    setTimeout(load, 5000);
+let loading = null; // the /services request in flight
+let again = false; // asked for again while one was in flight
+
+/** Fetches the services (hours, cut-off, sold out, next opening) and
+ *  redraws. Calls while one is in flight fold into one more after it. */
+function load() {
+  if (loading) {
+    again = true;
+    return loading;
   }
+  loading = (async () => {
+    try {
+      const first = !info;
+      info = await api('/services');
+      // The hall's name and classes are configuration: drawn once (and on
+      // a language switch), so a refresh never swaps a button being touched.
+      if (first) {
+        renderHeader();
+        renderGreen();
+      }
+      renderTiles();
+      if (!$('#message').hidden && $('#message').dataset.kind === 'load') hideMessage();
+    } catch (e) {
+      // Without a first answer there is nothing to offer; later, the
+      // last answer stands while the stream shows the connection.
+      if (!info) {
+        message(t('err_generic', { message: e.message }), 'load');
+        setTimeout(load, 5000);
+      }
+    } finally {
+      loading = null;
+      if (again) {
+        again = false;
+        load();
+      }
+    }
+  })();
+  return loading;
 }
 
 function init() {
@@ -393,23 +415,25 @@ function init() {
     if (flow.service && document.body.dataset.screen === 'materials') chooseService(flow.service);
   });
   // Live waiting counts; a fresh day's numbers come with the snapshot.
+  // What a service takes changes with the queues (sold out) and the
+  // clock (hours): ask the server again on each, never work it out here.
   const stream = new Stream('/ws/display', {
     onFrame: (f) => {
       model.apply(f);
       if (f.type === 'snapshot') {
-        if (day && f.day !== day) {
-          full.clear();
-          load();
-        }
+        if (day && f.day !== day) full.clear();
         day = f.day;
       }
-      if (f.type === 'snapshot' || f.type === 'queue_changed') renderTiles();
+      if (f.type === 'snapshot' || f.type === 'queue_changed') {
+        renderTiles();
+        if (info) load();
+      }
     },
   });
   window.qcall = { stream, model };
-  // Opening hours move with the clock.
-  setInterval(renderTiles, 30000);
-  load().then(() => show('home'));
+  setInterval(load, 30000);
+  show('home');
+  load();
 }
 
 init();

@@ -1,10 +1,13 @@
 // Test harness for the screens: starts the real `qcall` daemon on a temp
 // database (the demo hall, open around the clock so a test never depends
-// on the weekday), creates tokens with the real CLI, and launches Debian's
-// headless Chromium through playwright-core.
+// on the weekday, unless a test asks for the demo's own hours on a set
+// clock), creates tokens with the real CLI, launches Debian's headless
+// Chromium through playwright-core, and plays a receipt printer on
+// 127.0.0.1 that records what it is sent.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,32 +20,73 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
-/** The demo config with `hours` for every day (`[]` closes the hall).
- *  Options of `startHall`: hours, cutoff, bin (another qcall build), env. */
-export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0, dir = tmpdir() } = {}) {
+/** The demo config with `hours` for every day (`[]` closes the hall;
+ *  `null` keeps the demo's own hours and cut-off), `enforce` for
+ *  `[hours] enforce`, and `printers` mapping a printer id to a new `uri`.
+ *  Options of `startHall`: these, `clock` (the hall's time, ms since the
+ *  epoch: runs a `test-clock` build, see `clockBin`), bin (another qcall
+ *  build), env. */
+export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0, enforce, printers = {}, dir = tmpdir() } = {}) {
   let text = readFileSync(join(ROOT, 'config/demo.toml'), 'utf8');
   // No speakers in page tests, and the demo's file printers write into the
   // test's temp dir, not the working tree.
   text = text.replace(/^enabled = true$/m, 'enabled = false');
   text = text.replace(/^pack = .*$/m, `pack = ${JSON.stringify(join(ROOT, 'assets/voice/default'))}`);
   text = text.replace(/file:var\//g, `file://${dir}/`);
-  const list = '[' + hours.map((h) => JSON.stringify(h)).join(', ') + ']';
-  for (const d of DAYS) text = text.replace(new RegExp(`^${d} = .*$`, 'm'), `${d} = ${list}`);
-  text = text.replace(/^cutoff_minutes = .*$/m, `cutoff_minutes = ${cutoff}`);
+  if (hours) {
+    const list = '[' + hours.map((h) => JSON.stringify(h)).join(', ') + ']';
+    for (const d of DAYS) text = text.replace(new RegExp(`^${d} = .*$`, 'm'), `${d} = ${list}`);
+    text = text.replace(/^cutoff_minutes = .*$/m, `cutoff_minutes = ${cutoff}`);
+  }
+  if (enforce !== undefined) text = replaceOnce(text, /^enforce = .*$/m, `enforce = ${enforce}`);
+  for (const [id, uri] of Object.entries(printers)) {
+    text = replaceOnce(text, new RegExp(`^(id = ${JSON.stringify(id)}\\nuri = ).*$`, 'm'), `$1${JSON.stringify(uri)}`);
+  }
   text = text.replace(/^kiosk_rate_per_minute = .*$/m, 'kiosk_rate_per_minute = 0');
   return text;
 }
 
+function replaceOnce(text, re, to) {
+  if (!re.test(text)) throw new Error(`the demo config has nothing matching ${re}`);
+  return text.replace(re, to);
+}
+
+let clockBuilt = null;
+
+/** A qcall built with the `test-clock` feature, whose clock starts at
+ *  `QCALL_TEST_CLOCK_MS` and moves with `POST /api/v1/test/clock`. Built
+ *  once per run next to the ordinary binary (as tests/e2e does), which is
+ *  then rebuilt so the other tests keep theirs; `QCALL_CLOCK_BIN` names a
+ *  ready one instead. */
+export function clockBin() {
+  if (process.env.QCALL_CLOCK_BIN) return process.env.QCALL_CLOCK_BIN;
+  if (clockBuilt) return clockBuilt;
+  const target = resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target');
+  const build = (...features) =>
+    execFileSync(process.env.CARGO || 'cargo', ['build', '--quiet', '-p', 'qcall', '--bin', 'qcall', ...features], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  build('--features', 'test-clock');
+  const bin = join(target, 'debug', 'qcall-test-clock');
+  copyFileSync(join(target, 'debug', 'qcall'), bin);
+  build();
+  clockBuilt = bin;
+  return bin;
+}
+
 /** A running daemon: `url`, `token(...)`, `api(...)`, `stop()`. */
 export async function startHall(options = {}) {
-  const bin = options.bin || BIN;
+  const bin = options.bin || (options.clock !== undefined ? clockBin() : BIN);
   if (!existsSync(bin)) throw new Error(`no qcall binary at ${bin}; run cargo build -p qcall first`);
   const dir = mkdtempSync(join(tmpdir(), 'qcall-pages-'));
   const config = join(dir, 'hall.toml');
   const db = join(dir, 'hall.db');
   writeFileSync(config, demoConfig({ ...options, dir }));
   const child = spawn(bin, ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, RUST_LOG: 'warn', ...(options.env || {}) },
+    env: {
+      ...process.env,
+      RUST_LOG: 'warn',
+      ...(options.clock !== undefined ? { QCALL_TEST_CLOCK_MS: String(options.clock) } : {}),
+      ...(options.env || {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((ok, fail) => {
@@ -86,6 +130,69 @@ export async function startHall(options = {}) {
     },
   };
   return hall;
+}
+
+// Status bytes a printer answers to DLE EOT n (n = 1 printer, 2 offline
+// cause, 4 paper roll), per the ESC/POS reference: bits 1 and 4 are always
+// set; `paper_out` also sets offline (n=1 bit 3), "stopped by paper end"
+// (n=2 bit 5) and "roll paper end" (n=4 bits 5 and 6).
+const STATUS = {
+  ready: { 1: 0x12, 2: 0x12, 4: 0x12 },
+  paper_out: { 1: 0x1a, 2: 0x32, 4: 0x72 },
+};
+
+/**
+ * A receipt printer on 127.0.0.1 (raw port, like port 9100): answers the
+ * real-time status requests (DLE EOT n) as `state` says (`ready` or
+ * `paper_out`, changeable), and keeps the bytes of every connection that
+ * sent more than status requests as a job. `uri` for the config,
+ * `nextJob()` for the next job's bytes, `jobs`, `close()`.
+ */
+export async function fakePrinter({ state = 'ready' } = {}) {
+  const jobs = [];
+  const waiting = [];
+  const sockets = new Set();
+  const printer = { state, jobs };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    let pending = Buffer.alloc(0);
+    let job = null; // once a byte is not a status request, the rest is the job
+    socket.on('data', (chunk) => {
+      if (job) {
+        job.push(chunk);
+        return;
+      }
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 3 && pending[0] === 0x10 && pending[1] === 0x04) {
+        socket.write(Buffer.from([STATUS[printer.state][pending[2]] ?? 0x12]));
+        pending = pending.subarray(3);
+      }
+      const partial = (pending.length === 1 && pending[0] === 0x10) || (pending.length === 2 && pending[0] === 0x10 && pending[1] === 0x04);
+      if (pending.length && !partial) {
+        job = [pending];
+        pending = Buffer.alloc(0);
+      }
+    });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!job) return;
+      const bytes = Buffer.concat(job);
+      jobs.push(bytes);
+      waiting.shift()?.(bytes);
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  printer.uri = `tcp://127.0.0.1:${server.address().port}`;
+  /** The bytes of the next job to finish (or of one that already has, unclaimed). */
+  let claimed = 0;
+  printer.nextJob = () => (claimed < jobs.length ? Promise.resolve(jobs[claimed++]) : new Promise((ok) => waiting.push((b) => (claimed++, ok(b)))));
+  printer.close = () =>
+    new Promise((ok) => {
+      for (const s of sockets) s.destroy();
+      server.close(ok);
+    });
+  return printer;
 }
 
 export async function launch() {

@@ -9,7 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, startHall, launch, waitText } from './harness.mjs';
+import { ROOT, startHall, launch, waitText, fakePrinter } from './harness.mjs';
+import { readEscPos } from './escpos.mjs';
 
 let hall;
 let browser;
@@ -24,13 +25,13 @@ after(async () => {
   await hall?.stop();
 });
 
-async function open(path, viewport = { width: 1280, height: 900 }) {
+async function open(path, viewport = { width: 1280, height: 900 }, on = hall) {
   const context = await browser.newContext({ viewport, locale: 'zh-CN' });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-  await page.goto(hall.url + path);
+  await page.goto(on.url + path);
   page.errors = errors;
   return page;
 }
@@ -227,21 +228,116 @@ test('the kiosk: green channel, appointment message, elderly mode, language, gui
   await admin.context().close();
 });
 
-test('when the printer fails the kiosk says so and shows the number in full', async () => {
-  const kiosk = await open('/kiosk', { width: 1280, height: 800 });
-  // Today's API has no printer; a printer branch adds `print` to the reply.
-  await kiosk.route('**/api/v1/tickets', async (route) => {
-    const response = await route.fetch();
-    const json = await response.json();
-    json.print = { status: 'failed', error: 'out of paper' };
-    await route.fulfill({ response, json });
-  });
-  await kiosk.click('.tile[data-service="E"]');
+/** Takes a ticket for `service` on an open kiosk page: its number and id. */
+async function takeAt(kiosk, service) {
+  await kiosk.click(`.tile[data-service="${service}"]:not([disabled])`);
   await kiosk.click('#take');
-  await kiosk.waitForSelector('#t-print[data-kind="failed"]');
-  assert.match(await kiosk.textContent('#t-print'), /打印失败/);
-  assert.match(await kiosk.textContent('#t-number'), /^E\d{3}$/);
-  await kiosk.context().close();
+  await kiosk.waitForSelector('#screen-ticket:not([hidden])');
+  return {
+    number: (await kiosk.textContent('#t-number')).trim(),
+    id: await kiosk.evaluate(() => document.body.dataset.ticket),
+  };
+}
+
+test('a ticket taken on /kiosk?kiosk=kiosk-1 comes out of kiosk-1\'s printer', async () => {
+  const printer = await fakePrinter();
+  const printing = await startHall({ printers: { 'kiosk-1': printer.uri } });
+  try {
+    const kiosk = await open('/kiosk?kiosk=kiosk-1', { width: 1080, height: 1920 }, printing);
+    const { number, id } = await takeAt(kiosk, 'A');
+    await kiosk.waitForSelector('#t-print[data-kind="printed"]');
+    assert.match(await kiosk.textContent('#t-print'), /取走打印的号票/);
+
+    // What the printer was sent, read with the ESC/POS reference's rules.
+    const slip = readEscPos(await printer.nextJob());
+    assert.ok(slip.lines.includes(number), `the slip prints ${number}: ${JSON.stringify(slip.lines)}`);
+    assert.ok(slip.lines.includes('社会保险'), 'the service in Chinese (GB18030)');
+    assert.ok(slip.lines.some((l) => l.includes('Hotline: 12345')), 'the hotline');
+    assert.equal(slip.qr.length, 1);
+    assert.match(slip.qr[0], new RegExp(`/t/${id}$`), 'the QR code leads to the ticket\'s page');
+    assert.equal(slip.cuts, 1);
+
+    // The ticket and a guide alert carry the same kiosk name.
+    const t = await printing.api(`/tickets/${id}`);
+    assert.equal(t.body.ticket.source, 'kiosk-1');
+    await kiosk.click('#done');
+    await kiosk.click('#guide');
+    await kiosk.waitForSelector('#toast:not([hidden])');
+    const alerts = await printing.api('/alerts');
+    assert.equal(alerts.body.recent[0].source, 'kiosk-1');
+    assert.deepEqual(kiosk.errors, []);
+    await kiosk.context().close();
+  } finally {
+    await printing.stop();
+    await printer.close();
+  }
+});
+
+test('with kiosk-1\'s printer out of paper the kiosk says to remember the number', async () => {
+  const printer = await fakePrinter({ state: 'paper_out' });
+  const printing = await startHall({ printers: { 'kiosk-1': printer.uri } });
+  try {
+    const kiosk = await open('/kiosk?kiosk=kiosk-1', { width: 1280, height: 800 }, printing);
+    const { number } = await takeAt(kiosk, 'E');
+    assert.match(number, /^E\d{3}$/);
+    await kiosk.waitForSelector('#t-print[data-kind="failed"]');
+    const said = await kiosk.textContent('#t-print');
+    assert.match(said, /打印失败/);
+    assert.match(said, /请记住您的号码/);
+    assert.deepEqual(printer.jobs, [], 'nothing was printed into a printer without paper');
+    // The ticket stands.
+    const taken = await printing.api(`/tickets/${await kiosk.evaluate(() => document.body.dataset.ticket)}`);
+    assert.equal(taken.body.ticket.state, 'waiting');
+    assert.deepEqual(kiosk.errors, []);
+    await kiosk.context().close();
+  } finally {
+    await printing.stop();
+    await printer.close();
+  }
+});
+
+// Monday 2026-11-23, 21:30 in Shanghai: after the demo's 17:30 closing.
+const MONDAY_2130 = Date.parse('2026-11-23T21:30:00+08:00');
+
+test('at 21:30 with hours not enforced the kiosk takes tickets, as the API does', async () => {
+  const late = await startHall({ hours: null, enforce: false, clock: MONDAY_2130 });
+  try {
+    const services = await late.api('/services');
+    assert.equal(services.body.services[0].open_now, true);
+    const kiosk = await open('/kiosk', { width: 1280, height: 800 }, late);
+    await kiosk.waitForSelector('.tile[data-service="A"][data-state="open"]:not([disabled])');
+    assert.equal(await kiosk.locator('.tile[disabled]').count(), 0, 'no tile is disabled');
+    await waitText(kiosk, '#home-h', '请选择办理事项');
+    const { number } = await takeAt(kiosk, 'A');
+    assert.match(number, /^A\d{3}$/);
+    assert.deepEqual(kiosk.errors, []);
+    await kiosk.context().close();
+  } finally {
+    await late.stop();
+  }
+});
+
+test('at 21:30 with hours enforced the kiosk shows every service closed and when it opens', async () => {
+  const late = await startHall({ hours: null, enforce: true, clock: MONDAY_2130 });
+  try {
+    const services = (await late.api('/services')).body.services;
+    for (const s of services) {
+      assert.equal(s.intake, 'past_cutoff', s.code);
+      assert.equal(s.opens_at, '2026-11-24T08:30:00+08:00', s.code);
+    }
+    assert.equal((await late.api('/tickets', { method: 'POST', body: { service: 'A' } })).status, 409);
+    const kiosk = await open('/kiosk', { width: 1280, height: 800 }, late);
+    await kiosk.waitForSelector('.tile[data-service="A"][disabled]');
+    assert.equal(await kiosk.locator('.tile:not([disabled])').count(), 0, 'every tile is disabled');
+    await waitText(kiosk, '.tile[data-service="A"] .tile-wait', '已停止取号 · 明天 08:30 开始取号');
+    await waitText(kiosk, '#home-h', /今日已停止取号/);
+    await kiosk.click('#lang-toggle');
+    await waitText(kiosk, '.tile[data-service="A"] .tile-wait', 'No more tickets today · Opens tomorrow at 08:30');
+    assert.deepEqual(kiosk.errors, []);
+    await kiosk.context().close();
+  } finally {
+    await late.stop();
+  }
 });
 
 test('the kiosk returns to the start screen when left idle', async () => {
@@ -255,13 +351,15 @@ test('the kiosk returns to the start screen when left idle', async () => {
 });
 
 test('a closed hall shows its services as closed', async () => {
-  const closed = await startHall({ hours: [] });
+  // Enforced: with `enforce = false` a hall without hours still issues.
+  const closed = await startHall({ hours: [], enforce: true });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await page.goto(closed.url + '/kiosk');
     await page.waitForSelector('.tile[data-service="A"][data-state="closed"][disabled]');
     await waitText(page, '#home-h', /不是办公时间/);
+    await waitText(page, '.tile[data-service="A"] .tile-wait', '今日已下班');
     await context.close();
   } finally {
     await closed.stop();

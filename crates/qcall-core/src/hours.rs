@@ -90,6 +90,36 @@ impl Schedule {
         }
     }
 
+    /// When a new ticket may next be taken, if it may not be at `at`: later
+    /// today, or the first day after (skipping closed days and holidays,
+    /// within a year) whose intake opens. `None` while intake is open, or
+    /// when the schedule never opens again.
+    pub fn next_opening(&self, at: Millis, tz: &TimeZone) -> Option<Millis> {
+        if matches!(self.intake(at, tz), Intake::Open { .. }) {
+            return None;
+        }
+        let local = jiff::Timestamp::from_millisecond(at)
+            .ok()?
+            .to_zoned(tz.clone());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        let mut date = local.date();
+        for day in 0..=366 {
+            if day > 0 {
+                date = date.tomorrow().ok()?;
+            }
+            let ranges = self.ranges(date);
+            let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+                continue;
+            };
+            // A day whose cut-off comes before its opening takes no tickets.
+            let takes_tickets = first.0 < last.1.saturating_sub(self.cutoff_minutes);
+            if takes_tickets && (day > 0 || minute < first.0) {
+                return instant(date, first.0, tz);
+            }
+        }
+        None
+    }
+
     /// Whether counters are serving at `at`: inside an opening range, not in
     /// a break. Bookable appointment slots must be.
     pub fn serving(&self, at: Millis, tz: &TimeZone) -> bool {
@@ -129,16 +159,7 @@ impl Schedule {
             return DayPlan::default();
         };
         let date = ts.to_zoned(tz.clone()).date();
-        let instant = |minute: Minute| {
-            let zoned = if minute >= 1440 {
-                // 24:00 is the next midnight.
-                date.tomorrow().and_then(|d| d.to_zoned(tz.clone()))
-            } else {
-                jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
-                    .and_then(|t| date.to_datetime(t).to_zoned(tz.clone()))
-            };
-            zoned.map_or(at, |z| z.timestamp().as_millisecond())
-        };
+        let instant = |minute: Minute| instant(date, minute, tz).unwrap_or(at);
         let ranges = self.ranges(date);
         DayPlan {
             serving: ranges
@@ -189,6 +210,17 @@ impl DayPlan {
         }
         at
     }
+}
+
+/// The instant of a minute of a local date; 24:00 is the next midnight.
+fn instant(date: Date, minute: Minute, tz: &TimeZone) -> Option<Millis> {
+    let zoned = if minute >= 1440 {
+        date.tomorrow().and_then(|d| d.to_zoned(tz.clone()))
+    } else {
+        jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+            .and_then(|t| date.to_datetime(t).to_zoned(tz.clone()))
+    };
+    zoned.ok().map(|z| z.timestamp().as_millisecond())
 }
 
 /// The local minute of the day of `at`.
@@ -269,6 +301,50 @@ mod tests {
         // National Day closed; the make-up Sunday works Monday hours.
         check("2026-10-01 10:00", Intake::ClosedToday);
         check("2026-10-11 10:00", open);
+    }
+
+    #[test]
+    fn the_next_opening_skips_breaks_closed_days_and_holidays() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at = |s: &str| local(s, &tz);
+        let mut hours = hall_hours();
+        hours.holidays.extend(
+            ["2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05"]
+                .map(|d| d.parse::<Date>().unwrap()),
+        );
+        let check = |from: &str, expect: Option<&str>| {
+            assert_eq!(
+                hours.next_opening(at(from), &tz),
+                expect.map(at),
+                "from {from}"
+            );
+        };
+        // 2026-11-23 is a Monday.
+        check("2026-11-23 07:00", Some("2026-11-23 08:30"));
+        check("2026-11-23 08:30", None);
+        check("2026-11-23 12:30", None); // lunch: intake stays open
+        check("2026-11-23 17:00", Some("2026-11-24 08:30")); // past the cut-off
+        check("2026-11-23 21:30", Some("2026-11-24 08:30"));
+        // Saturday after its cut-off: Sunday is closed, Monday opens.
+        check("2026-11-21 11:30", Some("2026-11-23 08:30"));
+        check("2026-11-22 10:00", Some("2026-11-23 08:30"));
+        // Holidays from 1 to 5 October; the 6th is a Tuesday.
+        check("2026-09-30 18:00", Some("2026-10-06 08:30"));
+        check("2026-10-03 09:00", Some("2026-10-06 08:30"));
+        // A schedule that never opens has no next opening.
+        let never = Schedule {
+            week: std::array::from_fn(|_| Vec::new()),
+            ..hall_hours()
+        };
+        assert_eq!(never.next_opening(at("2026-11-23 10:00"), &tz), None);
+        // Nor does a day whose cut-off is before its opening.
+        let short = Schedule {
+            week: std::array::from_fn(|_| vec![(600, 620)]),
+            cutoff_minutes: 30,
+            ..hall_hours()
+        };
+        assert_eq!(short.next_opening(at("2026-11-23 07:00"), &tz), None);
+        assert_eq!(short.next_opening(at("2026-11-23 10:00"), &tz), None);
     }
 
     #[test]

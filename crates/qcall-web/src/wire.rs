@@ -388,3 +388,85 @@ pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
         "detail": detail,
     })
 }
+
+// ---------------------------------------------------------------- GET /services
+
+/// `GET /api/v1/services`: the hall as a kiosk shows it.
+#[derive(Debug, Serialize)]
+pub struct ServicesJson {
+    pub hall: Bilingual,
+    pub hotline: String,
+    /// Opening hours per weekday as configured, for display only: whether a
+    /// service takes tickets is each service's `intake`.
+    pub hours: std::collections::BTreeMap<String, Vec<String>>,
+    pub cutoff_minutes: u32,
+    /// The hall's clock.
+    pub now: String,
+    pub timezone: Option<String>,
+    pub services: Vec<ServiceJson>,
+    pub classes: Vec<ClassJson>,
+}
+
+/// One service with what a kiosk needs to offer it or say why not.
+#[derive(Debug, Serialize)]
+pub struct ServiceJson {
+    pub code: String,
+    pub prefix: String,
+    pub name: Bilingual,
+    pub materials: Vec<Bilingual>,
+    pub target_wait: TargetWait,
+    pub daily_cap: Option<u32>,
+    pub avg_service_s: u32,
+    pub counters: Vec<String>,
+    pub waiting: usize,
+    pub issued_today: u32,
+    pub sla: &'static str,
+    /// Whether a ticket may be taken now (hours, cut-off and `enforce`).
+    pub open_now: bool,
+    /// `open`, `not_yet_open`, `past_cutoff` or `closed_today`.
+    pub intake: &'static str,
+    /// When tickets may next be taken, hall-local RFC 3339; `null` while
+    /// open, or when the hours never open again.
+    pub opens_at: Option<String>,
+    pub sold_out: bool,
+    pub hours_enforced: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetWait {
+    pub yellow_s: u32,
+    pub red_s: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClassJson {
+    pub id: String,
+    pub name: Bilingual,
+    pub weight: u32,
+    pub green: bool,
+    pub mark: Option<String>,
+    pub default: bool,
+}
+
+/// The wire name of an intake state.
+pub fn intake(i: qcall_core::hours::Intake) -> &'static str {
+    use qcall_core::hours::Intake;
+    match i {
+        Intake::Open { .. } => "open",
+        Intake::NotYetOpen { .. } => "not_yet_open",
+        Intake::PastCutoff { .. } => "past_cutoff",
+        Intake::ClosedToday => "closed_today",
+    }
+}
+
+/// One class as the kiosk's green channel lists it.
+pub fn class(hall: &Hall, c: &qcall_core::PriorityClass) -> ClassJson {
+    ClassJson {
+        id: c.id.clone(),
+        name: (&c.name).into(),
+        weight: c.weight,
+        green: c.green,
+        mark: c.mark.clone(),
+        default: c.id == hall.default_class,
+    }
+}

@@ -92,6 +92,13 @@ pub fn notice_slip(hall: &Hall, hotline: &str, request: &NoticeRequest, now: Mil
     }
 }
 
+/// The kiosk a ticket's `source` names. A kiosk is named as in a printer's
+/// `kiosks = ["kiosk-1"]` and the page's `/kiosk?kiosk=kiosk-1`; older
+/// kiosk pages sent `kiosk:kiosk-1`, which still finds its printer.
+pub fn kiosk_name(source: &str) -> &str {
+    source.strip_prefix("kiosk:").unwrap_or(source)
+}
+
 /// One configured printer.
 #[derive(Debug)]
 struct Entry {
@@ -247,8 +254,8 @@ impl Printing for HallPrinters {
             None => match view
                 .ticket
                 .source
-                .as_ref()
-                .and_then(|k| self.by_kiosk.get(k))
+                .as_deref()
+                .and_then(|source| self.by_kiosk.get(kiosk_name(source)))
             {
                 Some(&i) => i,
                 None => return HallPrinters::none(None),
@@ -386,6 +393,18 @@ mod tests {
         );
         assert_eq!(normal.priority_label, None);
         assert!(normal.reprint);
+    }
+
+    #[test]
+    fn a_kiosk_is_found_by_its_name_with_or_without_the_old_prefix() {
+        for (source, kiosk) in [
+            ("kiosk-1", "kiosk-1"),
+            ("kiosk:kiosk-1", "kiosk-1"),
+            ("east:1", "east:1"),
+            ("kiosk:", ""),
+        ] {
+            assert_eq!(kiosk_name(source), kiosk, "{source}");
+        }
     }
 
     #[test]

@@ -5,72 +5,70 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::base_url;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::wire;
 
-pub async fn services(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn services(State(state): State<AppState>) -> Result<Json<wire::ServicesJson>, ApiError> {
     let hall = state.engine.hall().clone();
     let snap = state.engine.snapshot().await?;
     let queues = wire::queues(&hall, &snap.queues, snap.at);
-    let now = state.engine.now();
-    let services: Vec<Value> = hall
+    // One instant for every service, so that they agree with `now`.
+    let now = snap.at;
+    let services = hall
         .services
         .iter()
         .zip(queues)
         .map(|(s, q)| {
-            json!({
-                "code": s.code,
-                "prefix": s.prefix,
-                "name": wire::Bilingual::from(&s.name),
-                "materials": s.materials.iter().map(wire::Bilingual::from).collect::<Vec<_>>(),
-                "target_wait": { "yellow_s": s.target_wait_yellow_s, "red_s": s.target_wait_red_s },
-                "daily_cap": s.daily_cap,
-                "avg_service_s": s.avg_service_s,
-                "counters": hall.counters_serving(&s.code).map(|c| c.id.clone()).collect::<Vec<_>>(),
-                "waiting": q.waiting,
-                "issued_today": q.issued_today,
-                "sla": q.sla,
-                "open_now": matches!(hall.intake(&s.code, now), qcall_core::hours::Intake::Open { .. }),
-                "sold_out": s.daily_cap.is_some_and(|cap| q.issued_today >= cap),
-                "hours_enforced": hall.hours_enforced,
-            })
+            // `Hall::intake` folds in `[hours] enforce`; the next opening
+            // matters only while the intake is shut.
+            let intake = hall.intake(&s.code, now);
+            let open_now = matches!(intake, qcall_core::hours::Intake::Open { .. });
+            let opens_at = if open_now {
+                None
+            } else {
+                hall.schedule_of(&s.code).next_opening(now, &hall.tz)
+            };
+            wire::ServiceJson {
+                code: s.code.clone(),
+                prefix: s.prefix.clone(),
+                name: (&s.name).into(),
+                materials: s.materials.iter().map(wire::Bilingual::from).collect(),
+                target_wait: wire::TargetWait {
+                    yellow_s: s.target_wait_yellow_s,
+                    red_s: s.target_wait_red_s,
+                },
+                daily_cap: s.daily_cap,
+                avg_service_s: s.avg_service_s,
+                counters: hall
+                    .counters_serving(&s.code)
+                    .map(|c| c.id.clone())
+                    .collect(),
+                waiting: q.waiting,
+                issued_today: q.issued_today,
+                sla: q.sla,
+                open_now,
+                intake: wire::intake(intake),
+                opens_at: opens_at.map(|at| qcall_core::time::local_rfc3339(at, &hall.tz)),
+                sold_out: s.daily_cap.is_some_and(|cap| q.issued_today >= cap),
+                hours_enforced: hall.hours_enforced,
+            }
         })
         .collect();
-    let classes: Vec<Value> = hall
-        .classes
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "name": wire::Bilingual::from(&c.name),
-                "weight": c.weight,
-                "green": c.green,
-                "mark": c.mark,
-                "default": c.id == hall.default_class,
-            })
-        })
-        .collect();
-    let hours: serde_json::Map<String, Value> = state
-        .site
-        .hours
-        .iter()
-        .map(|(day, ranges)| (day.clone(), json!(ranges)))
-        .collect();
-    Ok(Json(json!({
-        "hall": wire::Bilingual::from(&hall.name),
-        "hotline": state.site.hotline,
-        "hours": hours,
-        "cutoff_minutes": state.site.cutoff_minutes,
-        // The hall's clock, so screens judge opening hours in its time zone.
-        "now": qcall_core::time::local_rfc3339(snap.at, &hall.tz),
-        "timezone": hall.tz.iana_name(),
-        "services": services,
-        "classes": classes,
-    })))
+    Ok(Json(wire::ServicesJson {
+        hall: (&hall.name).into(),
+        hotline: state.site.hotline.clone(),
+        hours: state.site.hours.iter().cloned().collect(),
+        cutoff_minutes: state.site.cutoff_minutes,
+        // The hall's clock, for showing dates; screens do not judge hours.
+        now: qcall_core::time::local_rfc3339(now, &hall.tz),
+        timezone: hall.tz.iana_name().map(str::to_owned),
+        services,
+        classes: hall.classes.iter().map(|c| wire::class(&hall, c)).collect(),
+    }))
 }
 
 pub async fn queue(
