@@ -119,6 +119,11 @@ fn bench_config(dir: &Path, audio: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     config.server.kiosk_rate_per_minute = 0;
     config.hours.enforce = false;
     config.server.db = db.clone();
+    // A benchmark sends traffic to this machine only: the example's
+    // printers (a LAN address, a USB device) print into files here instead.
+    for p in &mut config.printers {
+        p.uri = format!("file://{}/{}.escpos", dir.display(), p.id);
+    }
     config.server.listen = "127.0.0.1:0".into();
     for s in &mut config.services {
         s.daily_cap = 0;
@@ -672,6 +677,21 @@ mod tests {
             Some(42)
         );
         assert_eq!(called_seq(r#"{"type":"ticket_issued","seq":42}"#), None);
+    }
+
+    #[test]
+    fn the_bench_hall_prints_into_files_and_listens_on_loopback() {
+        let dir = tempfile_dir().unwrap().join("config-test");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, _) = bench_config(&dir, false).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert!(!config.printers.is_empty(), "the example has printers");
+        for p in &config.printers {
+            assert!(p.uri.starts_with("file://"), "{}: {}", p.id, p.uri);
+        }
+        assert!(config.server.listen.starts_with("127.0.0.1:"));
+        assert!(config.notify.webhook.is_empty(), "no gateway to text");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
