@@ -11,6 +11,8 @@
 //!   counters, policy), built by the binary from its config file.
 //! - [`hours`]: opening hours, cut-off, holidays and make-up days.
 //! - [`ticket`]: tickets, their states and numbering.
+//! - [`command`]: what callers ask for, the counter actions' table, and
+//!   why a command is refused.
 //! - [`event`]: the closed set of things that can happen, as recorded.
 //! - [`policy`]: the next-ticket selection, a deterministic function.
 //! - `forecast`: the wait estimate, a dry run of the hall from its state.
@@ -22,6 +24,7 @@
 //! - [`time`]: milliseconds and the business day.
 
 pub mod alerts;
+pub mod command;
 pub mod event;
 mod forecast;
 pub mod hall;

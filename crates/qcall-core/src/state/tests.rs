@@ -6,6 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::*;
+use crate::event::{Event, Recorded};
 use crate::hall::fixtures;
 use crate::hall::{Hall, PolicyKind};
 

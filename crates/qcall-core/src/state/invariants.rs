@@ -1,0 +1,106 @@
+//! Self-checks of the state: the invariants `db check` and the property
+//! tests verify, and the fingerprint replay tests compare.
+
+use std::collections::HashMap;
+
+use super::{CounterRuntime, HallState};
+use crate::ticket::{Ticket, TicketState};
+
+impl HallState {
+    /// Checks the internal invariants; for tests and `db check`.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut queued = 0;
+        for (si, per_class) in self.queues.iter().enumerate() {
+            for (ci, q) in per_class.iter().enumerate() {
+                for &(at, _, _, ref id) in q {
+                    let t = self
+                        .tickets
+                        .get(id)
+                        .ok_or(format!("queued ticket {id} unknown"))?;
+                    let ok = t.state == TicketState::Waiting
+                        && t.queued_at == at
+                        && t.target_counter.is_none()
+                        && self.hall.service_index(&t.service) == Some(si)
+                        && self.hall.class_index(&t.class) == Some(ci);
+                    if !ok {
+                        return Err(format!(
+                            "ticket {} is queued in the wrong place: {t:?}",
+                            t.number
+                        ));
+                    }
+                    queued += 1;
+                }
+            }
+        }
+        for (ci, q) in self.direct.iter().enumerate() {
+            for (_, _, _, id) in q {
+                let t = self
+                    .tickets
+                    .get(id)
+                    .ok_or(format!("queued ticket {id} unknown"))?;
+                if t.state != TicketState::Waiting
+                    || t.target_counter.as_deref() != Some(&self.hall.counters[ci].id)
+                {
+                    return Err(format!("ticket {} is in the wrong direct queue", t.number));
+                }
+                queued += 1;
+            }
+        }
+        let waiting = self
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Waiting)
+            .count();
+        if waiting != queued {
+            return Err(format!("{waiting} tickets wait but {queued} are queued"));
+        }
+        let mut holders = HashMap::new();
+        for (ci, rt) in self.counters.iter().enumerate() {
+            let id = &self.hall.counters[ci].id;
+            if let Some(cur) = rt.current {
+                if let Some(other) = holders.insert(cur, id) {
+                    return Err(format!(
+                        "ticket {cur} is current at counters {other} and {id}"
+                    ));
+                }
+                let t = self
+                    .tickets
+                    .get(&cur)
+                    .ok_or(format!("counter {id} holds unknown ticket {cur}"))?;
+                if !matches!(t.state, TicketState::Called | TicketState::Serving)
+                    || t.counter.as_deref() != Some(id)
+                {
+                    return Err(format!(
+                        "counter {id} holds {} in state {}",
+                        t.number,
+                        t.state.as_str()
+                    ));
+                }
+            }
+        }
+        for t in self.tickets.values() {
+            if matches!(t.state, TicketState::Called | TicketState::Serving)
+                && !holders.contains_key(&t.id)
+            {
+                return Err(format!(
+                    "ticket {} is {} but no counter holds it",
+                    t.number,
+                    t.state.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Comparable summary of the state, for replay tests.
+    pub fn fingerprint(&self) -> (Vec<Ticket>, Vec<CounterRuntime>, Vec<u32>, u64) {
+        let mut tickets: Vec<Ticket> = self.tickets.values().cloned().collect();
+        tickets.sort_by_key(|t| t.id);
+        (
+            tickets,
+            self.counters.clone(),
+            self.issued.clone(),
+            self.last_seq,
+        )
+    }
+}
