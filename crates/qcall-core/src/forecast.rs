@@ -24,11 +24,8 @@ use std::collections::BTreeSet;
 use crate::hall::Hall;
 use crate::hours::DayPlan;
 use crate::policy::{self, Head};
-use crate::ticket::TicketId;
+use crate::ticket::{QueueKey, TicketId};
 use crate::time::Millis;
-
-/// A ticket's place in its queue: (queued at, order, after, id).
-pub(crate) type QueueKey = (Millis, i64, u8, TicketId);
 
 /// Everything the dry run starts from.
 pub(crate) struct Inputs<'a> {
@@ -130,7 +127,12 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
             };
             for (k, class) in classes.iter().enumerate() {
                 let priority = priority[k];
-                if let Some(&&(queued_at, _, _, ticket)) = queues[si][k].peek() {
+                if let Some(&&QueueKey {
+                    queued_at,
+                    id: ticket,
+                    ..
+                }) = queues[si][k].peek()
+                {
                     heads.push(Head {
                         ticket,
                         queued_at,
@@ -160,18 +162,24 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 }
             }
         }
-        let direct_head = direct[ci].peek().map(|&&(queued_at, _, _, ticket)| {
-            let (weight, priority) = (inputs.placement)(ticket)
-                .map(|(_, k)| (classes[k].weight, priority[k]))
-                .unwrap_or((0, false));
-            Head {
-                ticket,
-                queued_at,
-                weight,
-                priority,
-                preference: 0,
-            }
-        });
+        let direct_head = direct[ci].peek().map(
+            |&&QueueKey {
+                 queued_at,
+                 id: ticket,
+                 ..
+             }| {
+                let (weight, priority) = (inputs.placement)(ticket)
+                    .map(|(_, k)| (classes[k].weight, priority[k]))
+                    .unwrap_or((0, false));
+                Head {
+                    ticket,
+                    queued_at,
+                    weight,
+                    priority,
+                    preference: 0,
+                }
+            },
+        );
         let Some(ticket) = policy::select(&hall.policy, busy.streak, direct_head, &heads, at)
         else {
             // Nothing for this counter yet: it waits for the next arrival.

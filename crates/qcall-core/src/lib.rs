@@ -39,5 +39,5 @@ pub mod time;
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
 pub use state::{Command, CounterAction, CounterRuntime, HallState, Rejection, TransferTarget};
-pub use ticket::{Ticket, TicketId, TicketState};
+pub use ticket::{QueueKey, Ticket, TicketId, TicketState};
 pub use time::{BusinessDay, Millis};

@@ -8,13 +8,11 @@
 use std::collections::BTreeSet;
 
 use super::estimate::ARRIVAL_WINDOW;
-use super::key_of;
 use super::{Appointment, HallState, Inconsistent, RECENT_CALLS, Subscription};
 use super::{FRESH_ESTIMATES_MAX, PER_CALL_SAMPLES};
 use crate::event::{Event, Recorded};
-use crate::forecast::QueueKey;
 use crate::hours;
-use crate::ticket::{Ticket, TicketId, TicketState};
+use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
 use crate::time::Millis;
 
 impl HallState {
@@ -59,26 +57,16 @@ impl HallState {
                 self.tickets.insert(
                     *ticket,
                     Ticket {
-                        id: *ticket,
-                        day: self.day,
-                        service: service.clone(),
-                        class: class.clone(),
-                        seq_no: *seq_no,
-                        number: number.clone(),
-                        state: TicketState::Waiting,
-                        issued_at: at,
-                        queued_at: at,
-                        queued_behind: None,
-                        predicted_wait_s: None,
-                        called_at: None,
-                        started_at: None,
-                        finished_at: None,
-                        served_by: None,
-                        counter: None,
-                        target_counter: None,
-                        recalls: 0,
                         source: source.clone(),
-                        rating: None,
+                        ..Ticket::waiting(
+                            *ticket,
+                            self.day,
+                            service.clone(),
+                            class.clone(),
+                            *seq_no,
+                            number.clone(),
+                            at,
+                        )
                     },
                 );
                 self.enqueue(*ticket);
@@ -306,27 +294,16 @@ impl HallState {
                 issued_at,
             } => {
                 // From an earlier day: rebuild it here from the event.
-                let t = self.tickets.entry(*ticket).or_insert_with(|| Ticket {
-                    id: *ticket,
-                    day: *issued_day,
-                    service: service.clone(),
-                    class: class.clone(),
-                    seq_no: *seq_no,
-                    number: number.clone(),
-                    state: TicketState::Suspended,
-                    issued_at: *issued_at,
-                    queued_at: *issued_at,
-                    queued_behind: None,
-                    predicted_wait_s: None,
-                    called_at: None,
-                    started_at: None,
-                    finished_at: None,
-                    served_by: None,
-                    counter: None,
-                    target_counter: None,
-                    recalls: 0,
-                    source: None,
-                    rating: None,
+                let t = self.tickets.entry(*ticket).or_insert_with(|| {
+                    Ticket::waiting(
+                        *ticket,
+                        *issued_day,
+                        service.clone(),
+                        class.clone(),
+                        *seq_no,
+                        number.clone(),
+                        *issued_at,
+                    )
                 });
                 // Back at its original place: ahead of anyone issued since.
                 t.state = TicketState::Waiting;
@@ -414,7 +391,7 @@ impl HallState {
     /// The queue a waiting ticket belongs in, if the hall still knows it.
     fn queue_of(&mut self, id: TicketId) -> Option<(&mut BTreeSet<QueueKey>, QueueKey)> {
         let t = self.tickets.get(&id)?;
-        let key = key_of(t);
+        let key = QueueKey::of(t);
         if let Some(c) = &t.target_counter {
             let ci = self.hall.counter_index(c)?;
             return Some((&mut self.direct[ci], key));

@@ -7,7 +7,7 @@ use super::{HallState, check};
 use crate::command::{CounterAction, Decision, Rejection, TransferTarget};
 use crate::event::{CounterState, Event};
 use crate::policy::{self, Head};
-use crate::ticket::{TicketId, Transition};
+use crate::ticket::{QueueKey, TicketId, Transition};
 use crate::time::Millis;
 
 impl HallState {
@@ -280,7 +280,12 @@ impl HallState {
                 continue;
             };
             for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
-                if let Some(&(queued_at, _, _, ticket)) = queue.first() {
+                if let Some(&QueueKey {
+                    queued_at,
+                    id: ticket,
+                    ..
+                }) = queue.first()
+                {
                     heads.push(Head {
                         ticket,
                         queued_at,
@@ -291,16 +296,22 @@ impl HallState {
                 }
             }
         }
-        let direct = self.direct[ci].first().map(|&(queued_at, _, _, ticket)| {
-            let class = self.tickets.get(&ticket).map_or("", |t| t.class.as_str());
-            Head {
-                ticket,
-                queued_at,
-                weight: self.hall.weight(class),
-                priority: self.hall.is_priority(class),
-                preference: 0,
-            }
-        });
+        let direct = self.direct[ci].first().map(
+            |&QueueKey {
+                 queued_at,
+                 id: ticket,
+                 ..
+             }| {
+                let class = self.tickets.get(&ticket).map_or("", |t| t.class.as_str());
+                Head {
+                    ticket,
+                    queued_at,
+                    weight: self.hall.weight(class),
+                    priority: self.hall.is_priority(class),
+                    preference: 0,
+                }
+            },
+        );
         policy::select(
             &self.hall.policy,
             self.counters[ci].streak,

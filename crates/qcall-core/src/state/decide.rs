@@ -416,9 +416,9 @@ impl HallState {
             .zip(self.hall.class_index(&t.class))
             .map(|(si, ci)| &self.queues[si][ci]);
         let (queued_at, after) = match queue {
-            Some(q) if behind == 0 => (q.first().map_or(now, |k| k.0 - 1), None),
+            Some(q) if behind == 0 => (q.first().map_or(now, |k| k.queued_at - 1), None),
             Some(q) => match q.iter().nth(behind - 1).or(q.last()) {
-                Some(&(at, _, _, x)) => (at, Some(x)),
+                Some(k) => (k.queued_at, Some(k.id)),
                 None => (now, None),
             },
             None => (now, None),

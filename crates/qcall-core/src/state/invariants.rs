@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{CounterRuntime, HallState};
-use crate::ticket::{Ticket, TicketState};
+use crate::ticket::{QueueKey, Ticket, TicketState};
 
 impl HallState {
     /// Checks the internal invariants; for tests and `db check`.
@@ -12,13 +12,13 @@ impl HallState {
         let mut queued = 0;
         for (si, per_class) in self.queues.iter().enumerate() {
             for (ci, q) in per_class.iter().enumerate() {
-                for &(at, _, _, ref id) in q {
+                for &QueueKey { queued_at, id, .. } in q {
                     let t = self
                         .tickets
-                        .get(id)
+                        .get(&id)
                         .ok_or(format!("queued ticket {id} unknown"))?;
                     let ok = t.state == TicketState::Waiting
-                        && t.queued_at == at
+                        && t.queued_at == queued_at
                         && t.target_counter.is_none()
                         && self.hall.service_index(&t.service) == Some(si)
                         && self.hall.class_index(&t.class) == Some(ci);
@@ -33,7 +33,7 @@ impl HallState {
             }
         }
         for (ci, q) in self.direct.iter().enumerate() {
-            for (_, _, _, id) in q {
+            for QueueKey { id, .. } in q {
                 let t = self
                     .tickets
                     .get(id)

@@ -29,9 +29,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::event::CounterState;
-use crate::forecast::QueueKey;
 use crate::hall::Hall;
-use crate::ticket::{Ticket, TicketId, TicketState, Transition};
+use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, Rejection, TransferTarget};
@@ -50,17 +49,6 @@ const PER_CALL_SAMPLES: usize = 40;
 /// Estimates kept from issue for the views of the same batch (a batch is at
 /// most a few hundred commands).
 const FRESH_ESTIMATES_MAX: usize = 1024;
-
-/// The queue key of a ticket: (queued at, order, after, id). `order` is its
-/// own id, or for a ticket re-entered behind ticket X, X's id with `after` =
-/// 1, so it sorts right after X even among tickets issued in the same
-/// millisecond.
-fn key_of(t: &Ticket) -> QueueKey {
-    match t.queued_behind {
-        Some(x) => (t.queued_at, x.0, 1, t.id),
-        None => (t.queued_at, t.id.0, 0, t.id),
-    }
-}
 
 /// How many recent calls the state remembers for wall displays.
 pub const RECENT_CALLS: usize = 12;
@@ -250,7 +238,7 @@ impl HallState {
         let si = self.hall.service_index(service)?;
         self.queues[si]
             .iter()
-            .filter_map(|q| q.first().map(|k| k.0))
+            .filter_map(|q| q.first().map(|k| k.queued_at))
             .min()
     }
 
@@ -271,7 +259,7 @@ impl HallState {
         if t.state != TicketState::Waiting {
             return 0;
         }
-        let key = key_of(t);
+        let key = QueueKey::of(t);
         if let Some(ci) = t
             .target_counter
             .as_deref()

@@ -358,7 +358,13 @@ fn ahead_counts_heavier_classes_and_earlier_equals() {
 
 #[test]
 fn count_before_is_exact_for_members_and_strangers() {
-    let k = |at: i64, id: i64| (at, id, 0u8, TicketId(id));
+    let key = |queued_at: i64, order: i64, after: u8, id: i64| QueueKey {
+        queued_at,
+        order,
+        after,
+        id: TicketId(id),
+    };
+    let k = |at: i64, id: i64| key(at, id, 0, id);
     let set: BTreeSet<QueueKey> = (0..5).map(|i| k(i * 10, i)).collect();
     let check =
         |key: QueueKey, expect: usize| assert_eq!(count_before(&set, &key), expect, "{key:?}");
@@ -368,7 +374,7 @@ fn count_before_is_exact_for_members_and_strangers() {
     check(k(15, 7), 2); // not a member
     check(k(0, 0), 0);
     // Re-entered right behind ticket 2, though it is ticket 99.
-    check((20, 2, 1, TicketId(99)), 3);
+    check(key(20, 2, 1, 99), 3);
 }
 
 #[test]
