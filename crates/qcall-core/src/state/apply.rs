@@ -13,12 +13,55 @@ use super::{FRESH_ESTIMATES_MAX, PER_CALL_SAMPLES};
 use crate::event::{Event, Recorded};
 use crate::hours;
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
-use crate::time::Millis;
+use crate::time::{BusinessDay, Millis};
+
+/// What one applied event changed, told by the code that changed it: the
+/// engine publishes from it and the store writes its projections from it,
+/// so a new event cannot be left out of either.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Services (indices in the hall's list) whose waiting tickets changed:
+    /// who waits, or in which order.
+    pub queues: Vec<usize>,
+    /// The ticket whose own record changed.
+    pub ticket: Option<TicketId>,
+    /// The counter (index in the hall's list) whose runtime state changed.
+    pub counter: Option<usize>,
+    /// An appointment booked or checked in, with the business day of its
+    /// slot (a booking for another day is not in today's state).
+    pub appointment: Option<(BusinessDay, Appointment)>,
+    /// A text message queued or delivered.
+    pub outbox: Option<Outbox>,
+}
+
+/// A change to the outbox of text messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outbox {
+    /// A message to send; `id` is the sequence number of its event.
+    Queued {
+        id: u64,
+        ticket: TicketId,
+        kind: String,
+        phone: String,
+        message: String,
+        at: Millis,
+    },
+    /// The gateway accepted message `id` at `at`.
+    Delivered { id: u64, at: Millis },
+}
+
+impl Changes {
+    /// Whether any waiting count or order changed.
+    pub fn queues_changed(&self) -> bool {
+        !self.queues.is_empty()
+    }
+}
 
 impl HallState {
     /// Applies one recorded event. Events decided on this state always
-    /// apply; an error means the log does not belong to this state.
-    pub fn apply(&mut self, rec: &Recorded) -> Result<(), Inconsistent> {
+    /// apply; an error means the log does not belong to this state. Returns
+    /// what the event changed.
+    pub fn apply(&mut self, rec: &Recorded) -> Result<Changes, Inconsistent> {
         let fail = |why: String| Inconsistent {
             seq: rec.seq,
             kind: rec.event.kind(),
@@ -38,6 +81,7 @@ impl HallState {
         if !behind_the_rest && !self.fresh_estimates.is_empty() {
             self.fresh_estimates.clear();
         }
+        let mut changes = Changes::default();
         match &rec.event {
             Event::TicketIssued {
                 ticket,
@@ -47,6 +91,7 @@ impl HallState {
                 number,
                 source,
             } => {
+                changes.ticket = Some(*ticket);
                 if self.tickets.contains_key(ticket) {
                     return Err(fail(format!("ticket {ticket} already exists")));
                 }
@@ -69,7 +114,7 @@ impl HallState {
                         )
                     },
                 );
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
                 if let (Some(si), Some(ci)) = (
                     self.hall.service_index(service),
                     self.hall.class_index(class),
@@ -99,8 +144,9 @@ impl HallState {
                 }
             }
             Event::TicketCalled { ticket, counter } => {
+                changes.ticket = Some(*ticket);
                 let ci = self.counter_ix(counter).map_err(&fail)?;
-                self.dequeue(*ticket);
+                self.dequeue(*ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -116,6 +162,7 @@ impl HallState {
                 t.recalls = 0;
                 let priority = self.hall.is_priority(&t.class);
                 let rt = &mut self.counters[ci];
+                changes.counter = Some(ci);
                 rt.current = Some(*ticket);
                 rt.streak = if priority { rt.streak + 1 } else { 0 };
                 self.remember_call(*ticket);
@@ -123,6 +170,7 @@ impl HallState {
             Event::TicketRecalled {
                 ticket, recalls, ..
             } => {
+                changes.ticket = Some(*ticket);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -131,7 +179,8 @@ impl HallState {
                 self.remember_call(*ticket);
             }
             Event::TicketRequeued { ticket, counter } => {
-                self.release(counter, *ticket);
+                changes.ticket = Some(*ticket);
+                self.release(counter, *ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -140,9 +189,10 @@ impl HallState {
                 t.counter = None;
                 t.called_at = None;
                 t.recalls = 0;
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
             }
             Event::TicketStarted { ticket, .. } => {
+                changes.ticket = Some(*ticket);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -155,7 +205,8 @@ impl HallState {
                 counter,
                 rating,
             } => {
-                self.release(counter, *ticket);
+                changes.ticket = Some(*ticket);
+                self.release(counter, *ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -168,7 +219,8 @@ impl HallState {
                 self.record_per_call(&service, at - called);
             }
             Event::TicketNoShow { ticket, counter } => {
-                self.release(counter, *ticket);
+                changes.ticket = Some(*ticket);
+                self.release(counter, *ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -185,9 +237,10 @@ impl HallState {
                 to_service,
                 to_counter,
             } => {
-                self.dequeue(*ticket);
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
                 if let Some(c) = from_counter {
-                    self.release(c, *ticket);
+                    self.release(c, *ticket, &mut changes);
                 }
                 let t = self
                     .tickets
@@ -200,10 +253,11 @@ impl HallState {
                 t.called_at = None;
                 t.started_at = None;
                 t.recalls = 0;
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
             }
             Event::TicketCancelled { ticket } => {
-                self.dequeue(*ticket);
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -217,6 +271,7 @@ impl HallState {
                 behind,
                 ..
             } => {
+                changes.ticket = Some(*ticket);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -228,9 +283,10 @@ impl HallState {
                 t.called_at = None;
                 t.finished_at = None;
                 t.recalls = 0;
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
             }
             Event::TicketRated { ticket, score, .. } => {
+                changes.ticket = Some(*ticket);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -244,38 +300,44 @@ impl HallState {
                 slot_end,
                 name,
             } => {
-                if crate::time::business_day(*slot_start, &self.hall.tz) == self.day {
-                    let a = Appointment {
-                        code: code.clone(),
-                        service: service.clone(),
-                        slot_start: *slot_start,
-                        slot_end: *slot_end,
-                        name: name.clone(),
-                        ticket: None,
-                    };
-                    self.appointments.insert(code.clone(), a);
+                let a = Appointment {
+                    code: code.clone(),
+                    service: service.clone(),
+                    slot_start: *slot_start,
+                    slot_end: *slot_end,
+                    name: name.clone(),
+                    ticket: None,
+                };
+                // Booked for another day: recorded, but not today's state.
+                let slot_day = crate::time::business_day(*slot_start, &self.hall.tz);
+                if slot_day == self.day {
+                    self.appointments.insert(code.clone(), a.clone());
                 }
+                changes.appointment = Some((slot_day, a));
             }
             Event::AppointmentCheckedIn {
                 code,
                 ticket,
                 queued_at,
             } => {
-                self.dequeue(*ticket);
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.queued_at = *queued_at;
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
                 if let Some(a) = self.appointments.get_mut(code) {
                     a.ticket = Some(*ticket);
+                    changes.appointment = Some((self.day, a.clone()));
                 }
             }
             Event::TicketSuspended {
                 ticket, counter, ..
             } => {
-                self.release(counter, *ticket);
+                changes.ticket = Some(*ticket);
+                self.release(counter, *ticket, &mut changes);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -293,6 +355,7 @@ impl HallState {
                 issued_day,
                 issued_at,
             } => {
+                changes.ticket = Some(*ticket);
                 // From an earlier day: rebuild it here from the event.
                 let t = self.tickets.entry(*ticket).or_insert_with(|| {
                     Ticket::waiting(
@@ -315,7 +378,7 @@ impl HallState {
                 t.started_at = None;
                 t.finished_at = None;
                 t.recalls = 0;
-                self.enqueue(*ticket);
+                self.enqueue(*ticket, &mut changes);
             }
             Event::NotifyRequested { ticket, phone } => {
                 let sub = self
@@ -333,25 +396,43 @@ impl HallState {
                     sub.ready = true;
                 }
             }
-            Event::NotificationQueued { ticket, kind, .. } => {
+            Event::NotificationQueued {
+                ticket,
+                kind,
+                phone,
+                message,
+            } => {
                 if let Some(sub) = self.subscriptions.get_mut(ticket) {
                     sub.sent.insert(kind.clone());
                 }
+                // Its sequence number is its id in the outbox.
+                changes.outbox = Some(Outbox::Queued {
+                    id: rec.seq,
+                    ticket: *ticket,
+                    kind: kind.clone(),
+                    phone: phone.clone(),
+                    message: message.clone(),
+                    at,
+                });
             }
             // The outbox table, not the day's state, tracks deliveries.
-            Event::NotificationDelivered { .. } => {}
+            Event::NotificationDelivered { id } => {
+                changes.outbox = Some(Outbox::Delivered { id: *id, at });
+            }
             Event::Audit { .. } => {}
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].state = *state;
+                changes.counter = Some(ci);
             }
             Event::CounterStaff { counter, staff } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].staff = Some(staff.clone());
+                changes.counter = Some(ci);
             }
         }
         self.last_seq = rec.seq;
-        Ok(())
+        Ok(changes)
     }
 
     /// One call of `service` kept its counter `ms`.
@@ -372,11 +453,12 @@ impl HallState {
     }
 
     /// The counter no longer has `ticket` as its current one.
-    fn release(&mut self, counter: &str, ticket: TicketId) {
+    fn release(&mut self, counter: &str, ticket: TicketId, changes: &mut Changes) {
         if let Some(ci) = self.hall.counter_index(counter)
             && self.counters[ci].current == Some(ticket)
         {
             self.counters[ci].current = None;
+            changes.counter = Some(ci);
         }
     }
 
@@ -401,15 +483,36 @@ impl HallState {
         Some((&mut self.queues[si][ci], key))
     }
 
-    fn enqueue(&mut self, id: TicketId) {
-        if let Some((q, key)) = self.queue_of(id) {
-            q.insert(key);
+    /// Puts a waiting ticket in its queue; its service's queue changed.
+    fn enqueue(&mut self, id: TicketId, changes: &mut Changes) {
+        if let Some((q, key)) = self.queue_of(id)
+            && q.insert(key)
+        {
+            self.queue_changed(id, changes);
         }
     }
 
-    fn dequeue(&mut self, id: TicketId) {
-        if let Some((q, key)) = self.queue_of(id) {
-            q.remove(&key);
+    /// Takes a ticket out of its queue, if it is in one.
+    fn dequeue(&mut self, id: TicketId, changes: &mut Changes) {
+        if let Some((q, key)) = self.queue_of(id)
+            && q.remove(&key)
+        {
+            self.queue_changed(id, changes);
+        }
+    }
+
+    /// Notes that the queue `id` is (or was) in changed: its service's, for
+    /// a ticket sent to a counter too (its wait counts in that service's
+    /// estimates).
+    fn queue_changed(&self, id: TicketId, changes: &mut Changes) {
+        let si = self
+            .tickets
+            .get(&id)
+            .and_then(|t| self.hall.service_index(&t.service));
+        if let Some(si) = si
+            && !changes.queues.contains(&si)
+        {
+            changes.queues.push(si);
         }
     }
 }

@@ -34,6 +34,7 @@ use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, Rejection, TransferTarget};
+pub use apply::{Changes, Outbox};
 pub use notify::mask_phone;
 
 mod apply;

@@ -17,37 +17,50 @@ struct Sim {
     state: HallState,
     log: Vec<Recorded>,
     now: Millis,
+    /// Check each event's reported [`Changes`] against the state before and
+    /// after it (slower: a copy of the state per event).
+    audit: bool,
+    /// What each event of the last command changed.
+    changes: Vec<Changes>,
 }
 
 impl Sim {
     fn new(hall: Hall) -> Sim {
-        let day = crate::time::business_day(0, &hall.tz);
-        Sim {
-            state: HallState::new(Arc::new(hall), day, 0, 1),
-            log: vec![],
-            now: 0,
-        }
+        Sim::on(hall, 0)
     }
 
     /// A hall whose business day is that of `at`, with the clock at `at`.
     fn on(hall: Hall, at: Millis) -> Sim {
         let day = crate::time::business_day(at, &hall.tz);
+        Sim::at(HallState::new(Arc::new(hall), day, 0, 1), at)
+    }
+
+    /// Runs on from `state`, with the clock at `at`.
+    fn at(state: HallState, at: Millis) -> Sim {
         Sim {
-            state: HallState::new(Arc::new(hall), day, 0, 1),
+            state,
             log: vec![],
             now: at,
+            audit: false,
+            changes: vec![],
         }
     }
 
     fn run(&mut self, cmd: Command) -> Result<Option<TicketId>, Rejection> {
         let decision = self.state.decide(&cmd, self.now)?;
+        self.changes.clear();
         for event in decision.events {
             let rec = Recorded {
                 seq: self.state.last_seq() + 1,
                 at: self.now,
                 event,
             };
-            self.state.apply(&rec).expect("decided events apply");
+            let before = self.audit.then(|| self.state.clone());
+            let changes = self.state.apply(&rec).expect("decided events apply");
+            if let Some(before) = before {
+                check_changes(&before, &self.state, &rec, &changes);
+            }
+            self.changes.push(changes);
             self.log.push(rec);
         }
         Ok(decision.subject)
@@ -105,6 +118,108 @@ impl Sim {
         }
         fresh
     }
+}
+
+/// Every service's waiting tickets in order, those sent to one of its
+/// counters included: what a queue_changed frame is about.
+fn waiting_per_service(state: &HallState) -> Vec<Vec<QueueKey>> {
+    let hall = state.hall();
+    (0..hall.services.len())
+        .map(|si| {
+            let direct = state.direct.iter().flatten().filter(|k| {
+                state
+                    .ticket(k.id)
+                    .and_then(|t| hall.service_index(&t.service))
+                    == Some(si)
+            });
+            state.queues[si]
+                .iter()
+                .flatten()
+                .chain(direct)
+                .copied()
+                .collect()
+        })
+        .collect()
+}
+
+/// What `apply` reported is at least what changed, found by comparing the
+/// state before and after the event.
+fn check_changes(before: &HallState, after: &HallState, rec: &Recorded, changes: &Changes) {
+    let kind = rec.event.kind();
+    let (old, new) = (waiting_per_service(before), waiting_per_service(after));
+    for si in 0..old.len() {
+        if old[si] != new[si] {
+            assert!(
+                changes.queues.contains(&si),
+                "{kind}: queue {si} changed unreported"
+            );
+        }
+    }
+    for t in after.tickets() {
+        if before.ticket(t.id) != Some(t) {
+            assert_eq!(
+                changes.ticket,
+                Some(t.id),
+                "{kind}: ticket {} changed",
+                t.number
+            );
+        }
+    }
+    for ci in 0..after.hall().counters.len() {
+        if before.counter_at(ci) != after.counter_at(ci) {
+            assert_eq!(changes.counter, Some(ci), "{kind}: counter {ci} changed");
+        }
+    }
+    for a in after.appointments() {
+        if before.appointment(&a.code) != Some(a) {
+            let reported = changes.appointment.as_ref().map(|(_, a)| a);
+            assert_eq!(reported, Some(a), "{kind}: appointment changed");
+        }
+    }
+}
+
+/// The queue-changing events the engine once listed by hand missed
+/// re-entries, returns and check-ins; `apply` reports them all.
+#[test]
+fn apply_reports_every_ticket_put_in_a_queue() {
+    let mut sim = Sim::on(appointment_hall(PolicyKind::Strict), monday(9, 0));
+    sim.audit = true;
+    let queued = |sim: &Sim| sim.changes.iter().any(Changes::queues_changed);
+    let first = sim.issue("A", "normal");
+    assert!(queued(&sim), "issue");
+    sim.call("1");
+    sim.counter("1", CounterAction::NoShow).unwrap();
+    sim.run(Command::Reenter {
+        ticket: first,
+        by: "guide".into(),
+    })
+    .unwrap();
+    assert!(queued(&sim), "re-entry");
+    sim.call("1");
+    let missing = vec!["户口簿".into()];
+    sim.counter("1", CounterAction::Suspend { missing })
+        .unwrap();
+    sim.run(Command::Return {
+        ticket: first,
+        earlier: None,
+    })
+    .unwrap();
+    assert!(queued(&sim), "return");
+    sim.call("1");
+    sim.counter("1", CounterAction::Requeue).unwrap();
+    assert!(queued(&sim), "requeue");
+    sim.call("1");
+    let to_b = CounterAction::Transfer(TransferTarget::Service("B".into()));
+    sim.counter("1", to_b).unwrap();
+    assert!(queued(&sim), "transfer to a service");
+    sim.call("3");
+    let to_2 = CounterAction::Transfer(TransferTarget::Counter("2".into()));
+    sim.counter("3", to_2).unwrap();
+    assert!(queued(&sim), "transfer to a counter");
+    book(&mut sim, "123456", monday(9, 20));
+    assert!(!queued(&sim), "a booking queues nobody");
+    check_in(&mut sim, "123456").unwrap();
+    assert!(queued(&sim), "check-in");
 }
 
 fn strict_hall() -> Hall {
@@ -571,6 +686,7 @@ proptest! {
     #[test]
     fn commands_keep_the_invariants((kind, max_wait) in policy_kind(), ops in prop::collection::vec(op(), 1..150)) {
         let mut sim = Sim::new(fixtures::hall(kind, max_wait));
+        sim.audit = true;
         let classes = ["normal", "elderly", "disabled"];
         let mut numbers = HashSet::new();
         let mut moved = HashSet::new();
@@ -668,7 +784,7 @@ proptest! {
             prop_assert!(seen.insert(sim.number(id).to_string()));
         }
         let next = sim.state.next_day(sim.state.day().tomorrow().unwrap());
-        let mut sim2 = Sim { state: next, log: vec![], now: 0 };
+        let mut sim2 = Sim::at(next, 0);
         let id = sim2.issue("A", "normal");
         prop_assert_eq!(sim2.number(id), "A001");
         prop_assert!(sim2.state.ticket(id).unwrap().id.0 > sim.state.tickets().map(|t| t.id.0).max().unwrap());
@@ -1064,11 +1180,7 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
         .day()
         .checked_add(jiff::Span::new().days(3))
         .unwrap();
-    let mut later = Sim {
-        state: sim.state.next_day(day),
-        log: vec![],
-        now: monday(9, 0) + 3 * 86_400_000,
-    };
+    let mut later = Sim::at(sim.state.next_day(day), monday(9, 0) + 3 * 86_400_000);
     let today = later.issue("B", "normal");
     later
         .run(Command::Return {
@@ -1098,11 +1210,7 @@ fn a_ticket_suspended_on_an_earlier_day_returns_within_the_window() {
         .day()
         .checked_add(jiff::Span::new().days(8))
         .unwrap();
-    let mut too_late = Sim {
-        state: sim.state.next_day(day),
-        log: vec![],
-        now: 0,
-    };
+    let mut too_late = Sim::at(sim.state.next_day(day), 0);
     let err = too_late
         .run(Command::Return {
             ticket: t,
