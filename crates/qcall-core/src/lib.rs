@@ -36,6 +36,7 @@ pub mod stats;
 pub mod ticket;
 pub mod time;
 
+pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
 pub use state::{Command, CounterAction, CounterRuntime, HallState, Rejection, TransferTarget};
