@@ -109,6 +109,40 @@ impl HallState {
         }
     }
 
+    /// Whether `service` has given out every ticket it may at `now`: its
+    /// current slot's quota or its daily cap. The very rule an issue is
+    /// refused by, for screens that grey a service out. Opening hours are
+    /// apart ([`crate::Hall::intake`]); an unknown service is not sold out.
+    pub fn sold_out(&self, service: &str, now: Millis) -> bool {
+        self.capacity_left(service, now).is_err()
+    }
+
+    /// Refuses when the slot quota or the daily cap of `service` is reached.
+    fn capacity_left(&self, service: &str, now: Millis) -> Result<(), Rejection> {
+        let (Some(svc), Some(si)) = (self.hall.service(service), self.hall.service_index(service))
+        else {
+            return Ok(());
+        };
+        if let Some(q) = self.hall.quota(service) {
+            let slot = hours::local_minute(now, &self.hall.tz) / q.minutes.max(1);
+            if self.slots.get(&(si, slot)).copied().unwrap_or(0) >= q.cap {
+                let next = ((slot + 1) * q.minutes.max(1)).min(1440);
+                return Err(Rejection::SlotFull {
+                    service: service.into(),
+                    cap: q.cap,
+                    next: hours::clock(next),
+                });
+            }
+        }
+        match svc.daily_cap {
+            Some(cap) if self.issued[si] >= cap => Err(Rejection::ServiceFull {
+                service: service.into(),
+                cap,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn decide_issue(
         &self,
         service: &str,
@@ -157,27 +191,9 @@ impl HallState {
                 ));
             }
         }
+        self.capacity_left(service, now)?;
         let si = self.hall.service_index(service).unwrap_or_default();
-        if let Some(q) = self.hall.quota(service) {
-            let slot = hours::local_minute(now, &self.hall.tz) / q.minutes.max(1);
-            if self.slots.get(&(si, slot)).copied().unwrap_or(0) >= q.cap {
-                let next = ((slot + 1) * q.minutes.max(1)).min(1440);
-                return Err(Rejection::SlotFull {
-                    service: service.into(),
-                    cap: q.cap,
-                    next: hours::clock(next),
-                });
-            }
-        }
         let issued = self.issued[si];
-        if let Some(cap) = svc.daily_cap
-            && issued >= cap
-        {
-            return Err(Rejection::ServiceFull {
-                service: service.into(),
-                cap,
-            });
-        }
         let seq_no = issued + 1;
         let ticket = TicketId(self.next_ticket_id);
         let event = Event::TicketIssued {

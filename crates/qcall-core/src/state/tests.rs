@@ -373,7 +373,10 @@ fn daily_cap_refuses_the_ticket_after_the_last() {
     .unwrap();
     let mut sim = Sim::new(hall);
     sim.issue("A", "normal");
+    assert!(!sim.state.sold_out("A", sim.now));
     sim.issue("A", "elderly");
+    assert!(sim.state.sold_out("A", sim.now), "the cap is reached");
+    assert!(!sim.state.sold_out("B", sim.now), "B has no cap");
     let refused = sim.run(Command::Issue {
         service: "A".into(),
         class: None,
@@ -886,7 +889,14 @@ fn a_slot_quota_refuses_until_the_next_slot() {
     let mut sim = Sim::new(with(strict_hall(), |h| h.with_quota("A", quota)));
     sim.now = monday(9, 10);
     sim.issue("A", "normal");
+    assert!(!sim.state.sold_out("A", sim.now));
     sim.issue("A", "elderly");
+    assert!(sim.state.sold_out("A", sim.now), "the slot is full");
+    assert!(!sim.state.sold_out("B", sim.now), "B has no quota");
+    assert!(
+        !sim.state.sold_out("A", monday(10, 0)),
+        "the next slot is not"
+    );
     let refused = sim.run(Command::Issue {
         service: "A".into(),
         class: None,
