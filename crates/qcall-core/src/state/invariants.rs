@@ -1,10 +1,25 @@
 //! Self-checks of the state: the invariants `db check` and the property
 //! tests verify, and the fingerprint replay tests compare.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{CounterRuntime, HallState};
-use crate::ticket::{QueueKey, Ticket, TicketState};
+use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
+
+/// What two states must share to be the same day, as replay tests compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Every ticket, by id.
+    pub tickets: Vec<Ticket>,
+    pub counters: Vec<CounterRuntime>,
+    /// Per service: the last number issued.
+    pub issued: Vec<u32>,
+    /// Each (service, class) queue's tickets, in calling order.
+    pub queues: Vec<Vec<TicketId>>,
+    /// Each counter's direct queue, in calling order.
+    pub direct: Vec<Vec<TicketId>>,
+    pub last_seq: u64,
+}
 
 impl HallState {
     /// Checks the internal invariants; for tests and `db check`.
@@ -92,15 +107,19 @@ impl HallState {
         Ok(())
     }
 
-    /// Comparable summary of the state, for replay tests.
-    pub fn fingerprint(&self) -> (Vec<Ticket>, Vec<CounterRuntime>, Vec<u32>, u64) {
+    /// Comparable summary of the state, for replay tests: tickets,
+    /// counters, numbering and the order of every queue.
+    pub fn fingerprint(&self) -> Fingerprint {
         let mut tickets: Vec<Ticket> = self.tickets.values().cloned().collect();
         tickets.sort_by_key(|t| t.id);
-        (
+        let order = |q: &BTreeSet<QueueKey>| q.iter().map(|k| k.id).collect::<Vec<_>>();
+        Fingerprint {
             tickets,
-            self.counters.clone(),
-            self.issued.clone(),
-            self.last_seq,
-        )
+            counters: self.counters.clone(),
+            issued: self.issued.clone(),
+            queues: self.queues.iter().flatten().map(order).collect(),
+            direct: self.direct.iter().map(order).collect(),
+            last_seq: self.last_seq,
+        }
     }
 }

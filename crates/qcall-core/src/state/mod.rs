@@ -35,6 +35,7 @@ use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, Rejection, TransferTarget};
 pub use apply::{Changes, Outbox};
+pub use invariants::Fingerprint;
 pub use notify::mask_phone;
 
 mod apply;

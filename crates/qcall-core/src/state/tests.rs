@@ -475,6 +475,22 @@ fn ahead_counts_heavier_classes_and_earlier_equals() {
 }
 
 #[test]
+fn the_fingerprint_sees_queue_order() {
+    let mut sim = Sim::new(strict_hall());
+    let a = sim.issue("A", "normal");
+    let b = sim.issue("A", "normal");
+    let mut swapped = sim.state.clone();
+    let queue = &mut swapped.queues[0][0];
+    let keys: Vec<QueueKey> = queue.iter().copied().collect();
+    assert_eq!(keys.iter().map(|k| k.id).collect::<Vec<_>>(), [a, b]);
+    queue.clear();
+    queue.insert(QueueKey { id: b, ..keys[0] });
+    queue.insert(QueueKey { id: a, ..keys[1] });
+    // Same tickets, counters and numbers; only the calling order differs.
+    assert_ne!(swapped.fingerprint(), sim.state.fingerprint());
+}
+
+#[test]
 fn count_before_is_exact_for_members_and_strangers() {
     let key = |queued_at: i64, order: i64, after: u8, id: i64| QueueKey {
         queued_at,
