@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //! - [`hall`]: the hall's static definition (services, priority classes,
-//!   counters, policy), built by the binary from its config file.
+//!   counters, policy, quotas, alert thresholds), built by the binary from
+//!   its config file.
 //! - [`hours`]: opening hours, cut-off, holidays and make-up days.
 //! - [`ticket`]: tickets, their states and numbering.
 //! - [`command`]: what callers ask for, the counter actions' table, and
@@ -22,6 +23,13 @@
 //! - [`alerts`]: the SLA lights that hold right now.
 //! - [`speech`]: what the hall speakers say for a call, as clip ids.
 //! - [`time`]: milliseconds and the business day.
+//!
+//! # Dependencies
+//! The modules form a DAG, lower ones knowing nothing of higher ones:
+//! `time` <- `hours`, `ticket` <- `event`, `hall` <- `policy` <- `forecast`
+//! <- `state` (with `command`) <- `alerts`, `stats`. The hall's own
+//! thresholds (alert levels and limits) live in `hall`, so nothing below
+//! `state` needs the day's state.
 
 pub mod alerts;
 pub mod command;
