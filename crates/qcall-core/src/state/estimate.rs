@@ -30,7 +30,7 @@ const FORECAST_MAX_WAITING: usize = 1000;
 
 impl HallState {
     /// Estimated seconds until the ticket is called, as of the last event:
-    /// a dry run of the hall ([`crate::forecast`]) with its counters, its
+    /// a dry run of the hall (the `forecast` module) with its counters, its
     /// policy, its breaks, the measured time per call and the recent
     /// arrivals. Zero for a ticket no longer waiting.
     pub fn estimated_wait_s(&self, id: TicketId) -> u32 {
