@@ -15,6 +15,10 @@
 //!   call the same ticket.
 //! - A queue is ordered by (original issue time, id): transfers and requeues
 //!   keep a ticket's place.
+//! - Per service, `issued` only grows within a day, so numbers never repeat.
+//! - Events change the state only through `apply`, which reports every
+//!   change it makes ([`Changes`]): what the engine publishes and the store
+//!   projects.
 //!
 //! # Layout
 //! - this file: the state's fields and the queries on them;
