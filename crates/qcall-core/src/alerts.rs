@@ -4,36 +4,17 @@
 //! set with the previous one and tells people about the changes. Each alert
 //! has a stable `key`, so the same condition is one alert however often it
 //! is evaluated.
+//!
+//! The thresholds themselves ([`Level`], [`AlertLimits`]) are part of the
+//! hall's definition and live in [`crate::hall`]; this module only reads
+//! the state against them.
+
+pub use crate::hall::{AlertLimits, Level};
 
 use crate::event::CounterState;
 use crate::state::HallState;
 use crate::ticket::TicketState;
 use crate::time::Millis;
-
-/// How bad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Yellow,
-    Red,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Yellow => "yellow",
-            Level::Red => "red",
-        }
-    }
-}
-
-/// Queue-length and service-time limits of a service (0 / `None`: none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AlertLimits {
-    pub queue_yellow: u32,
-    pub queue_red: u32,
-    /// 限时办结: a ticket served longer than this raises an alert.
-    pub service_limit_ms: Option<Millis>,
-}
 
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,11 +24,8 @@ use std::collections::BTreeSet;
 use crate::hall::Hall;
 use crate::hours::DayPlan;
 use crate::policy::{self, Head};
-use crate::ticket::TicketId;
+use crate::ticket::{QueueKey, TicketId};
 use crate::time::Millis;
-
-/// A ticket's place in its queue: (queued at, order, after, id).
-pub(crate) type QueueKey = (Millis, i64, u8, TicketId);
 
 /// Everything the dry run starts from.
 pub(crate) struct Inputs<'a> {
@@ -130,7 +127,12 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
             };
             for (k, class) in classes.iter().enumerate() {
                 let priority = priority[k];
-                if let Some(&&(queued_at, _, _, ticket)) = queues[si][k].peek() {
+                if let Some(&&QueueKey {
+                    queued_at,
+                    id: ticket,
+                    ..
+                }) = queues[si][k].peek()
+                {
                     heads.push(Head {
                         ticket,
                         queued_at,
@@ -160,18 +162,24 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 }
             }
         }
-        let direct_head = direct[ci].peek().map(|&&(queued_at, _, _, ticket)| {
-            let (weight, priority) = (inputs.placement)(ticket)
-                .map(|(_, k)| (classes[k].weight, priority[k]))
-                .unwrap_or((0, false));
-            Head {
-                ticket,
-                queued_at,
-                weight,
-                priority,
-                preference: 0,
-            }
-        });
+        let direct_head = direct[ci].peek().map(
+            |&&QueueKey {
+                 queued_at,
+                 id: ticket,
+                 ..
+             }| {
+                let (weight, priority) = (inputs.placement)(ticket)
+                    .map(|(_, k)| (classes[k].weight, priority[k]))
+                    .unwrap_or((0, false));
+                Head {
+                    ticket,
+                    queued_at,
+                    weight,
+                    priority,
+                    preference: 0,
+                }
+            },
+        );
         let Some(ticket) = policy::select(&hall.policy, busy.streak, direct_head, &heads, at)
         else {
             // Nothing for this counter yet: it waits for the next arrival.
@@ -213,4 +221,63 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
         .min()
         .unwrap_or(inputs.now);
     Outcome::Beyond(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hall::{PolicyKind, fixtures};
+
+    const MINUTE: Millis = 60_000;
+
+    /// One normal ticket waits at service A; only counter 1 works, busy for
+    /// 5 more minutes; calls take 10 minutes; a green-channel applicant
+    /// arrives every minute; new tickets stop 90 s from now.
+    #[test]
+    fn no_one_arrives_in_the_dry_run_after_the_cut_off() {
+        let hall = fixtures::hall(PolicyKind::Strict, None);
+        let now = 1_000 * MINUTE;
+        let target = TicketId(1);
+        let key = QueueKey {
+            queued_at: now - MINUTE,
+            order: 1,
+            after: 0,
+            id: target,
+        };
+        let mut queues = vec![vec![BTreeSet::new(); 3]; 2];
+        queues[0][0].insert(key);
+        let direct = vec![BTreeSet::new(); 3];
+        let placement = |_: TicketId| None;
+        let mut arrivals = vec![vec![None; 3]; 2];
+        arrivals[0][1] = Some(MINUTE as f64);
+        let run = |intake_until: Millis| {
+            let inputs = Inputs {
+                hall: &hall,
+                queues: &queues,
+                direct: &direct,
+                placement: &placement,
+                counters: vec![
+                    Some(Busy {
+                        free_at: now + 5 * MINUTE,
+                        streak: 0,
+                    }),
+                    None,
+                    None,
+                ],
+                per_call_ms: vec![(10 * MINUTE) as f64; 2],
+                arrival_every_ms: arrivals.clone(),
+                plan: DayPlan {
+                    serving: vec![],
+                    intake_until: Some(intake_until),
+                },
+                now,
+            };
+            call_at(&inputs, target, 100)
+        };
+        // The one green ticket taken before the cut-off goes first (strict
+        // policy, heavier class); nobody after it.
+        assert_eq!(run(now + 90_000), Outcome::Called(now + 15 * MINUTE));
+        // Without a cut-off in reach, green tickets keep overtaking.
+        assert!(matches!(run(now + 1000 * MINUTE), Outcome::Beyond(_)));
+    }
 }

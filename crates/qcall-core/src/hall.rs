@@ -53,15 +53,40 @@ pub struct Service {
 impl Service {
     /// The SLA light of a wait of `waited_s` seconds against this service's
     /// targets: `None` is green. The one place the thresholds are compared.
-    pub fn wait_level(&self, waited_s: i64) -> Option<crate::alerts::Level> {
+    pub fn wait_level(&self, waited_s: i64) -> Option<Level> {
         if waited_s >= i64::from(self.target_wait_red_s) {
-            Some(crate::alerts::Level::Red)
+            Some(Level::Red)
         } else if waited_s >= i64::from(self.target_wait_yellow_s) {
-            Some(crate::alerts::Level::Yellow)
+            Some(Level::Yellow)
         } else {
             None
         }
     }
+}
+
+/// How bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Yellow,
+    Red,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Yellow => "yellow",
+            Level::Red => "red",
+        }
+    }
+}
+
+/// Queue-length and service-time limits of a service (0 / `None`: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlertLimits {
+    pub queue_yellow: u32,
+    pub queue_red: u32,
+    /// 限时办结: a ticket served longer than this raises an alert.
+    pub service_limit_ms: Option<Millis>,
 }
 
 /// A priority class such as `normal` or `elderly`.
@@ -175,7 +200,7 @@ pub struct Hall {
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
-    alert_limits: HashMap<String, crate::alerts::AlertLimits>,
+    alert_limits: HashMap<String, AlertLimits>,
     service_ix: HashMap<String, usize>,
     class_ix: HashMap<String, usize>,
     counter_ix: HashMap<String, usize>,
@@ -387,12 +412,12 @@ impl Hall {
     }
 
     /// Sets a service's queue-length and service-time alert limits.
-    pub fn with_alert_limits(mut self, service: &str, limits: crate::alerts::AlertLimits) -> Hall {
+    pub fn with_alert_limits(mut self, service: &str, limits: AlertLimits) -> Hall {
         self.alert_limits.insert(service.to_owned(), limits);
         self
     }
 
-    pub fn alert_limits(&self, service: &str) -> crate::alerts::AlertLimits {
+    pub fn alert_limits(&self, service: &str) -> AlertLimits {
         self.alert_limits.get(service).copied().unwrap_or_default()
     }
 

@@ -8,9 +8,12 @@
 //!
 //! # Layout
 //! - [`hall`]: the hall's static definition (services, priority classes,
-//!   counters, policy), built by the binary from its config file.
+//!   counters, policy, quotas, alert thresholds), built by the binary from
+//!   its config file.
 //! - [`hours`]: opening hours, cut-off, holidays and make-up days.
 //! - [`ticket`]: tickets, their states and numbering.
+//! - [`command`]: what callers ask for, the counter actions' table, and
+//!   why a command is refused.
 //! - [`event`]: the closed set of things that can happen, as recorded.
 //! - [`policy`]: the next-ticket selection, a deterministic function.
 //! - `forecast`: the wait estimate, a dry run of the hall from its state.
@@ -20,8 +23,16 @@
 //! - [`alerts`]: the SLA lights that hold right now.
 //! - [`speech`]: what the hall speakers say for a call, as clip ids.
 //! - [`time`]: milliseconds and the business day.
+//!
+//! # Dependencies
+//! The modules form a DAG, lower ones knowing nothing of higher ones:
+//! `time` <- `hours`, `ticket` <- `event`, `hall` <- `policy` <- `forecast`
+//! <- `state` (with `command`) <- `alerts`, `stats`. The hall's own
+//! thresholds (alert levels and limits) live in `hall`, so nothing below
+//! `state` needs the day's state.
 
 pub mod alerts;
+pub mod command;
 pub mod event;
 mod forecast;
 pub mod hall;
@@ -33,8 +44,9 @@ pub mod stats;
 pub mod ticket;
 pub mod time;
 
+pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
 pub use state::{Command, CounterAction, CounterRuntime, HallState, Rejection, TransferTarget};
-pub use ticket::{Ticket, TicketId, TicketState};
+pub use ticket::{QueueKey, Ticket, TicketId, TicketState};
 pub use time::{BusinessDay, Millis};

@@ -261,26 +261,21 @@ mod tests {
     ) -> Ticket {
         let called_at = wait_s.map(|w| w * 1000);
         Ticket {
-            id: TicketId(id),
-            day: "2026-11-22".parse().unwrap(),
-            service: service.into(),
-            class: "normal".into(),
-            seq_no: id as u32,
-            number: format!("{service}{id:03}"),
             state,
-            issued_at: 0,
-            queued_at: 0,
-            queued_behind: None,
-            predicted_wait_s: None,
             called_at,
             started_at: called_at,
             finished_at: serve_s.zip(called_at).map(|(s, c)| c + s * 1000),
-            served_by: None,
             counter: called_at.map(|_| "1".into()),
-            target_counter: None,
-            recalls: 0,
-            source: None,
             rating: (state == TicketState::Done).then_some(4),
+            ..Ticket::waiting(
+                TicketId(id),
+                "2026-11-22".parse().unwrap(),
+                service.into(),
+                "normal".into(),
+                id as u32,
+                format!("{service}{id:03}"),
+                0,
+            )
         }
     }
 

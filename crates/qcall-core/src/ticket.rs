@@ -115,6 +115,37 @@ impl TicketState {
     }
 }
 
+/// A waiting ticket's place in its queue; a queue is the set of its keys in
+/// order. The fields are compared in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueKey {
+    /// When it joined: its issue time (kept through transfers and
+    /// requeues), its slot's start (appointments), or its place on re-entry.
+    pub queued_at: Millis,
+    /// Its own id; for a ticket re-entered behind ticket X, X's id...
+    pub order: i64,
+    /// ...with `after` = 1, so it sorts right after X even among tickets
+    /// queued in the same millisecond.
+    pub after: u8,
+    pub id: TicketId,
+}
+
+impl QueueKey {
+    /// The key of a ticket, from its `queued_at` and `queued_behind`.
+    pub fn of(t: &Ticket) -> QueueKey {
+        let (order, after) = match t.queued_behind {
+            Some(x) => (x.0, 1),
+            None => (t.id.0, 0),
+        };
+        QueueKey {
+            queued_at: t.queued_at,
+            order,
+            after,
+            id: t.id,
+        }
+    }
+}
+
 /// One ticket of the current business day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
@@ -151,4 +182,41 @@ pub struct Ticket {
     pub source: Option<String>,
     /// Satisfaction rating given at finish (1 worst ..= 5 best).
     pub rating: Option<u8>,
+}
+
+impl Ticket {
+    /// A ticket that has just joined its queue at `issued_at`: nothing else
+    /// has happened to it yet. The one place a ticket is made from scratch.
+    pub fn waiting(
+        id: TicketId,
+        day: BusinessDay,
+        service: String,
+        class: String,
+        seq_no: u32,
+        number: String,
+        issued_at: Millis,
+    ) -> Ticket {
+        Ticket {
+            id,
+            day,
+            service,
+            class,
+            seq_no,
+            number,
+            state: TicketState::Waiting,
+            issued_at,
+            queued_at: issued_at,
+            queued_behind: None,
+            predicted_wait_s: None,
+            called_at: None,
+            started_at: None,
+            finished_at: None,
+            counter: None,
+            served_by: None,
+            target_counter: None,
+            recalls: 0,
+            source: None,
+            rating: None,
+        }
+    }
 }

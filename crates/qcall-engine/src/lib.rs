@@ -7,7 +7,8 @@
 //!
 //! 1. **decides** each command against the state (a refusal changes nothing),
 //! 2. **applies** the decided events in memory and writes them, with the
-//!    projection rows they change, into one SQLite transaction,
+//!    projection rows [`HallState::apply`] reports they changed, into one
+//!    SQLite transaction,
 //! 3. **commits** the transaction (group commit: one fsync for the batch),
 //! 4. only then **publishes** the events and **replies** to each caller.
 //!
@@ -28,7 +29,7 @@ use std::thread;
 
 use qcall_core::time::business_day;
 use qcall_core::{Command, Event, Hall, HallState, Millis, Recorded, Rejection, TicketId};
-use qcall_store::{Store, StoreError};
+use qcall_store::{Batch, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -323,7 +324,7 @@ impl Writer {
     }
 
     /// Decides and writes `commands` in one transaction. Returns whether any
-    /// queue changed.
+    /// queue changed (as `apply` reported it: no list of event kinds here).
     fn write(
         &mut self,
         commands: &mut Vec<(Command, oneshot::Sender<Result<Reply, EngineError>>)>,
@@ -331,7 +332,6 @@ impl Writer {
         pending: &mut Vec<Pending>,
         published: &mut Vec<Published>,
     ) -> Result<bool, StoreError> {
-        let day = self.state.day();
         let mut queues_changed = false;
         let mut batch = match self.store.batch() {
             Ok(b) => b,
@@ -363,63 +363,13 @@ impl Writer {
                 }
             };
             for event in decision.events {
-                let rec = Recorded {
-                    seq: self.state.last_seq() + 1,
-                    at: now,
-                    event,
-                };
-                if let Err(e) = self.state.apply(&rec) {
-                    // Decided on this very state, so this is a bug; refuse
-                    // the batch rather than record something inconsistent.
-                    failure = Some(StoreError::Corrupt(e.to_string()));
-                    break;
+                match record(&mut self.state, &mut batch, event, now, published) {
+                    Ok(changed) => queues_changed |= changed,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
-                queues_changed |= changes_queues(&rec.event);
-                let written = batch.append(&rec, day).and_then(|()| {
-                    if let Some(t) = rec.event.ticket().and_then(|id| self.state.ticket(id)) {
-                        batch.put_ticket(t, rec.seq)?;
-                    }
-                    match &rec.event {
-                        Event::AppointmentBooked {
-                            code,
-                            service,
-                            slot_start,
-                            slot_end,
-                            name,
-                        } => {
-                            let a = qcall_core::state::Appointment {
-                                code: code.clone(),
-                                service: service.clone(),
-                                slot_start: *slot_start,
-                                slot_end: *slot_end,
-                                name: name.clone(),
-                                ticket: None,
-                            };
-                            let slot_day = business_day(*slot_start, &self.state.hall().tz);
-                            batch.put_appointment(slot_day, &a, None, rec.seq)?;
-                        }
-                        Event::AppointmentCheckedIn { code, .. } => {
-                            if let Some(a) = self.state.appointment(code) {
-                                batch.put_appointment(day, a, None, rec.seq)?;
-                            }
-                        }
-                        _ => {}
-                    }
-                    if let Some(ci) = rec
-                        .event
-                        .counter()
-                        .and_then(|c| self.state.hall().counter_index(c))
-                    {
-                        let id = &self.state.hall().counters[ci].id;
-                        batch.put_counter(id, self.state.counter_at(ci), rec.seq)?;
-                    }
-                    Ok(())
-                });
-                if let Err(e) = written {
-                    failure = Some(e);
-                    break;
-                }
-                published.push(Published::event(&self.state, rec));
             }
             let ticket = decision
                 .subject
@@ -436,20 +386,13 @@ impl Writer {
         // transaction: a crash cannot lose one, nor record one twice.
         if failure.is_none() {
             for event in self.state.notifications_due() {
-                let rec = Recorded {
-                    seq: self.state.last_seq() + 1,
-                    at: now,
-                    event,
-                };
-                if let Err(e) = self.state.apply(&rec) {
-                    failure = Some(StoreError::Corrupt(e.to_string()));
-                    break;
+                match record(&mut self.state, &mut batch, event, now, published) {
+                    Ok(changed) => queues_changed |= changed,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
-                if let Err(e) = batch.append(&rec, day) {
-                    failure = Some(e);
-                    break;
-                }
-                published.push(Published::event(&self.state, rec));
             }
         }
         match failure {
@@ -459,23 +402,36 @@ impl Writer {
     }
 }
 
+/// Applies one decided event to the state and writes it, with the
+/// projection rows it changed, into `batch`; returns whether a queue
+/// changed. Every event of a batch takes this one path.
+fn record(
+    state: &mut HallState,
+    batch: &mut Batch<'_>,
+    event: Event,
+    now: Millis,
+    published: &mut Vec<Published>,
+) -> Result<bool, StoreError> {
+    let rec = Recorded {
+        seq: state.last_seq() + 1,
+        at: now,
+        event,
+    };
+    // Decided on this very state, so a failure is a bug: refuse the batch
+    // rather than record something inconsistent.
+    let changes = state
+        .apply(&rec)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    batch.record(&rec, state.day(), &changes, state)?;
+    published.push(Published::event(state, rec));
+    Ok(changes.queues_changed())
+}
+
 fn empty_reply() -> Reply {
     Reply {
         seq: 0,
         ticket: None,
     }
-}
-
-/// Whether an event changes any waiting count.
-fn changes_queues(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::TicketIssued { .. }
-            | Event::TicketCalled { .. }
-            | Event::TicketRequeued { .. }
-            | Event::TicketTransferred { .. }
-            | Event::TicketCancelled { .. }
-    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use jiff::tz::TimeZone;
 use qcall_core::{
     Command, CounterAction, CounterDef, Hall, Policy, PolicyKind, PriorityClass, Rejection,
-    Service, Text, TicketState,
+    Service, Text, TicketState, TransferTarget,
 };
 use qcall_store::Store;
 
@@ -64,6 +64,8 @@ fn hall() -> Arc<Hall> {
 #[derive(Clone)]
 struct Recorder {
     seen: Arc<Mutex<Vec<Published>>>,
+    /// Calls of `publish`: one per committed batch that changed something.
+    publishes: Arc<std::sync::atomic::AtomicUsize>,
     db: std::path::PathBuf,
 }
 
@@ -79,6 +81,8 @@ impl Publisher for Recorder {
             );
         }
         self.seen.lock().unwrap().extend_from_slice(batch);
+        self.publishes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -86,12 +90,15 @@ struct Daemon {
     handle: EngineHandle,
     join: thread::JoinHandle<()>,
     seen: Arc<Mutex<Vec<Published>>>,
+    publishes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn start_at(db: &std::path::Path, clock: Arc<ManualClock>) -> Daemon {
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let publishes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let recorder = Recorder {
         seen: seen.clone(),
+        publishes: publishes.clone(),
         db: db.into(),
     };
     let (handle, join) = start(
@@ -101,7 +108,12 @@ fn start_at(db: &std::path::Path, clock: Arc<ManualClock>) -> Daemon {
         vec![Box::new(recorder)],
     )
     .unwrap();
-    Daemon { handle, join, seen }
+    Daemon {
+        handle,
+        join,
+        seen,
+        publishes,
+    }
 }
 
 impl Daemon {
@@ -276,5 +288,222 @@ async fn concurrent_commands_share_commits_and_never_share_numbers() {
     let report = Store::open_read_only(&db).unwrap().check().unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.tickets, 400);
+    d.stop();
+}
+
+impl Daemon {
+    /// Runs `cmd` and returns what was published for its batch.
+    async fn frames(&self, cmd: Command) -> (Result<Reply, EngineError>, Vec<Published>) {
+        let before = self.seen.lock().unwrap().len();
+        let result = self.handle.execute(cmd).await;
+        // Published before the reply, so the batch's frames are all here.
+        let frames = self.seen.lock().unwrap()[before..].to_vec();
+        (result, frames)
+    }
+}
+
+fn has_queue_changed(frames: &[Published]) -> bool {
+    frames
+        .iter()
+        .any(|p| matches!(p, Published::QueueChanged { .. }))
+}
+
+#[tokio::test]
+async fn every_event_that_queues_a_ticket_publishes_queue_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let clock = Arc::new(ManualClock::new(NINE_AM));
+    let d = start_at(&db, clock.clone());
+    let t = |r: Result<Reply, EngineError>| r.unwrap().ticket.unwrap().ticket;
+    let mut missing = Vec::new();
+    let mut expect = |what: &str, frames: &[Published]| {
+        if !has_queue_changed(frames) {
+            missing.push(what.to_owned());
+        }
+    };
+
+    let (r, frames) = d.frames(issue("A", None)).await;
+    let first = t(r);
+    expect("issue", &frames);
+
+    // A no-show re-enters the queue (过号重排).
+    d.handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap();
+    d.handle
+        .execute(at("1", CounterAction::NoShow))
+        .await
+        .unwrap();
+    let (r, frames) = d
+        .frames(Command::Reenter {
+            ticket: first.id,
+            by: "guide".into(),
+        })
+        .await;
+    r.unwrap();
+    expect("re-entry after no-show", &frames);
+
+    // A suspended applicant returns with the missing materials.
+    d.handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap();
+    let suspend = CounterAction::Suspend {
+        missing: vec!["户口簿".into()],
+    };
+    d.handle.execute(at("1", suspend)).await.unwrap();
+    let (r, frames) = d
+        .frames(Command::Return {
+            ticket: first.id,
+            earlier: None,
+        })
+        .await;
+    r.unwrap();
+    expect("return after suspend", &frames);
+
+    // Requeue and transfers from a counter.
+    d.handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap();
+    let (r, frames) = d.frames(at("1", CounterAction::Requeue)).await;
+    r.unwrap();
+    expect("requeue", &frames);
+    d.handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap();
+    let to_b = CounterAction::Transfer(TransferTarget::Service("B".into()));
+    let (r, frames) = d.frames(at("1", to_b)).await;
+    r.unwrap();
+    expect("transfer to a service", &frames);
+    d.handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap();
+    let to_2 = CounterAction::Transfer(TransferTarget::Counter("2".into()));
+    let (r, frames) = d.frames(at("1", to_2)).await;
+    r.unwrap();
+    expect("transfer to a counter", &frames);
+
+    // An appointment checks in at a kiosk.
+    let slot = NINE_AM + 10 * 60_000;
+    d.handle
+        .execute(Command::Book {
+            code: "ABCD1234".into(),
+            service: "A".into(),
+            slot_start: slot,
+            name: None,
+        })
+        .await
+        .unwrap();
+    let (r, frames) = d
+        .frames(Command::CheckIn {
+            code: "ABCD1234".into(),
+            service: None,
+            source: None,
+        })
+        .await;
+    r.unwrap();
+    expect("appointment check-in", &frames);
+
+    assert!(
+        missing.is_empty(),
+        "no queue_changed after: {}",
+        missing.join(", ")
+    );
+    d.stop();
+}
+
+#[tokio::test]
+async fn a_failed_commit_rebuilds_the_state_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let clock = Arc::new(ManualClock::new(NINE_AM));
+    let d = start_at(&db, clock.clone());
+    d.handle.execute(issue("A", None)).await.unwrap();
+    // Another connection makes the next call fail inside the transaction,
+    // after the state already applied it in memory.
+    let sql = rusqlite::Connection::open(&db).unwrap();
+    sql.execute_batch(
+        "CREATE TRIGGER no_calls BEFORE INSERT ON events WHEN NEW.kind = 'ticket_called' \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let err = d
+        .handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Storage(_)), "{err:?}");
+    let now = clock.now();
+    let (live, stored) = d
+        .handle
+        .read(move |state, store| {
+            let stored = restore(state.hall(), store, now).unwrap();
+            (state.fingerprint(), stored.fingerprint())
+        })
+        .await
+        .unwrap();
+    assert_eq!(live, stored, "the state is the store's again");
+
+    // Once the store accepts writes again, the same call goes through.
+    sql.execute_batch("DROP TRIGGER no_calls").unwrap();
+    let called = d
+        .handle
+        .execute(at("1", CounterAction::CallNext))
+        .await
+        .unwrap()
+        .ticket
+        .expect("the ticket is still waiting");
+    assert_eq!(called.ticket.number, "A001");
+    d.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_queued_together_share_one_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    // Hold the writer inside a read while the commands queue up behind it.
+    let (entered_tx, entered) = tokio::sync::oneshot::channel();
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    let handle = d.handle.clone();
+    let held = tokio::spawn(async move {
+        handle
+            .read(move |_, _| {
+                entered_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+            })
+            .await
+    });
+    entered.await.unwrap();
+    const N: usize = 20;
+    let mut replies = Vec::new();
+    for _ in 0..N {
+        let (reply, rx) = oneshot::channel();
+        // Straight into the channel: once `send` returns, it is queued.
+        d.handle
+            .tx
+            .send(Request::Execute {
+                cmd: issue("A", None),
+                reply,
+            })
+            .await
+            .unwrap();
+        replies.push(rx);
+    }
+    go.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    for rx in replies {
+        rx.await.unwrap().unwrap();
+    }
+    let batches = d.publishes.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(batches, 1, "{N} queued commands took {batches} commits");
+    assert_eq!(
+        Store::open_read_only(&db).unwrap().last_seq().unwrap(),
+        N as u64
+    );
     d.stop();
 }

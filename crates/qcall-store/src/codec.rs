@@ -374,34 +374,6 @@ pub(crate) fn insert_event(
         r.phone,
         r.ref_seq
     ])?;
-    // The outbox is a projection of these two events.
-    match &rec.event {
-        Event::NotificationQueued {
-            ticket,
-            kind,
-            phone,
-            message,
-        } => {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO outbox (id, ticket_id, kind, phone, message, queued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            stmt.execute(params![
-                rec.seq as i64,
-                ticket.0,
-                kind,
-                phone,
-                message,
-                rec.at
-            ])?;
-        }
-        Event::NotificationDelivered { id } => {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE outbox SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
-            )?;
-            stmt.execute(params![*id as i64, rec.at])?;
-        }
-        _ => {}
-    }
     Ok(())
 }
 

@@ -18,8 +18,8 @@ mod migrate;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use qcall_core::state::Appointment;
-use qcall_core::{BusinessDay, CounterRuntime, Recorded, Ticket, TicketId};
+use qcall_core::state::{Appointment, Changes, Outbox};
+use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use check::CheckReport;
@@ -375,7 +375,56 @@ pub struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Appends one event on business day `day`.
+    /// Records one applied event: appends it on business day `day` and
+    /// writes every projection row it changed, as [`HallState::apply`]
+    /// reported them in `changes`, read from `state` after the event. The
+    /// one place that knows which table an event touches, so the engine
+    /// cannot forget one.
+    pub fn record(
+        &mut self,
+        rec: &Recorded,
+        day: BusinessDay,
+        changes: &Changes,
+        state: &HallState,
+    ) -> Result<(), StoreError> {
+        self.append(rec, day)?;
+        if let Some(t) = changes.ticket.and_then(|id| state.ticket(id)) {
+            self.put_ticket(t, rec.seq)?;
+        }
+        if let Some(ci) = changes.counter {
+            let id = &state.hall().counters[ci].id;
+            self.put_counter(id, state.counter_at(ci), rec.seq)?;
+        }
+        if let Some((slot_day, a)) = &changes.appointment {
+            self.put_appointment(*slot_day, a, None, rec.seq)?;
+        }
+        match &changes.outbox {
+            Some(Outbox::Queued {
+                id,
+                ticket,
+                kind,
+                phone,
+                message,
+                at,
+            }) => {
+                let mut stmt = self.tx.prepare_cached(
+                    "INSERT INTO outbox (id, ticket_id, kind, phone, message, queued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                stmt.execute(params![*id as i64, ticket.0, kind, phone, message, at])?;
+            }
+            Some(Outbox::Delivered { id, at }) => {
+                let mut stmt = self.tx.prepare_cached(
+                    "UPDATE outbox SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
+                )?;
+                stmt.execute(params![*id as i64, at])?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Appends one event on business day `day`, without its projections
+    /// (see [`Batch::record`]).
     pub fn append(&mut self, rec: &Recorded, day: BusinessDay) -> Result<(), StoreError> {
         codec::insert_event(&self.tx, rec, day)
     }

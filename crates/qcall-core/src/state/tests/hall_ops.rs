@@ -1,0 +1,166 @@
+//! Hall operations: hours and cut-off, slot quotas, closing the last
+//! counter, re-entry of no-shows.
+
+use super::*;
+
+#[test]
+fn hours_and_cutoff_refuse_tickets_with_the_reason() {
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720), (810, 1050)];
+    schedule.cutoff_minutes = 30;
+    let mut sim = Sim::new(with(strict_hall(), |h| h.with_schedule(schedule, true)));
+    let take = |sim: &mut Sim| {
+        sim.run(Command::Issue {
+            service: "A".into(),
+            class: None,
+            source: None,
+        })
+    };
+    sim.now = monday(8, 0);
+    let err = take(&mut sim).unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::ServiceClosed {
+            service: "A".into(),
+            why: "it opens at 08:30 today".into()
+        }
+    );
+    sim.now = monday(12, 30);
+    assert!(
+        take(&mut sim).is_ok(),
+        "tickets over lunch are for the afternoon"
+    );
+    sim.now = monday(17, 0);
+    let err = take(&mut sim).unwrap_err().to_string();
+    assert!(
+        err.contains("new tickets stop at 17:00 (30 minutes before closing)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_slot_quota_refuses_until_the_next_slot() {
+    let quota = crate::hall::SlotQuota {
+        minutes: 60,
+        cap: 2,
+    };
+    let mut sim = Sim::new(with(strict_hall(), |h| h.with_quota("A", quota)));
+    sim.now = monday(9, 10);
+    sim.issue("A", "normal");
+    assert!(!sim.state.sold_out("A", sim.now));
+    sim.issue("A", "elderly");
+    assert!(sim.state.sold_out("A", sim.now), "the slot is full");
+    assert!(!sim.state.sold_out("B", sim.now), "B has no quota");
+    assert!(
+        !sim.state.sold_out("A", monday(10, 0)),
+        "the next slot is not"
+    );
+    let refused = sim.run(Command::Issue {
+        service: "A".into(),
+        class: None,
+        source: None,
+    });
+    assert_eq!(
+        refused,
+        Err(Rejection::SlotFull {
+            service: "A".into(),
+            cap: 2,
+            next: "10:00".into()
+        })
+    );
+    sim.issue("B", "normal");
+    sim.now = monday(10, 0);
+    sim.issue("A", "normal");
+    // Replay counts the slots the same way.
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
+
+#[test]
+fn the_last_counter_of_a_waiting_service_cannot_close_without_an_override() {
+    let mut sim = Sim::new(strict_hall()); // A: counters 1, 2, 3; B: counters 2, 3
+    for c in ["1", "2"] {
+        sim.counter(c, CounterAction::Open).unwrap();
+    }
+    sim.issue("B", "normal");
+    // Counter 1 serves only A, where nobody waits: it may close.
+    sim.counter("1", CounterAction::Close { override_by: None })
+        .unwrap();
+    // Counter 2 is the last open counter for B, where one waits.
+    let refused = sim.counter("2", CounterAction::Close { override_by: None });
+    assert_eq!(
+        refused,
+        Err(Rejection::LastCounter {
+            counter: "2".into(),
+            service: "B".into(),
+            waiting: 1
+        })
+    );
+    assert_eq!(sim.state.counter("2").unwrap().state, CounterState::Idle);
+    // With counter 3 open it may close.
+    sim.counter("3", CounterAction::Open).unwrap();
+    sim.counter("2", CounterAction::Close { override_by: None })
+        .unwrap();
+    // A supervisor may close the very last one, and it is audited.
+    sim.counter(
+        "3",
+        CounterAction::Close {
+            override_by: Some("li".into()),
+        },
+    )
+    .unwrap();
+    let audit = sim.log.iter().rev().find_map(|r| match &r.event {
+        Event::Audit { action, by, .. } => Some((action.clone(), by.clone())),
+        _ => None,
+    });
+    assert_eq!(audit, Some(("close_override".into(), "li".into())));
+}
+
+#[test]
+fn a_no_show_reenters_behind_the_next_tickets_within_its_window() {
+    let mut sim = Sim::new(with(strict_hall(), |h| {
+        h.with_reentry(crate::hall::Reentry {
+            window_ms: 30 * MINUTE,
+            behind: 2,
+        })
+    }));
+    let late = sim.issue("A", "normal");
+    sim.now += MINUTE;
+    let others: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    sim.call("1");
+    sim.counter("1", CounterAction::NoShow).unwrap();
+    sim.now += 10 * MINUTE;
+    sim.run(Command::Reenter {
+        ticket: late,
+        by: "wang".into(),
+    })
+    .unwrap();
+    assert_eq!(sim.state.ticket(late).unwrap().state, TicketState::Waiting);
+    assert_eq!(
+        sim.state.ticket(late).unwrap().number,
+        "A001",
+        "same number"
+    );
+    assert_eq!(sim.state.ahead(late), 2);
+    let calls: Vec<_> = (0..3).map(|_| sim.call("1").unwrap()).collect();
+    assert_eq!(calls, vec![others[0], others[1], late]);
+    // Too late, or not a no-show: refused with the reason.
+    sim.counter("1", CounterAction::NoShow).unwrap();
+    sim.now += 31 * MINUTE;
+    let err = sim
+        .run(Command::Reenter {
+            ticket: late,
+            by: "wang".into(),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("more than 30 minutes ago"), "{err}");
+    let err = sim
+        .run(Command::Reenter {
+            ticket: others[3],
+            by: "wang".into(),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("it is waiting, not a no-show"), "{err}");
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
