@@ -7,6 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use qcall_core::command::{ActionAccess, ActionSpec, CounterActionKind};
 use qcall_core::{Command, CounterAction, TransferTarget};
 use qcall_store::Role;
 use serde::Deserialize;
@@ -50,23 +51,29 @@ pub struct ActionBody {
     note: Option<String>,
 }
 
-/// Maps an action path segment (and body) to a counter action, for the
-/// holder of `credential`.
+/// Maps an action name (path segment or websocket command, from the core's
+/// [`COUNTER_ACTIONS`] table) and its body to a counter action, for the
+/// holder of `credential`. The match is on the table's kind, so an action
+/// added to the core does not compile until it is parsed here.
 pub fn counter_action(
     name: &str,
     body: ActionBody,
     credential: &qcall_store::Credential,
 ) -> Result<CounterAction, ApiError> {
-    Ok(match name {
-        "call-next" | "call_next" => CounterAction::CallNext,
-        "recall" => CounterAction::Recall,
-        "no-show" | "no_show" => CounterAction::NoShow,
-        "requeue" => CounterAction::Requeue,
-        "start" => CounterAction::Start,
-        "finish" => CounterAction::Finish {
+    use CounterActionKind as K;
+    let spec = ActionSpec::by_name(name)
+        .filter(|a| a.access != ActionAccess::Internal)
+        .ok_or_else(|| unknown_action(name))?;
+    Ok(match spec.kind {
+        K::CallNext => CounterAction::CallNext,
+        K::Recall => CounterAction::Recall,
+        K::NoShow => CounterAction::NoShow,
+        K::Requeue => CounterAction::Requeue,
+        K::Start => CounterAction::Start,
+        K::Finish => CounterAction::Finish {
             rating: body.rating,
         },
-        "transfer" => match (body.service, body.counter) {
+        K::Transfer => match (body.service, body.counter) {
             (Some(s), None) => CounterAction::Transfer(TransferTarget::Service(s)),
             (None, Some(c)) => CounterAction::Transfer(TransferTarget::Counter(c)),
             _ => {
@@ -77,13 +84,13 @@ pub fn counter_action(
                 ));
             }
         },
-        "suspend" => CounterAction::Suspend {
+        K::Suspend => CounterAction::Suspend {
             missing: body.missing.unwrap_or_default(),
         },
-        "pause" => CounterAction::Pause,
-        "resume" => CounterAction::Resume,
-        "open" => CounterAction::Open,
-        "close" => match body.force {
+        K::Pause => CounterAction::Pause,
+        K::Resume => CounterAction::Resume,
+        K::Open => CounterAction::Open,
+        K::Close => match body.force {
             Some(true) if credential.role == Role::Supervisor => CounterAction::Close {
                 override_by: Some(credential.subject.clone()),
             },
@@ -94,15 +101,30 @@ pub fn counter_action(
             }
             _ => CounterAction::Close { override_by: None },
         },
-        other => {
-            return Err(ApiError::not_found(
-                "unknown_action",
-                format!(
-                    "there is no counter action `{other}`; use call-next, recall, no-show, requeue, start, finish, \
-                     transfer, pause, resume, open or close"
-                ),
-            ));
-        }
+        // Filtered above: no client asks for it.
+        K::SignIn => return Err(unknown_action(name)),
+    })
+}
+
+/// 404 for an action that is not in the table; lists the ones that are.
+fn unknown_action(name: &str) -> ApiError {
+    let names: Vec<&str> = ActionSpec::for_clients().map(|a| a.name).collect();
+    let (last, rest) = names.split_last().expect("the table has actions");
+    let name: String = name.chars().take(40).collect();
+    ApiError::not_found(
+        "unknown_action",
+        format!(
+            "there is no counter action `{name}`; use {} or {last} (GET /api/v1/counter-actions lists them)",
+            rest.join(", ")
+        ),
+    )
+}
+
+/// `GET /counter-actions`: the core's table of counter actions, so screens
+/// and integrations build their buttons from what the server accepts.
+pub async fn actions() -> Json<wire::CounterActionsBody> {
+    Json(wire::CounterActionsBody {
+        actions: ActionSpec::for_clients().map(wire::action).collect(),
     })
 }
 

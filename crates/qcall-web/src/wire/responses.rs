@@ -3,6 +3,7 @@
 //! rename or drop); the shapes of tickets, counters and queues they embed
 //! are the parent module's.
 
+use qcall_core::command::{ActionSpec, ArgNeed};
 use qcall_core::stats::{AppointmentStats, GroupStats};
 use serde::Serialize;
 
@@ -256,4 +257,61 @@ pub struct StatsBody {
 pub struct AuditBody {
     pub date: String,
     pub audit: Vec<serde_json::Value>,
+}
+
+/// One argument of a counter action.
+#[derive(Debug, Serialize)]
+pub struct ActionArgJson {
+    pub name: &'static str,
+    pub value: &'static str,
+    /// `optional`, `required` or `one_of` (exactly one of the `one_of` ones).
+    pub need: &'static str,
+    pub supervisor_only: bool,
+    pub help: &'static str,
+}
+
+/// One counter action, as the core's table has it.
+#[derive(Debug, Serialize)]
+pub struct CounterActionJson {
+    /// Path segment and websocket command.
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub args: Vec<ActionArgJson>,
+    /// Keyboard shortcut on the counter page.
+    pub key: Option<String>,
+    pub label: super::Bilingual,
+    pub help: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CounterActionsBody {
+    pub actions: Vec<CounterActionJson>,
+}
+
+pub fn action(a: &ActionSpec) -> CounterActionJson {
+    CounterActionJson {
+        name: a.name,
+        aliases: a.aliases,
+        args: a
+            .args
+            .iter()
+            .map(|g| ActionArgJson {
+                name: g.name,
+                value: g.value,
+                need: match g.need {
+                    ArgNeed::Optional => "optional",
+                    ArgNeed::Required => "required",
+                    ArgNeed::OneOf => "one_of",
+                },
+                supervisor_only: g.supervisor_only,
+                help: g.help,
+            })
+            .collect(),
+        key: a.key.map(String::from),
+        label: super::Bilingual {
+            zh: a.label_zh.to_owned(),
+            en: a.label_en.to_owned(),
+        },
+        help: a.help,
+    }
 }
