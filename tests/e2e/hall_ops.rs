@@ -240,6 +240,9 @@ async fn a_time_slot_quota_and_the_daily_cap_are_shown_and_enforced() {
     let (status, code, message) = error(&take(&mut c, "A").await);
     assert_eq!((status, code.as_str()), (409, "slot_full"));
     assert!(message.contains("next slot starts at 09:30"), "{message}");
+    // What the kiosk is told agrees with what issuing answers.
+    let services = c.get("/api/v1/services").await.unwrap().body;
+    assert_eq!(find(&services["services"], "code", "A")["sold_out"], true);
     d.set_clock(monday(9, 30)).await;
     assert_eq!(take(&mut c, "A").await.status.as_u16(), 201, "a new slot");
 

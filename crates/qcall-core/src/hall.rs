@@ -411,6 +411,15 @@ impl Hall {
         }
     }
 
+    /// When a service next takes tickets, while it does not at `at`: `None`
+    /// while it does (always, when hours are not enforced).
+    pub fn next_opening(&self, service: &str, at: Millis) -> Option<Millis> {
+        if matches!(self.intake(service, at), Intake::Open { .. }) {
+            return None;
+        }
+        self.schedule_of(service).next_opening(at, &self.tz)
+    }
+
     /// Sets a service's queue-length and service-time alert limits.
     pub fn with_alert_limits(mut self, service: &str, limits: AlertLimits) -> Hall {
         self.alert_limits.insert(service.to_owned(), limits);

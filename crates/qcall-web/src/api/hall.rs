@@ -18,20 +18,27 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
     let queues = wire::queues(&hall, &snap.queues, snap.at);
     // One instant for every service, so that they agree with `now`.
     let now = snap.at;
+    let sold_out: Vec<String> = state
+        .engine
+        .read(move |s, _| {
+            s.hall()
+                .services
+                .iter()
+                .filter(|svc| s.sold_out(&svc.code, now))
+                .map(|svc| svc.code.clone())
+                .collect()
+        })
+        .await?;
     let services = hall
         .services
         .iter()
         .zip(queues)
         .map(|(s, q)| {
-            // `Hall::intake` folds in `[hours] enforce`; the next opening
-            // matters only while the intake is shut.
+            // The core decides: `Hall::intake` folds in `[hours] enforce`,
+            // and the next opening is only given while intake is shut.
             let intake = hall.intake(&s.code, now);
             let open_now = matches!(intake, qcall_core::hours::Intake::Open { .. });
-            let opens_at = if open_now {
-                None
-            } else {
-                hall.schedule_of(&s.code).next_opening(now, &hall.tz)
-            };
+            let opens_at = hall.next_opening(&s.code, now);
             wire::ServiceJson {
                 code: s.code.clone(),
                 prefix: s.prefix.clone(),
@@ -53,7 +60,8 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
                 open_now,
                 intake: wire::intake(intake),
                 opens_at: opens_at.map(|at| qcall_core::time::local_rfc3339(at, &hall.tz)),
-                sold_out: s.daily_cap.is_some_and(|cap| q.issued_today >= cap),
+                // The daily cap or the current slot's quota, as issuing sees it.
+                sold_out: sold_out.contains(&s.code),
                 hours_enforced: hall.hours_enforced,
             }
         })
