@@ -4,6 +4,7 @@
 //! The helpers here start daemons, run CLI commands and open websockets;
 //! each module is one area of the contract.
 
+mod actions;
 mod api;
 mod audio;
 mod cli;

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             "/counters/{counter}/{action}",
             post(api::counters::counter_command),
         )
+        .route("/counter-actions", get(api::counters::actions))
         .route("/queue", get(api::hall::queue))
         .route("/stats", get(api::stats::stats))
         .route("/whoami", get(screens::whoami))

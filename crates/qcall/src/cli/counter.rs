@@ -1,15 +1,17 @@
 //! `qcall counter VERB`: a clerk's actions at a counter, through the
 //! daemon's API (`POST /api/v1/counters/{id}/{action}`).
 //!
-//! [`VERBS`] is the one list of what the command line offers: the word typed,
-//! the API action it sends, its help line and the flags it takes. Parsing,
-//! `--help` and the request body all come from it, so a new action is one
-//! row here (and, once the core has one table of counter actions, this list
-//! can be made from it). Whether an action is allowed is the server's call.
+//! The verbs are the core's table of counter actions
+//! ([`qcall_core::command::COUNTER_ACTIONS`]): the word typed is the action's
+//! name (`call` for `call-next`, the contract's word), its help line is the
+//! table's, and the flags it takes are its arguments. A new action in the
+//! core is a new verb here without an edit; a new kind of argument needs
+//! its [`Flag`]. Whether an action is allowed is the server's call.
 
 use clap::Args;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use hyper::StatusCode;
+use qcall_core::command::{ActionSpec, CounterActionKind};
 use serde_json::json;
 
 use super::ticket::describe_ticket;
@@ -52,111 +54,33 @@ impl Flag {
     }
 }
 
-/// One counter action as the command line offers it.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Verb {
-    /// The word after `qcall counter`.
-    pub name: &'static str,
-    /// The action in the API path; also accepted on the command line.
-    pub action: &'static str,
-    /// Its line in `qcall counter --help`.
-    pub help: &'static str,
-    /// The flags it takes besides --counter and --token.
-    pub takes: &'static [Flag],
+/// The word typed after `qcall counter` for an action.
+pub(super) fn word(a: &ActionSpec) -> &'static str {
+    match a.kind {
+        CounterActionKind::CallNext => "call",
+        _ => a.name,
+    }
 }
 
-/// Every counter action the command line offers, in the order `--help`
-/// lists them.
-pub(super) const VERBS: &[Verb] = &[
-    Verb {
-        name: "call",
-        action: "call-next",
-        help: "Finish the current ticket (if any) and call the next one",
-        takes: &[],
-    },
-    Verb {
-        name: "recall",
-        action: "recall",
-        help: "Call the current ticket again; past the recall limit it is a no-show",
-        takes: &[],
-    },
-    Verb {
-        name: "no-show",
-        action: "no-show",
-        help: "The called ticket did not come",
-        takes: &[],
-    },
-    Verb {
-        name: "requeue",
-        action: "requeue",
-        help: "Put the called ticket back in its queue, keeping its place",
-        takes: &[],
-    },
-    Verb {
-        name: "start",
-        action: "start",
-        help: "The applicant is at the counter",
-        takes: &[],
-    },
-    Verb {
-        name: "finish",
-        action: "finish",
-        help: "Service finished, optionally rated (--rating)",
-        takes: &[Flag::Rating],
-    },
-    Verb {
-        name: "transfer",
-        action: "transfer",
-        help: "Send the current ticket to another service or counter (--to-service or --to-counter)",
-        takes: &[Flag::ToService, Flag::ToCounter],
-    },
-    Verb {
-        name: "suspend",
-        action: "suspend",
-        help: "Set the current ticket aside until the missing materials are brought (挂起; --missing, --note); prints the one-time notice",
-        takes: &[Flag::Missing, Flag::Note],
-    },
-    Verb {
-        name: "pause",
-        action: "pause",
-        help: "Stop calling for a while",
-        takes: &[],
-    },
-    Verb {
-        name: "resume",
-        action: "resume",
-        help: "Call again after a pause",
-        takes: &[],
-    },
-    Verb {
-        name: "open",
-        action: "open",
-        help: "Open the counter",
-        takes: &[],
-    },
-    Verb {
-        name: "close",
-        action: "close",
-        help: "Close the counter (--force: a supervisor closes the last counter of a service with people waiting)",
-        takes: &[Flag::Force],
-    },
-];
+/// Every verb the command line offers: the table's actions a client may
+/// ask for, in its order.
+pub(super) fn verbs() -> impl Iterator<Item = &'static ActionSpec> {
+    ActionSpec::for_clients()
+}
 
-/// Parses a verb of [`VERBS`], by its word or its API action.
-fn verb_parser() -> impl TypedValueParser<Value = &'static Verb> {
-    PossibleValuesParser::new(VERBS.iter().map(|v| {
-        let value = PossibleValue::new(v.name).help(v.help);
-        if v.action == v.name {
-            value
-        } else {
-            value.alias(v.action)
+/// Parses a verb by its word, its API name or an alias.
+fn verb_parser() -> impl TypedValueParser<Value = &'static ActionSpec> {
+    PossibleValuesParser::new(verbs().map(|a| {
+        let mut value = PossibleValue::new(word(a)).help(a.help);
+        if word(a) != a.name {
+            value = value.alias(a.name);
         }
+        a.aliases.iter().fold(value, |v, alias| v.alias(*alias))
     }))
-    .map(|word| {
-        VERBS
-            .iter()
-            .find(|v| v.name == word || v.action == word)
-            .expect("the parser admits only words of VERBS")
+    .map(|typed| {
+        verbs()
+            .find(|a| word(a) == typed || a.name == typed || a.aliases.contains(&typed.as_str()))
+            .expect("the parser admits only words of the table")
     })
 }
 
@@ -164,7 +88,7 @@ fn verb_parser() -> impl TypedValueParser<Value = &'static Verb> {
 pub(super) struct CounterArgs {
     /// What to do.
     #[arg(value_parser = verb_parser())]
-    verb: &'static Verb,
+    verb: &'static ActionSpec,
     #[command(flatten)]
     server: ServerArg,
     /// Counter id.
@@ -213,13 +137,13 @@ impl CounterArgs {
         let mut body = json!({});
         for (flag, value) in given {
             let Some(value) = value else { continue };
-            if !self.verb.takes.contains(&flag) {
+            if self.verb.arg(flag.field()).is_none() {
                 return Err(Failure {
                     code: 2,
                     error: anyhow::anyhow!(
                         "{} does not go with `counter {}`",
                         flag.spelled(),
-                        self.verb.name
+                        word(self.verb)
                     ),
                 });
             }
@@ -234,7 +158,7 @@ pub(super) async fn counter(args: CounterArgs) -> Result<(), Failure> {
     let mut conn = Conn::connect(&args.server.server)
         .await
         .map_err(unreachable)?;
-    let path = format!("/api/v1/counters/{}/{}", args.counter, args.verb.action);
+    let path = format!("/api/v1/counters/{}/{}", args.counter, args.verb.name);
     let resp = conn
         .post(&path, Some(&args.token), &body)
         .await
@@ -276,17 +200,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_verb_has_its_own_word_and_action() {
-        for (i, v) in VERBS.iter().enumerate() {
-            for w in &VERBS[i + 1..] {
+    fn every_argument_of_every_action_has_a_flag() {
+        let flags = [
+            Flag::Rating,
+            Flag::ToService,
+            Flag::ToCounter,
+            Flag::Missing,
+            Flag::Note,
+            Flag::Force,
+        ];
+        for a in verbs() {
+            for arg in a.args {
                 assert!(
-                    v.name != w.name
-                        && v.action != w.action
-                        && v.name != w.action
-                        && v.action != w.name,
-                    "{v:?} and {w:?} clash"
+                    flags.iter().any(|f| f.field() == arg.name),
+                    "`{}` of `{}` has no flag on the command line",
+                    arg.name,
+                    a.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_verb_has_its_own_word() {
+        let words: Vec<&str> = verbs().map(word).collect();
+        for (i, w) in words.iter().enumerate() {
+            assert!(!words[i + 1..].contains(w), "`{w}` twice");
         }
     }
 }

@@ -9,7 +9,7 @@
 //! - [`serve`]: `serve`, the daemon (listener, clock, signals).
 //! - [`token`]: `token create|revoke`, credentials in the database.
 //! - [`ticket`]: `ticket take|show|preview` over the API.
-//! - [`counter`]: `counter VERB`, and [`counter::VERBS`], the one list of verbs.
+//! - [`counter`]: `counter VERB`, its verbs from the core's table of counter actions.
 //! - [`status`]: `status` and `stats`.
 //! - [`printer`]: `print-test` and the slip behind `ticket preview`.
 //! - [`say`]: `say`, one call on the speakers or in a WAV file.
@@ -319,12 +319,15 @@ mod tests {
             .expect("a counter command")
             .render_long_help()
             .to_string();
-        for v in counter::VERBS {
-            for word in [v.name, v.action] {
-                Cli::try_parse_from(["qcall", "counter", word, "--counter", "3", "--token", "t"])
-                    .unwrap_or_else(|e| panic!("{word}: {e}"));
+        // Every action of the core's table a client may ask for: by its
+        // word, its API name and its aliases, and listed in --help.
+        for a in qcall_core::command::ActionSpec::for_clients() {
+            let word = counter::word(a);
+            for typed in [word, a.name].iter().chain(a.aliases) {
+                Cli::try_parse_from(["qcall", "counter", typed, "--counter", "3", "--token", "t"])
+                    .unwrap_or_else(|e| panic!("{typed}: {e}"));
             }
-            assert!(help.contains(v.name), "`{}` missing from:\n{help}", v.name);
+            assert!(help.contains(word), "`{word}` missing from:\n{help}");
         }
         let ok = |args: &[&str]| {
             Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
