@@ -107,7 +107,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/services", get(api::hall::services))
         .route("/counters", get(api::counters::counters))
-        .route("/counter-actions", get(api::counters::actions))
         .route(
             "/counters/{counter}/{action}",
             post(api::counters::counter_command),
