@@ -1,15 +1,31 @@
 // /counter: the clerk's terminal. Signs in with the counter's token, then
 // sends commands over /ws/counter and follows the same event stream, so the
-// screen always shows what the server committed. Keyboard shortcuts for
-// every action; the connection state is always on screen.
+// screen always shows what the server committed. Its buttons, their labels
+// and keyboard shortcuts come from the server's table of counter actions
+// (GET /api/v1/counter-actions): an action the server accepts is a button
+// here without a change to this page. The page decides only which buttons
+// look usable in the counter's state; the server decides what is allowed.
+// The connection state is always on screen.
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { STRINGS } from './i18n.js';
 
 /** SLA and rating alerts for supervisors and clerks alike, by id. */
 const banners = new Map();
 
 const KEY = 'qcall.counter.token';
-const SHORTCUTS = { c: 'call_next', r: 'recall', s: 'start', f: 'finish', n: 'no_show', t: 'transfer', p: 'pause', o: 'close' };
+
+/** Pairs shown as one toggling button: the half that fits the counter's
+ *  state is shown, the other hidden. The table gives the shortcut to
+ *  pause and close only; their partner answers to the same key. */
+const PARTNER = { pause: 'resume', resume: 'pause', close: 'open', open: 'close' };
+/** How each action looks (by the table's name); others look plain. */
+const STYLE = { 'call-next': 'primary', 'no-show': 'warn' };
+/** Actions whose arguments the clerk chooses in a dialog. */
+const DIALOGS = { transfer: () => openTransfer(), suspend: () => openSuspend() };
+
+let actions = null; // GET /api/v1/counter-actions, in the table's order
+let secret = null; // the signed-in token, for the HTTP-only suspend
 
 const model = new HallModel();
 let info = null; // GET /api/v1/services
@@ -17,7 +33,7 @@ let me = null; // counter id
 let stream = null;
 const received = new Map(); // service -> performance.now() of its last queue figures
 
-function token() {
+function savedToken() {
   return localStorage.getItem(KEY) || sessionStorage.getItem(KEY);
 }
 
@@ -25,11 +41,11 @@ function service(code) {
   return info && info.services.find((s) => s.code === code);
 }
 
-async function signIn(secret, remember) {
+async function signIn(token, remember) {
   $('#signin-error').textContent = '';
   let who;
   try {
-    who = await api('/whoami', { token: secret });
+    who = await api('/whoami', { token });
   } catch (e) {
     $('#signin-error').textContent = e.status === 401 ? t('err_bad_token') : t('err_generic', { message: e.message });
     return;
@@ -39,15 +55,17 @@ async function signIn(secret, remember) {
     $('#signin-error').textContent = who.role === 'supervisor' ? t('err_supervisor_needs_counter') : t('err_not_counter');
     return;
   }
-  (remember ? localStorage : sessionStorage).setItem(KEY, secret);
+  (remember ? localStorage : sessionStorage).setItem(KEY, token);
   info = await api('/services').catch(() => null);
+  if (!actions) await loadActions();
   me = counter;
+  secret = token;
   $('#signin').hidden = true;
   $('#desk').hidden = false;
   $('#sign-out').hidden = false;
   $('#keys-help').hidden = false;
   stream = new Stream('/ws/counter', {
-    auth: who.role === 'counter' ? { token: secret } : { token: secret, counter },
+    auth: who.role === 'counter' ? { token } : { token, counter },
     onState: (state, reason) => {
       showConnection($('#conn'), state);
       if (state === 'refused') {
@@ -72,7 +90,7 @@ async function signIn(secret, remember) {
       render();
     },
   });
-  window.qcall = { stream, model };
+  window.qcall = { stream, model, actions };
   render();
 }
 
@@ -82,6 +100,7 @@ function signOut() {
   if (stream) stream.stop();
   stream = null;
   me = null;
+  secret = null;
   $('#desk').hidden = true;
   $('#signin').hidden = false;
   $('#sign-out').hidden = true;
@@ -112,7 +131,8 @@ function renderCurrent(c) {
   const box = $('#current');
   const tk = c.current;
   if (!tk) {
-    box.replaceChildren(el('p', { class: 'empty' }, t(c.state === 'paused' ? 'paused_note' : c.state === 'closed' ? 'closed_note' : 'no_current')));
+    const [note, action] = c.state === 'paused' ? ['paused_note', 'resume'] : c.state === 'closed' ? ['closed_note', 'call-next'] : ['no_current', 'call-next'];
+    box.replaceChildren(el('p', { class: 'empty' }, t(note, { action: press(action) })));
     $('#materials').replaceChildren();
     return;
   }
@@ -155,29 +175,99 @@ function renderWaiting(c) {
   $('#waiting').replaceChildren(...rows);
 }
 
+// ---------------------------------------------------------------- buttons
+
+async function loadActions() {
+  try {
+    actions = (await api('/counter-actions')).actions;
+  } catch {
+    actions = null; // tried again at sign-in
+    return;
+  }
+  renderActions();
+}
+
+function spec(name) {
+  return actions && actions.find((a) => a.name === name);
+}
+
+/** The key of an action: its own, or its toggle partner's. */
+function keyOf(name) {
+  const a = spec(name);
+  const p = spec(PARTNER[name]);
+  return (a && a.key) || (p && p.key) || null;
+}
+
+/** “Label” (K): how a note names the button to press. */
+function press(name) {
+  const a = spec(name);
+  if (!a) return '';
+  const key = keyOf(name);
+  return `“${bi(a.label)}”${key ? ` (${key.toUpperCase()})` : ''}`;
+}
+
+/** An action needs a dialog when it has an argument the clerk must give. */
+function needsArgs(a) {
+  return a.args.some((g) => g.need !== 'optional');
+}
+
+/** One button per action of the table, in its order; labels in the
+ *  current language (called again on a language switch). */
+function renderActions() {
+  if (!actions) return;
+  const grid = $('#action-grid');
+  const buttons = actions.map((a) => {
+    const key = keyOf(a.name);
+    const b = el('button', { type: 'button', class: ['act', STYLE[a.name]].filter(Boolean).join(' '), dataset: { cmd: a.name } },
+      el('span', { class: 'act-label' }, bi(a.label)),
+      key ? el('kbd', {}, key.toUpperCase()) : null,
+    );
+    if (key) b.setAttribute('aria-keyshortcuts', key.toUpperCase());
+    b.addEventListener('click', () => run(a.name));
+    return b;
+  });
+  grid.replaceChildren(...buttons);
+  const keys = actions.filter((a) => a.key).map((a) => {
+    const partner = spec(PARTNER[a.name]);
+    return `${a.key.toUpperCase()} ${bi(a.label)}${partner ? '/' + bi(partner.label) : ''}`;
+  });
+  $('#keys-help').textContent = t('keys_title') + keys.join(' · ');
+  renderButtons();
+}
+
 function renderButtons() {
+  if (!actions) return;
   const c = mine();
   // Live and holding the counter's state (the snapshot follows auth_ok).
   const live = !!(stream && stream.state === 'live' && c);
   const st = c ? c.state : 'closed';
   const has = !!(c && c.current);
+  const called = !!(has && c.current.state === 'called');
+  // What looks usable in this state; the server has the last word. An
+  // action not named here is enabled whenever the page is live.
   const enabled = {
-    call_next: live && st !== 'paused',
-    recall: live && st === 'calling',
-    start: live && st === 'calling',
-    finish: live && has,
-    no_show: live && st === 'calling',
-    transfer: live && has,
-    pause: live && (st === 'paused' || (st !== 'closed' && !has)),
-    close: live && !has,
+    'call-next': st !== 'paused',
+    recall: st === 'calling',
+    'no-show': st === 'calling',
+    requeue: st === 'calling' && called,
+    start: st === 'calling',
+    finish: has,
+    transfer: has,
+    suspend: has,
+    pause: st !== 'closed' && st !== 'paused' && !has,
+    resume: st === 'paused',
+    open: st === 'closed',
+    close: st !== 'closed' && !has,
   };
-  for (const b of document.querySelectorAll('.act')) b.disabled = !enabled[b.dataset.cmd];
-  const pause = $('#pause-btn span');
-  pause.dataset.i18n = st === 'paused' ? 'resume' : 'pause';
-  pause.textContent = t(pause.dataset.i18n);
-  const close = $('#close-btn span');
-  close.dataset.i18n = st === 'closed' ? 'open_counter' : 'close_counter';
-  close.textContent = t(close.dataset.i18n);
+  // Of a toggling pair, the half that applies now is shown.
+  const shown = { pause: st !== 'paused', resume: st === 'paused', close: st !== 'closed', open: st === 'closed' };
+  for (const a of actions) {
+    const b = document.querySelector(`.act[data-cmd="${a.name}"]`);
+    if (!b) continue;
+    const usable = a.name in enabled ? enabled[a.name] : true;
+    b.disabled = !live || !usable || (needsArgs(a) && !DIALOGS[a.name]);
+    b.hidden = a.name in shown ? !shown[a.name] : false;
+  }
 }
 
 // ---------------------------------------------------------------- actions
@@ -188,19 +278,25 @@ function result(text, kind = 'ok') {
   r.dataset.kind = kind;
 }
 
-async function run(cmd, args) {
+/** What the result line says after `name` was done to ticket `number`. */
+function done(name, number) {
+  const key = 'done_' + name.replace(/-/g, '_');
+  if (key in STRINGS) return t(key, { number });
+  const a = spec(name);
+  return t('done_action', { action: a ? bi(a.label) : name, number });
+}
+
+async function run(name, args) {
   const c = mine();
   if (!stream || !c) return;
-  if (cmd === 'pause' && c.state === 'paused') cmd = 'resume';
-  if (cmd === 'close' && c.state === 'closed') cmd = 'open';
-  if (cmd === 'transfer' && !args) {
-    openTransfer();
+  if (!args && DIALOGS[name]) {
+    DIALOGS[name]();
     return;
   }
   try {
-    const r = await stream.command(cmd, args);
-    if (cmd === 'call_next') result(r.ticket ? t('called_n', { number: r.ticket.number }) : t('nobody_waiting'), r.ticket ? 'ok' : 'info');
-    else result(t('done_' + cmd, { number: r.ticket ? r.ticket.number : '' }));
+    const r = await stream.command(name, args);
+    if (name === 'call-next') result(r.ticket ? t('called_n', { number: r.ticket.number }) : t('nobody_waiting'), r.ticket ? 'ok' : 'info');
+    else result(done(name, r.ticket ? r.ticket.number : ''));
   } catch (e) {
     result(e.code === 'offline' ? t('err_offline') : e.message, 'error');
   }
@@ -221,17 +317,71 @@ function openTransfer() {
   dlg.showModal();
 }
 
+/** Suspend (挂起待补件): tick what is missing from the service's list
+ *  and/or type other items, then the applicant gets the notice slip. */
+function openSuspend() {
+  const c = mine();
+  if (!c || !c.current) return;
+  const s = service(c.current.service);
+  $('#suspend-ticket').textContent = `${c.current.number} · ${bi(c.current.service_name)}`;
+  $('#suspend-materials').replaceChildren(
+    ...(s ? s.materials : []).map((m, i) =>
+      el('label', { class: 'check' },
+        el('input', { type: 'checkbox', value: String(i), dataset: { zh: m.zh || '', en: m.en || '' } }),
+        el('span', {}, bi(m), bi(m, true) && bi(m, true) !== bi(m) ? el('small', {}, bi(m, true)) : null))),
+  );
+  $('#suspend-materials-box').hidden = !(s && s.materials.length);
+  $('#suspend-extra').value = '';
+  $('#suspend-note').value = '';
+  $('#suspend-error').textContent = '';
+  $('#suspend-dialog').showModal();
+}
+
+async function submitSuspend(e) {
+  e.preventDefault();
+  // The slip is for applicants of either language: each listed material
+  // goes out as "中文 / English", as the slip's own headings are.
+  const ticked = [...document.querySelectorAll('#suspend-materials input:checked')].map((i) => [i.dataset.zh, i.dataset.en].filter(Boolean).join(' / '));
+  const typed = $('#suspend-extra').value.split('\n').map((l) => l.trim()).filter(Boolean);
+  const missing = [...ticked, ...typed];
+  if (!missing.length) {
+    $('#suspend-error').textContent = t('suspend_need_one');
+    return;
+  }
+  const note = $('#suspend-note').value.trim();
+  // Over HTTP, not the websocket: the HTTP action prints the notice slip
+  // and says how that went (`notice_print`).
+  let r;
+  try {
+    r = await api(`/counters/${encodeURIComponent(me)}/suspend`, { method: 'POST', token: secret, body: note ? { missing, note } : { missing } });
+  } catch (err) {
+    $('#suspend-error').textContent = err.code === 'offline' ? t('err_offline') : err.message;
+    return;
+  }
+  $('#suspend-dialog').close();
+  const text = done('suspend', r && r.ticket ? r.ticket.number : '');
+  const print = r && r.notice_print;
+  if (!print) result(text);
+  else if (print.status === 'printed') result(`${text} · ${t('notice_printed')}`);
+  else if (print.status === 'failed') result(`${text} · ${t('notice_failed', { reason: print.reason || '' })}`, 'error');
+  else result(`${text} · ${t('notice_none')}`, 'info');
+}
+
 function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.target.closest('input, textarea, select, dialog')) return;
-  const cmd = SHORTCUTS[e.key.toLowerCase()];
-  if (!cmd || !me) return;
-  const button = document.querySelector(`.act[data-cmd="${cmd}"]`);
+  if (!actions || !me) return;
+  const key = e.key.toLowerCase();
+  const a = actions.find((x) => x.key === key);
+  if (!a) return;
   e.preventDefault();
+  // A toggle's key presses whichever half is shown.
+  let button = document.querySelector(`.act[data-cmd="${a.name}"]`);
+  if (button && button.hidden && PARTNER[a.name]) button = document.querySelector(`.act[data-cmd="${PARTNER[a.name]}"]`);
   if (button && !button.disabled) {
     button.classList.add('pressed');
     setTimeout(() => button.classList.remove('pressed'), 150);
-    run(cmd);
+    run(button.dataset.cmd);
   }
 }
 
@@ -241,6 +391,7 @@ function init() {
   translate(document);
   showConnection($('#conn'), 'offline');
   onLang(() => {
+    renderActions();
     render();
     if (!me) showConnection($('#conn'), 'offline');
     else showConnection($('#conn'), stream ? stream.state : 'offline');
@@ -250,7 +401,8 @@ function init() {
     signIn($('#token').value.trim(), $('#remember').checked);
   });
   $('#sign-out').addEventListener('click', signOut);
-  for (const b of document.querySelectorAll('.act')) b.addEventListener('click', () => run(b.dataset.cmd));
+  $('#suspend-form').addEventListener('submit', submitSuspend);
+  $('#suspend-cancel').addEventListener('click', () => $('#suspend-dialog').close());
   document.addEventListener('keydown', onKey);
   setInterval(() => {
     const c = mine();
@@ -258,7 +410,8 @@ function init() {
       renderWaiting(c);
     }
   }, 1000);
-  const saved = token();
+  loadActions();
+  const saved = savedToken();
   if (saved) signIn(saved, !!localStorage.getItem(KEY));
   else $('#token').focus();
 }

@@ -59,22 +59,24 @@ test('every text key a page uses is translated in both languages', async () => {
     tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended'],
     sla_: ['green', 'yellow', 'red'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
-    done_: ['recall', 'start', 'finish', 'no_show', 'transfer', 'pause', 'resume', 'open', 'close'],
+    done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
     alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],
   };
   for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
-  for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current', 'resume', 'open_counter']) used.add(k);
+  for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current']) used.add(k);
   const missing = [...used].filter((k) => !(k in STRINGS));
   assert.deepEqual(missing, [], 'keys used but not defined');
 });
 
 test('pages are served from the binary with types and cache headers', async () => {
+  // A ticket page exists for a ticket issued today (an unknown one is a 404 page).
+  const issued = await hall.api('/tickets', { method: 'POST', body: { service: 'D' } });
   for (const [path, type] of [
     ['/kiosk', 'text/html'],
     ['/counter', 'text/html'],
     ['/display', 'text/html'],
     ['/admin', 'text/html'],
-    ['/t/1', 'text/html'],
+    [`/t/${issued.body.ticket.id}`, 'text/html'],
     ['/static/common.js', 'text/javascript'],
     ['/static/qcall.css', 'text/css'],
   ]) {
@@ -116,7 +118,7 @@ test('kiosk → ticket; counter calls it; display shows it within a second; phon
   await counter.fill('#token', hall.token('--counter', '1'));
   await counter.click('#signin-form button[type="submit"]');
   await live(counter);
-  await counter.waitForSelector('.act[data-cmd="call_next"]:not([disabled])');
+  await counter.waitForSelector('.act[data-cmd="call-next"]:not([disabled])');
   await counter.keyboard.press('c');
   await waitText(counter, '#cur-number', number);
 
@@ -292,6 +294,99 @@ test('with kiosk-1\'s printer out of paper the kiosk says to remember the number
     await kiosk.context().close();
   } finally {
     await printing.stop();
+    await printer.close();
+  }
+});
+
+/** What a counter page's action buttons say: name, label (the button's
+ *  text without its key), key, shown or hidden, a real <button>. */
+function actionButtons(page) {
+  return page.locator('.act').evaluateAll((bs) =>
+    bs.map((b) => ({
+      name: b.dataset.cmd,
+      label: [...b.childNodes].filter((n) => n.nodeName !== 'KBD').map((n) => n.textContent).join('').trim(),
+      key: b.querySelector('kbd')?.textContent.trim() || null,
+      hidden: b.hidden || getComputedStyle(b).display === 'none',
+      tag: b.tagName,
+    })));
+}
+
+test('the counter page has a button for each counter action the server lists; requeue and suspend work and the notice slip names the material', async () => {
+  const printer = await fakePrinter();
+  const own = await startHall({ printers: { hall: printer.uri } });
+  try {
+    const table = (await own.api('/counter-actions')).body.actions;
+    for (const name of ['call-next', 'requeue', 'suspend', 'pause', 'resume', 'open', 'close']) {
+      assert.ok(table.some((a) => a.name === name), `the table lists ${name}`);
+    }
+    const counter = await open('/counter', { width: 1366, height: 900 }, own);
+    await counter.fill('#token', own.token('--counter', '1'));
+    await counter.click('#signin-form button[type="submit"]');
+    await live(counter);
+    // Signed in, the counter is still closed (call-next or open opens it).
+    await counter.waitForSelector('#counter-state[data-state="closed"]');
+
+    // One real button per action, by the table's name and in its order;
+    // the shown ones say the table's label (in both languages) and key,
+    // and of each toggling pair the half that fits the state is shown.
+    const check = async (lang, hidden) => {
+      const buttons = await actionButtons(counter);
+      assert.deepEqual(buttons.map((b) => b.name), table.map((a) => a.name), 'one .act per action, in the table\'s order');
+      for (const b of buttons) {
+        const a = table.find((x) => x.name === b.name);
+        assert.equal(b.tag, 'BUTTON', b.name);
+        if (b.hidden) continue;
+        assert.equal(b.label, a.label[lang], `${b.name}'s label in ${lang}`);
+        if (a.key) assert.equal(b.key, a.key.toUpperCase(), `${b.name}'s key`);
+      }
+      assert.deepEqual(buttons.filter((b) => b.hidden).map((b) => b.name), hidden, 'the hidden halves of the toggles');
+    };
+    await check('zh', ['resume', 'close']);
+    // The close key opens a closed counter: the toggle's other half.
+    await counter.waitForSelector('.act[data-cmd="open"]:not([disabled])');
+    await counter.keyboard.press('o');
+    await counter.waitForSelector('#counter-state[data-state="open_idle"]');
+    await check('zh', ['resume', 'open']);
+    await counter.click('#lang-toggle');
+    await counter.waitForSelector('html[lang="en"]');
+    await check('en', ['resume', 'open']);
+    await counter.click('#lang-toggle');
+    await counter.waitForSelector('html[lang="zh-CN"]');
+
+    // Requeue: the called ticket is waiting again, in its place.
+    const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'A' } })).body.ticket;
+    await counter.keyboard.press('c');
+    await waitText(counter, '#cur-number', taken.number);
+    await counter.click('.act[data-cmd="requeue"]:not([disabled])');
+    await waitText(counter, '#result', new RegExp(`${taken.number} 已退回排队`));
+    assert.equal((await own.api(`/tickets/${taken.id}`)).body.ticket.state, 'waiting');
+
+    // Called again; suspended with one ticked material and a typed one.
+    await counter.keyboard.press('c');
+    await waitText(counter, '#cur-number', taken.number);
+    const material = (await own.api('/services')).body.services.find((s) => s.code === 'A').materials[1];
+    await counter.click('.act[data-cmd="suspend"]:not([disabled])');
+    await counter.waitForSelector('#suspend-dialog[open]');
+    await counter.getByRole('checkbox', { name: material.zh }).check();
+    await counter.fill('#suspend-extra', '户口簿');
+    await counter.fill('#suspend-note', '下午可补');
+    await counter.click('#suspend-form button[type="submit"]');
+    await waitText(counter, '#result', new RegExp(`${taken.number} 已挂起待补件 · 告知单已打印`));
+    assert.equal(await counter.locator('#suspend-dialog[open]').count(), 0, 'the dialog closed');
+    assert.equal((await own.api(`/tickets/${taken.id}`)).body.ticket.state, 'suspended');
+
+    // The hall's notice printer got the slip, naming what is missing.
+    const slip = readEscPos(await printer.nextJob());
+    const text = slip.lines.join('\n');
+    assert.ok(slip.lines.some((l) => l.includes('一次性告知单')), `a notice slip: ${text}`);
+    assert.ok(slip.lines.some((l) => l.includes(taken.number)), `it names the ticket: ${text}`);
+    assert.ok(slip.lines.some((l) => l.includes(material.zh)), `it names the ticked material: ${text}`);
+    assert.ok(slip.lines.some((l) => l.includes('户口簿')), `and the typed one: ${text}`);
+    assert.ok(slip.lines.some((l) => l.includes('下午可补')), `and the note: ${text}`);
+    assert.deepEqual(counter.errors, []);
+    await counter.context().close();
+  } finally {
+    await own.stop();
     await printer.close();
   }
 });
