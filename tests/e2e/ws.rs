@@ -222,3 +222,33 @@ async fn counter_sockets_authenticate_first_then_command() {
     assert_eq!(done["ticket"]["number"], "A001");
     assert_eq!(done["rating"], 4);
 }
+
+/// A suspension from the counter socket prints the one-time notice like
+/// the same action over HTTP does.
+#[tokio::test]
+async fn a_suspend_over_the_counter_socket_prints_the_notice() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    c.post("/api/v1/tickets", None, &json!({"service": "A"}))
+        .await
+        .unwrap();
+    let mut counter = Ws::connect(&d.ws_url("/ws/counter")).await;
+    counter.send(json!({"type": "auth", "token": token})).await;
+    counter.next_of("snapshot").await;
+    counter.send(json!({"type": "call-next", "id": "a"})).await;
+    assert_eq!(counter.next_of("result").await["ticket"]["number"], "A001");
+    counter
+        .send(json!({"type": "suspend", "id": "b", "args": {"missing": ["户口簿原件"], "note": "补齐后直接来"}}))
+        .await;
+    let result = counter.next_of("result").await;
+    assert_eq!(result["ticket"]["state"], "suspended", "{result}");
+    assert_eq!(result["notice_print"]["status"], "printed", "{result}");
+    let bytes = std::fs::read(hall.path().join("hall.escpos")).unwrap();
+    let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+    assert!(
+        text.contains("户口簿原件"),
+        "the notice names what is missing"
+    );
+}

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::AppState;
-use crate::api::counters::{ActionBody, counter_action};
+use crate::api::counters::{ActionBody, counter_action, notice_after_suspend, suspended_for};
 use crate::auth::authorize_counter;
 use crate::error::ApiError;
 use crate::hub::{Frame, Resume};
@@ -375,22 +375,38 @@ impl Session {
                     format!("bad `args`: {e}"),
                 )
             });
+        let note = body.as_ref().ok().and_then(|b| b.note.clone());
         let result = match body.and_then(|b| counter_action(&kind, b, &credential)) {
             Ok(action) => {
+                let suspended = suspended_for(&action);
                 let cmd = Command::Counter {
                     counter: credential.subject.clone(),
                     action,
                 };
-                self.state.engine.execute(cmd).await.map_err(ApiError::from)
+                match self.state.engine.execute(cmd).await {
+                    Ok(reply) => {
+                        let print = notice_after_suspend(
+                            &self.state,
+                            &credential.subject,
+                            &credential.subject,
+                            suspended,
+                            note,
+                            reply.ticket.as_ref(),
+                        )
+                        .await;
+                        Ok((reply, print))
+                    }
+                    Err(e) => Err(ApiError::from(e)),
+                }
             }
             Err(e) => Err(e),
         };
         let value = match result {
-            Ok(reply) => {
+            Ok((reply, print)) => {
                 let ticket = reply.ticket.map(|t| {
                     wire::ticket(self.state.engine.hall(), &self.state.site.public_url, &t)
                 });
-                json!({"type": "result", "id": id, "command": kind, "ok": true, "seq": reply.seq, "ticket": ticket})
+                json!({"type": "result", "id": id, "command": kind, "ok": true, "seq": reply.seq, "ticket": ticket, "notice_print": print})
             }
             Err(e) => with_type("error", e.body(), id),
         };

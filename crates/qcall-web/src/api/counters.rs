@@ -48,7 +48,7 @@ pub struct ActionBody {
     /// With `suspend`: the materials still missing (printed on the notice slip).
     missing: Option<Vec<String>>,
     /// With `suspend`: a note for the notice slip.
-    note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// Maps an action name (path segment or websocket command, from the core's
@@ -106,6 +106,41 @@ pub fn counter_action(
     })
 }
 
+/// The materials of a suspension, kept to print after the commit.
+pub(crate) fn suspended_for(action: &CounterAction) -> Option<Vec<String>> {
+    match action {
+        CounterAction::Suspend { missing } => Some(missing.clone()),
+        _ => None,
+    }
+}
+
+/// A suspended applicant leaves with the one-time notice of what is
+/// missing, printed once the suspension is committed: over HTTP and the
+/// counter websocket alike. `None` when nothing was suspended or the hall
+/// has no printers.
+pub(crate) async fn notice_after_suspend(
+    state: &AppState,
+    counter: &str,
+    staff: &str,
+    suspended: Option<Vec<String>>,
+    note: Option<String>,
+    ticket: Option<&qcall_engine::TicketView>,
+) -> Option<wire::NoticePrint> {
+    let (missing, ticket, printing) = (suspended?, ticket?, state.printing.as_ref()?);
+    let request = NoticeRequest {
+        counter: counter.to_owned(),
+        staff: staff.to_owned(),
+        missing,
+        note,
+        ticket: Some(ticket.clone()),
+    };
+    let outcome = printing.notice(request).await;
+    Some(wire::NoticePrint {
+        status: outcome.status.as_str(),
+        reason: outcome.reason,
+    })
+}
+
 /// 404 for an action that is not in the table; lists the ones that are.
 fn unknown_action(name: &str) -> ApiError {
     let names: Vec<&str> = ActionSpec::for_clients().map(|a| a.name).collect();
@@ -148,10 +183,10 @@ pub async fn counter_command(
     }
     // An empty body is fine for actions without parameters.
     let body: ActionBody = super::optional_body(&body)?;
-    let notice = (action == "suspend")
-        .then(|| (body.missing.clone().unwrap_or_default(), body.note.clone()));
+    let note = body.note.clone();
     let action = counter_action(&action, body, &credential)?;
     let call_next = action == CounterAction::CallNext;
+    let suspended = suspended_for(&action);
     let reply = state
         .engine
         .execute(Command::Counter {
@@ -161,24 +196,15 @@ pub async fn counter_command(
         .await?;
     let base = base_url(&state, &headers);
     let hall = state.engine.hall();
-    // A suspended applicant leaves with the one-time notice of what is missing.
-    let print = match (notice, &reply.ticket, &state.printing) {
-        (Some((missing, note)), Some(t), Some(p)) => {
-            let request = NoticeRequest {
-                counter: counter.clone(),
-                staff: credential.subject.clone(),
-                missing,
-                note,
-                ticket: Some(t.clone()),
-            };
-            let outcome = p.notice(request).await;
-            Some(wire::NoticePrint {
-                status: outcome.status.as_str(),
-                reason: outcome.reason,
-            })
-        }
-        _ => None,
-    };
+    let print = notice_after_suspend(
+        &state,
+        &counter,
+        &credential.subject,
+        suspended,
+        note,
+        reply.ticket.as_ref(),
+    )
+    .await;
     match reply.ticket {
         None if call_next => Ok(StatusCode::NO_CONTENT.into_response()),
         ticket => {
