@@ -23,6 +23,14 @@ pub enum AlertKind {
     Wait { service: String, waited_s: i64 },
     /// Too many are waiting for a service.
     QueueLength { service: String, waiting: usize },
+    /// An applicant rated the service poorly (不满意 or worse): a
+    /// supervisor should talk to them while they are still in the hall.
+    PoorRating {
+        counter: String,
+        number: String,
+        score: u8,
+        comment: Option<String>,
+    },
     /// A ticket has been at a counter longer than the service's limit.
     ServiceTime {
         service: String,
@@ -58,6 +66,17 @@ impl Alert {
                 format!("{service} 业务有 {waiting} 人等候，请增开窗口"),
                 format!("service {service}: {waiting} waiting; open another counter"),
             ),
+            AlertKind::PoorRating {
+                counter,
+                number,
+                score,
+                ..
+            } => (
+                format!("{counter} 号窗口的 {number} 给出差评（{score} 分），请主管回访"),
+                format!(
+                    "{number} at counter {counter} rated the service {score}/5; please follow up"
+                ),
+            ),
             AlertKind::ServiceTime {
                 counter,
                 number,
@@ -71,6 +90,32 @@ impl Alert {
             ),
         }
     }
+}
+
+/// The alert a rating raises, if any: a score of 2 (不满意) is yellow, 1
+/// (非常不满意) red; better scores raise none. One per ticket.
+pub fn for_rating(
+    ticket: crate::ticket::TicketId,
+    counter: &str,
+    number: &str,
+    score: u8,
+    comment: Option<&str>,
+) -> Option<Alert> {
+    let level = match score {
+        1 => Level::Red,
+        2 => Level::Yellow,
+        _ => return None,
+    };
+    Some(Alert {
+        key: format!("rating:{ticket}"),
+        level,
+        kind: AlertKind::PoorRating {
+            counter: counter.to_owned(),
+            number: number.to_owned(),
+            score,
+            comment: comment.map(str::to_owned),
+        },
+    })
 }
 
 /// Every alert that holds at `now`.
@@ -145,4 +190,31 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod rating_tests {
+    use super::*;
+    use crate::ticket::TicketId;
+
+    #[test]
+    fn poor_ratings_raise_an_alert_by_score() {
+        let check = |score: u8, expect: Option<Level>| {
+            let a = for_rating(TicketId(7), "3", "A007", score, Some("太慢"));
+            assert_eq!(a.as_ref().map(|a| a.level), expect, "score {score}");
+            if let Some(a) = a {
+                assert_eq!(a.key, "rating:7");
+                let (zh, en) = a.message();
+                assert!(
+                    zh.contains("A007") && zh.contains(&format!("{score} 分")),
+                    "{zh}"
+                );
+                assert!(en.contains(&format!("{score}/5")), "{en}");
+            }
+        };
+        check(1, Some(Level::Red));
+        check(2, Some(Level::Yellow));
+        check(3, None);
+        check(5, None);
+    }
 }

@@ -612,3 +612,62 @@ mod tests {
         assert_eq!(internal, ["sign-in"]);
     }
 }
+
+/// The most items a one-time notice lists.
+pub const NOTICE_MAX_ITEMS: usize = 30;
+/// The longest item of a notice and its note, in characters: a slip is
+/// paper, and an applicant reads it at a glance.
+pub const NOTICE_ITEM_MAX_CHARS: usize = 200;
+pub const NOTICE_NOTE_MAX_CHARS: usize = 500;
+
+/// The materials still missing as a notice (and a suspension) lists them:
+/// trimmed, blanks dropped, 1 to [`NOTICE_MAX_ITEMS`] items of at most
+/// [`NOTICE_ITEM_MAX_CHARS`]; the note at most [`NOTICE_NOTE_MAX_CHARS`].
+/// One rule for the counter's suspend and its notice slip.
+pub fn notice_items(missing: &[String], note: Option<&str>) -> Result<Vec<String>, Rejection> {
+    let items: Vec<String> = missing
+        .iter()
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if items.is_empty() || items.len() > NOTICE_MAX_ITEMS {
+        return Err(Rejection::BadInput(format!(
+            "list 1 to {NOTICE_MAX_ITEMS} missing materials, so the applicant knows what to bring"
+        )));
+    }
+    let too_long = items
+        .iter()
+        .any(|m| m.chars().count() > NOTICE_ITEM_MAX_CHARS)
+        || note.is_some_and(|n| n.chars().count() > NOTICE_NOTE_MAX_CHARS);
+    if too_long {
+        return Err(Rejection::BadInput(format!(
+            "each missing item is at most {NOTICE_ITEM_MAX_CHARS} characters, the note at most {NOTICE_NOTE_MAX_CHARS}"
+        )));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    #[test]
+    fn notice_items_are_trimmed_counted_and_capped() {
+        let check = |missing: &[&str], note: Option<&str>, expect: Result<&[&str], &str>| {
+            let missing: Vec<String> = missing.iter().map(|m| (*m).to_owned()).collect();
+            match (notice_items(&missing, note), expect) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{e}"),
+                (got, want) => panic!("{missing:?}: got {got:?}, want {want:?}"),
+            }
+        };
+        let long = "材".repeat(201);
+        let many: Vec<&str> = vec!["照片"; 31];
+        check(&[" 户口簿 ", "", "照片"], None, Ok(&["户口簿", "照片"]));
+        check(&["", "  "], None, Err("1 to 30"));
+        check(&many, None, Err("1 to 30"));
+        check(&[&long], None, Err("at most 200"));
+        check(&["照片"], Some(&"注".repeat(501)), Err("at most 500"));
+        check(&["照片"], Some(&"注".repeat(500)), Ok(&["照片"]));
+    }
+}

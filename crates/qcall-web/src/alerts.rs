@@ -26,7 +26,7 @@ pub struct AlertBoard {
     recent: Mutex<VecDeque<Value>>,
 }
 
-fn alert_json(a: &Alert) -> Value {
+pub(crate) fn alert_json(a: &Alert) -> Value {
     let (zh, en) = a.message();
     let mut v = json!({
         "id": a.key,
@@ -44,6 +44,18 @@ fn alert_json(a: &Alert) -> Value {
             v["kind"] = json!("queue_length");
             v["service"] = json!(service);
             v["waiting"] = json!(waiting);
+        }
+        AlertKind::PoorRating {
+            counter,
+            number,
+            score,
+            comment,
+        } => {
+            v["kind"] = json!("rating");
+            v["counter"] = json!(counter);
+            v["number"] = json!(number);
+            v["score"] = json!(score);
+            v["comment"] = json!(comment);
         }
         AlertKind::ServiceTime {
             service,

@@ -167,17 +167,7 @@ impl HallState {
             CounterAction::Suspend { missing } => {
                 let t = need_current()?;
                 check(t, Transition::Suspend, "suspended")?;
-                let missing: Vec<String> = missing
-                    .iter()
-                    .map(|m| m.trim().to_owned())
-                    .filter(|m| !m.is_empty())
-                    .collect();
-                if missing.is_empty() || missing.len() > 30 {
-                    return Err(Rejection::BadInput(
-                        "list 1 to 30 missing materials, so the applicant knows what to bring"
-                            .into(),
-                    ));
-                }
+                let missing = crate::command::notice_items(missing, None)?;
                 events.push(Event::TicketSuspended {
                     ticket: t.id,
                     counter: counter.into(),

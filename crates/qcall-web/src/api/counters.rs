@@ -11,7 +11,6 @@ use qcall_core::command::{ActionAccess, ActionSpec, CounterActionKind};
 use qcall_core::{Command, CounterAction, TransferTarget};
 use qcall_store::Role;
 use serde::Deserialize;
-use serde_json::json;
 use std::net::SocketAddr;
 
 use super::base_url;
@@ -84,9 +83,12 @@ pub fn counter_action(
                 ));
             }
         },
-        K::Suspend => CounterAction::Suspend {
-            missing: body.missing.unwrap_or_default(),
-        },
+        K::Suspend => {
+            // The note goes only on the slip, so the core's rule is asked here.
+            let missing = body.missing.unwrap_or_default();
+            qcall_core::command::notice_items(&missing, body.note.as_deref())?;
+            CounterAction::Suspend { missing }
+        }
         K::Pause => CounterAction::Pause,
         K::Resume => CounterAction::Resume,
         K::Open => CounterAction::Open,
@@ -253,26 +255,18 @@ pub async fn rate(
         .ticket
         .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
     let hall = state.engine.hall();
-    if body.score <= 2 {
-        // 不满意 or worse: a supervisor should talk to the applicant now.
-        let number = view.ticket.number.clone();
-        state.alerts.raise(
-            &state.hub,
-            json!({
-                "id": format!("rating:{}", view.ticket.id),
-                "kind": "rating",
-                "level": if body.score == 1 { "red" } else { "yellow" },
-                "active": true,
-                "counter": counter,
-                "number": number,
-                "score": body.score,
-                "comment": comment,
-                "message": {
-                    "zh": format!("{counter} 号窗口的 {number} 给出差评（{} 分），请主管回访", body.score),
-                    "en": format!("{number} at counter {counter} rated the service {}/5; please follow up", body.score),
-                },
-            }),
-        );
+    // 不满意 or worse: a supervisor should talk to the applicant now.
+    let poor = qcall_core::alerts::for_rating(
+        view.ticket.id,
+        &counter,
+        &view.ticket.number,
+        body.score,
+        comment.as_deref(),
+    );
+    if let Some(alert) = poor {
+        state
+            .alerts
+            .raise(&state.hub, crate::alerts::alert_json(&alert));
     }
     Ok(Json(wire::TicketBody {
         ticket: wire::ticket(hall, &base_url(&state, &headers), &view),

@@ -114,31 +114,15 @@ pub async fn notice(
     }
     let cred = state.auth.for_counter(&headers, &counter)?;
     let Json(body) = body?;
-    let invalid = |m: &str| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            m.to_owned(),
-        )
-    };
-    let missing: Vec<String> = body
-        .missing
-        .iter()
-        .map(|m| m.trim().to_owned())
-        .filter(|m| !m.is_empty())
-        .collect();
-    if missing.is_empty() || missing.len() > 30 {
-        return Err(invalid(
-            "`missing` must list 1 to 30 materials the applicant still has to bring",
-        ));
-    }
-    let too_long = missing.iter().any(|m| m.chars().count() > 200)
-        || body.note.as_ref().is_some_and(|n| n.chars().count() > 500);
-    if too_long {
-        return Err(invalid(
-            "each missing item is at most 200 characters, the note at most 500",
-        ));
-    }
+    // The core's rule for what a notice lists (the same as a suspension's).
+    let missing =
+        qcall_core::command::notice_items(&body.missing, body.note.as_deref()).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?;
     let printing = printing(&state)?;
     let ticket = state
         .engine
