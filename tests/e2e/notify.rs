@@ -14,10 +14,21 @@ use super::*;
 async fn gateway(
     listener: TcpListener,
 ) -> (mpsc::UnboundedReceiver<Value>, tokio::task::JoinHandle<()>) {
+    gateway_refusing(listener, 0).await
+}
+
+/// The same gateway answering `503` to its first `refuse` requests (each
+/// still handed over, with `"refused": true` added).
+async fn gateway_refusing(
+    listener: TcpListener,
+    refuse: usize,
+) -> (mpsc::UnboundedReceiver<Value>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let task = tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let tx = tx.clone();
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -41,11 +52,16 @@ async fn gateway(
                     if buf.len() < end + 4 + len {
                         continue;
                     }
-                    let body: Value =
+                    let mut body: Value =
                         serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap_or(Value::Null);
-                    let _ = socket
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                        .await;
+                    let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let answer: &[u8] = if n < refuse {
+                        body["refused"] = json!(true);
+                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+                    };
+                    let _ = socket.write_all(answer).await;
                     let _ = tx.send(body);
                     buf.drain(..end + 4 + len);
                 }
@@ -169,4 +185,68 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     let ready = next_message(&mut rx).await;
     assert_eq!(ready["kind"], "ready", "no message came twice: {ready}");
+}
+
+/// A gateway that answers with an error has not taken the message: the
+/// daemon tries the same message again (same id), and once it is taken,
+/// never again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (mut rx, _up) = gateway_refusing(listener, 2).await;
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = format!("http://127.0.0.1:{port}/sms/send");
+        c.notify.ahead = 1;
+        c.notify.retry_ms = 50;
+    });
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = c
+            .post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap();
+        ids.push(r.body["ticket"]["id"].as_u64().unwrap());
+    }
+    let mine = ids[2];
+    c.post(
+        &format!("/api/v1/tickets/{mine}/notify"),
+        None,
+        &json!({"phone": "13812345678"}),
+    )
+    .await
+    .unwrap();
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let first = next_message(&mut rx).await;
+    assert_eq!(
+        (first["kind"].clone(), first["refused"].clone()),
+        (json!("near"), json!(true))
+    );
+    let second = next_message(&mut rx).await;
+    assert_eq!(
+        second["id"], first["id"],
+        "the refused message again: {second}"
+    );
+    assert_eq!(second["refused"], true);
+    let third = next_message(&mut rx).await;
+    assert_eq!(third["id"], first["id"], "and again: {third}");
+    assert_eq!(third["refused"], Value::Null, "taken this time");
+    // Taken: the next message through the gateway is the next one due.
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let called = next_message(&mut rx).await;
+    assert_eq!(
+        called["kind"], "called",
+        "the taken message is not repeated: {called}"
+    );
 }
