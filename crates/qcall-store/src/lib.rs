@@ -398,27 +398,34 @@ impl Batch<'_> {
         if let Some((slot_day, a)) = &changes.appointment {
             self.put_appointment(*slot_day, a, None, rec.seq)?;
         }
-        match &changes.outbox {
-            Some(Outbox::Queued {
+        if let Some(change) = &changes.outbox {
+            self.put_outbox(change)?;
+        }
+        Ok(())
+    }
+
+    /// Writes an outbox change: a message queued, or one delivered.
+    pub fn put_outbox(&mut self, change: &Outbox) -> Result<(), StoreError> {
+        match change {
+            Outbox::Queued {
                 id,
                 ticket,
                 kind,
                 phone,
                 message,
                 at,
-            }) => {
+            } => {
                 let mut stmt = self.tx.prepare_cached(
                     "INSERT INTO outbox (id, ticket_id, kind, phone, message, queued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
                 stmt.execute(params![*id as i64, ticket.0, kind, phone, message, at])?;
             }
-            Some(Outbox::Delivered { id, at }) => {
+            Outbox::Delivered { id, at } => {
                 let mut stmt = self.tx.prepare_cached(
                     "UPDATE outbox SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
                 )?;
                 stmt.execute(params![*id as i64, at])?;
             }
-            None => {}
         }
         Ok(())
     }

@@ -676,6 +676,17 @@ fn takes_todays_writes(f: &Fixture, store: &mut Store) {
     for e in &events {
         batch.append(e, d).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
+    // The queued message's outbox row, as the engine records it.
+    batch
+        .put_outbox(&qcall_core::state::Outbox::Queued {
+            id: seq + 2,
+            ticket: TicketId(id),
+            kind: "near".into(),
+            phone: "13800000003".into(),
+            message: "近了".into(),
+            at,
+        })
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
     batch.commit().unwrap();
     assert_eq!(store.events_of_day(d).unwrap(), events, "{file}");
     let last = store.undelivered(10).unwrap().pop().unwrap();
