@@ -692,3 +692,53 @@ mod appointments;
 mod hall_ops;
 mod props;
 mod suspend;
+
+/// A call that ends in a no-show kept the counter for call to no-show: that
+/// time counts toward the service's time per call, as a finish does.
+#[test]
+fn no_shows_teach_the_time_per_call_too() {
+    let mut sim = Sim::new(strict_hall());
+    sim.counter("1", CounterAction::Open).unwrap();
+    let mut taught = Sim::new(strict_hall());
+    for _ in 0..10 {
+        taught.issue("A", "normal");
+        taught.call("1");
+        taught.now += 2 * MINUTE;
+        taught
+            .counter("1", CounterAction::NoShow)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for s in [&mut sim, &mut taught] {
+        s.issue("A", "normal");
+    }
+    let late = [sim.issue("A", "normal"), taught.issue("A", "normal")];
+    let (untaught_s, taught_s) = (sim.waits(&late[..1])[0], taught.waits(&late[1..])[0]);
+    // Two-minute calls ahead of it, against the configured average.
+    assert!(
+        taught_s < untaught_s && taught_s <= 3 * 60,
+        "taught {taught_s} s, untaught {untaught_s} s"
+    );
+}
+
+/// A rating's comment may be 500 characters, not 501.
+#[test]
+fn a_rating_comment_is_at_most_500_characters() {
+    let mut sim = Sim::new(strict_hall());
+    for comment in ["好".repeat(500), "好".repeat(501)] {
+        sim.issue("A", "normal");
+        sim.call("1");
+        sim.counter("1", CounterAction::Finish { rating: None })
+            .unwrap();
+        let r = sim.run(Command::Rate {
+            counter: "1".into(),
+            score: 4,
+            comment: Some(comment.clone()),
+        });
+        assert_eq!(
+            r.is_ok(),
+            comment.chars().count() == 500,
+            "{} characters: {r:?}",
+            comment.chars().count()
+        );
+    }
+}
