@@ -71,6 +71,20 @@ async fn gateway_refusing(
     (rx, task)
 }
 
+/// Takes three tickets of service A; returns the id of the last, which has
+/// two ahead of it.
+async fn third_ticket(c: &mut Conn) -> u64 {
+    let mut id = 0;
+    for _ in 0..3 {
+        let r = c
+            .post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap();
+        id = r.body["ticket"]["id"].as_u64().unwrap();
+    }
+    id
+}
+
 async fn next_message(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
     tokio::time::timeout(FRAME_TIMEOUT, rx.recv())
         .await
@@ -94,15 +108,7 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
     let mut d = hall.start();
     let token = hall.counter_token("1");
     let mut c = d.conn().await;
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        let r = c
-            .post("/api/v1/tickets", None, &json!({"service": "A"}))
-            .await
-            .unwrap();
-        ids.push(r.body["ticket"]["id"].as_u64().unwrap());
-    }
-    let mine = ids[2];
+    let mine = third_ticket(&mut c).await;
     let bad = c
         .post(
             &format!("/api/v1/tickets/{mine}/notify"),
@@ -204,15 +210,7 @@ async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
     let d = hall.start();
     let token = hall.counter_token("1");
     let mut c = d.conn().await;
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        let r = c
-            .post("/api/v1/tickets", None, &json!({"service": "A"}))
-            .await
-            .unwrap();
-        ids.push(r.body["ticket"]["id"].as_u64().unwrap());
-    }
-    let mine = ids[2];
+    let mine = third_ticket(&mut c).await;
     c.post(
         &format!("/api/v1/tickets/{mine}/notify"),
         None,
