@@ -79,6 +79,124 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// What an ESC/POS job holds, read from the command reference (not from
+/// qcall-printer) by [`escpos_read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EscPos {
+    /// A command by its name in the reference: `ESC @`, `GS V`, `ESC p`,
+    /// `DLE EOT`, `FS &`, ...
+    Command(String),
+    /// A printed line's text, blank or not (LF, ESC d and ESC J print the
+    /// line buffer).
+    Line(String),
+}
+
+/// An ESC/POS job as a printer reads it: commands are recognised with their
+/// documented lengths, text between FS & and FS . is GB18030, and any other
+/// byte (a stray control code, text outside Chinese mode, an unknown
+/// command) fails the test with its offset.
+fn escpos_read(job: &[u8]) -> Vec<EscPos> {
+    let mut out = Vec::new();
+    let mut line = Vec::new();
+    let end_line = |line: &mut Vec<u8>, out: &mut Vec<EscPos>| {
+        let (text, _, bad) = encoding_rs::GB18030.decode(line);
+        assert!(!bad, "not GB18030: {line:?}");
+        out.push(EscPos::Line(text.into_owned()));
+        line.clear();
+    };
+    let mut chinese = false;
+    let mut i = 0;
+    let at = |i: usize| -> u8 {
+        *job.get(i)
+            .unwrap_or_else(|| panic!("a command cut short at byte {i}"))
+    };
+    let byte = |i: usize| -> usize { usize::from(at(i)) };
+    while i < job.len() {
+        let (name, len) = match job[i] {
+            0x0A => {
+                end_line(&mut line, &mut out);
+                i += 1;
+                continue;
+            }
+            0x1B => {
+                let b = at(i + 1);
+                let len = match b {
+                    // ESC @ (initialise), ESC 2 (default line spacing)
+                    b'@' | b'2' => 2,
+                    // print and feed n lines, print and feed n dots
+                    b'd' | b'J' => {
+                        end_line(&mut line, &mut out);
+                        3
+                    }
+                    // justify, bold, print mode, underline, font, code
+                    // table, line spacing, double strike, upside down
+                    b'a' | b'E' | b'!' | b'-' | b'M' | b't' | b'3' | b'G' | b'{' => 3,
+                    // ESC p m t1 t2: the cash-drawer kick
+                    b'p' => 5,
+                    other => panic!("unknown ESC {other:#04x} at {i}"),
+                };
+                (format!("ESC {}", b as char), len)
+            }
+            0x1D => {
+                let b = at(i + 1);
+                let len = match b {
+                    // character size, HRI, barcode height and width, smoothing
+                    b'!' | b'B' | b'H' | b'h' | b'w' | b'f' => 3,
+                    // cut: GS V m, or GS V m n for m = 65, 66
+                    b'V' => match at(i + 2) {
+                        65 | 66 | 97 | 98 => 4,
+                        _ => 3,
+                    },
+                    // GS ( fn pL pH data...: the QR code functions
+                    b'(' => 5 + byte(i + 3) + 256 * byte(i + 4),
+                    // GS v 0 m xL xH yL yH data: a raster image
+                    b'v' => {
+                        8 + (byte(i + 4) + 256 * byte(i + 5)) * (byte(i + 6) + 256 * byte(i + 7))
+                    }
+                    other => panic!("unknown GS {other:#04x} at {i}"),
+                };
+                (format!("GS {}", b as char), len)
+            }
+            // FS & and FS .: Chinese character mode on and off
+            0x1C => {
+                let b = at(i + 1);
+                chinese = match b {
+                    b'&' => true,
+                    b'.' => false,
+                    other => panic!("unknown FS {other:#04x} at {i}"),
+                };
+                (format!("FS {}", b as char), 2)
+            }
+            // DLE EOT n: a status request
+            0x10 if at(i + 1) == 0x04 => ("DLE EOT".to_owned(), 3),
+            b if b < 0x20 || b == 0x7F => panic!("stray control byte {b:#04x} at {i}"),
+            b => {
+                assert!(chinese, "text {b:#04x} outside FS & ... FS . at {i}");
+                line.push(b);
+                i += 1;
+                continue;
+            }
+        };
+        assert!(i + len <= job.len(), "{name} at {i} is cut short");
+        out.push(EscPos::Command(name));
+        i += len;
+    }
+    assert!(!chinese, "the job never leaves Chinese mode");
+    assert!(line.is_empty(), "text left unprinted at the end: {line:?}");
+    out
+}
+
+/// The text lines of an ESC/POS job ([`escpos_read`]), blank lines dropped.
+fn escpos_lines(job: &[u8]) -> Vec<String> {
+    escpos_read(job)
+        .into_iter()
+        .filter_map(|x| match x {
+            EscPos::Line(text) if !text.trim().is_empty() => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A hall for tests: the demo config, without the kiosk rate limit unless
 /// a test wants it.
 struct Hall {

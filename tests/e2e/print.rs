@@ -340,3 +340,115 @@ async fn a_counter_prints_a_one_time_notice_slip() {
     assert!(find(&bytes, b"li.na", 0).is_some() && find(&bytes, b"B001", 0).is_some());
     assert_eq!(&bytes[bytes.len() - 4..], &[0x1D, b'V', b'A', 0]);
 }
+
+/// ESC/POS commands a JSON string can carry: a reset (ESC @), a cut
+/// (GS V A 0), a cash-drawer kick (ESC p 0 25 127), a status request
+/// (DLE EOT 1), NUL and C1 controls. Their printable remains are `@VAp`.
+const CONTROLS: &str = "\u{1b}@\u{1d}VA\u{0}\u{1b}p\u{0}\u{19}\u{7f}\u{10}\u{4}\u{1}\u{80}\u{9b}";
+
+/// Reads a file printer's `job` of `slips` slips with the e2e reader: each
+/// slip starts with its one ESC @ and ends with its one GS V cut, there is no
+/// ESC p or DLE EOT, and no printed line holds a control character. Returns
+/// the printed lines.
+fn check_slips(job: &[u8], slips: usize) -> Vec<String> {
+    let mut cuts = 0;
+    let mut at_start = true;
+    for item in escpos_read(job) {
+        match &item {
+            EscPos::Command(c) if at_start => {
+                assert_eq!(c, "ESC @", "a slip starts with ESC @");
+                at_start = false;
+            }
+            EscPos::Command(c) if c == "ESC @" => panic!("an ESC @ inside slip {}", cuts + 1),
+            EscPos::Command(c) if c == "GS V" => {
+                cuts += 1;
+                at_start = true;
+            }
+            EscPos::Command(c) => assert!(
+                c != "ESC p" && c != "DLE EOT",
+                "{c} in slip {}: only the layout's own commands",
+                cuts + 1
+            ),
+            EscPos::Line(text) => {
+                assert!(!at_start, "text before ESC @: {text:?}");
+                assert!(!text.chars().any(char::is_control), "{text:?}");
+            }
+        }
+    }
+    assert!(at_start, "the last slip is cut");
+    assert_eq!(cuts, slips, "one cut per slip");
+    escpos_lines(job)
+}
+
+/// The demo hall with A001 called at counter 1; its notice printer is the
+/// file `hall.escpos`.
+async fn called_at_counter_1(hall: &Hall, d: &Daemon) -> (Conn, String) {
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    let take = c
+        .post("/api/v1/tickets", None, &json!({"service": "A"}))
+        .await
+        .unwrap();
+    assert_eq!(take.status.as_u16(), 201, "{}", take.body);
+    let call = c
+        .post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(call.status.as_u16(), 200, "{}", call.body);
+    (c, token)
+}
+
+fn has(lines: &[String], text: &str) {
+    assert!(lines.iter().any(|l| l.contains(text)), "{text}: {lines:#?}");
+}
+
+#[tokio::test]
+async fn control_codes_in_a_notice_never_reach_the_printer() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let (mut c, token) = called_at_counter_1(&hall, &d).await;
+    let body = json!({
+        "missing": [format!("户口簿{CONTROLS}"), format!("{CONTROLS}照片")],
+        "note": format!("补齐后{CONTROLS}\r\n直接来"),
+        "staff": format!("li{CONTROLS}.na"),
+    });
+    let resp = c
+        .post("/api/v1/counters/1/notice", Some(&token), &body)
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 200, "{}", resp.body);
+    assert_eq!(resp.body["print"], "printed", "{}", resp.body);
+    let job = std::fs::read(hall.path().join("hall.escpos")).unwrap();
+    let lines = check_slips(&job, 1);
+    has(&lines, "1. 户口簿@VAp");
+    has(&lines, "2. @VAp照片");
+    has(&lines, "备注 Note: 补齐后@VAp 直接来");
+    has(&lines, "经办人 Staff: li@VAp.na");
+}
+
+#[tokio::test]
+async fn control_codes_in_a_suspension_never_reach_the_printer() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let (mut c, token) = called_at_counter_1(&hall, &d).await;
+    let body = json!({
+        "missing": [format!("户口簿{CONTROLS}"), format!("照片\t{CONTROLS}")],
+        "note": format!("{CONTROLS}补齐后\n直接来"),
+    });
+    let resp = c
+        .post("/api/v1/counters/1/suspend", Some(&token), &body)
+        .await
+        .unwrap();
+    assert_eq!(resp.status.as_u16(), 200, "{}", resp.body);
+    assert_eq!(resp.body["ticket"]["state"], "suspended", "{}", resp.body);
+    assert_eq!(
+        resp.body["notice_print"]["status"], "printed",
+        "{}",
+        resp.body
+    );
+    let job = std::fs::read(hall.path().join("hall.escpos")).unwrap();
+    let lines = check_slips(&job, 1);
+    has(&lines, "1. 户口簿@VAp");
+    has(&lines, "2. 照片 @VAp");
+    has(&lines, "备注 Note: @VAp补齐后 直接来");
+}

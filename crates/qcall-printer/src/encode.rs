@@ -8,6 +8,11 @@
 //! QR codes: printer-native (`GS ( k`, model 2, error correction M), or as a
 //! raster image (`GS v 0`) drawn from the `qrcode` crate, for printers that
 //! lack the native command.
+//!
+//! Text: every line and QR payload is stripped of control characters
+//! ([`printable::strip`]) on its way out, so that only the encoder's own
+//! commands reach the printer, even from a [`Doc`] built by hand. Length
+//! caps are the layout's business (a line here is already wrapped).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,6 +25,7 @@ use escpos::utils::{
 };
 
 use crate::layout::{Align, Block, Doc};
+use crate::printable;
 
 /// FS & : enter Chinese (double-byte) character mode.
 pub const FS_CHINESE_ON: [u8; 2] = [0x1C, 0x26];
@@ -81,7 +87,7 @@ pub fn encode(doc: &Doc, qr: QrMode) -> Result<Vec<u8>, escpos::errors::PrinterE
                 if *scale > 1 {
                     p.size(*scale, *scale)?;
                 }
-                p.writeln(text)?;
+                p.writeln(&printable::strip(text))?;
                 if *scale > 1 {
                     p.reset_size()?;
                 }
@@ -90,6 +96,7 @@ pub fn encode(doc: &Doc, qr: QrMode) -> Result<Vec<u8>, escpos::errors::PrinterE
                 }
             }
             Block::Qr { data } => {
+                let data = &printable::strip(data);
                 p.justify(JustifyMode::CENTER)?;
                 match qr {
                     QrMode::Native => {

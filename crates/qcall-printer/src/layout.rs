@@ -3,7 +3,9 @@
 //!
 //! A [`Doc`] is a list of blocks (text with alignment and scale, QR code,
 //! rule, feed). Lines are wrapped here, by display width (a Chinese
-//! character takes two columns), so the encoder never has to guess.
+//! character takes two columns), so the encoder never has to guess. A
+//! slip's free text is reduced to printable characters and capped
+//! ([`crate::printable`]) before it is wrapped.
 
 use crate::slip::{NoticeSlip, PaperWidth, TicketSlip};
 
@@ -136,8 +138,10 @@ impl Builder {
     }
 }
 
-/// The ticket an applicant takes from the kiosk.
+/// The ticket an applicant takes from the kiosk. Its fields are made
+/// printable and capped first ([`crate::printable`]), whoever filled them in.
 pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
+    let slip = &slip.printable();
     let mut b = Builder {
         width,
         blocks: Vec::new(),
@@ -189,8 +193,11 @@ pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
     }
 }
 
-/// The one-time notice slip (一次性告知单) a counter prints.
+/// The one-time notice slip (一次性告知单) a counter prints. Its fields are
+/// made printable and capped first ([`crate::printable`]): the missing items,
+/// note and staff name come from a counter's request.
 pub fn notice_doc(slip: &NoticeSlip, width: PaperWidth) -> Doc {
+    let slip = &slip.printable();
     let mut b = Builder {
         width,
         blocks: Vec::new(),

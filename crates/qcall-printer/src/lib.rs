@@ -9,6 +9,8 @@
 //!
 //! # Layout
 //! - [`slip`]: the values a caller fills in.
+//! - [`printable`]: free text reduced to printable characters and capped,
+//!   the boundary every slip's fields cross (no ESC/POS command from a field).
 //! - [`layout`]: slip → document, and a document as terminal text.
 //! - [`encode`]: document → ESC/POS bytes (native or raster QR codes).
 //! - [`status`]: the printer's answers to DLE EOT status requests.
@@ -21,6 +23,7 @@
 pub mod actor;
 pub mod encode;
 pub mod layout;
+pub mod printable;
 #[cfg(test)]
 mod reader;
 pub mod slip;

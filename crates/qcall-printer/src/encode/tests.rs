@@ -395,3 +395,157 @@ fn raster_qr_is_a_square_bitmap() {
     assert!(r[8..].iter().any(|&b| b != 0), "not blank");
     assert!(native_qr_payloads(&r).is_empty());
 }
+
+/// ESC/POS commands a JSON string or a config file could smuggle into a
+/// slip: a reset, a cut, a cash-drawer kick, a status request, NUL, C1
+/// controls, line breaks.
+const RESET: &str = "\x1b@";
+const CUT: &str = "\x1dVA\x00";
+const DRAWER: &str = "\x1bp\x00\x19\x7f";
+const STATUS: &str = "\x10\x04\x01";
+const C1: &str = "\u{80}\u{9b}\u{9f}";
+
+/// The commands of a print job with the text runs left out: what the
+/// encoder itself decided to send.
+fn commands_only(p: &Printout) -> Vec<Command> {
+    p.commands
+        .iter()
+        .filter(|c| !matches!(c, Command::Text(_)))
+        .cloned()
+        .collect()
+}
+
+/// A hostile slip prints as the slip of its printable remains: the same
+/// bytes, one ESC @, one cut, no ESC p or DLE EOT, nothing unreadable.
+fn check_defused(hostile: &[u8], clean: &[u8]) {
+    let p = read(hostile);
+    check_job(&p);
+    let count = |c: &Command| p.commands.iter().filter(|x| *x == c).count();
+    assert_eq!(count(&Command::Init), 1, "one ESC @");
+    assert_eq!(
+        p.commands
+            .iter()
+            .filter(|c| matches!(c, Command::Cut { .. }))
+            .count(),
+        1,
+        "one GS V"
+    );
+    assert!(
+        !p.commands.iter().any(|c| matches!(
+            c,
+            Command::Other {
+                name: "ESC p" | "DLE EOT",
+                ..
+            }
+        )),
+        "no drawer kick or status request: {:?}",
+        p.commands
+    );
+    let expect = read(clean);
+    assert_eq!(
+        commands_only(&p),
+        commands_only(&expect),
+        "the layout's own commands"
+    );
+    assert_eq!(p.transcript(), expect.transcript(), "the printable remains");
+    assert!(hostile == clean, "the same bytes as the clean slip");
+}
+
+#[test]
+fn control_codes_in_a_notice_never_reach_the_printer() {
+    let long = "囧".repeat(10_000);
+    let hostile = NoticeSlip {
+        staff: format!("li{RESET}.na{DRAWER}{STATUS}\0"),
+        missing: vec![
+            format!("户口簿{RESET}"),
+            format!("照片{CUT}"),
+            format!("{DRAWER}抽屉"),
+            format!("{STATUS}状态"),
+            format!("C1{C1}码\0"),
+            long.clone(),
+        ],
+        note: Some(format!("补齐后\r\n直接来{RESET}{CUT}{DRAWER}{long}")),
+        ..notice()
+    };
+    let clean = NoticeSlip {
+        staff: "li@.nap".into(),
+        missing: vec![
+            "户口簿@".into(),
+            "照片VA".into(),
+            "p抽屉".into(),
+            "状态".into(),
+            "C1码".into(),
+            format!("{}…", "囧".repeat(199)),
+        ],
+        note: Some(format!("补齐后 直接来@VAp{}…", "囧".repeat(488))),
+        ..notice()
+    };
+    for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
+        let bytes = encode(&notice_doc(&hostile, width), QrMode::Native).unwrap();
+        let expect = encode(&notice_doc(&clean, width), QrMode::Native).unwrap();
+        check_defused(&bytes, &expect);
+        let texts = read(&bytes).texts();
+        for shown in ["1. 户口簿@", "3. p抽屉", "5. C1码", "经办人 Staff: li@.nap"] {
+            assert!(texts.iter().any(|t| t == shown), "{shown}: {texts:#?}");
+        }
+    }
+    // 200 characters an item and 500 a note, on the paper: the long item's
+    // lines hold 199 of its characters and the ellipsis.
+    let p = read(&encode(&notice_doc(&hostile, PaperWidth::Mm80), QrMode::Native).unwrap());
+    let all: String = p.texts().concat();
+    assert_eq!(all.matches('囧').count(), 199 + 488);
+}
+
+#[test]
+fn control_codes_in_a_ticket_never_reach_the_printer() {
+    let hostile = TicketSlip {
+        hall_zh: format!("滨江区政务服务中心{RESET}"),
+        service_zh: format!("社会保险{CUT}"),
+        service_en: format!("Social\ninsurance{C1}"),
+        priority_label: Some(format!("绿色通道{DRAWER}")),
+        materials: vec![format!("居民身份证{STATUS}"), "x".repeat(10_000)],
+        hotline: format!("12345{DRAWER}"),
+        status_url: format!("http://10.0.0.5:8080/t/17{RESET}"),
+        ..ticket()
+    };
+    let clean = TicketSlip {
+        hall_zh: "滨江区政务服务中心@".into(),
+        service_zh: "社会保险VA".into(),
+        service_en: "Social insurance".into(),
+        priority_label: Some("绿色通道p".into()),
+        materials: vec!["居民身份证".into(), format!("{}…", "x".repeat(199))],
+        hotline: "12345p".into(),
+        status_url: "http://10.0.0.5:8080/t/17@".into(),
+        ..ticket()
+    };
+    for (width, qr) in [
+        (PaperWidth::Mm80, QrMode::Native),
+        (PaperWidth::Mm58, QrMode::Raster),
+    ] {
+        let bytes = encode(&ticket_doc(&hostile, width), qr).unwrap();
+        let expect = encode(&ticket_doc(&clean, width), qr).unwrap();
+        check_defused(&bytes, &expect);
+    }
+}
+
+#[test]
+fn a_document_built_by_hand_is_stripped_by_the_encoder() {
+    let doc = Doc {
+        width: PaperWidth::Mm80,
+        blocks: vec![
+            crate::layout::Block::Text {
+                text: format!("开{RESET}{CUT}{DRAWER}{STATUS}{C1}\0抽屉"),
+                align: crate::layout::Align::Left,
+                scale: 1,
+                bold: false,
+            },
+            crate::layout::Block::Qr {
+                data: format!("http://10.0.0.5/t/1{RESET}"),
+            },
+        ],
+    };
+    let p = read(&encode(&doc, QrMode::Native).unwrap());
+    check_job(&p);
+    assert_eq!(p.texts()[0], "开@VAp抽屉");
+    assert_eq!(p.qr_codes(), ["http://10.0.0.5/t/1@"]);
+}
