@@ -89,7 +89,13 @@ async fn a_display_that_reconnects_with_since_gets_exactly_what_it_missed() {
 
 #[tokio::test]
 async fn a_lagging_display_gets_a_snapshot_not_a_disconnect() {
-    let hall = Hall::demo();
+    // `slow` reads nothing for as long as the flood lasts (longer than the
+    // default send timeout, after which a client that reads nothing at all
+    // is dropped): this test is about lagging, so give it all the time.
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.server.ws_send_timeout_s = 300;
+    });
     let d = hall.start();
     let mut slow = d.display("").await;
     let first = slow.next().await;

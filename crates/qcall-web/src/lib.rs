@@ -60,6 +60,8 @@ pub struct AppState {
     pub printing: Option<Arc<dyn devices::Printing>>,
     /// Turns `true` when the daemon shuts down: sockets close with 1001.
     pub stop: tokio::sync::watch::Receiver<bool>,
+    /// A websocket client that takes longer to accept one write is dropped.
+    pub ws_send_timeout: std::time::Duration,
     /// Test builds: the manual clock tests may move.
     #[cfg(feature = "test-clock")]
     pub clock: Option<Arc<qcall_engine::ManualClock>>,

@@ -5,13 +5,21 @@
 //! is queued into one write; a socket that falls behind the broadcast buffer
 //! gets a fresh snapshot instead of being dropped, and a display that
 //! reconnects with `?since=SEQ` gets exactly the frames it missed.
+//!
+//! Every write is bounded by `ws_send_timeout` and by the shutdown signal
+//! ([`Out`]): a display that reads slowly is never dropped, but one that has
+//! read nothing for the timeout (a phone asleep on the Wi-Fi) is, and a
+//! client that never reads cannot hold up shutdown. The outgoing buffer is
+//! bounded too: tungstenite buffers up to `SOCKET_BUFFER` plus the one frame
+//! being written, then the write waits for the client.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -34,6 +42,8 @@ const SOCKET_BUFFER: usize = 4 * 1024;
 const COALESCE: usize = 64;
 /// How long a counter socket may take to authenticate.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the 1001 close frame may take at shutdown.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Deserialize)]
 pub struct Since {
@@ -49,11 +59,13 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 pub async fn display(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<Since>,
 ) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.display_clients);
         let (sink, stream) = socket.split();
+        let sink = Out::new(sink, &state, peer);
         Session {
             state,
             sink,
@@ -68,11 +80,13 @@ pub async fn display(
 pub async fn counter(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<Since>,
 ) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.counter_clients);
-        let (mut sink, mut stream) = socket.split();
+        let (sink, mut stream) = socket.split();
+        let mut sink = Out::new(sink, &state, peer);
         let Some(credential) = authenticate(&state, &mut sink, &mut stream).await else {
             return;
         };
@@ -89,6 +103,77 @@ pub async fn counter(
 
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = futures_util::stream::SplitStream<WebSocket>;
+
+/// The socket was closed, the client stopped reading, or the daemon is
+/// shutting down: the session ends.
+#[derive(Debug)]
+struct Gone;
+
+/// The sending half of a socket, every write bounded by the send timeout
+/// and cut short by shutdown.
+struct Out {
+    sink: Sink,
+    timeout: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+    peer: SocketAddr,
+}
+
+impl Out {
+    fn new(sink: Sink, state: &AppState, peer: SocketAddr) -> Out {
+        Out {
+            sink,
+            timeout: state.ws_send_timeout,
+            stop: state.stop.clone(),
+            peer,
+        }
+    }
+
+    async fn bounded<F>(&mut self, op: F) -> Result<(), Gone>
+    where
+        F: AsyncFnOnce(&mut Sink) -> Result<(), axum::Error>,
+    {
+        let mut stop = self.stop.clone();
+        let write = tokio::time::timeout(self.timeout, op(&mut self.sink));
+        tokio::select! {
+            r = write => match r {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(Gone),
+                Err(_) => {
+                    tracing::warn!(
+                        peer = %self.peer,
+                        "dropping a websocket client that read nothing for {} s",
+                        self.timeout.as_secs()
+                    );
+                    Err(Gone)
+                }
+            },
+            _ = stop.wait_for(|s| *s) => Err(Gone),
+        }
+    }
+
+    async fn feed(&mut self, msg: Message) -> Result<(), Gone> {
+        self.bounded(async |s| s.feed(msg).await).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Gone> {
+        self.bounded(async |s| s.flush().await).await
+    }
+
+    async fn send(&mut self, msg: Message) -> Result<(), Gone> {
+        self.bounded(async |s| s.send(msg).await).await
+    }
+
+    /// Closes with `code`, waiting at most [`CLOSE_TIMEOUT`]: this also runs
+    /// at shutdown, when the client may never read again.
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason.to_owned()),
+        };
+        let send = self.sink.send(Message::Close(Some(frame)));
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT.min(self.timeout), send).await;
+    }
+}
 
 /// Counts a connected socket in a gauge for as long as it lives.
 struct Gauge {
@@ -112,22 +197,14 @@ impl Drop for Gauge {
     }
 }
 
-async fn close(sink: &mut Sink, reason: &str) {
-    let frame = CloseFrame {
-        code: close_code::POLICY,
-        reason: Utf8Bytes::from(reason.to_owned()),
-    };
-    let _ = sink.send(Message::Close(Some(frame))).await;
+async fn close(sink: &mut Out, reason: &str) {
+    sink.close(close_code::POLICY, reason).await;
 }
 
 /// The first frame must be `{"type":"auth","token":"...","counter":"3"}`
 /// (`counter` optional for a counter token). Anything else closes the socket
 /// with a reason saying what was expected.
-async fn authenticate(
-    state: &AppState,
-    sink: &mut Sink,
-    stream: &mut Stream,
-) -> Option<Credential> {
+async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> Option<Credential> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
     let text = match first {
         Ok(Some(Ok(Message::Text(t)))) => t,
@@ -214,13 +291,24 @@ async fn authenticate(
 
 struct Session {
     state: AppState,
-    sink: Sink,
+    sink: Out,
     /// `Some` on `/ws/counter`: the counter this socket acts for.
     credential: Option<Credential>,
 }
 
 impl Session {
-    async fn run(mut self, mut stream: Stream, since: Option<u64>) {
+    async fn run(mut self, stream: Stream, since: Option<u64>) {
+        self.serve(stream, since).await;
+        // However the session ended (waiting, or cut short in a write),
+        // at shutdown the client is told the server is going away.
+        if *self.state.stop.borrow() {
+            self.sink
+                .close(close_code::AWAY, "server shutting down")
+                .await;
+        }
+    }
+
+    async fn serve(&mut self, mut stream: Stream, since: Option<u64>) {
         let (mut rx, resume) = self.state.hub.subscribe(since);
         // Frames at or below this position were already covered.
         let mut covered_idx = 0u64;
@@ -245,11 +333,7 @@ impl Session {
         let mut stop = self.state.stop.clone();
         loop {
             tokio::select! {
-                _ = async { let _ = stop.wait_for(|s| *s).await; } => {
-                    let frame = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
-                    let _ = self.sink.send(Message::Close(Some(frame))).await;
-                    return;
-                }
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => return,
                 frame = rx.recv() => match frame {
                     Ok(first) => {
                         let mut batch = vec![first];

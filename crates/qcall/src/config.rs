@@ -167,6 +167,72 @@ pub struct ServerSection {
     pub db: PathBuf,
     /// Tickets one kiosk (client address) may take per minute; 0 is unlimited.
     pub kiosk_rate_per_minute: u32,
+    /// A request head must arrive within this many seconds of the
+    /// connection opening or of the previous response.
+    #[serde(default = "default_header_timeout_s")]
+    pub header_timeout_s: u64,
+    /// A connection where no byte moves while no request is in progress is
+    /// closed after this many seconds.
+    #[serde(default = "default_idle_timeout_s")]
+    pub idle_timeout_s: u64,
+    /// Open connections (websockets included) at most; more are closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Open connections from one client address at most; 0 is unlimited.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// A websocket client that takes longer than this to accept one write
+    /// (it stopped reading) is dropped.
+    #[serde(default = "default_ws_send_timeout_s")]
+    pub ws_send_timeout_s: u64,
+}
+
+fn default_header_timeout_s() -> u64 {
+    30
+}
+
+fn default_idle_timeout_s() -> u64 {
+    15
+}
+
+fn default_max_connections() -> usize {
+    4096
+}
+
+fn default_max_connections_per_ip() -> usize {
+    64
+}
+
+fn default_ws_send_timeout_s() -> u64 {
+    10
+}
+
+impl ServerSection {
+    /// The listener's limits.
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_s),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_s),
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for (key, value, max) in [
+            ("header_timeout_s", self.header_timeout_s, 300),
+            ("idle_timeout_s", self.idle_timeout_s, 3600),
+            ("ws_send_timeout_s", self.ws_send_timeout_s, 300),
+        ] {
+            if !(1..=max).contains(&value) {
+                bail!("[server] {key} = {value}: use 1 to {max} seconds");
+            }
+        }
+        if self.max_connections == 0 {
+            bail!("[server] max_connections = 0: use at least 1 (4096 suits a big hall)");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -446,6 +512,7 @@ impl Config {
                 parse_range(r).with_context(|| format!("[hours] {day}"))?;
             }
         }
+        config.server.check()?;
         crate::audio::Script::from_config(&config.audio)?;
         crate::audio::settings(&config.audio)?;
         Ok(config)
@@ -867,6 +934,11 @@ mod tests {
             "listen = \"127.0.0.1:8080\"",
             "listen = \"localhost\"",
             "not an address",
+        );
+        check(
+            "header_timeout_s = 30",
+            "header_timeout_s = 0",
+            "[server] header_timeout_s = 0",
         );
         check(
             "locales = [\"zh-CN\", \"en\"]",

@@ -13,6 +13,7 @@
 //! - [`printing`]: the hall's printers wired to kiosks and counters.
 //! - [`audio`]: committed calls to the hall speakers; `audio_state` notices.
 //! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
+//! - [`server`]: the listener: connection caps, timeouts, bounded shutdown.
 
 pub mod audio;
 pub mod bench;
@@ -21,6 +22,7 @@ pub mod client;
 pub mod config;
 pub mod notify;
 pub mod printing;
+pub mod server;
 pub mod simulate;
 
 use std::future::Future;
@@ -36,8 +38,10 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 
-/// Runs a hall daemon on `listener` until `shutdown` completes, then closes
-/// websockets, drains requests and stops the engine.
+/// Runs a hall daemon on `listener` until `shutdown` completes, then stops
+/// accepting, closes websockets with 1001, drains requests and stops the
+/// engine; it returns within [`server::SHUTDOWN_DEADLINE`] of `shutdown`
+/// whatever the clients do (plus the engine's last batch).
 pub async fn run(
     config: &Config,
     db: &Path,
@@ -61,7 +65,6 @@ pub async fn run_with(
     on_ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    raise_fd_limit();
     let hall = Arc::new(config.hall()?);
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -148,7 +151,8 @@ pub async fn run_with(
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
         alerts,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
-        stop: stop_rx,
+        stop: stop_rx.clone(),
+        ws_send_timeout: std::time::Duration::from_secs(config.server.ws_send_timeout_s),
         #[cfg(feature = "test-clock")]
         clock: manual_clock,
     };
@@ -156,18 +160,18 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     tracing::info!(hall = %hall.name.en, %addr, db = %db.display(), "serving");
     on_ready(addr);
-    let signal = async move {
+    tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: closing sockets, finishing requests");
         let _ = stop_tx.send(true);
-    };
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await
-    .context("the HTTP server failed")?;
+    });
+    let closed = server::serve(listener, app, config.server.limits(), stop_rx).await;
+    if !closed {
+        // A socket task still holds an engine handle, so the engine thread
+        // would not end: leave it; every acknowledged command is committed.
+        tracing::info!("stopped");
+        return Ok(());
+    }
     // Every engine handle is gone with the router: the writer finishes its
     // last batch and exits.
     tokio::task::spawn_blocking(move || engine_thread.join())
@@ -175,12 +179,4 @@ pub async fn run_with(
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Each display, phone and counter holds a socket: lift the soft limit on
-/// open files to the hard limit so a big hall is not capped at 1,024.
-fn raise_fd_limit() {
-    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
-        tracing::warn!(error = %e, "cannot raise the open-files limit; large halls may run out of sockets");
-    }
 }
