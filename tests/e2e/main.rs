@@ -15,6 +15,7 @@ mod notify;
 mod print;
 mod protocol;
 mod screens;
+mod trust;
 mod ws;
 
 use std::io::{BufRead, BufReader};
