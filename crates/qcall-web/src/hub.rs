@@ -262,6 +262,22 @@ mod tests {
     }
 
     #[test]
+    fn staff_notices_are_marked_and_not_kept_as_latest() {
+        let hub = Hub::new(0);
+        let (mut rx, _) = hub.subscribe(Some(0));
+        hub.notice("alert", serde_json::json!({"kind": "wait"}));
+        hub.notice_to(
+            Audience::Staff,
+            "alert",
+            serde_json::json!({"kind": "rating"}),
+        );
+        let audiences = [rx.try_recv().unwrap(), rx.try_recv().unwrap()].map(|f| f.audience);
+        assert_eq!(audiences, [Audience::Everyone, Audience::Staff]);
+        assert_eq!(hub.latest("alert").unwrap()["kind"], "wait");
+        assert_eq!(hub.recent_notices("alert", 10).len(), 2, "staff see both");
+    }
+
+    #[test]
     fn recent_notices_are_found_by_kind() {
         let hub = Hub::new(0);
         hub.notice("alert", serde_json::json!({"source": "k1"}));
