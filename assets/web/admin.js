@@ -2,7 +2,8 @@
 // browser), then shows the live hall — counters, queues with SLA colours,
 // printer and audio health, alerts — and the day's statistics with plots.
 // The overview comes from GET /api/v1/admin/overview (supervisor only) and
-// stays live over /ws/display.
+// stays live over /ws/staff, which carries what displays must not show
+// (poor ratings with the applicant's comment).
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 
@@ -51,8 +52,16 @@ async function signIn(token) {
   renderAlerts();
   loadDevices();
   loadStats();
-  stream = new Stream('/ws/display', {
-    onState: (state) => showConnection($('#conn'), state),
+  stream = new Stream('/ws/staff', {
+    auth: { token },
+    onState: (state, reason) => {
+      showConnection($('#conn'), state);
+      if (state === 'refused') {
+        // The token was revoked while the page was open.
+        signOut();
+        $('#signin-error').textContent = reason || t('err_bad_token');
+      }
+    },
     onFrame: onFrame,
   });
   window.qcall = { stream, model };

@@ -383,7 +383,12 @@ async fn waits_queues_and_long_services_turn_yellow_then_red_and_clear() {
         (wait["id"].clone(), wait["level"].clone()),
         (json!("wait:A"), json!("red"))
     );
-    let listed = c.get("/api/v1/alerts").await.unwrap().body;
+    // The list is for staff (a counter's token will do).
+    let listed = c
+        .send(hyper::Method::GET, "/api/v1/alerts", Some(&token), None)
+        .await
+        .unwrap()
+        .body;
     assert_eq!(listed["active"].as_array().unwrap().len(), 2, "{listed}");
 
     // Serving drains the queue: both clear.
@@ -434,8 +439,10 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let hall = enforced_hall(|_| {});
     let d = hall.start_at(monday(10, 0));
     let token = hall.counter_token("2");
-    let mut display = d.display("").await;
-    display.next_of("snapshot").await;
+    // A poor rating's alert carries the applicant's comment: staff streams
+    // only (`trust.rs` checks the display never sees it).
+    let supervisor = hall.token(&["--supervisor", "wang"]);
+    let mut staff = super::trust::staff_stream(&d, &supervisor).await;
     let mut c = d.conn().await;
     let pad = "/api/v1/counters/2/rating";
     let nothing = c.post(pad, None, &json!({"score": 5})).await.unwrap();
@@ -469,7 +476,7 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let again = c.post(pad, None, &json!({"score": 5})).await.unwrap();
     assert_eq!(error(&again).1, "nothing_to_rate", "one rating per ticket");
 
-    let alert = display.next_of("alert").await;
+    let alert = staff.next_of("alert").await;
     assert_eq!(
         (
             alert["kind"].clone(),

@@ -16,6 +16,7 @@ mod notify;
 mod print;
 mod protocol;
 mod screens;
+mod trust;
 mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -5,6 +5,11 @@
 //! pushed, as `alert` frames with `active: true` when an alert starts or
 //! worsens and `active: false` when it clears. One-off alerts (a poor
 //! rating, a call for a guide) are pushed once and kept in a short list.
+//!
+//! Who sees what: SLA lights and guide calls go to every stream (the wall
+//! display's ticker shows the lights); a poor rating carries the
+//! applicant's comment, so it goes to staff streams only. The list
+//! (`GET /alerts`) is for staff credentials.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -13,7 +18,7 @@ use qcall_core::alerts::{Alert, AlertKind};
 use qcall_engine::{EngineError, EngineHandle};
 use serde_json::{Value, json};
 
-use crate::hub::Hub;
+use crate::hub::{Audience, Hub};
 
 /// One-off alerts kept for `GET /alerts`.
 const RECENT: usize = 50;
@@ -104,9 +109,10 @@ impl AlertBoard {
         Ok(())
     }
 
-    /// Pushes a one-off alert (a poor rating, a call for a guide).
-    pub fn raise(&self, hub: &Hub, alert: Value) {
-        hub.notice("alert", alert.clone());
+    /// Pushes a one-off alert (a poor rating, a call for a guide) to
+    /// `audience`'s streams.
+    pub fn raise(&self, hub: &Hub, audience: Audience, alert: Value) {
+        hub.notice_to(audience, "alert", alert.clone());
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         recent.push_front(alert);
         recent.truncate(RECENT);

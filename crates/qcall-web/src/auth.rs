@@ -3,6 +3,10 @@
 //! Counter tokens act for their own counter; supervisor tokens for any
 //! counter and for supervision; guide tokens take tickets for others.
 //! Secrets are never logged: only their hash is ever looked up.
+//!
+//! Every check reads the `tokens` table, so a token revoked by
+//! `qcall token revoke` (which writes the database directly) is refused by
+//! the next request; open websockets re-check on a short tick (`ws.rs`).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -30,9 +34,15 @@ impl Auth {
 
     /// The live credential for a secret, if any.
     pub fn check(&self, secret: &str) -> Result<Option<Credential>, ApiError> {
-        let hash = token_hash(secret);
+        self.check_hash(&token_hash(secret))
+    }
+
+    /// The live credential for a token's hash, if any: what a websocket
+    /// that authenticated once asks again while it stays open, so it never
+    /// keeps the secret itself.
+    pub fn check_hash(&self, hash: &str) -> Result<Option<Credential>, ApiError> {
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        db.credential(&hash).map_err(ApiError::internal)
+        db.credential(hash).map_err(ApiError::internal)
     }
 
     /// The request's `Authorization: Bearer` credential, if it sent one.

@@ -32,7 +32,20 @@ pub struct Frame {
     /// A notice (not a recorded event): it shares the seq of the last event,
     /// so a snapshot at that seq does not cover it.
     pub notice: bool,
+    /// Who may receive it: unauthenticated streams skip staff frames.
+    pub audience: Audience,
     pub text: Utf8Bytes,
+}
+
+/// Who may see a frame. Events and device health are for everyone; what
+/// carries personal content (a rating's comment) is for staff streams
+/// only, never `/ws/display`, which any phone on the hall's Wi-Fi may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every stream, `/ws/display` included.
+    Everyone,
+    /// Only authenticated streams (`/ws/counter`, `/ws/staff`).
+    Staff,
 }
 
 #[derive(Debug)]
@@ -85,15 +98,16 @@ impl Hub {
     }
 
     fn push(&self, seq: u64, text: String) {
-        self.push_frame(seq, false, text);
+        self.push_frame(seq, false, Audience::Everyone, text);
     }
 
-    fn push_frame(&self, seq: u64, notice: bool, text: String) {
+    fn push_frame(&self, seq: u64, notice: bool, audience: Audience, text: String) {
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let frame = Frame {
             idx: ring.next_idx,
             seq,
             notice,
+            audience,
             text: Utf8Bytes::from(text),
         };
         ring.next_idx += 1;
@@ -114,6 +128,12 @@ impl Hub {
     /// display resyncing from the ring like any other, but are not in the
     /// database log.
     pub fn notice(&self, kind: &str, body: serde_json::Value) {
+        self.notice_to(Audience::Everyone, kind, body);
+    }
+
+    /// [`Hub::notice`] for `audience` only. Staff notices are not kept as
+    /// the `latest` of their kind (status endpoints may be public).
+    pub fn notice_to(&self, audience: Audience, kind: &str, body: serde_json::Value) {
         let seq = self.ring.lock().unwrap_or_else(|e| e.into_inner()).last_seq;
         let mut frame = serde_json::json!({ "type": kind, "seq": seq });
         if let (Some(map), serde_json::Value::Object(extra)) = (frame.as_object_mut(), body) {
@@ -123,7 +143,10 @@ impl Hub {
                 }
             }
         }
-        self.push_frame(seq, true, frame.to_string());
+        self.push_frame(seq, true, audience, frame.to_string());
+        if audience == Audience::Staff {
+            return;
+        }
         self.latest
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -140,8 +163,9 @@ impl Hub {
     }
 
     /// The notices of one kind still in the ring, oldest first (at most
-    /// `limit`, the newest ones): recent alerts for a supervisor who just
-    /// opened the overview. Notices are ephemeral; older ones are gone.
+    /// `limit`, the newest ones), staff notices included: recent alerts for
+    /// a supervisor who just opened the overview. Notices are ephemeral;
+    /// older ones are gone.
     pub fn recent_notices(&self, kind: &str, limit: usize) -> Vec<serde_json::Value> {
         let needle = format!("\"type\":{}", serde_json::Value::from(kind));
         let texts: Vec<Utf8Bytes> = {
@@ -235,6 +259,22 @@ mod tests {
             v,
             serde_json::json!({"type": "printer_state", "seq": 5, "printer": "p1"})
         );
+    }
+
+    #[test]
+    fn staff_notices_are_marked_and_not_kept_as_latest() {
+        let hub = Hub::new(0);
+        let (mut rx, _) = hub.subscribe(Some(0));
+        hub.notice("alert", serde_json::json!({"kind": "wait"}));
+        hub.notice_to(
+            Audience::Staff,
+            "alert",
+            serde_json::json!({"kind": "rating"}),
+        );
+        let audiences = [rx.try_recv().unwrap(), rx.try_recv().unwrap()].map(|f| f.audience);
+        assert_eq!(audiences, [Audience::Everyone, Audience::Staff]);
+        assert_eq!(hub.latest("alert").unwrap()["kind"], "wait");
+        assert_eq!(hub.recent_notices("alert", 10).len(), 2, "staff see both");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!   supervisor overview).
 //! - [`pages`]: the embedded pages (`/kiosk`, `/counter`, `/display`,
 //!   `/t/{id}`, `/admin`) and their `/static/` files.
-//! - [`ws`]: `/ws/display` and `/ws/counter`.
+//! - [`ws`]: `/ws/display`, `/ws/staff` and `/ws/counter`.
 //! - [`hub`]: encodes each committed event once and fans it out.
 //! - [`wire`]: the JSON shapes of the contract.
 //! - [`error`]: the one mapping of failures to statuses and bodies.
@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::hall::metrics))
         .route("/ws/display", get(ws::display))
         .route("/ws/counter", get(ws::counter))
+        .route("/ws/staff", get(ws::staff))
         .route("/", get(pages::index))
         .route("/kiosk", get(pages::kiosk))
         .route("/counter", get(pages::counter))

@@ -4,10 +4,9 @@
 //! `GET /api/v1/display` (wall display layout from `[display]`) and
 //! `GET /api/v1/admin/overview` (the supervisor's live hall).
 //!
-//! Alerts are notices, not domain events: they go through [`Hub::notice`]
-//! to every screen and are not stored in the event log.
-//!
-//! [`Hub::notice`]: crate::Hub::notice
+//! Alerts are notices, not domain events: they go through the hub's
+//! notices (a guide call to every screen) and are not stored in the event
+//! log.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,7 +91,10 @@ pub async fn alert(
         "at": local_rfc3339(state.engine.now(), &hall.tz),
     });
     tracing::info!(kind = %body.kind, %source, "alert raised");
-    state.alerts.raise(&state.hub, alert.clone());
+    // Which kiosk wants a guide is no one's secret: every stream.
+    state
+        .alerts
+        .raise(&state.hub, crate::hub::Audience::Everyone, alert.clone());
     Ok((StatusCode::ACCEPTED, Json(json!({ "alert": alert }))))
 }
 
@@ -121,14 +123,14 @@ pub async fn admin_overview(
     let counters: Vec<_> = snap
         .counters
         .iter()
-        .filter_map(|c| wire::counter(hall, &base, c))
+        .filter_map(|c| wire::counter_for(wire::Viewer::Staff, hall, &base, c))
         .collect();
     Ok(Json(json!({
         "supervisor": cred.subject,
         "seq": snap.seq,
         "day": snap.day.to_string(),
         "counters": counters,
-        "queue": wire::queue(hall, &base, &snap),
+        "queue": wire::queue_for(wire::Viewer::Staff, hall, &base, &snap),
         "alerts": state.hub.recent_notices("alert", RECENT_ALERTS),
     })))
 }

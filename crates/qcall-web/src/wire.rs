@@ -85,7 +85,8 @@ pub struct TicketJson {
     pub estimated_wait_s: u32,
     pub status_url: String,
     pub counter: Option<CounterRef>,
-    /// The clerk who called it, when their token names them.
+    /// The clerk who called it, when their token names them; `null` in
+    /// public views (see [`Viewer`]).
     pub served_by: Option<String>,
     pub target_counter: Option<String>,
     pub called_at: Option<String>,
@@ -105,7 +106,25 @@ pub fn counter_ref(hall: &Hall, id: &str) -> Option<CounterRef> {
     })
 }
 
+/// Who a view is for. Staff names are for staff: an applicant's phone,
+/// the wall display and any unauthenticated request see tickets without the
+/// clerk who served them (`served_by` is `null`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// Anyone: public endpoints and every hub frame.
+    Public,
+    /// A staff credential's response (counter actions, the supervisor's
+    /// overview).
+    Staff,
+}
+
+/// A ticket as the public sees it.
 pub fn ticket(hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
+    ticket_for(Viewer::Public, hall, base_url, v)
+}
+
+/// A ticket as `viewer` may see it.
+pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
     let t = &v.ticket;
     let class = hall.class(&t.class);
     let time = |at: Option<Millis>| at.map(|at| local_rfc3339(at, &hall.tz));
@@ -128,7 +147,10 @@ pub fn ticket(hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
         ahead: v.ahead,
         estimated_wait_s: v.estimated_wait_s,
         status_url: format!("{base_url}/t/{}", t.id),
-        served_by: t.served_by.clone(),
+        served_by: match viewer {
+            Viewer::Staff => t.served_by.clone(),
+            Viewer::Public => None,
+        },
         counter: t.counter.as_deref().and_then(|c| counter_ref(hall, c)),
         target_counter: t.target_counter.clone(),
         called_at: time(t.called_at),
@@ -151,7 +173,18 @@ pub struct CounterJson {
     pub current: Option<TicketJson>,
 }
 
+/// A counter as the public sees it.
 pub fn counter(hall: &Hall, base_url: &str, v: &CounterView) -> Option<CounterJson> {
+    counter_for(Viewer::Public, hall, base_url, v)
+}
+
+/// A counter as `viewer` may see it.
+pub fn counter_for(
+    viewer: Viewer,
+    hall: &Hall,
+    base_url: &str,
+    v: &CounterView,
+) -> Option<CounterJson> {
     let def = hall.counter(&v.id)?;
     Some(CounterJson {
         id: def.id.clone(),
@@ -159,7 +192,10 @@ pub fn counter(hall: &Hall, base_url: &str, v: &CounterView) -> Option<CounterJs
         name: (&def.name).into(),
         services: def.services.clone(),
         state: v.state.as_str(),
-        current: v.current.as_ref().map(|t| ticket(hall, base_url, t)),
+        current: v
+            .current
+            .as_ref()
+            .map(|t| ticket_for(viewer, hall, base_url, t)),
     })
 }
 
@@ -233,7 +269,13 @@ pub struct QueueJson {
     pub open_tickets: usize,
 }
 
+/// The queue overview as the public sees it.
 pub fn queue(hall: &Hall, base_url: &str, snap: &Snapshot) -> QueueJson {
+    queue_for(Viewer::Public, hall, base_url, snap)
+}
+
+/// The queue overview as `viewer` may see it.
+pub fn queue_for(viewer: Viewer, hall: &Hall, base_url: &str, snap: &Snapshot) -> QueueJson {
     let calls = snap
         .counters
         .iter()
@@ -242,7 +284,7 @@ pub fn queue(hall: &Hall, base_url: &str, snap: &Snapshot) -> QueueJson {
             Some(CallJson {
                 counter: counter_ref(hall, &c.id)?,
                 state: c.state.as_str(),
-                ticket: ticket(hall, base_url, c.current.as_ref()?),
+                ticket: ticket_for(viewer, hall, base_url, c.current.as_ref()?),
             })
         })
         .collect();
@@ -268,6 +310,7 @@ pub struct SnapshotFrame<'a> {
     pub recent_calls: Vec<TicketJson>,
 }
 
+/// The snapshot frame, public: every stream gets the same one.
 pub fn snapshot_frame(hall: &Hall, site: &Site, snap: &Snapshot) -> String {
     let base = site.public_url.as_str();
     let frame = SnapshotFrame {
@@ -311,7 +354,8 @@ struct EventFrame {
     services: Option<Vec<ServiceQueueJson>>,
 }
 
-/// The frame of one published item, as JSON text.
+/// The frame of one published item, as JSON text. Public: it is encoded
+/// once for every stream, `/ws/display` included.
 pub fn published_frame(hall: &Hall, site: &Site, p: &Published) -> String {
     let base = site.public_url.as_str();
     let frame = match p {

@@ -1,10 +1,16 @@
-//! The websocket streams: `/ws/display` (read-only) and `/ws/counter`
-//! (the same stream plus commands, after authenticating).
+//! The websocket streams: `/ws/display` (read-only, public), `/ws/staff`
+//! (read-only, after authenticating with any staff token) and `/ws/counter`
+//! (the staff stream plus commands, after authenticating for a counter).
 //!
 //! One task per socket. It forwards hub frames in order, coalescing whatever
 //! is queued into one write; a socket that falls behind the broadcast buffer
 //! gets a fresh snapshot instead of being dropped, and a display that
-//! reconnects with `?since=SEQ` gets exactly the frames it missed.
+//! reconnects with `?since=SEQ` gets exactly the frames it missed. Frames
+//! for staff only (a rating's comment) never reach `/ws/display`.
+//!
+//! An authenticated socket lives only as long as its token: the token is
+//! looked up again before each command and every [`RECHECK`], and a revoked
+//! one closes the socket with 1008 `token revoked`.
 //!
 //! Every write is bounded by `ws_send_timeout` and by the shutdown signal
 //! ([`Out`]): a display that reads slowly is never dropped, but one that has
@@ -24,7 +30,7 @@ use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use qcall_core::Command;
-use qcall_store::Credential;
+use qcall_store::{Credential, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -33,7 +39,7 @@ use crate::AppState;
 use crate::api::counters::{ActionBody, counter_action, notice_after_suspend, suspended_for};
 use crate::auth::authorize_counter;
 use crate::error::ApiError;
-use crate::hub::{Frame, Resume};
+use crate::hub::{Audience, Frame, Resume};
 use crate::wire;
 
 /// Small buffers: a hall may have a thousand idle displays and phones.
@@ -44,6 +50,18 @@ const COALESCE: usize = 64;
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the 1001 close frame may take at shutdown.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often an authenticated socket looks its token up again.
+///
+/// A poll rather than a revocation notice: `qcall token revoke` writes the
+/// database directly, from another process, while the daemon runs, so there
+/// is nobody to send the daemon a notice (SQLite's update hooks see only
+/// their own connection's writes). One indexed SELECT per staff socket
+/// every two seconds is nothing next to the engine's work, and the same
+/// lookup as a request's means a socket and a request agree on what is
+/// revoked. Commands do not wait for the tick: each checks first.
+const RECHECK: Duration = Duration::from_secs(2);
+/// The close reason of a socket whose token was revoked.
+const REVOKED: &str = "token revoked; ask the supervisor for a new one";
 
 #[derive(Debug, Deserialize)]
 pub struct Since {
@@ -70,6 +88,57 @@ pub async fn display(
             state,
             sink,
             credential: None,
+            token: None,
+        }
+        .run(stream, q.since)
+        .await;
+        drop(gauge);
+    })
+}
+
+/// `/ws/staff`: the display stream plus staff-only frames (rating alerts
+/// with their comments), for any staff token; read-only. The supervisor's
+/// `/admin` page follows the hall on it.
+pub async fn staff(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<Since>,
+) -> Response {
+    upgrade(ws).on_upgrade(move |socket| async move {
+        let gauge = Gauge::up(state.metrics.clone(), |m| &m.display_clients);
+        let (sink, mut stream) = socket.split();
+        let mut sink = Out::new(sink, &state, peer);
+        let Some(first) = first_auth(&state, &mut sink, &mut stream).await else {
+            return;
+        };
+        let FirstAuth {
+            credential, hash, ..
+        } = first;
+        if !matches!(
+            credential.role,
+            Role::Supervisor | Role::Guide | Role::Counter
+        ) {
+            let reason = format!(
+                "the staff stream needs a supervisor, guide or counter token, not a {} token",
+                credential.role.as_str()
+            );
+            close(&mut sink, &reason).await;
+            return;
+        }
+        let ok = json!({"type": "auth_ok", "role": credential.role.as_str(), "subject": credential.subject});
+        if sink
+            .send(Message::Text(ok.to_string().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        Session {
+            state,
+            sink,
+            credential: None,
+            token: Some(hash),
         }
         .run(stream, q.since)
         .await;
@@ -87,13 +156,14 @@ pub async fn counter(
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.counter_clients);
         let (sink, mut stream) = socket.split();
         let mut sink = Out::new(sink, &state, peer);
-        let Some(credential) = authenticate(&state, &mut sink, &mut stream).await else {
+        let Some((credential, hash)) = authenticate(&state, &mut sink, &mut stream).await else {
             return;
         };
         Session {
             state,
             sink,
             credential: Some(credential),
+            token: Some(hash),
         }
         .run(stream, q.since)
         .await;
@@ -201,10 +271,19 @@ async fn close(sink: &mut Out, reason: &str) {
     sink.close(close_code::POLICY, reason).await;
 }
 
-/// The first frame must be `{"type":"auth","token":"...","counter":"3"}`
-/// (`counter` optional for a counter token). Anything else closes the socket
-/// with a reason saying what was expected.
-async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> Option<Credential> {
+/// A socket's first frame, authenticated.
+struct FirstAuth {
+    /// The frame itself (it may name a counter).
+    msg: Value,
+    credential: Credential,
+    /// The token's hash, kept to look it up again while the socket lives.
+    hash: String,
+}
+
+/// The first frame must be `{"type":"auth","token":"..."}`. Anything else,
+/// or a token that is unknown or revoked, closes the socket with a reason
+/// saying what was expected.
+async fn first_auth(state: &AppState, sink: &mut Out, stream: &mut Stream) -> Option<FirstAuth> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
     let text = match first {
         Ok(Some(Ok(Message::Text(t)))) => t,
@@ -236,7 +315,8 @@ async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> 
         .await;
         return None;
     }
-    let credential = match state.auth.check(token.unwrap_or_default()) {
+    let hash = qcall_store::token_hash(token.unwrap_or_default());
+    let credential = match state.auth.check_hash(&hash) {
         Ok(Some(c)) => c,
         Ok(None) => {
             close(
@@ -251,6 +331,28 @@ async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> 
             return None;
         }
     };
+    Some(FirstAuth {
+        msg,
+        credential,
+        hash,
+    })
+}
+
+/// Authenticates a counter socket: the first frame is
+/// `{"type":"auth","token":"...","counter":"3"}` (`counter` optional for a
+/// counter token). Returns the credential acting for that counter and the
+/// token's hash. A clerk's own token signs the clerk in only once the
+/// socket is authorised for the counter: a refused socket records nothing.
+async fn authenticate(
+    state: &AppState,
+    sink: &mut Out,
+    stream: &mut Stream,
+) -> Option<(Credential, String)> {
+    let FirstAuth {
+        msg,
+        credential,
+        hash,
+    } = first_auth(state, sink, stream).await?;
     let counter = msg
         .get("counter")
         .and_then(Value::as_str)
@@ -264,6 +366,17 @@ async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> 
         close(sink, &e.message).await;
         return None;
     }
+    // A clerk's own token: they work at this counter now.
+    if let Some(staff) = credential.staff.clone() {
+        let sign_in = Command::Counter {
+            counter: counter.clone(),
+            action: qcall_core::CounterAction::SignIn { staff },
+        };
+        if let Err(e) = state.engine.execute(sign_in).await {
+            close(sink, &ApiError::from(e).message).await;
+            return None;
+        }
+    }
     let ok = json!({"type": "auth_ok", "counter": counter, "role": credential.role.as_str()});
     if sink
         .send(Message::Text(ok.to_string().into()))
@@ -272,21 +385,22 @@ async fn authenticate(state: &AppState, sink: &mut Out, stream: &mut Stream) -> 
     {
         return None;
     }
-    // A clerk's own token: they work at this counter now.
-    if let Some(staff) = credential.staff.clone() {
-        let sign_in = Command::Counter {
-            counter: counter.clone(),
-            action: qcall_core::CounterAction::SignIn { staff },
-        };
-        if state.engine.execute(sign_in).await.is_err() {
-            return None;
-        }
-    }
-    Some(Credential {
+    let credential = Credential {
         role: credential.role,
         subject: counter,
         staff: credential.staff,
-    })
+    };
+    Some((credential, hash))
+}
+
+/// What a fresh look at a socket's token found.
+enum TokenCheck {
+    /// Still valid (or the socket has none: `/ws/display`).
+    Live,
+    /// Revoked (or gone from the table): the socket must close.
+    Revoked,
+    /// The lookup failed (storage trouble): decide on the next look.
+    Unknown,
 }
 
 struct Session {
@@ -294,6 +408,9 @@ struct Session {
     sink: Out,
     /// `Some` on `/ws/counter`: the counter this socket acts for.
     credential: Option<Credential>,
+    /// `Some` on authenticated streams: the hash of the token shown, looked
+    /// up again while the socket lives. Staff frames go only to these.
+    token: Option<String>,
 }
 
 impl Session {
@@ -317,6 +434,9 @@ impl Session {
             Resume::Frames(frames) => {
                 for f in frames {
                     covered_idx = f.idx;
+                    if !self.may_see(&f) {
+                        continue;
+                    }
                     if self.sink.feed(Message::Text(f.text)).await.is_err() {
                         return;
                     }
@@ -331,8 +451,16 @@ impl Session {
             },
         }
         let mut stop = self.state.stop.clone();
+        let mut recheck = tokio::time::interval(RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = recheck.tick(), if self.token.is_some() => {
+                    if matches!(self.check_token(), TokenCheck::Revoked) {
+                        close(&mut self.sink, REVOKED).await;
+                        return;
+                    }
+                }
                 _ = async { let _ = stop.wait_for(|s| *s).await; } => return,
                 frame = rx.recv() => match frame {
                     Ok(first) => {
@@ -396,12 +524,33 @@ impl Session {
                 continue;
             }
             *covered_idx = f.idx;
+            if !self.may_see(&f) {
+                continue;
+            }
             if self.sink.feed(Message::Text(f.text)).await.is_err() {
                 return false;
             }
             sent = true;
         }
         !sent || self.sink.flush().await.is_ok()
+    }
+
+    /// Whether this socket may receive `f`: staff frames only on
+    /// authenticated streams.
+    fn may_see(&self, f: &Frame) -> bool {
+        f.audience == Audience::Everyone || self.token.is_some()
+    }
+
+    /// Looks the socket's token up again.
+    fn check_token(&self) -> TokenCheck {
+        let Some(hash) = &self.token else {
+            return TokenCheck::Live;
+        };
+        match self.state.auth.check_hash(hash) {
+            Ok(Some(_)) => TokenCheck::Live,
+            Ok(None) => TokenCheck::Revoked,
+            Err(_) => TokenCheck::Unknown,
+        }
     }
 
     /// Sends a fresh snapshot; returns its seq.
@@ -447,10 +596,29 @@ impl Session {
             let err = ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "read_only",
-                "/ws/display is read-only; counters send commands on /ws/counter after authenticating",
+                "/ws/display and /ws/staff are read-only; counters send commands on /ws/counter after authenticating",
             );
             return self.reply(with_type("error", err.body(), id)).await;
         };
+        // A command acts with the token as it is now, not as it was at
+        // sign-in: a revoked token's command is refused and its socket closed.
+        match self.check_token() {
+            TokenCheck::Live => {}
+            TokenCheck::Revoked => {
+                let err = ApiError::unauthorized(REVOKED);
+                let _ = self.reply(with_type("error", err.body(), id)).await;
+                close(&mut self.sink, REVOKED).await;
+                return false;
+            }
+            TokenCheck::Unknown => {
+                let err = ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "cannot check the token right now; try again",
+                );
+                return self.reply(with_type("error", err.body(), id)).await;
+            }
+        }
         let body =
             ActionBody::deserialize(msg.get("args").cloned().unwrap_or(json!({}))).map_err(|e| {
                 ApiError::new(
@@ -488,7 +656,12 @@ impl Session {
         let value = match result {
             Ok((reply, print)) => {
                 let ticket = reply.ticket.map(|t| {
-                    wire::ticket(self.state.engine.hall(), &self.state.site.public_url, &t)
+                    wire::ticket_for(
+                        wire::Viewer::Staff,
+                        self.state.engine.hall(),
+                        &self.state.site.public_url,
+                        &t,
+                    )
                 });
                 json!({"type": "result", "id": id, "command": kind, "ok": true, "seq": reply.seq, "ticket": ticket, "notice_print": print})
             }

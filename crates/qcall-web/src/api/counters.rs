@@ -165,6 +165,40 @@ pub async fn actions() -> Json<wire::CounterActionsBody> {
     })
 }
 
+/// Runs `action` at `counter`. With a clerk's own token (`staff`), the
+/// clerk is signed in first, so that what they do is counted as theirs;
+/// but only once the action is authorised, parsed and, by a dry run of the
+/// core's pure `decide`, known to be taken: a refused request records
+/// nothing, not even the sign-in. (The dry run and the two commands are
+/// not one transaction; should the counter's state change between them,
+/// the action may still be refused after the clerk was signed in, which
+/// is then a true record of who works there.)
+async fn execute_as(
+    state: &AppState,
+    counter: &str,
+    staff: Option<String>,
+    action: CounterAction,
+) -> Result<qcall_engine::Reply, ApiError> {
+    let cmd = Command::Counter {
+        counter: counter.to_owned(),
+        action,
+    };
+    if let Some(staff) = staff {
+        let now = state.engine.now();
+        let probe = cmd.clone();
+        state
+            .engine
+            .read(move |s, _| s.decide(&probe, now).map(|_| ()))
+            .await??;
+        let sign_in = Command::Counter {
+            counter: counter.to_owned(),
+            action: CounterAction::SignIn { staff },
+        };
+        state.engine.execute(sign_in).await?;
+    }
+    Ok(state.engine.execute(cmd).await?)
+}
+
 pub async fn counter_command(
     State(state): State<AppState>,
     Path((counter, action)): Path<(String, String)>,
@@ -175,27 +209,13 @@ pub async fn counter_command(
         return Err(qcall_core::Rejection::UnknownCounter(counter).into());
     }
     let credential = state.auth.for_counter(&headers, &counter)?;
-    // A clerk's own token: what they do here is counted as theirs.
-    if let Some(staff) = credential.staff.clone() {
-        let sign_in = Command::Counter {
-            counter: counter.clone(),
-            action: CounterAction::SignIn { staff },
-        };
-        state.engine.execute(sign_in).await?;
-    }
     // An empty body is fine for actions without parameters.
     let body: ActionBody = super::optional_body(&body)?;
     let note = body.note.clone();
     let action = counter_action(&action, body, &credential)?;
     let call_next = action == CounterAction::CallNext;
     let suspended = suspended_for(&action);
-    let reply = state
-        .engine
-        .execute(Command::Counter {
-            counter: counter.clone(),
-            action,
-        })
-        .await?;
+    let reply = execute_as(&state, &counter, credential.staff.clone(), action).await?;
     let base = base_url(&state, &headers);
     let hall = state.engine.hall();
     let print = notice_after_suspend(
@@ -215,7 +235,7 @@ pub async fn counter_command(
                 .read(move |s, _| s.counter(&counter).map(|c| c.state.as_str()))
                 .await?;
             Ok(Json(wire::CounterActionBody {
-                ticket: ticket.map(|t| wire::ticket(hall, &base, &t)),
+                ticket: ticket.map(|t| wire::ticket_for(wire::Viewer::Staff, hall, &base, &t)),
                 counter_state: snap_counter,
                 seq: reply.seq,
                 notice_print: print,
@@ -264,9 +284,12 @@ pub async fn rate(
         comment.as_deref(),
     );
     if let Some(alert) = poor {
-        state
-            .alerts
-            .raise(&state.hub, crate::alerts::alert_json(&alert));
+        // The comment is the applicant's own words: staff streams only.
+        state.alerts.raise(
+            &state.hub,
+            crate::hub::Audience::Staff,
+            crate::alerts::alert_json(&alert),
+        );
     }
     Ok(Json(wire::TicketBody {
         ticket: wire::ticket(hall, &base_url(&state, &headers), &view),

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
+use qcall_store::Role;
 use serde_json::Value;
 
 use super::base_url;
@@ -91,8 +92,18 @@ pub async fn queue(
     )))
 }
 
-pub async fn alerts(State(state): State<AppState>) -> Json<Value> {
-    Json(state.alerts.list())
+/// `GET /alerts`: live SLA alerts and recent one-off alerts, whose rating
+/// comments are an applicant's words: staff credentials only.
+pub async fn alerts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.auth.require(
+        &headers,
+        &[Role::Supervisor, Role::Guide, Role::Counter],
+        "the hall's alerts",
+    )?;
+    Ok(Json(state.alerts.list()))
 }
 
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<wire::HealthBody>, ApiError> {

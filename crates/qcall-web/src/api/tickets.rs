@@ -86,6 +86,8 @@ pub async fn take_ticket(
         .into_response())
 }
 
+/// `GET /tickets/{id}`: public (the status page reads it), so without the
+/// clerk's name.
 pub async fn get_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -113,9 +115,10 @@ pub async fn cancel_ticket(
     )?;
     let id = parse_ticket_id(&id)?;
     let reply = state.engine.execute(Command::Cancel { ticket: id }).await?;
+    let base = base_url(&state, &headers);
     let ticket = reply
         .ticket
-        .map(|v| wire::ticket(state.engine.hall(), &base_url(&state, &headers), &v));
+        .map(|v| wire::ticket_for(wire::Viewer::Staff, state.engine.hall(), &base, &v));
     Ok(Json(wire::MaybeTicketBody { ticket }))
 }
 
@@ -141,7 +144,7 @@ pub async fn reenter_ticket(
     let base = base_url(&state, &headers);
     let ticket = reply
         .ticket
-        .map(|v| wire::ticket(state.engine.hall(), &base, &v));
+        .map(|v| wire::ticket_for(wire::Viewer::Staff, state.engine.hall(), &base, &v));
     Ok(Json(wire::MaybeTicketBody { ticket }))
 }
 
@@ -203,8 +206,10 @@ pub async fn notify(
     }))
 }
 
-/// The counter marks a served ticket's certificate ready (counter or
-/// supervisor token); an applicant who left a number is texted.
+/// The counter that served a ticket marks its certificate ready (that
+/// counter's token, or a supervisor's); an applicant who left a number is
+/// texted. Another counter is refused (403): a ready text sends the
+/// applicant back to the hall.
 pub async fn ready(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -216,6 +221,21 @@ pub async fn ready(
         "marking a certificate ready",
     )?;
     let id = parse_ticket_id(&id)?;
+    if cred.role == Role::Counter {
+        let served_at = state
+            .engine
+            .read(move |s, _| s.ticket(id).map(|t| t.counter.clone()))
+            .await?;
+        // An unknown ticket is the engine's 404 below.
+        if let Some(served_at) = served_at
+            && served_at.as_deref() != Some(cred.subject.as_str())
+        {
+            return Err(ApiError::forbidden(format!(
+                "counter {} did not serve ticket {id}; only the counter that served it or a supervisor may mark it ready",
+                cred.subject
+            )));
+        }
+    }
     state
         .engine
         .execute(Command::MarkReady {
