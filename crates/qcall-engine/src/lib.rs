@@ -148,6 +148,17 @@ impl EngineHandle {
         self.read(move |state, _| Snapshot::of(state, now)).await
     }
 
+    /// Whether ticket `id` exists, today or on an earlier day: no view, no
+    /// estimate (a page load asks only this).
+    pub async fn ticket_exists(&self, id: TicketId) -> Result<bool, EngineError> {
+        self.read(move |state, store| match state.ticket(id) {
+            Some(_) => Ok(true),
+            None => store.ticket(id).map(|t| t.is_some()),
+        })
+        .await?
+        .map_err(|e: StoreError| EngineError::Storage(e.to_string()))
+    }
+
     /// A ticket of today (live) or of an earlier day (as last recorded).
     pub async fn ticket(&self, id: TicketId) -> Result<Option<TicketView>, EngineError> {
         self.read(move |state, store| match state.ticket(id) {

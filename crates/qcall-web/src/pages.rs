@@ -183,7 +183,7 @@ pub async fn ticket(
 ) -> Response {
     let known = match id.parse::<i64>() {
         // A storage hiccup is not "no such ticket": the page then asks again.
-        Ok(n) if n > 0 => !matches!(state.engine.ticket(TicketId(n)).await, Ok(None)),
+        Ok(n) if n > 0 => !matches!(state.engine.ticket_exists(TicketId(n)).await, Ok(false)),
         _ => false,
     };
     serve_as("ticket.html", &headers, found(known))

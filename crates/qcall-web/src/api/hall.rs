@@ -15,21 +15,23 @@ use crate::wire;
 
 pub async fn services(State(state): State<AppState>) -> Result<Json<wire::ServicesJson>, ApiError> {
     let hall = state.engine.hall().clone();
-    let snap = state.engine.snapshot().await?;
-    let queues = wire::queues(&hall, &snap.queues, snap.at);
-    // One instant for every service, so that they agree with `now`.
-    let now = snap.at;
-    let sold_out: Vec<String> = state
+    // One read of the writer's state for the queues and what is sold out,
+    // at one instant, so that they agree with `now`.
+    let now = state.engine.now();
+    let (snap, sold_out) = state
         .engine
         .read(move |s, _| {
-            s.hall()
+            let sold_out: Vec<String> = s
+                .hall()
                 .services
                 .iter()
                 .filter(|svc| s.sold_out(&svc.code, now))
                 .map(|svc| svc.code.clone())
-                .collect()
+                .collect();
+            (qcall_engine::Snapshot::of(s, now), sold_out)
         })
         .await?;
+    let queues = wire::queues(&hall, &snap.queues, snap.at);
     let services = hall
         .services
         .iter()
