@@ -32,9 +32,7 @@ async fn every_counter_action_of_the_core_is_understood_everywhere() {
     assert_eq!(served, table, "the API serves the core's table");
     assert!(table.len() >= 12, "{table:?}");
 
-    let mut ws = Ws::connect(&d.ws_url("/ws/counter")).await;
-    ws.send(json!({"type": "auth", "token": token})).await;
-    ws.next_of("snapshot").await;
+    let mut ws = d.counter_socket(&token).await;
 
     let help = stdout(&qcall(&["counter", "--help"]));
     for (i, a) in ActionSpec::for_clients().enumerate() {

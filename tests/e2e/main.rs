@@ -355,6 +355,16 @@ impl Daemon {
         format!("{}{path}", self.url.replacen("http://", "ws://", 1))
     }
 
+    /// A counter socket for `token`, past its `auth_ok` and snapshot.
+    async fn counter_socket(&self, token: &str) -> Ws {
+        let mut ws = Ws::connect(&self.ws_url("/ws/counter")).await;
+        ws.send(serde_json::json!({"type": "auth", "token": token}))
+            .await;
+        assert_eq!(ws.next().await["type"], "auth_ok");
+        ws.next_of("snapshot").await;
+        ws
+    }
+
     async fn display(&self, query: &str) -> Ws {
         Ws::connect(&self.ws_url(&format!("/ws/display{query}"))).await
     }

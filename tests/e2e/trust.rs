@@ -22,15 +22,6 @@ pub(super) async fn staff_stream(d: &Daemon, token: &str) -> Ws {
     ws
 }
 
-/// A counter socket for `token`, past its `auth_ok` and snapshot.
-async fn counter_socket(d: &Daemon, token: &str) -> Ws {
-    let mut ws = Ws::connect(&d.ws_url("/ws/counter")).await;
-    ws.send(json!({"type": "auth", "token": token})).await;
-    assert_eq!(ws.next().await["type"], "auth_ok");
-    ws.next_of("snapshot").await;
-    ws
-}
-
 /// Reads until the server closes the socket: the text frames seen and the
 /// close frame's code and reason. Panics if it stays open.
 async fn until_closed(ws: &mut Ws) -> (Vec<Value>, u16, String) {
@@ -88,7 +79,7 @@ async fn a_revoked_token_closes_its_open_counter_socket() {
     let hall = Hall::demo();
     let d = hall.start();
     let token = hall.counter_token("1");
-    let mut socket = counter_socket(&d, &token).await;
+    let mut socket = d.counter_socket(&token).await;
     socket.send(json!({"type": "ping", "id": 1})).await;
     assert_eq!(socket.next_of("pong").await["id"], 1);
 
@@ -112,7 +103,7 @@ async fn a_command_after_revocation_is_refused() {
     c.post("/api/v1/tickets", None, &json!({"service": "A"}))
         .await
         .unwrap();
-    let mut socket = counter_socket(&d, &token).await;
+    let mut socket = d.counter_socket(&token).await;
 
     revoke(&hall, &["--counter", "1"]);
     socket

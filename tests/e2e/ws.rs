@@ -240,9 +240,7 @@ async fn a_suspend_over_the_counter_socket_prints_the_notice() {
     c.post("/api/v1/tickets", None, &json!({"service": "A"}))
         .await
         .unwrap();
-    let mut counter = Ws::connect(&d.ws_url("/ws/counter")).await;
-    counter.send(json!({"type": "auth", "token": token})).await;
-    counter.next_of("snapshot").await;
+    let mut counter = d.counter_socket(&token).await;
     counter.send(json!({"type": "call-next", "id": "a"})).await;
     assert_eq!(counter.next_of("result").await["ticket"]["number"], "A001");
     counter
