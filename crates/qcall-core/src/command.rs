@@ -24,6 +24,14 @@ pub enum Command {
         counter: String,
         action: CounterAction,
     },
+    /// The same, by the clerk `staff` (their own token): the clerk is signed
+    /// in at the counter by the same decision, so what they do is counted
+    /// as theirs and a refused action records nothing, not even a sign-in.
+    CounterBy {
+        counter: String,
+        staff: String,
+        action: CounterAction,
+    },
     /// Withdraw a waiting ticket.
     Cancel { ticket: TicketId },
     /// A no-show came back within the hall's window (过号重排); `by` is the

@@ -36,7 +36,9 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::AppState;
-use crate::api::counters::{ActionBody, counter_action, notice_after_suspend, suspended_for};
+use crate::api::counters::{
+    ActionBody, counter_action, counter_command_for, notice_after_suspend, suspended_for,
+};
 use crate::auth::authorize_counter;
 use crate::error::ApiError;
 use crate::hub::{Audience, Frame, Resume};
@@ -631,10 +633,10 @@ impl Session {
         let result = match body.and_then(|b| counter_action(&kind, b, &credential)) {
             Ok(action) => {
                 let suspended = suspended_for(&action);
-                let cmd = Command::Counter {
-                    counter: credential.subject.clone(),
-                    action,
-                };
+                // Each command signs its clerk in too: another clerk may have
+                // signed in at this counter since this socket did.
+                let cmd =
+                    counter_command_for(&credential.subject, credential.staff.clone(), action);
                 match self.state.engine.execute(cmd).await {
                     Ok(reply) => {
                         let print = notice_after_suspend(

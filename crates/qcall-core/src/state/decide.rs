@@ -4,7 +4,7 @@
 //! Pure: reads the state, changes nothing; a refusal leaves no trace.
 
 use super::{HallState, check};
-use crate::command::{Command, Decision, Rejection};
+use crate::command::{Command, CounterAction, Decision, Rejection};
 use crate::event::Event;
 use crate::hours::{self, Intake};
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
@@ -20,6 +20,25 @@ impl HallState {
                 source,
             } => self.decide_issue(service, class.as_deref(), source.as_deref(), now),
             Command::Counter { counter, action } => self.decide_counter(counter, action, now),
+            Command::CounterBy {
+                counter,
+                staff,
+                action,
+            } => {
+                // The action first: refused, it leaves no trace. The sign-in
+                // goes before its events, because a call takes its clerk
+                // from the counter when it is applied.
+                let decision = self.decide_counter(counter, action, now)?;
+                let sign_in = CounterAction::SignIn {
+                    staff: staff.clone(),
+                };
+                let mut events = self.decide_counter(counter, &sign_in, now)?.events;
+                events.extend(decision.events);
+                Ok(Decision {
+                    events,
+                    subject: decision.subject,
+                })
+            }
             Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
             Command::Rate {
                 counter,

@@ -165,38 +165,23 @@ pub async fn actions() -> Json<wire::CounterActionsBody> {
     })
 }
 
-/// Runs `action` at `counter`. With a clerk's own token (`staff`), the
-/// clerk is signed in first, so that what they do is counted as theirs;
-/// but only once the action is authorised, parsed and, by a dry run of the
-/// core's pure `decide`, known to be taken: a refused request records
-/// nothing, not even the sign-in. (The dry run and the two commands are
-/// not one transaction; should the counter's state change between them,
-/// the action may still be refused after the clerk was signed in, which
-/// is then a true record of who works there.)
-async fn execute_as(
-    state: &AppState,
+/// The command for `action` at `counter`: with a clerk's own token
+/// (`staff`) the core signs the clerk in within the same decision, so a
+/// refused action records nothing, not even the sign-in.
+pub(crate) fn counter_command_for(
     counter: &str,
     staff: Option<String>,
     action: CounterAction,
-) -> Result<qcall_engine::Reply, ApiError> {
-    let cmd = Command::Counter {
-        counter: counter.to_owned(),
-        action,
-    };
-    if let Some(staff) = staff {
-        let now = state.engine.now();
-        let probe = cmd.clone();
-        state
-            .engine
-            .read(move |s, _| s.decide(&probe, now).map(|_| ()))
-            .await??;
-        let sign_in = Command::Counter {
-            counter: counter.to_owned(),
-            action: CounterAction::SignIn { staff },
-        };
-        state.engine.execute(sign_in).await?;
+) -> Command {
+    let counter = counter.to_owned();
+    match staff {
+        Some(staff) => Command::CounterBy {
+            counter,
+            staff,
+            action,
+        },
+        None => Command::Counter { counter, action },
     }
-    Ok(state.engine.execute(cmd).await?)
 }
 
 pub async fn counter_command(
@@ -215,7 +200,14 @@ pub async fn counter_command(
     let action = counter_action(&action, body, &credential)?;
     let call_next = action == CounterAction::CallNext;
     let suspended = suspended_for(&action);
-    let reply = execute_as(&state, &counter, credential.staff.clone(), action).await?;
+    let reply = state
+        .engine
+        .execute(counter_command_for(
+            &counter,
+            credential.staff.clone(),
+            action,
+        ))
+        .await?;
     let base = base_url(&state, &headers);
     let hall = state.engine.hall();
     let print = notice_after_suspend(

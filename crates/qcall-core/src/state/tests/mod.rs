@@ -742,3 +742,31 @@ fn a_rating_comment_is_at_most_500_characters() {
         );
     }
 }
+
+/// A clerk's action signs the clerk in within the same decision: refused,
+/// it records nothing; taken, the call is theirs.
+#[test]
+fn a_clerks_action_signs_them_in_only_when_it_is_taken() {
+    let mut sim = Sim::new(strict_hall());
+    let by = |action| Command::CounterBy {
+        counter: "1".into(),
+        staff: "wang.fang".into(),
+        action,
+    };
+    let before = sim.state.last_seq();
+    assert!(matches!(
+        sim.run(by(CounterAction::Recall)),
+        Err(Rejection::NoCurrentTicket { .. })
+    ));
+    assert_eq!(sim.state.last_seq(), before, "a refused action records nothing");
+    assert_eq!(sim.state.counter("1").unwrap().staff, None);
+
+    let a = sim.issue("A", "normal");
+    assert_eq!(sim.run(by(CounterAction::CallNext)).unwrap(), Some(a));
+    assert_eq!(sim.state.counter("1").unwrap().staff.as_deref(), Some("wang.fang"));
+    assert_eq!(
+        sim.state.ticket(a).unwrap().served_by.as_deref(),
+        Some("wang.fang"),
+        "the call is counted as the clerk's"
+    );
+}
