@@ -758,12 +758,19 @@ fn a_clerks_action_signs_them_in_only_when_it_is_taken() {
         sim.run(by(CounterAction::Recall)),
         Err(Rejection::NoCurrentTicket { .. })
     ));
-    assert_eq!(sim.state.last_seq(), before, "a refused action records nothing");
+    assert_eq!(
+        sim.state.last_seq(),
+        before,
+        "a refused action records nothing"
+    );
     assert_eq!(sim.state.counter("1").unwrap().staff, None);
 
     let a = sim.issue("A", "normal");
     assert_eq!(sim.run(by(CounterAction::CallNext)).unwrap(), Some(a));
-    assert_eq!(sim.state.counter("1").unwrap().staff.as_deref(), Some("wang.fang"));
+    assert_eq!(
+        sim.state.counter("1").unwrap().staff.as_deref(),
+        Some("wang.fang")
+    );
     assert_eq!(
         sim.state.ticket(a).unwrap().served_by.as_deref(),
         Some("wang.fang"),
