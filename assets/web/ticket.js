@@ -6,6 +6,9 @@
 import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 
 const id = Number(location.pathname.split('/').pop());
+// The ticket's key, from the QR code's link (`?k=...`): only its holder has
+// it. Reading the ticket works without; leaving a phone number does not.
+const key = params.get('k') || '';
 let ticket = null;
 let services = null;
 let refetch = null;
@@ -40,7 +43,7 @@ function render() {
 
 async function load() {
   try {
-    const res = await api(`/tickets/${id}`);
+    const res = await api(key ? `/tickets/${id}?k=${encodeURIComponent(key)}` : `/tickets/${id}`);
     const before = ticket && ticket.state;
     ticket = res.ticket;
     $('#error').hidden = true;
@@ -58,6 +61,9 @@ function soon() {
 }
 
 async function init() {
+  // Without the key, the form would only be refused: say where it is.
+  $('#notify-form').hidden = !key;
+  $('#notify-nokey').hidden = !!key;
   setLang(params.get('lang') || localStorage.getItem('qcall.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en'), false);
   langButton($('#lang-toggle'));
   translate(document);
@@ -91,7 +97,7 @@ init();
 $('#notify-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
-    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#phone').value.trim() } });
+    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#phone').value.trim(), ticket_key: key } });
     $('#notify-form').hidden = true;
     $('#notify-done').hidden = false;
     $('#notify-done').textContent = t('notify_done', { phone: res.phone });

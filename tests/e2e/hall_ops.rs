@@ -445,7 +445,11 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let mut staff = super::trust::staff_stream(&d, &supervisor).await;
     let mut c = d.conn().await;
     let pad = "/api/v1/counters/2/rating";
-    let nothing = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    // The pad signs in with its counter's token.
+    let nothing = c
+        .post(pad, Some(&token), &json!({"score": 5}))
+        .await
+        .unwrap();
     assert_eq!(error(&nothing).1, "nothing_to_rate");
 
     take(&mut c, "A").await;
@@ -456,7 +460,7 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
         .await
         .unwrap();
     assert_eq!(
-        c.post(pad, None, &json!({"score": 9}))
+        c.post(pad, Some(&token), &json!({"score": 9}))
             .await
             .unwrap()
             .status
@@ -466,14 +470,17 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let rated = c
         .post(
             pad,
-            None,
+            Some(&token),
             &json!({"score": 2, "comment": "等了很久也没人解释"}),
         )
         .await
         .unwrap();
     assert_eq!(rated.status.as_u16(), 200, "{}", rated.body);
     assert_eq!(rated.body["ticket"]["rating"], 2);
-    let again = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    let again = c
+        .post(pad, Some(&token), &json!({"score": 5}))
+        .await
+        .unwrap();
     assert_eq!(error(&again).1, "nothing_to_rate", "one rating per ticket");
 
     let alert = staff.next_of("alert").await;
@@ -695,7 +702,7 @@ async fn a_suspended_ticket_gets_a_notice_and_returns_the_next_day_ahead_of_new_
         .post(
             &format!("/api/v1/tickets/{}/return", t["id"]),
             None,
-            &json!({}),
+            &json!({"ticket_key": t["ticket_key"]}),
         )
         .await
         .unwrap();
@@ -712,7 +719,7 @@ async fn a_suspended_ticket_gets_a_notice_and_returns_the_next_day_ahead_of_new_
         .post(
             &format!("/api/v1/tickets/{}/return", t["id"]),
             None,
-            &json!({}),
+            &json!({"ticket_key": t["ticket_key"]}),
         )
         .await
         .unwrap();
