@@ -826,7 +826,21 @@ async fn two_clerks_at_one_counter_are_counted_apart() {
         .await
         .unwrap();
 
-    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    // Per clerk only for their supervisor.
+    let public = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    assert_eq!(public["staff"], json!([]), "{}", public["staff"]);
+    assert!(!public.to_string().contains("li.na"));
+    let boss = hall.token(&["--supervisor", "zhao"]);
+    let stats = c
+        .send(
+            hyper::Method::GET,
+            "/api/v1/stats?date=2026-11-23",
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap()
+        .body;
     let li_stats = find(&stats["staff"], "staff", "li.na");
     let wang_stats = find(&stats["staff"], "staff", "wang.fang");
     assert_eq!(
@@ -843,6 +857,8 @@ async fn two_clerks_at_one_counter_are_counted_apart() {
         "2026-11-23",
         "--format",
         "csv",
+        "--token",
+        &boss,
     ]);
     assert!(
         stdout(&csv).contains("\n2026-11-23,staff,li.na,2,2,"),
