@@ -37,6 +37,9 @@ function render() {
   $('#wait').textContent = waiting ? minutes(tk.estimated_wait_s) : '–';
   $('#issued').textContent = hhmm(tk.issued_at);
   document.title = `${tk.number} · ${t('tstate_' + tk.state)}`;
+  // Finished and not yet rated: the holder may rate it here (once; the
+  // pad at the counter and this page share the one rating).
+  $('#rate').hidden = !(key && tk.state === 'done' && tk.rating == null);
   const s = services && services.services.find((s) => s.code === tk.service);
   $('#materials').replaceChildren(...(s ? s.materials.map((m) => el('li', {}, bi(m))) : []));
 }
@@ -79,7 +82,8 @@ async function init() {
         soon();
       } else if (f.ticket && f.ticket.id === id) {
         const before = ticket && ticket.state;
-        ticket = f.ticket;
+        // Public frames carry no rating: keep what the holder's view said.
+        ticket = { ...f.ticket, rating: f.ticket.rating ?? (ticket && ticket.rating) };
         render();
         if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
       } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {
@@ -91,6 +95,27 @@ async function init() {
 }
 
 init();
+
+// Rate the finished service from the phone (好差评), with the ticket's key.
+for (const b of document.querySelectorAll('#rate .rate-btn')) {
+  b.addEventListener('click', async () => {
+    const score = Number(b.dataset.score);
+    const done = $('#rate-done');
+    try {
+      const res = await api(`/tickets/${id}/rating`, {
+        method: 'POST',
+        body: { score, comment: $('#rate-comment').value.trim() || undefined, ticket_key: key },
+      });
+      ticket = res.ticket;
+      render();
+      done.textContent = score <= 2 ? t('rate_sorry') : t('rate_thanks');
+    } catch (err) {
+      done.textContent = err.message;
+      if (err.code === 'already_rated') $('#rate').hidden = true;
+    }
+    done.hidden = false;
+  });
+}
 
 // Leave a phone number: the hall texts when the ticket is near, called,
 // needs more documents, or its certificate is ready.

@@ -524,6 +524,34 @@ test('the phone page takes a number for text messages; the display ticker shows 
   assert.deepEqual(phone.errors, []);
 });
 
+test('the holder rates a finished ticket from its phone page, once', async () => {
+  const counter = hall.token('--counter', '6');
+  const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'E' } });
+  const link = new URL(taken.body.ticket.status_url);
+  const phone = await open(link.pathname + link.search, { width: 390, height: 844 });
+  await live(phone);
+  assert.ok(await phone.locator('#rate').isHidden(), 'nothing to rate while waiting');
+  await hall.api('/counters/6/open', { method: 'POST', body: {}, token: counter });
+  // Counter 6 serves whoever earlier tests left waiting first.
+  for (let i = 0; i < 50; i++) {
+    const r = await hall.api('/counters/6/call-next', { method: 'POST', body: {}, token: counter });
+    assert.equal(r.status, 200, 'the ticket is called before the queue runs dry');
+    await hall.api('/counters/6/finish', { method: 'POST', body: {}, token: counter });
+    if (r.body.ticket.id === taken.body.ticket.id) break;
+  }
+  await phone.waitForSelector('#rate:not([hidden])');
+  await phone.click('#rate .rate-btn[data-score="4"]');
+  await waitText(phone, '#rate-done', /感谢/);
+  await phone.waitForSelector('#rate', { state: 'hidden' });
+  const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
+  assert.equal(held.body.ticket.rating, 4, 'the rating is recorded for the ticket');
+  // The counter's pad has nothing left to rate: one rating per ticket.
+  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 1 }, token: counter });
+  assert.equal(pad.body.error.code, 'nothing_to_rate');
+  assert.deepEqual(phone.errors, []);
+  await phone.context().close();
+});
+
 test('the kiosk takes a number for text messages on its own keypad', async () => {
   const kiosk = await open('/kiosk', { width: 1080, height: 1920 });
   await kiosk.click('.tile[data-service="B"]:not([disabled])');
