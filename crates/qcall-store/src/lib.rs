@@ -11,20 +11,27 @@
 //! writer thread owns the one read-write [`Store`]. It knows SQL and nothing
 //! about JSON or HTTP.
 
+mod backup;
 mod check;
 mod codec;
 mod keys;
+mod health;
+mod lock;
 mod migrate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use qcall_core::state::{Appointment, Changes, Outbox};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
 pub use keys::TicketKeys;
+pub use health::{BackupStatus, Fault, FileIdentity, Health};
+pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
 
 /// What went wrong with the database.
@@ -52,6 +59,16 @@ pub enum StoreError {
     },
     #[error("the database holds a value this qcall cannot read: {0}")]
     Corrupt(String),
+    #[error("cannot write {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} fails `db check`: {}", problems.join("; "))]
+    Unverified {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
 }
@@ -124,6 +141,10 @@ pub struct Credential {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file the path named at open: a deleted or replaced file is
+    /// noticed by comparing (see [`Store::verify_file`]).
+    identity: FileIdentity,
+    health: Arc<Health>,
 }
 
 impl Store {
@@ -133,10 +154,7 @@ impl Store {
             path: path.into(),
             source,
         })?;
-        let mut store = Store {
-            conn,
-            path: path.into(),
-        };
+        let mut store = Store::with(conn, path)?;
         store.configure()?;
         migrate::run(&mut store.conn, &store.path)?;
         Ok(store)
@@ -150,10 +168,7 @@ impl Store {
             source,
         })?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        let store = Store {
-            conn,
-            path: path.into(),
-        };
+        let store = Store::with(conn, path)?;
         let version = store.schema_version()?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
@@ -165,8 +180,38 @@ impl Store {
         Ok(store)
     }
 
+    fn with(conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        // SQLite created the file if it was missing, so it is there now.
+        let identity = FileIdentity::of(path).map_err(|source| StoreError::File {
+            path: path.into(),
+            source,
+        })?;
+        Ok(Store {
+            conn,
+            path: path.into(),
+            identity,
+            health: Arc::default(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the database's path still names the file this store
+    /// writes to. One `stat`.
+    pub fn verify_file(&self) -> Result<(), Fault> {
+        self.identity.check()
+    }
+
+    /// The file this store opened, for a watch on another thread.
+    pub fn identity(&self) -> &FileIdentity {
+        &self.identity
+    }
+
+    /// The database's shared health record (faults, last backup).
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
