@@ -194,6 +194,13 @@ pub fn restore(from: &Path, db: &Path, stamp: &str) -> Result<RestoreReport, Sto
         s.push(suffix);
         PathBuf::from(s)
     };
+    // The restored file belongs to whoever owned the one it replaces (the
+    // service's user, when an administrator restores as root).
+    if let Ok(old) = std::fs::metadata(db) {
+        use std::os::unix::fs::MetadataExt;
+        let _ = std::os::unix::fs::chown(&staged, Some(old.uid()), Some(old.gid()));
+        let _ = std::fs::set_permissions(&staged, old.permissions());
+    }
     let kept = if db.exists() {
         let kept = with_suffix(db, &format!(".replaced-{stamp}"));
         let rename = |a: &Path, b: &Path| {

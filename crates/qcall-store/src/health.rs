@@ -78,7 +78,10 @@ impl Fault {
                     .then_some(Fault::DiskFull);
             }
             // About a value or a copy, not the file's state.
-            StoreError::Corrupt(_) | StoreError::TooNew { .. } | StoreError::Unverified { .. } => {
+            StoreError::Corrupt(_)
+            | StoreError::TooNew { .. }
+            | StoreError::Unverified { .. }
+            | StoreError::OrphanWal { .. } => {
                 return None;
             }
         };

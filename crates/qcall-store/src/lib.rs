@@ -59,6 +59,11 @@ pub enum StoreError {
     },
     #[error("the database holds a value this qcall cannot read: {0}")]
     Corrupt(String),
+    #[error(
+        "there is no database at {path}, but its write-ahead log {path}-wal is there: the database file was deleted or moved. \
+         Put it back or restore a backup (`qcall db restore`); to start an empty database instead, move the -wal file away"
+    )]
+    OrphanWal { path: PathBuf },
     #[error("cannot write {path}: {source}")]
     File {
         path: PathBuf,
@@ -150,6 +155,13 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // SQLite would lay that log over a new empty file: a database that
+        // is neither the old one nor a fresh one.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if !path.exists() && std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::OrphanWal { path: path.into() });
+        }
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.into(),
             source,

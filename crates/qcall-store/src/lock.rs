@@ -38,7 +38,9 @@ impl Holder {
         Holder {
             pid: std::process::id(),
             what: what.into(),
-            since: jiff::Timestamp::now().to_string(),
+            since: jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
         }
     }
 

@@ -292,6 +292,12 @@ fn a_store_notices_its_file_deleted() {
     // identity check can tell.
     issue_range(&mut store, 1, 1);
     assert_eq!(store.verify_file(), Err(Fault::Gone));
+    // What it left beside the path is not opened as a new database.
+    drop(store);
+    assert!(dir.path().join("q.db-wal").exists());
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::OrphanWal { .. }), "{err}");
+    assert!(!path.exists(), "nothing created");
 }
 
 #[test]
