@@ -109,8 +109,8 @@ impl From<EngineError> for ApiError {
             EngineError::Rejected(r) => r.into(),
             // The engine logged the failure, once for the whole batch.
             EngineError::Storage(_) => ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
                 "the change could not be saved, so nothing was changed; please try again in a moment",
             ),
             EngineError::Unavailable(fault) => ApiError::new(

@@ -24,11 +24,7 @@ const EXT: &str = "db";
 /// The name of a copy of database `db` taken at `at`:
 /// `<db stem>-<YYYYMMDD>T<HHMMSS>Z.db`, which sorts by time.
 pub fn file_name(db: &Path, at: jiff::Timestamp) -> String {
-    format!(
-        "{}-{}.{EXT}",
-        stem(db),
-        at.strftime("%Y%m%dT%H%M%SZ")
-    )
+    format!("{}-{}.{EXT}", stem(db), at.strftime("%Y%m%dT%H%M%SZ"))
 }
 
 fn stem(db: &Path) -> String {
@@ -137,13 +133,20 @@ pub async fn run(
 }
 
 /// How long until the first copy: `every` after the newest copy already
-/// there, at once when there is none or it is older.
+/// there (by the time in its name, which a copied file keeps), at once
+/// when there is none or it is older.
 fn first_wait(dir: &Path, db: &Path, every: Duration) -> Duration {
-    let newest_age = copies(dir, db)
-        .last()
-        .and_then(|p| std::fs::metadata(p).ok())
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.elapsed().ok());
+    let newest_age = copies(dir, db).last().and_then(|p| {
+        let name = p.file_stem()?.to_str()?;
+        let stamp = name.get(name.len().checked_sub(16)?..name.len() - 1)?;
+        let at = jiff::civil::DateTime::strptime("%Y%m%dT%H%M%S", stamp)
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp();
+        let age = jiff::Timestamp::now().duration_since(at);
+        Duration::try_from(age).ok()
+    });
     match newest_age {
         Some(age) => every.saturating_sub(age),
         None => Duration::ZERO,
@@ -209,8 +212,17 @@ mod tests {
         let db = dir.path().join("hall.db");
         let hour = Duration::from_secs(3600);
         assert_eq!(first_wait(dir.path(), &db, hour), Duration::ZERO);
-        std::fs::write(dir.path().join("hall-20261203T083005Z.db"), b"").unwrap();
+        std::fs::write(dir.path().join("hall-20200101T000000Z.db"), b"").unwrap();
+        assert_eq!(first_wait(dir.path(), &db, hour), Duration::ZERO, "old");
+        let recent = file_name(
+            &db,
+            jiff::Timestamp::now() - jiff::SignedDuration::from_mins(10),
+        );
+        std::fs::write(dir.path().join(recent), b"").unwrap();
         let wait = first_wait(dir.path(), &db, hour);
-        assert!(wait > Duration::ZERO && wait <= hour, "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(45 * 60) && wait <= Duration::from_secs(50 * 60),
+            "{wait:?}"
+        );
     }
 }

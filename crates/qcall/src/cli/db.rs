@@ -138,10 +138,14 @@ fn restore(from: &Path, db: &Path) -> Result<(), Failure> {
     // Held until the end: no daemon can start on the file mid-restore.
     let _lock = DbLock::acquire(db, &Holder::me("qcall db restore"))
         .map_err(|e| anyhow::anyhow!("not restored: {e}"))?;
-    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
     let report = match qcall_store::restore(from, db, &stamp) {
         Ok(r) => r,
-        Err(StoreError::Unverified { problems: found, .. }) => {
+        Err(StoreError::Unverified {
+            problems: found, ..
+        }) => {
             eprintln!(
                 "not restored: {} fails `db check`; {} is unchanged",
                 from.display(),
@@ -151,7 +155,9 @@ fn restore(from: &Path, db: &Path) -> Result<(), Failure> {
         }
         Err(e) => {
             let mut f = failure(e);
-            f.error = f.error.context(format!("not restored; {} is unchanged", db.display()));
+            f.error = f
+                .error
+                .context(format!("not restored; {} is unchanged", db.display()));
             return Err(f);
         }
     };
