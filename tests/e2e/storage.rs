@@ -396,3 +396,44 @@ async fn a_database_of_the_last_release_upgrades_and_passes_db_check() {
         stdout(&after)
     );
 }
+
+#[tokio::test]
+async fn a_storage_failure_is_logged_once() {
+    let hall = uncapped();
+    let mut child = Command::new(qcall_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&hall.config)
+        .arg("--db")
+        .arg(&hall.db)
+        .env("RUST_LOG", "error")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let mut d = Daemon { child, url };
+    assert_eq!(take(&d).await.0, 201);
+    // Another connection makes the next commit fail inside SQLite.
+    rusqlite::Connection::open(&hall.db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_tickets BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+        )
+        .unwrap();
+    let (status, body) = take(&d).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+    d.kill();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).unwrap();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "one line for one failure: {errors:#?}");
+    assert!(errors[0].contains("refused by the test"), "{}", errors[0]);
+}
