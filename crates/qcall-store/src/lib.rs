@@ -14,8 +14,8 @@
 mod backup;
 mod check;
 mod codec;
-mod keys;
 mod health;
+mod keys;
 mod lock;
 mod migrate;
 
@@ -29,8 +29,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
-pub use keys::TicketKeys;
 pub use health::{BackupStatus, Fault, FileIdentity, Health};
+pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
 
