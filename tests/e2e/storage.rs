@@ -395,6 +395,35 @@ async fn a_database_of_the_last_release_upgrades_and_passes_db_check() {
         "{}",
         stdout(&after)
     );
+    // The file as the last release left it was copied before the upgrade.
+    let kept: Vec<PathBuf> = std::fs::read_dir(hall.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("hall-before-v{}-", qcall_store::SCHEMA_VERSION))
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let copy = qcall(&["db", "check", "--db", arg(&kept[0])]);
+    assert!(copy.status.success(), "{}", stdout(&copy));
+    assert!(stdout(&copy).contains("schema v4"), "{}", stdout(&copy));
+    // A current file is not copied again at the next start.
+    drop(hall.start());
+    assert_eq!(
+        std::fs::read_dir(hall.path().join("backups"))
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("before"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -238,7 +238,9 @@ impl Store {
         Ok(())
     }
 
-    fn schema_version(&self) -> Result<usize, StoreError> {
+    /// The schema version of the file (`PRAGMA user_version`): lower than
+    /// [`SCHEMA_VERSION`] in a read-only store of an older release's file.
+    pub fn schema_version(&self) -> Result<usize, StoreError> {
         let v: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -103,6 +103,41 @@ pub fn take(db: &Path, dir: &Path, keep: usize, pace: Pace) -> BackupStatus {
     status
 }
 
+/// Before this qcall migrates database `db` of an older release: a copy of
+/// it as that release left it, `<db stem>-before-v<N>-<time>.db` in `dir`
+/// (never pruned). Returns the copy, or `None` when there is nothing to
+/// upgrade. A copy that cannot be made stops the start: an upgrade is not
+/// undone by a restart.
+pub fn before_upgrade(db: &Path, dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    use anyhow::Context;
+    if !db.exists() {
+        return Ok(None);
+    }
+    let version = qcall_store::Store::open_read_only(db)?.schema_version()?;
+    if version >= qcall_store::SCHEMA_VERSION {
+        return Ok(None);
+    }
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+    let file = dir.join(format!(
+        "{}-before-v{}-{stamp}.{EXT}",
+        stem(db),
+        qcall_store::SCHEMA_VERSION
+    ));
+    let copied = std::fs::create_dir_all(dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(qcall_store::backup(db, &file, Pace::PROMPT)?));
+    copied.with_context(|| {
+        format!(
+            "cannot copy the database (schema v{version}) before upgrading it to v{} into {}; \
+                 free some space or set [backup] dir",
+            qcall_store::SCHEMA_VERSION,
+            dir.display()
+        )
+    })?;
+    tracing::info!(file = %file.display(), from = version, to = qcall_store::SCHEMA_VERSION, "copied the database before upgrading it");
+    Ok(Some(file))
+}
+
 /// Runs scheduled backups of `db` until `stop` turns true. Nothing to do
 /// when `every_minutes` is 0.
 pub async fn run(

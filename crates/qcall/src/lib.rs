@@ -79,6 +79,8 @@ pub async fn run_with(
         db,
         &qcall_store::Holder::me(format!("qcall serve on http://{addr}")),
     )?;
+    // An older release's file: keep it as it was before migrating it.
+    backup::before_upgrade(db, &config.backup.dir_for(db))?;
     let mut store = Store::open(db)?;
     let keys = store.ticket_keys(clock.now())?;
     let start_seq = store.last_seq()?;
