@@ -127,15 +127,19 @@ impl EngineHandle {
         &self.health
     }
 
-    /// The error for a failed read, recording a full disk or a damaged
-    /// file in [`Health`] (logged once, when it is news).
+    /// The error for a failed read, logged here (the HTTP layer does not
+    /// log it again); a full disk or a damaged file is recorded in
+    /// [`Health`] and logged once, when it is news.
     pub fn read_failed(&self, e: StoreError) -> EngineError {
         match Fault::of(&e) {
             Some(fault) => {
                 note_fault(&self.health, fault, &e);
                 EngineError::Unavailable(fault)
             }
-            None => EngineError::Storage(e.to_string()),
+            None => {
+                tracing::error!(error = %e, "cannot read the database");
+                EngineError::Storage(e.to_string())
+            }
         }
     }
 
