@@ -16,6 +16,7 @@ mod notify;
 mod print;
 mod protocol;
 mod screens;
+mod storage;
 mod trust;
 mod ws;
 

@@ -13,7 +13,12 @@
 //! 4. only then **publishes** the events and **replies** to each caller.
 //!
 //! If the commit fails, nobody is told anything happened: every caller gets
-//! [`EngineError::Storage`] and the state is rebuilt from the store. Reads
+//! [`EngineError::Storage`] and the state is rebuilt from the store. The
+//! database file is checked around every commit: once it is gone or
+//! replaced (SQLite would go on writing to the old inode), every change is
+//! refused with [`EngineError::Unavailable`], so no caller is told a change
+//! is saved that the next start will not find. [`Health`] records the
+//! fault for `/healthz`; each failure is logged once, here. Reads
 //! ([`EngineHandle::read`]) run between batches, so they never see
 //! uncommitted state. Start-up replays the business day's events through
 //! [`HallState::apply`], the same code that applied them the first time.
@@ -29,7 +34,7 @@ use std::thread;
 
 use qcall_core::time::business_day;
 use qcall_core::{Command, Event, Hall, HallState, Millis, Recorded, Rejection, TicketId};
-use qcall_store::{Batch, Store, StoreError};
+use qcall_store::{Batch, Fault, Health, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -50,9 +55,15 @@ pub enum EngineError {
     /// The domain refused it; nothing changed.
     #[error(transparent)]
     Rejected(#[from] Rejection),
-    /// It could not be saved; nothing changed. The detail is for the log.
+    /// It could not be saved; nothing changed. The detail is for the log
+    /// (the engine logged it once).
     #[error("the change could not be saved to the database: {0}")]
     Storage(String),
+    /// The database cannot take changes (its file is gone or replaced, the
+    /// disk is full, it is damaged); nothing changed. The fault's message
+    /// says what to do.
+    #[error("{}", .0.message())]
+    Unavailable(Fault),
     /// The engine has stopped (shutdown in progress).
     #[error("the queue engine has stopped")]
     Stopped,
@@ -94,6 +105,7 @@ pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     hall: Arc<Hall>,
     clock: Arc<dyn Clock>,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for Request {
@@ -108,6 +120,46 @@ impl std::fmt::Debug for Request {
 impl EngineHandle {
     pub fn hall(&self) -> &Arc<Hall> {
         &self.hall
+    }
+
+    /// The database's health: the writer's last fault, the last backup.
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    /// The error for a failed read, logged here (the HTTP layer does not
+    /// log it again); a full disk or a damaged file is recorded in
+    /// [`Health`] and logged once, when it is news.
+    pub fn read_failed(&self, e: StoreError) -> EngineError {
+        match Fault::of(&e) {
+            Some(fault) => {
+                note_fault(&self.health, fault, &e);
+                EngineError::Unavailable(fault)
+            }
+            None => {
+                tracing::error!(error = %e, "cannot read the database");
+                EngineError::Storage(e.to_string())
+            }
+        }
+    }
+
+    /// Looks at the database between batches: is its path still the file
+    /// the writer writes to, and can it be read? Records what is wrong in
+    /// [`Health`] (logged once) and returns the current fault. The daemon
+    /// calls it every second and `/healthz` on each request.
+    pub async fn check_storage(&self) -> Result<Option<Fault>, EngineError> {
+        let health = self.health.clone();
+        self.read(move |_, store| {
+            if let Err(fault) = store.verify_file() {
+                note_fault(&health, fault, &store.path().display());
+            } else if let Err(e) = store.last_seq()
+                && let Some(fault) = Fault::of(&e)
+            {
+                note_fault(&health, fault, &e);
+            }
+        })
+        .await?;
+        Ok(self.health.fault())
     }
 
     /// The engine's clock (the system clock, or a test's manual clock).
@@ -156,7 +208,7 @@ impl EngineHandle {
             None => store.ticket(id).map(|t| t.is_some()),
         })
         .await?
-        .map_err(|e: StoreError| EngineError::Storage(e.to_string()))
+        .map_err(|e: StoreError| self.read_failed(e))
     }
 
     /// A ticket of today (live) or of an earlier day (as last recorded).
@@ -166,7 +218,7 @@ impl EngineHandle {
             None => store.ticket(id).map(|t| t.map(TicketView::finished)),
         })
         .await?
-        .map_err(|e: StoreError| EngineError::Storage(e.to_string()))
+        .map_err(|e: StoreError| self.read_failed(e))
     }
 }
 
@@ -188,8 +240,10 @@ pub fn start(
 ) -> Result<(EngineHandle, thread::JoinHandle<()>), StartError> {
     let state = restore(&hall, &store, clock.now())?;
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let health = store.health().clone();
     let writer = Writer {
         state,
+        health: health.clone(),
         store,
         clock: clock.clone(),
         rx,
@@ -198,7 +252,15 @@ pub fn start(
     let join = thread::Builder::new()
         .name("qcall-engine".into())
         .spawn(move || writer.run())?;
-    Ok((EngineHandle { tx, hall, clock }, join))
+    Ok((
+        EngineHandle {
+            tx,
+            hall,
+            clock,
+            health,
+        },
+        join,
+    ))
 }
 
 /// Rebuilds the state of the business day that `now` falls on.
@@ -229,6 +291,7 @@ fn restore(hall: &Arc<Hall>, store: &Store, now: Millis) -> Result<HallState, St
 struct Writer {
     state: HallState,
     store: Store,
+    health: Arc<Health>,
     clock: Arc<dyn Clock>,
     rx: mpsc::Receiver<Request>,
     publishers: Vec<Box<dyn Publisher>>,
@@ -271,6 +334,17 @@ impl Writer {
         if commands.is_empty() {
             return;
         }
+        // A file gone or replaced takes no more changes: they would be
+        // acknowledged and then lost.
+        if let Err(fault) = self.store.verify_file() {
+            self.fault(fault);
+        }
+        if let Some(fault) = self.health.fault().filter(|f| f.refuses_writes()) {
+            for (_, reply) in commands.drain(..) {
+                let _ = reply.send(Err(EngineError::Unavailable(fault)));
+            }
+            return;
+        }
         let now = self.clock.now();
         let day = business_day(now, &self.state.hall().tz);
         if day != self.state.day() {
@@ -294,8 +368,17 @@ impl Writer {
         let mut pending = Vec::with_capacity(commands.len());
         let mut published = Vec::new();
         let outcome = self.write(commands, now, &mut pending, &mut published);
+        // Committed, but to the file the path still names? If not, the
+        // batch went to a file nobody will read: nobody hears "done".
+        let outcome = outcome.and_then(|changed| match self.store.verify_file() {
+            Ok(()) => Ok(changed),
+            Err(fault) => Err(Committed::Lost(fault)),
+        });
         match outcome {
             Ok(queues_changed) => {
+                if self.health.commit_succeeded() {
+                    tracing::info!("the database takes changes again");
+                }
                 if queues_changed {
                     published.push(Published::QueueChanged {
                         seq: self.state.last_seq(),
@@ -314,12 +397,33 @@ impl Writer {
                     let _ = p.reply.send(p.result);
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "commit failed; no change of this batch took effect");
+            Err(failure) => {
+                let refusal = match failure {
+                    Committed::Lost(fault) => {
+                        self.fault(fault);
+                        EngineError::Unavailable(fault)
+                    }
+                    Committed::Failed(e) => {
+                        // The file's state explains more than SQLite's error.
+                        let fault = self.store.verify_file().err().or_else(|| Fault::of(&e));
+                        // The one line for this failure.
+                        match fault {
+                            Some(fault) => {
+                                self.health.set_fault(fault);
+                                tracing::error!(%fault, error = %e, "commit failed; no change of this batch took effect");
+                                EngineError::Unavailable(fault)
+                            }
+                            None => {
+                                tracing::error!(error = %e, "commit failed; no change of this batch took effect");
+                                EngineError::Storage(e.to_string())
+                            }
+                        }
+                    }
+                };
                 for p in pending {
                     let result = match p.result {
                         Err(rejected) => Err(rejected),
-                        Ok(_) => Err(EngineError::Storage(e.to_string())),
+                        Ok(_) => Err(refusal.clone()),
                     };
                     let _ = p.reply.send(result);
                 }
@@ -334,6 +438,11 @@ impl Writer {
         }
     }
 
+    /// Records a fault of the file; logs it once, when it is news.
+    fn fault(&self, fault: Fault) {
+        note_fault(&self.health, fault, &self.store.path().display());
+    }
+
     /// Decides and writes `commands` in one transaction. Returns whether any
     /// queue changed (as `apply` reported it: no list of event kinds here).
     fn write(
@@ -342,7 +451,7 @@ impl Writer {
         now: Millis,
         pending: &mut Vec<Pending>,
         published: &mut Vec<Published>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, Committed> {
         let mut queues_changed = false;
         let mut batch = match self.store.batch() {
             Ok(b) => b,
@@ -351,7 +460,7 @@ impl Writer {
                     reply,
                     result: Ok(empty_reply()),
                 }));
-                return Err(e);
+                return Err(Committed::Failed(e));
             }
         };
         let mut failure = None;
@@ -407,10 +516,29 @@ impl Writer {
             }
         }
         match failure {
-            Some(e) => Err(e),
-            None => batch.commit().map(|()| queues_changed),
+            Some(e) => Err(Committed::Failed(e)),
+            None => batch
+                .commit()
+                .map(|()| queues_changed)
+                .map_err(Committed::Failed),
         }
     }
+}
+
+/// Records `fault` in `health`, with one log line when it is news; `detail`
+/// (the file, SQLite's error) goes to the log only.
+fn note_fault(health: &Health, fault: Fault, detail: &dyn std::fmt::Display) {
+    if health.set_fault(fault) {
+        tracing::error!(%fault, %detail, "{}", fault.message());
+    }
+}
+
+/// Why a batch's changes are not saved.
+enum Committed {
+    /// The transaction failed; nothing of it is in the database.
+    Failed(StoreError),
+    /// It committed, but to a file the database's path no longer names.
+    Lost(Fault),
 }
 
 /// Applies one decided event to the state and writes it, with the

@@ -461,6 +461,39 @@ async fn a_failed_commit_rebuilds_the_state_from_the_store() {
     d.stop();
 }
 
+#[tokio::test]
+async fn a_deleted_database_file_takes_no_more_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    d.handle.execute(issue("A", None)).await.unwrap();
+    std::fs::remove_file(&db).unwrap();
+    // SQLite would commit this to the deleted file and the kiosk would
+    // hear "done"; the engine refuses it.
+    let err = d.handle.execute(issue("A", None)).await.unwrap_err();
+    assert_eq!(err, EngineError::Unavailable(Fault::Gone));
+    assert_eq!(d.handle.health().fault(), Some(Fault::Gone));
+    // And keeps refusing, also once a new file appears at the path.
+    std::fs::write(&db, b"").unwrap();
+    let err = d.handle.execute(issue("B", None)).await.unwrap_err();
+    assert_eq!(err, EngineError::Unavailable(Fault::Gone));
+    d.stop();
+}
+
+#[tokio::test]
+async fn a_replaced_database_file_takes_no_more_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    let other = dir.path().join("other.db");
+    Store::open(&other).unwrap();
+    std::fs::rename(&other, &db).unwrap();
+    let err = d.handle.execute(issue("A", None)).await.unwrap_err();
+    assert_eq!(err, EngineError::Unavailable(Fault::Replaced));
+    assert!(err.to_string().contains("Restart qcall"), "{err}");
+    d.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_queued_together_share_one_transaction() {
     let dir = tempfile::tempdir().unwrap();

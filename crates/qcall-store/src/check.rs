@@ -14,6 +14,9 @@ pub struct CheckReport {
     pub events: u64,
     pub tickets: u64,
     pub days: u64,
+    /// SQLite's `PRAGMA integrity_check` found the file sound (the other
+    /// problems are about what it holds).
+    pub integrity_ok: bool,
     /// Human-readable problems; empty when all is well.
     pub problems: Vec<String>,
 }
@@ -30,7 +33,8 @@ pub(crate) fn run(conn: &Connection) -> Result<CheckReport, StoreError> {
         .prepare("PRAGMA integrity_check")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    if integrity != ["ok"] {
+    let integrity_ok = integrity == ["ok"];
+    if !integrity_ok {
         problems.extend(
             integrity
                 .into_iter()
@@ -111,6 +115,7 @@ pub(crate) fn run(conn: &Connection) -> Result<CheckReport, StoreError> {
         events,
         tickets,
         days,
+        integrity_ok,
         problems,
     })
 }

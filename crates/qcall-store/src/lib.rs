@@ -11,20 +11,27 @@
 //! writer thread owns the one read-write [`Store`]. It knows SQL and nothing
 //! about JSON or HTTP.
 
+mod backup;
 mod check;
 mod codec;
+mod health;
 mod keys;
+mod lock;
 mod migrate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use qcall_core::state::{Appointment, Changes, Outbox};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
+pub use health::{BackupStatus, Fault, FileIdentity, Health};
 pub use keys::TicketKeys;
+pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
 
 /// What went wrong with the database.
@@ -52,6 +59,21 @@ pub enum StoreError {
     },
     #[error("the database holds a value this qcall cannot read: {0}")]
     Corrupt(String),
+    #[error(
+        "there is no database at {path}, but its write-ahead log {path}-wal is there: the database file was deleted or moved. \
+         Put it back or restore a backup (`qcall db restore`); to start an empty database instead, move the -wal file away"
+    )]
+    OrphanWal { path: PathBuf },
+    #[error("cannot write {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} fails `db check`: {}", problems.join("; "))]
+    Unverified {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
 }
@@ -124,19 +146,27 @@ pub struct Credential {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file the path named at open: a deleted or replaced file is
+    /// noticed by comparing (see [`Store::verify_file`]).
+    identity: FileIdentity,
+    health: Arc<Health>,
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // SQLite would lay that log over a new empty file: a database that
+        // is neither the old one nor a fresh one.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if !path.exists() && std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::OrphanWal { path: path.into() });
+        }
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.into(),
             source,
         })?;
-        let mut store = Store {
-            conn,
-            path: path.into(),
-        };
+        let mut store = Store::with(conn, path)?;
         store.configure()?;
         migrate::run(&mut store.conn, &store.path)?;
         Ok(store)
@@ -150,10 +180,7 @@ impl Store {
             source,
         })?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        let store = Store {
-            conn,
-            path: path.into(),
-        };
+        let store = Store::with(conn, path)?;
         let version = store.schema_version()?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
@@ -165,8 +192,38 @@ impl Store {
         Ok(store)
     }
 
+    fn with(conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        // SQLite created the file if it was missing, so it is there now.
+        let identity = FileIdentity::of(path).map_err(|source| StoreError::File {
+            path: path.into(),
+            source,
+        })?;
+        Ok(Store {
+            conn,
+            path: path.into(),
+            identity,
+            health: Arc::default(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the database's path still names the file this store
+    /// writes to. One `stat`.
+    pub fn verify_file(&self) -> Result<(), Fault> {
+        self.identity.check()
+    }
+
+    /// The file this store opened, for a watch on another thread.
+    pub fn identity(&self) -> &FileIdentity {
+        &self.identity
+    }
+
+    /// The database's shared health record (faults, last backup).
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
@@ -181,7 +238,9 @@ impl Store {
         Ok(())
     }
 
-    fn schema_version(&self) -> Result<usize, StoreError> {
+    /// The schema version of the file (`PRAGMA user_version`): lower than
+    /// [`SCHEMA_VERSION`] in a read-only store of an older release's file.
+    pub fn schema_version(&self) -> Result<usize, StoreError> {
         let v: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;

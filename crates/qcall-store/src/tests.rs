@@ -235,3 +235,143 @@ fn tokens_are_found_by_hash_until_revoked() {
     assert_eq!(store.revoke_tokens(Role::Counter, "3", 2).unwrap(), 1);
     assert_eq!(reader.credential("abc").unwrap(), None);
 }
+
+// --- faults, backups, restores ------------------------------------------------
+
+/// Issues tickets `from..=to` of service A, one transaction each, as the
+/// engine would (event and ticket row together).
+fn issue_range(store: &mut Store, from: i64, to: i64) {
+    for id in from..=to {
+        let t = ticket(id, id as u32, "A");
+        let mut b = store.batch().unwrap();
+        b.append(&issued(id as u64, &t), t.day).unwrap();
+        b.put_ticket(&t, id as u64).unwrap();
+        b.commit().unwrap();
+    }
+}
+
+#[test]
+fn a_full_disk_and_a_damaged_file_are_named_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    issue_range(&mut store, 1, 1);
+    // SQLite's own page cap gives the same SQLITE_FULL as a full disk.
+    let pages: i64 = store
+        .conn
+        .pragma_query_value(None, "page_count", |r| r.get(0))
+        .unwrap();
+    store
+        .conn
+        .pragma_update(None, "max_page_count", pages)
+        .unwrap();
+    let mut b = store.batch().unwrap();
+    let err = (2..500)
+        .find_map(|id| {
+            let t = ticket(id, id as u32, "A");
+            b.append(&issued(id as u64, &t), t.day)
+                .and_then(|()| b.put_ticket(&t, id as u64))
+                .err()
+        })
+        .expect("the page cap is reached");
+    assert_eq!(Fault::of(&err), Some(Fault::DiskFull), "{err}");
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
+    let err = Store::open_read_only(&junk).unwrap_err();
+    assert_eq!(Fault::of(&err), Some(Fault::Corrupt), "{err}");
+}
+
+#[test]
+fn a_store_notices_its_file_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.verify_file(), Ok(()));
+    std::fs::remove_file(&path).unwrap();
+    // SQLite itself goes on writing to the deleted file: only the
+    // identity check can tell.
+    issue_range(&mut store, 1, 1);
+    assert_eq!(store.verify_file(), Err(Fault::Gone));
+    // What it left beside the path is not opened as a new database.
+    drop(store);
+    assert!(dir.path().join("q.db-wal").exists());
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::OrphanWal { .. }), "{err}");
+    assert!(!path.exists(), "nothing created");
+}
+
+#[test]
+fn a_backup_is_one_checked_file_with_every_committed_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    issue_range(&mut store, 1, 5);
+    let dest = dir.path().join("copy.db");
+    let report = backup(store.path(), &dest, Pace::PROMPT).unwrap();
+    assert_eq!(report.file, dest);
+    assert!(report.check.is_ok(), "{:?}", report.check.problems);
+    assert_eq!(report.check.tickets, 5);
+    assert!(!dir.path().join("copy.db-wal").exists());
+    let copy = Connection::open(&dest).unwrap();
+    let mode: String = copy
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "a self-contained file");
+    // No temporary file is left beside it.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    // The database itself is no target.
+    assert!(backup(store.path(), store.path(), Pace::PROMPT).is_err());
+}
+
+#[test]
+fn a_backup_taken_while_tickets_are_committed_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let mut store = Store::open(&path).unwrap();
+    // Enough pages that the copy takes many steps.
+    issue_range(&mut store, 1, 400);
+    let writer = std::thread::spawn(move || {
+        issue_range(&mut store, 401, 800);
+        store
+    });
+    let slow = Pace {
+        pages_per_step: 1,
+        pause: std::time::Duration::from_millis(1),
+    };
+    let dest = dir.path().join("copy.db");
+    let report = backup(&path, &dest, slow).unwrap();
+    let store = writer.join().unwrap();
+    // Numbers 1..n with no gap: the copy is the database of one instant.
+    assert!(report.check.is_ok(), "{:?}", report.check.problems);
+    assert!(report.check.tickets >= 400, "{}", report.check.tickets);
+    assert_eq!(store.check().unwrap().tickets, 800);
+}
+
+#[test]
+fn a_restore_keeps_the_replaced_file_and_refuses_a_bad_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let mut store = Store::open(&db).unwrap();
+    issue_range(&mut store, 1, 2);
+    let saved = dir.path().join("saved.db");
+    backup(&db, &saved, Pace::PROMPT).unwrap();
+    issue_range(&mut store, 3, 4);
+    drop(store);
+
+    // A source that fails `db check` changes nothing.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
+    assert!(restore(&junk, &db, "t0").is_err());
+    assert_eq!(Store::open(&db).unwrap().check().unwrap().tickets, 4);
+
+    let report = restore(&saved, &db, "t1").unwrap();
+    assert_eq!(report.check.tickets, 2);
+    let kept = report.kept.unwrap();
+    assert_eq!(kept, dir.path().join("q.db.replaced-t1"));
+    assert_eq!(Store::open(&db).unwrap().check().unwrap().tickets, 2);
+    assert_eq!(Store::open(&kept).unwrap().check().unwrap().tickets, 4);
+}

@@ -107,14 +107,17 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         match e {
             EngineError::Rejected(r) => r.into(),
-            EngineError::Storage(detail) => {
-                tracing::error!(%detail, "storage failure");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    "the change could not be saved, so nothing was changed; please try again in a moment",
-                )
-            }
+            // The engine logged the failure, once for the whole batch.
+            EngineError::Storage(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the change could not be saved, so nothing was changed; please try again in a moment",
+            ),
+            EngineError::Unavailable(fault) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                fault.code(),
+                format!("nothing was changed: {}", fault.message()),
+            ),
             EngineError::Stopped => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",

@@ -14,8 +14,10 @@
 //! - [`audio`]: committed calls to the hall speakers; `audio_state` notices.
 //! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
 //! - [`server`]: the listener: connection caps, timeouts, bounded shutdown.
+//! - [`backup`]: scheduled backups while serving (`[backup]`).
 
 pub mod audio;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod client;
@@ -70,6 +72,15 @@ pub async fn run_with(
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
     }
+    // One daemon per database: refused here, naming the one that has it,
+    // before this one opens (and perhaps migrates) the file.
+    let addr = listener.local_addr()?;
+    let _lock = qcall_store::DbLock::acquire(
+        db,
+        &qcall_store::Holder::me(format!("qcall serve on http://{addr}")),
+    )?;
+    // An older release's file: keep it as it was before migrating it.
+    backup::before_upgrade(db, &config.backup.dir_for(db))?;
     let mut store = Store::open(db)?;
     let keys = store.ticket_keys(clock.now())?;
     let start_seq = store.last_seq()?;
@@ -144,6 +155,32 @@ pub async fn run_with(
             }
         });
     }
+    {
+        // The database file deleted or replaced under the daemon is noticed
+        // within a second even when no change comes in (the writer also
+        // checks around every commit). Ends at shutdown: it holds an
+        // engine handle.
+        let (engine, mut stop) = (engine.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if engine.check_storage().await.is_err() {
+                            break;
+                        }
+                    }
+                    _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+                }
+            }
+        });
+    }
+    tokio::spawn(backup::run(
+        config.backup.clone(),
+        db.to_path_buf(),
+        engine.health().clone(),
+        stop_rx.clone(),
+    ));
     let state = AppState {
         engine,
         hub,
@@ -160,7 +197,6 @@ pub async fn run_with(
         clock: manual_clock,
     };
     let app = qcall_web::router(state);
-    let addr = listener.local_addr()?;
     tracing::info!(hall = %hall.name.en, %addr, db = %db.display(), "serving");
     on_ready(addr);
     tokio::spawn(async move {

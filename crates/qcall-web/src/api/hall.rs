@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use qcall_store::Role;
 use serde_json::Value;
@@ -108,17 +108,47 @@ pub async fn alerts(
     Ok(Json(state.alerts.list()))
 }
 
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<wire::HealthBody>, ApiError> {
+/// `GET /healthz`: 200 while the writer thread answers and the database
+/// takes changes; 503 with the reason when its file is gone or replaced,
+/// the disk is full or the file is damaged. Also the last backup.
+pub async fn healthz(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<wire::HealthBody>), ApiError> {
     // A round trip through the writer thread proves it is alive.
+    let fault = state.engine.check_storage().await?;
     let (seq, day) = state
         .engine
         .read(|s, _| (s.last_seq(), s.day().to_string()))
         .await?;
-    Ok(Json(wire::HealthBody {
-        status: "ok",
-        seq,
-        day,
-    }))
+    let last_backup = state
+        .engine
+        .health()
+        .last_backup()
+        .map(|b| wire::LastBackup {
+            at: b.at,
+            file: b
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            ok: b.error.is_none(),
+            error: b.error,
+        });
+    let status = match fault {
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+        None => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(wire::HealthBody {
+            status: if fault.is_some() { "unavailable" } else { "ok" },
+            seq,
+            day,
+            reason: fault.map(|f| f.code()),
+            message: fault.map(|f| f.message()),
+            last_backup,
+        }),
+    ))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -81,9 +81,33 @@ pub struct ReadyBody {
 
 #[derive(Debug, Serialize)]
 pub struct HealthBody {
+    /// `ok`, or `unavailable` (with status 503) when the database cannot
+    /// take changes.
     pub status: &'static str,
     pub seq: u64,
     pub day: String,
+    /// Why it is unavailable: `database_gone`, `database_replaced`,
+    /// `disk_full`, `database_corrupt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// What happened and what to do, for staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    /// The last scheduled backup since the daemon started, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<LastBackup>,
+}
+
+/// How the last scheduled backup went.
+#[derive(Debug, Serialize)]
+pub struct LastBackup {
+    /// When it finished (RFC 3339).
+    pub at: String,
+    /// The backup's file name (in the backup directory).
+    pub file: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

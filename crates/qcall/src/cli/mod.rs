@@ -3,7 +3,8 @@
 //!
 //! Exit codes (also in `qcall --help`): 0 success; 1 failure (bad config,
 //! IO); 2 usage error; 3 the server refused the request (4xx); 4 the server
-//! could not be reached or failed (5xx); 5 `db check` found problems.
+//! could not be reached or failed (5xx); 5 `db check` found problems or a
+//! damaged file.
 //!
 //! # Layout
 //! - [`serve`]: `serve`, the daemon (listener, clock, signals).
@@ -13,7 +14,7 @@
 //! - [`status`]: `status` and `stats`.
 //! - [`printer`]: `print-test` and the slip behind `ticket preview`.
 //! - [`say`]: `say`, one call on the speakers or in a WAV file.
-//! - [`db`]: `db check`.
+//! - [`db`]: `db check|backup|restore`.
 //!
 //! `default-config` is the embedded example, printed here; `simulate` and
 //! `bench` live in [`crate::simulate`] and [`crate::bench`]. No command
@@ -45,7 +46,8 @@ Exit codes:
   2  usage error
   3  the server refused the request (4xx: unknown service, wrong token, ...)
   4  the server could not be reached or failed (5xx)
-  5  `db check` found problems";
+  5  `db check` (or `db restore` checking its source) found problems
+     or a damaged file";
 
 #[derive(Debug, Parser)]
 #[command(name = "qcall", version, about = "Queue-number kiosk and counter-calling daemon for service halls", after_help = EXIT_CODES)]

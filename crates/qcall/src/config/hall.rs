@@ -54,6 +54,7 @@ impl Config {
             }
         }
         config.server.check()?;
+        config.backup.check()?;
         crate::audio::Script::from_config(&config.audio)?;
         crate::audio::settings(&config.audio)?;
         Ok(config)

@@ -53,6 +53,59 @@ pub struct Config {
     /// Text messages to applicants through the hall's gateway; optional.
     #[serde(default)]
     pub notify: NotifySection,
+    /// Scheduled backups of the database while serving; optional.
+    #[serde(default)]
+    pub backup: BackupSection,
+}
+
+/// `[backup]`: copies of the database taken by the daemon while it serves.
+/// Every key may be left out; the defaults are below.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSection {
+    /// Directory for the copies; empty: `backups/` beside the database.
+    /// Relative paths are relative to the working directory.
+    pub dir: PathBuf,
+    /// Minutes between copies; 0 turns scheduled backups off.
+    pub every_minutes: u32,
+    /// Copies kept; older ones are deleted after each new one.
+    pub keep: usize,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            dir: PathBuf::new(),
+            every_minutes: 60,
+            keep: 24,
+        }
+    }
+}
+
+impl BackupSection {
+    /// The directory copies of database `db` go to.
+    pub fn dir_for(&self, db: &std::path::Path) -> PathBuf {
+        if !self.dir.as_os_str().is_empty() {
+            return self.dir.clone();
+        }
+        match db.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join("backups"),
+            _ => PathBuf::from("backups"),
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.every_minutes > 7 * 24 * 60 {
+            bail!(
+                "[backup] every_minutes = {}: use 0 (off) to 10080 (a week)",
+                self.every_minutes
+            );
+        }
+        if self.keep == 0 {
+            bail!("[backup] keep = 0: keep at least 1 copy (24 keeps a day of hourly copies)");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

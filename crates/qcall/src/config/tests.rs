@@ -176,3 +176,38 @@ fn ranges() {
     assert!(parse_range("12:00-12:00").is_err());
     assert!(parse_range("24:00-25:00").is_err());
 }
+
+#[test]
+fn the_backup_section_may_be_left_out_and_bad_values_are_named() {
+    let start = EXAMPLE
+        .find("\n[backup]")
+        .expect("the example has [backup]");
+    let end = EXAMPLE[start + 1..]
+        .find("\n[")
+        .map_or(EXAMPLE.len(), |i| start + 1 + i);
+    let without = format!("{}{}", &EXAMPLE[..start], &EXAMPLE[end..]);
+    let config = Config::parse(&without).unwrap();
+    assert_eq!(config.backup, BackupSection::default());
+    assert_eq!(
+        config.backup.dir_for(Path::new("/var/lib/qcall/hall.db")),
+        Path::new("/var/lib/qcall/backups")
+    );
+    assert_eq!(
+        config.backup.dir_for(Path::new("hall.db")),
+        Path::new("backups")
+    );
+    for (from, to, expect) in [
+        ("keep = 24", "keep = 0", "[backup] keep = 0"),
+        (
+            "every_minutes = 60",
+            "every_minutes = 20000",
+            "[backup] every_minutes = 20000",
+        ),
+        ("keep = 24", "keep = 24\nevery = 5", "unknown field `every`"),
+    ] {
+        let text = EXAMPLE.replacen(from, to, 1);
+        assert_ne!(text, EXAMPLE, "{from:?} not in the example");
+        let err = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(err.contains(expect), "{expect:?} not in {err:?}");
+    }
+}
