@@ -113,14 +113,9 @@ pub async fn run_with(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
     if !config.notify.webhook.is_empty() {
-        notify::check(&config.notify.webhook)?;
+        let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
-        tokio::spawn(notify::run(
-            engine.clone(),
-            config.notify.webhook.clone(),
-            retry,
-            stop_rx.clone(),
-        ));
+        tokio::spawn(notify::run(engine.clone(), gateway, retry, stop_rx.clone()));
     }
     {
         // SLA lights change with time, not only with events.

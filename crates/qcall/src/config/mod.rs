@@ -55,8 +55,9 @@ pub struct Config {
     pub notify: NotifySection,
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct NotifySection {
     /// The gateway's URL (http://host:port/path); empty: no messages.
     pub webhook: String,
@@ -64,6 +65,16 @@ pub struct NotifySection {
     pub ahead: u32,
     /// First retry after this long; doubling up to a minute.
     pub retry_ms: u64,
+    /// PEM file of CA certificates trusted for an `https://` webhook besides
+    /// the public roots (a gateway with a private CA); empty: none.
+    pub ca_file: PathBuf,
+}
+
+impl NotifySection {
+    /// `ca_file`, when one is set.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        (!self.ca_file.as_os_str().is_empty()).then_some(self.ca_file.as_path())
+    }
 }
 
 impl Default for NotifySection {
@@ -72,6 +83,7 @@ impl Default for NotifySection {
             webhook: String::new(),
             ahead: 3,
             retry_ms: 2000,
+            ca_file: PathBuf::new(),
         }
     }
 }
