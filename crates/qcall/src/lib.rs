@@ -144,6 +144,7 @@ pub async fn run_with(
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        trusted_proxies: Arc::new(config.server.trusted_proxies()?),
         alerts,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
         stop: stop_rx.clone(),

@@ -5,19 +5,18 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qcall_core::Command;
 use qcall_store::Role;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 use super::{base_url, parse_ticket_id};
-use crate::AppState;
 use crate::devices::{PrintOutcome, PrintStatus};
 use crate::error::ApiError;
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +29,7 @@ pub struct TakeTicket {
 
 pub async fn take_ticket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Result<Json<TakeTicket>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -41,7 +40,7 @@ pub async fn take_ticket(
         .from_headers(&headers)?
         .is_some_and(|c| matches!(c.role, Role::Guide | Role::Supervisor));
     if !staff {
-        state.kiosk_limit(peer.ip())?;
+        state.kiosk_limit(client)?;
     }
     let cmd = match body.appointment_code {
         // Checking in an appointment: its own service, class and place.
@@ -153,11 +152,11 @@ pub async fn reenter_ticket(
 /// credential; rate-limited like kiosks.
 pub async fn return_ticket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<wire::TicketBody>, ApiError> {
-    state.kiosk_limit(peer.ip())?;
+    state.kiosk_limit(client)?;
     let id = parse_ticket_id(&id)?;
     let reply = state
         .engine
@@ -185,12 +184,12 @@ pub struct NotifyBody {
 /// credential; rate-limited like kiosks. The number is never shown back in full.
 pub async fn notify(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     body: Result<Json<NotifyBody>, JsonRejection>,
 ) -> Result<Json<wire::NotifyBody>, ApiError> {
     let Json(body) = body?;
-    state.kiosk_limit(peer.ip())?;
+    state.kiosk_limit(client)?;
     let id = parse_ticket_id(&id)?;
     let masked = qcall_core::state::mask_phone(&body.phone);
     state

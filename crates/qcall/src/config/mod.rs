@@ -195,6 +195,10 @@ pub struct ServerSection {
     /// (it stopped reading) is dropped.
     #[serde(default = "default_ws_send_timeout_s")]
     pub ws_send_timeout_s: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For`
+    /// gives the client address for the kiosk rate limit and the logs.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 fn default_header_timeout_s() -> u64 {
@@ -228,6 +232,12 @@ impl ServerSection {
         }
     }
 
+    /// `trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> anyhow::Result<qcall_web::TrustedProxies> {
+        qcall_web::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("[server] trusted_proxies: {e}"))
+    }
+
     fn check(&self) -> anyhow::Result<()> {
         for (key, value, max) in [
             ("header_timeout_s", self.header_timeout_s, 300),
@@ -238,6 +248,7 @@ impl ServerSection {
                 bail!("[server] {key} = {value}: use 1 to {max} seconds");
             }
         }
+        self.trusted_proxies()?;
         if self.max_connections == 0 {
             bail!("[server] max_connections = 0: use at least 1 (4096 suits a big hall)");
         }

