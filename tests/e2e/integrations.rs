@@ -93,3 +93,75 @@ async fn behind_a_trusted_proxy_each_kiosk_has_its_own_rate_limit() {
         "X-Forwarded-For from an untrusted peer must be ignored"
     );
 }
+
+/// A daemon for `hall` whose log (stderr) goes to a file, at `rust_log`.
+fn start_logged(hall: &Hall, rust_log: &str) -> (Daemon, PathBuf) {
+    let log = hall.path().join("daemon.log");
+    let mut child = Command::new(qcall_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&hall.config)
+        .arg("--db")
+        .arg(&hall.db)
+        .env("RUST_LOG", rust_log)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("cannot start qcall serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "daemon did not start: {line:?}"
+    );
+    (Daemon { child, url }, log)
+}
+
+/// With every log level on, a counter signs in over the websocket and
+/// acts over HTTP with its token: the token appears nowhere in the log
+/// (tungstenite logs each frame it reads at `trace`, the auth frame too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_reaches_the_log_even_at_trace() {
+    let hall = Hall::demo();
+    let token = hall.counter_token("1");
+    let (mut d, log) = start_logged(&hall, "trace");
+    let mut ws = d.counter_socket(&token).await;
+    ws.send(json!({"type": "call-next", "id": 1})).await;
+    ws.next_of("result").await;
+    let mut c = d.conn().await;
+    let who = c
+        .send(hyper::Method::GET, "/api/v1/whoami", Some(&token), None)
+        .await
+        .unwrap();
+    assert_eq!(who.status.as_u16(), 200, "{}", who.body);
+    let r = c
+        .post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert!(r.status.is_success(), "{}", r.body);
+    // A token that is refused is a credential too.
+    let refused = "qc_0123456789abcdef0123456789abcdef";
+    let r = c
+        .post("/api/v1/counters/1/call-next", Some(refused), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 401);
+    drop(ws);
+    d.kill();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("counter socket authenticated"),
+        "the log is not at debug/trace level, so the test proves nothing:\n{text}"
+    );
+    for secret in [token.as_str(), refused] {
+        let shown: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+        assert!(shown.is_empty(), "a token reached the log: {shown:#?}");
+    }
+}

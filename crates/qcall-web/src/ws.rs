@@ -380,6 +380,8 @@ async fn authenticate(
             return None;
         }
     }
+    // Who, never with what: the token stays out of the log.
+    tracing::debug!(%counter, role = credential.role.as_str(), client = %sink.client, "counter socket authenticated");
     let ok = json!({"type": "auth_ok", "counter": counter, "role": credential.role.as_str()});
     if sink
         .send(Message::Text(ok.to_string().into()))

@@ -14,12 +14,15 @@
 //! - [`audio`]: committed calls to the hall speakers; `audio_state` notices.
 //! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
 //! - [`server`]: the listener: connection caps, timeouts, bounded shutdown.
+//! - [`logging`]: the log, which never carries a credential.
+//! - [`notify`]: the outbox to the SMS gateway, HTTP or HTTPS.
 
 pub mod audio;
 pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod logging;
 pub mod notify;
 pub mod printing;
 pub mod server;
