@@ -165,3 +165,60 @@ async fn no_token_reaches_the_log_even_at_trace() {
         assert!(shown.is_empty(), "a token reached the log: {shown:#?}");
     }
 }
+
+/// A printer fails (it points at a closed loopback port); a display that
+/// connects afterwards learns it from its first snapshot, in the shape of
+/// the `printer_state` notice it missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_display_connecting_after_a_printer_failed_learns_it_from_the_snapshot() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.hours.enforce = false;
+        let kiosk = c.printers.iter_mut().find(|p| p.id == "kiosk-1").unwrap();
+        kiosk.uri = format!("tcp://127.0.0.1:{closed}");
+        kiosk.timeout_ms = 500;
+    });
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let r = c
+        .post(
+            "/api/v1/tickets",
+            None,
+            &json!({"service": "A", "source": "kiosk-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(r.body["print"], "failed", "{}", r.body);
+
+    let mut display = d.display("").await;
+    let snapshot = display.next_of("snapshot").await;
+    let printers = snapshot["devices"]["printers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no devices.printers in the snapshot: {snapshot}"));
+    let kiosk = printers
+        .iter()
+        .find(|p| p["printer"] == "kiosk-1")
+        .unwrap_or_else(|| panic!("kiosk-1 missing: {printers:?}"));
+    assert_eq!(kiosk["state"], "unreachable", "{kiosk}");
+    assert!(kiosk["failed"].as_u64().unwrap() >= 1, "{kiosk}");
+    assert!(
+        kiosk["detail"].is_string(),
+        "a reason a guide can act on: {kiosk}"
+    );
+    let other = printers.iter().find(|p| p["printer"] == "hall").unwrap();
+    assert_ne!(
+        other["state"], "unreachable",
+        "the file printer is fine: {other}"
+    );
+    assert_eq!(
+        snapshot["devices"]["audio"],
+        Value::Null,
+        "audio is off in tests"
+    );
+}

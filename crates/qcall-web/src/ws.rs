@@ -561,7 +561,10 @@ impl Session {
     /// Sends a fresh snapshot; returns its seq.
     async fn snapshot(&mut self) -> Option<u64> {
         let snap = self.state.engine.snapshot().await.ok()?;
-        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap);
+        // Device health is read after subscribing (as the snapshot is), so
+        // a change after this read arrives as its own notice.
+        let devices = crate::devices::health(&self.state);
+        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap, devices);
         self.state
             .metrics
             .snapshots_sent
