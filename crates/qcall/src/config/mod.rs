@@ -4,7 +4,9 @@
 //! Every struct denies unknown keys, so a typo is an error that names the
 //! key instead of a silently ignored setting. `config/qcall.example.toml`
 //! documents every key and is embedded for `qcall default-config`; a test
-//! fails when it misses one.
+//! fails when it misses one. A key is either required or has a default
+//! that the example states (`# default: VALUE` at the end of its line);
+//! tests check both ways, so a `#[serde(default)]` here needs that mark.
 
 use std::path::PathBuf;
 
@@ -88,8 +90,9 @@ impl Default for NotifySection {
     }
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AppointmentSection {
     /// Priority class of a checked-in appointment's ticket.
     pub class: String,
@@ -115,8 +118,9 @@ impl Default for AppointmentSection {
     }
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PrintSection {
     /// Printer id for notice slips from counters without a printer of their own.
     pub notice_printer: String,
@@ -422,6 +426,8 @@ pub struct DisplaySection {
     /// Chime in the display's browser on each call.
     pub chime: bool,
     pub ticker: Vec<Bilingual>,
+    /// None: one area, every display shows every service.
+    #[serde(default)]
     pub zones: Vec<ZoneSection>,
 }
 
