@@ -236,7 +236,7 @@ async function loadStats() {
   const date = $('#date').value;
   let s;
   try {
-    s = await api('/stats' + (date ? `?date=${date}` : ''));
+    s = await api('/stats' + (date ? `?date=${date}` : ''), { token: secret });
   } catch (e) {
     $('#totals').replaceChildren(el('p', { class: 'error' }, e.message));
     return;

@@ -26,6 +26,11 @@ export const STRINGS = {
   notify_title: { zh: '短信提醒', en: 'Text me' },
   notify_label: { zh: '留下手机号，快轮到您、叫号或需补材料时短信通知您', en: 'Leave your phone number: we text you when your turn is near, when you are called, or if documents are missing' },
   notify_submit: { zh: '通知我', en: 'Notify me' },
+  rate_setup: { zh: '设置评价器', en: 'Set up the rating pad' },
+  rate_setup_label: { zh: '本窗口的令牌（由管理员提供，只需输入一次）', en: "This counter's token (from the supervisor; entered once)" },
+  rate_setup_submit: { zh: '保存', en: 'Save' },
+  rate_setup_needed: { zh: '评价器需要本窗口的有效令牌，请联系工作人员。', en: "The pad needs this counter's valid token; please ask staff." },
+  notify_nokey: { zh: '扫描号票上的二维码打开本页，即可留下手机号。', en: 'Open this page from the QR code on your ticket to leave a phone number.' },
   notify_done: { zh: '已登记 {phone}，我们会短信通知您。', en: 'Registered {phone}; we will text you.' },
   notify_open: { zh: '短信提醒：快轮到我时通知我', en: 'Text me when my turn is near' },
 

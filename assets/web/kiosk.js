@@ -215,6 +215,9 @@ function showTicket(res) {
   p.textContent = t({ printed: 'print_ok', failed: 'print_failed' }[res.print] || 'print_remember');
   $('#t-url').textContent = tk.status_url;
   document.body.dataset.ticket = tk.id;
+  // The ticket's key, shown only to whoever took it: leaving a phone
+  // number needs it. Forgotten with the ticket when the kiosk resets.
+  ticketKey = tk.ticket_key || '';
   // Text-me starts closed and empty: the last applicant's number is gone.
   $('#k-phone').value = '';
   $('#k-notify-form').hidden = true;
@@ -232,7 +235,7 @@ async function notifyMe(e) {
   const id = document.body.dataset.ticket;
   const done = $('#k-notify-done');
   try {
-    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#k-phone').value.trim() } });
+    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#k-phone').value.trim(), ticket_key: ticketKey } });
     $('#k-phone').value = '';
     $('#k-notify-form').hidden = true;
     done.dataset.kind = 'ok';
@@ -325,6 +328,7 @@ function reset() {
 }
 
 let idleTimer = null;
+let ticketKey = '';
 function armIdle(seconds = IDLE_S) {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {

@@ -6,6 +6,19 @@
 import { $, api, bi, langButton, onLang, t, translate } from './common.js';
 
 const counter = decodeURIComponent(location.pathname.split('/').pop());
+// The pad signs in once with its counter's token (kept in this browser), so
+// nobody else on the hall's network can rate what this counter finished.
+const KEY = `qcall.pad.${counter}.token`;
+let token = localStorage.getItem(KEY) || '';
+
+function needSetup(why = '') {
+  $('#setup').hidden = false;
+  $('#ask').hidden = true;
+  $('#thanks').hidden = true;
+  $('#setup-error').textContent = why;
+  $('#setup-error').hidden = !why;
+  $('#pad-token').focus();
+}
 const RESET_MS = 6000;
 let reset = null;
 
@@ -27,11 +40,19 @@ async function rate(score) {
     const res = await api(`/counters/${encodeURIComponent(counter)}/rating`, {
       method: 'POST',
       body: { score, comment: $('#comment').value.trim() || undefined },
+      token,
     });
     $('#comment').value = '';
     message('');
     show(true, score <= 2 ? t('rate_sorry') : t('rate_ticket', { number: res.ticket.number }));
   } catch (e) {
+    if (e.status === 401 || e.status === 403) {
+      // Revoked, or never set: the applicant cannot fix that; staff can.
+      localStorage.removeItem(KEY);
+      token = '';
+      needSetup(t('rate_setup_needed'));
+      return;
+    }
     message(e.code === 'nothing_to_rate' ? t('rate_nothing') : e.message);
   }
   reset = setTimeout(() => {
@@ -44,6 +65,15 @@ async function init() {
   langButton($('#lang-toggle'));
   translate(document);
   onLang(() => translate(document));
+  $('#setup-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    token = $('#pad-token').value.trim();
+    localStorage.setItem(KEY, token);
+    $('#pad-token').value = '';
+    $('#setup').hidden = true;
+    show(false);
+  });
+  if (!token) needSetup();
   for (const b of document.querySelectorAll('.rate-btn')) {
     b.addEventListener('click', () => rate(Number(b.dataset.score)));
   }

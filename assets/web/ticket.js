@@ -6,6 +6,9 @@
 import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 
 const id = Number(location.pathname.split('/').pop());
+// The ticket's key, from the QR code's link (`?k=...`): only its holder has
+// it. Reading the ticket works without; leaving a phone number does not.
+const key = params.get('k') || '';
 let ticket = null;
 let services = null;
 let refetch = null;
@@ -34,13 +37,16 @@ function render() {
   $('#wait').textContent = waiting ? minutes(tk.estimated_wait_s) : '–';
   $('#issued').textContent = hhmm(tk.issued_at);
   document.title = `${tk.number} · ${t('tstate_' + tk.state)}`;
+  // Finished and not yet rated: the holder may rate it here (once; the
+  // pad at the counter and this page share the one rating).
+  $('#rate').hidden = !(key && tk.state === 'done' && tk.rating == null);
   const s = services && services.services.find((s) => s.code === tk.service);
   $('#materials').replaceChildren(...(s ? s.materials.map((m) => el('li', {}, bi(m))) : []));
 }
 
 async function load() {
   try {
-    const res = await api(`/tickets/${id}`);
+    const res = await api(key ? `/tickets/${id}?k=${encodeURIComponent(key)}` : `/tickets/${id}`);
     const before = ticket && ticket.state;
     ticket = res.ticket;
     $('#error').hidden = true;
@@ -58,6 +64,9 @@ function soon() {
 }
 
 async function init() {
+  // Without the key, the form would only be refused: say where it is.
+  $('#notify-form').hidden = !key;
+  $('#notify-nokey').hidden = !!key;
   setLang(params.get('lang') || localStorage.getItem('qcall.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en'), false);
   langButton($('#lang-toggle'));
   translate(document);
@@ -73,7 +82,8 @@ async function init() {
         soon();
       } else if (f.ticket && f.ticket.id === id) {
         const before = ticket && ticket.state;
-        ticket = f.ticket;
+        // Public frames carry no rating: keep what the holder's view said.
+        ticket = { ...f.ticket, rating: f.ticket.rating ?? (ticket && ticket.rating) };
         render();
         if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
       } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {
@@ -86,12 +96,33 @@ async function init() {
 
 init();
 
+// Rate the finished service from the phone (好差评), with the ticket's key.
+for (const b of document.querySelectorAll('#rate .rate-btn')) {
+  b.addEventListener('click', async () => {
+    const score = Number(b.dataset.score);
+    const done = $('#rate-done');
+    try {
+      const res = await api(`/tickets/${id}/rating`, {
+        method: 'POST',
+        body: { score, comment: $('#rate-comment').value.trim() || undefined, ticket_key: key },
+      });
+      ticket = res.ticket;
+      render();
+      done.textContent = score <= 2 ? t('rate_sorry') : t('rate_thanks');
+    } catch (err) {
+      done.textContent = err.message;
+      if (err.code === 'already_rated') $('#rate').hidden = true;
+    }
+    done.hidden = false;
+  });
+}
+
 // Leave a phone number: the hall texts when the ticket is near, called,
 // needs more documents, or its certificate is ready.
 $('#notify-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   try {
-    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#phone').value.trim() } });
+    const res = await api(`/tickets/${id}/notify`, { method: 'POST', body: { phone: $('#phone').value.trim(), ticket_key: key } });
     $('#notify-form').hidden = true;
     $('#notify-done').hidden = false;
     $('#notify-done').textContent = t('notify_done', { phone: res.phone });

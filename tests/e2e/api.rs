@@ -46,7 +46,10 @@ async fn a_ticket_has_the_contract_fields_and_can_be_followed() {
     assert_eq!(t["number"], "A001");
     assert_eq!(t["state"], "waiting");
     assert_eq!(t["priority"], "normal");
-    assert_eq!(t["status_url"], format!("{}/t/{}", d.url, t["id"]));
+    // The taker holds the ticket: its key is in the QR code's link.
+    let key = t["ticket_key"].as_str().expect("the holder gets the key");
+    assert_eq!(key.len(), 20);
+    assert_eq!(t["status_url"], format!("{}/t/{}?k={key}", d.url, t["id"]));
     let second = c
         .post("/api/v1/tickets", None, &json!({"service": "A"}))
         .await

@@ -445,7 +445,11 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let mut staff = super::trust::staff_stream(&d, &supervisor).await;
     let mut c = d.conn().await;
     let pad = "/api/v1/counters/2/rating";
-    let nothing = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    // The pad signs in with its counter's token.
+    let nothing = c
+        .post(pad, Some(&token), &json!({"score": 5}))
+        .await
+        .unwrap();
     assert_eq!(error(&nothing).1, "nothing_to_rate");
 
     take(&mut c, "A").await;
@@ -456,7 +460,7 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
         .await
         .unwrap();
     assert_eq!(
-        c.post(pad, None, &json!({"score": 9}))
+        c.post(pad, Some(&token), &json!({"score": 9}))
             .await
             .unwrap()
             .status
@@ -466,14 +470,17 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
     let rated = c
         .post(
             pad,
-            None,
+            Some(&token),
             &json!({"score": 2, "comment": "等了很久也没人解释"}),
         )
         .await
         .unwrap();
     assert_eq!(rated.status.as_u16(), 200, "{}", rated.body);
     assert_eq!(rated.body["ticket"]["rating"], 2);
-    let again = c.post(pad, None, &json!({"score": 5})).await.unwrap();
+    let again = c
+        .post(pad, Some(&token), &json!({"score": 5}))
+        .await
+        .unwrap();
     assert_eq!(error(&again).1, "nothing_to_rate", "one rating per ticket");
 
     let alert = staff.next_of("alert").await;
@@ -695,7 +702,7 @@ async fn a_suspended_ticket_gets_a_notice_and_returns_the_next_day_ahead_of_new_
         .post(
             &format!("/api/v1/tickets/{}/return", t["id"]),
             None,
-            &json!({}),
+            &json!({"ticket_key": t["ticket_key"]}),
         )
         .await
         .unwrap();
@@ -712,7 +719,7 @@ async fn a_suspended_ticket_gets_a_notice_and_returns_the_next_day_ahead_of_new_
         .post(
             &format!("/api/v1/tickets/{}/return", t["id"]),
             None,
-            &json!({}),
+            &json!({"ticket_key": t["ticket_key"]}),
         )
         .await
         .unwrap();
@@ -819,7 +826,21 @@ async fn two_clerks_at_one_counter_are_counted_apart() {
         .await
         .unwrap();
 
-    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    // Per clerk only for their supervisor.
+    let public = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    assert_eq!(public["staff"], json!([]), "{}", public["staff"]);
+    assert!(!public.to_string().contains("li.na"));
+    let boss = hall.token(&["--supervisor", "zhao"]);
+    let stats = c
+        .send(
+            hyper::Method::GET,
+            "/api/v1/stats?date=2026-11-23",
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap()
+        .body;
     let li_stats = find(&stats["staff"], "staff", "li.na");
     let wang_stats = find(&stats["staff"], "staff", "wang.fang");
     assert_eq!(
@@ -836,6 +857,8 @@ async fn two_clerks_at_one_counter_are_counted_apart() {
         "2026-11-23",
         "--format",
         "csv",
+        "--token",
+        &boss,
     ]);
     assert!(
         stdout(&csv).contains("\n2026-11-23,staff,li.na,2,2,"),

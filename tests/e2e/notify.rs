@@ -159,16 +159,22 @@ async fn serve_gateway<S, F>(
 
 /// Takes three tickets of service A; returns the id of the last, which has
 /// two ahead of it.
-pub(crate) async fn third_ticket(c: &mut Conn) -> u64 {
-    let mut id = 0;
+/// Takes three tickets; the third's id and key (its holder leaves the
+/// phone number).
+async fn third_ticket(c: &mut Conn) -> (u64, String) {
+    let mut mine = (0, String::new());
     for _ in 0..3 {
         let r = c
             .post("/api/v1/tickets", None, &json!({"service": "A"}))
             .await
             .unwrap();
-        id = r.body["ticket"]["id"].as_u64().unwrap();
+        let t = &r.body["ticket"];
+        mine = (
+            t["id"].as_u64().unwrap(),
+            t["ticket_key"].as_str().unwrap().to_owned(),
+        );
     }
-    id
+    mine
 }
 
 async fn next_message(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
@@ -198,12 +204,12 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
     let mut d = hall.start();
     let token = hall.counter_token("1");
     let mut c = d.conn().await;
-    let mine = third_ticket(&mut c).await;
+    let (mine, key) = third_ticket(&mut c).await;
     let bad = c
         .post(
             &format!("/api/v1/tickets/{mine}/notify"),
             None,
-            &json!({"phone": "12ab"}),
+            &json!({"phone": "12ab", "ticket_key": key}),
         )
         .await
         .unwrap();
@@ -212,7 +218,7 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
         .post(
             &format!("/api/v1/tickets/{mine}/notify"),
             None,
-            &json!({"phone": "13812345678"}),
+            &json!({"phone": "13812345678", "ticket_key": key}),
         )
         .await
         .unwrap();
@@ -300,11 +306,11 @@ async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
     let d = hall.start();
     let token = hall.counter_token("1");
     let mut c = d.conn().await;
-    let mine = third_ticket(&mut c).await;
+    let (mine, key) = third_ticket(&mut c).await;
     c.post(
         &format!("/api/v1/tickets/{mine}/notify"),
         None,
-        &json!({"phone": "13812345678"}),
+        &json!({"phone": "13812345678", "ticket_key": key}),
     )
     .await
     .unwrap();
@@ -354,12 +360,12 @@ fn texting_hall(webhook: String, ca_file: Option<std::path::PathBuf>) -> Hall {
 /// ticket's "near" text is due. Returns the ticket's id.
 async fn near_text_due(d: &Daemon, token: &str) -> u64 {
     let mut c = d.conn().await;
-    let mine = third_ticket(&mut c).await;
+    let (mine, key) = third_ticket(&mut c).await;
     let r = c
         .post(
             &format!("/api/v1/tickets/{mine}/notify"),
             None,
-            &json!({"phone": "13812345678"}),
+            &json!({"phone": "13812345678", "ticket_key": key}),
         )
         .await
         .unwrap();

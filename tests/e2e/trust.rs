@@ -216,6 +216,7 @@ async fn a_rating_comment_stays_off_public_views() {
         .await
         .unwrap();
     let id = taken.body["ticket"]["id"].as_i64().unwrap();
+    let key = taken.body["ticket"]["ticket_key"].clone();
     c.post("/api/v1/counters/2/call-next", Some(&token), &json!({}))
         .await
         .unwrap();
@@ -226,9 +227,9 @@ async fn a_rating_comment_stays_off_public_views() {
     let comment = format!("身份证 110101199003074512，电话 {phone}，请回电");
     let rated = c
         .post(
-            "/api/v1/counters/2/rating",
+            &format!("/api/v1/tickets/{id}/rating"),
             None,
-            &json!({"score": 1, "comment": comment}),
+            &json!({"score": 1, "comment": comment, "ticket_key": key}),
         )
         .await
         .unwrap();
@@ -379,4 +380,209 @@ async fn only_the_serving_counter_or_a_supervisor_marks_a_ticket_ready() {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["ready"], true);
     }
+}
+
+/// Acting on an applicant's ticket needs the ticket's key (the `k` in its
+/// QR code), which only its holder got: a stranger who counts ids can
+/// neither put their phone number on it nor bring a suspended ticket back,
+/// and a refused attempt writes nothing. A guide may act for the applicant.
+#[tokio::test]
+async fn notify_and_return_need_the_tickets_key() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    let take = |body: Value| body["ticket"].clone();
+    let mine = take(
+        c.post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap()
+            .body,
+    );
+    let other = take(
+        c.post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap()
+            .body,
+    );
+    let id = mine["id"].as_i64().unwrap();
+    let key = mine["ticket_key"].as_str().unwrap().to_owned();
+    let other_key = other["ticket_key"].as_str().unwrap().to_owned();
+    assert_ne!(key, other_key);
+    assert_eq!(mine["status_url"], format!("{}/t/{id}?k={key}", d.url));
+
+    // The public view has no key; the holder's (`?k=`) has.
+    let public = c.get(&format!("/api/v1/tickets/{id}")).await.unwrap();
+    assert!(
+        public.body["ticket"].get("ticket_key").is_none(),
+        "{}",
+        public.body
+    );
+    assert_eq!(
+        public.body["ticket"]["status_url"],
+        format!("{}/t/{id}", d.url)
+    );
+    let held = c
+        .get(&format!("/api/v1/tickets/{id}?k={key}"))
+        .await
+        .unwrap();
+    assert_eq!(held.body["ticket"]["ticket_key"], key.as_str());
+    let wrong = c
+        .get(&format!("/api/v1/tickets/{id}?k={other_key}"))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status.as_u16(), 403, "{}", wrong.body);
+
+    // The clerk suspends it: now it could be returned.
+    c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/1/start", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let s = c
+        .post(
+            "/api/v1/counters/1/suspend",
+            Some(&token),
+            &json!({"missing": ["户口本"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.status.as_u16(), 200, "{}", s.body);
+
+    let before = seq(&mut c).await;
+    let notify = format!("/api/v1/tickets/{id}/notify");
+    let back = format!("/api/v1/tickets/{id}/return");
+    let refused = [
+        (
+            &notify,
+            json!({"phone": "13900001111"}),
+            401,
+            "ticket_key_required",
+        ),
+        (
+            &notify,
+            json!({"phone": "13900001111", "ticket_key": other_key}),
+            403,
+            "bad_ticket_key",
+        ),
+        (
+            &notify,
+            json!({"phone": "13900001111", "ticket_key": "x"}),
+            403,
+            "bad_ticket_key",
+        ),
+        (&back, json!({}), 401, "ticket_key_required"),
+        (
+            &back,
+            json!({"ticket_key": other_key}),
+            403,
+            "bad_ticket_key",
+        ),
+    ];
+    for (path, body, status, code) in &refused {
+        let r = c.post(path, None, body).await.unwrap();
+        assert_eq!(r.status.as_u16(), *status, "{path} {body}: {}", r.body);
+        assert_eq!(r.body["error"]["code"], *code, "{path} {body}");
+        assert_eq!(seq(&mut c).await, before, "{path} {body} wrote an event");
+    }
+    // A counter token is not the applicant's.
+    let r = c.post(&back, Some(&token), &json!({})).await.unwrap();
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    assert_eq!(seq(&mut c).await, before);
+
+    // With the key (in the body, or `?k=` as the QR code's link has it).
+    let r = c
+        .post(
+            &notify,
+            None,
+            &json!({"phone": "13900001111", "ticket_key": key}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let r = c
+        .post(&format!("{back}?k={key}"), None, &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["ticket"]["state"], "waiting");
+
+    // A guide at the desk acts for an applicant without the slip.
+    let guide = hall.token(&["--guide", "zhou"]);
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{}/notify", other["id"]),
+            Some(&guide),
+            &json!({"phone": "13900002222"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+}
+
+/// The rating pad rates only with its counter's token; the applicant's
+/// phone rates its own ticket with the ticket's key. Neither can be done by
+/// a stranger, and a refused rating writes nothing.
+#[tokio::test]
+async fn ratings_need_the_pads_token_or_the_tickets_key() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let token = hall.counter_token("2");
+    let mut c = d.conn().await;
+    let t = c
+        .post("/api/v1/tickets", None, &json!({"service": "A"}))
+        .await
+        .unwrap()
+        .body["ticket"]
+        .clone();
+    let (id, key) = (t["id"].as_i64().unwrap(), t["ticket_key"].clone());
+    c.post("/api/v1/counters/2/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    c.post("/api/v1/counters/2/finish", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    let before = seq(&mut c).await;
+    let pad = "/api/v1/counters/2/rating";
+    let mine = format!("/api/v1/tickets/{id}/rating");
+    let three = hall.counter_token("3");
+    for (path, cred, body, status) in [
+        (pad, None, json!({"score": 1}), 401),
+        (pad, Some(three.as_str()), json!({"score": 1}), 403),
+        (mine.as_str(), None, json!({"score": 1}), 401),
+        (
+            mine.as_str(),
+            Some(token.as_str()),
+            json!({"score": 1}),
+            401,
+        ),
+        (
+            mine.as_str(),
+            None,
+            json!({"score": 1, "ticket_key": "AAAAAAAAAAAAAAAAAAAA"}),
+            403,
+        ),
+    ] {
+        let r = c.post(path, cred, &body).await.unwrap();
+        assert_eq!(r.status.as_u16(), status, "{path} {body}: {}", r.body);
+        assert_eq!(seq(&mut c).await, before, "{path} wrote an event");
+    }
+    let r = c
+        .post(&mine, None, &json!({"score": 5, "ticket_key": key}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["ticket"]["rating"], 5);
+    // One rating per ticket: the pad has nothing left, the phone is told.
+    let r = c
+        .post(pad, Some(&token), &json!({"score": 1}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["error"]["code"], "nothing_to_rate", "{}", r.body);
+    let r = c
+        .post(&mine, None, &json!({"score": 1, "ticket_key": key}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["error"]["code"], "already_rated", "{}", r.body);
 }

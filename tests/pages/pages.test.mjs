@@ -256,7 +256,7 @@ test('a ticket taken on /kiosk?kiosk=kiosk-1 comes out of kiosk-1\'s printer', a
     assert.ok(slip.lines.includes('社会保险'), 'the service in Chinese (GB18030)');
     assert.ok(slip.lines.some((l) => l.includes('Hotline: 12345')), 'the hotline');
     assert.equal(slip.qr.length, 1);
-    assert.match(slip.qr[0], new RegExp(`/t/${id}$`), 'the QR code leads to the ticket\'s page');
+    assert.match(slip.qr[0], new RegExp(`/t/${id}\\?k=[A-Za-z0-9_-]{20}$`), 'the QR code leads to the ticket\'s page, with its key');
     assert.equal(slip.cuts, 1);
 
     // The ticket and a guide alert carry the same kiosk name.
@@ -483,7 +483,13 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   await hall.api('/counters/4/call-next', { method: 'POST', body: {}, token: counter });
   await hall.api('/counters/4/finish', { method: 'POST', body: {}, token: counter });
 
+  // The pad signs in once with its counter's token; until then it asks.
   const pad = await open('/rate/4', { width: 1024, height: 768 });
+  await pad.waitForSelector('#setup:not([hidden])');
+  assert.ok(await pad.locator('#ask').isHidden(), 'no rating buttons before the pad is set up');
+  await pad.fill('#pad-token', counter);
+  await pad.click('#setup-form button[type="submit"]');
+  await pad.waitForSelector('#ask:not([hidden])');
   await waitText(pad, '#counter-name', /4号窗口/);
   await pad.fill('#comment', '材料清单没写清楚');
   await pad.click('.rate-btn[data-score="2"]');
@@ -503,11 +509,47 @@ test('the phone page takes a number for text messages; the display ticker shows 
   await live(display);
   await waitText(display, '#ticker', /热线/);
   const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'D' } });
-  const phone = await open(`/t/${taken.body.ticket.id}`, { width: 390, height: 844 });
+  // Without the key (a stranger who typed the id) the page says where it is.
+  const stranger = await open(`/t/${taken.body.ticket.id}`, { width: 390, height: 844 });
+  await stranger.waitForSelector('#notify-nokey:not([hidden])');
+  assert.ok(await stranger.locator('#notify-form').isHidden());
+  await stranger.context().close();
+  // The holder opens the ticket's own link (its QR code's), key included.
+  const link = new URL(taken.body.ticket.status_url);
+  assert.match(link.search, /^\?k=[A-Za-z0-9_-]{20}$/);
+  const phone = await open(link.pathname + link.search, { width: 390, height: 844 });
   await phone.fill('#phone', '13812345678');
   await phone.click('#notify-form button[type="submit"]');
   await waitText(phone, '#notify-done', /138\*\*\*\*5678/);
   assert.deepEqual(phone.errors, []);
+});
+
+test('the holder rates a finished ticket from its phone page, once', async () => {
+  const counter = hall.token('--counter', '6');
+  const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'E' } });
+  const link = new URL(taken.body.ticket.status_url);
+  const phone = await open(link.pathname + link.search, { width: 390, height: 844 });
+  await live(phone);
+  assert.ok(await phone.locator('#rate').isHidden(), 'nothing to rate while waiting');
+  await hall.api('/counters/6/open', { method: 'POST', body: {}, token: counter });
+  // Counter 6 serves whoever earlier tests left waiting first.
+  for (let i = 0; i < 50; i++) {
+    const r = await hall.api('/counters/6/call-next', { method: 'POST', body: {}, token: counter });
+    assert.equal(r.status, 200, 'the ticket is called before the queue runs dry');
+    await hall.api('/counters/6/finish', { method: 'POST', body: {}, token: counter });
+    if (r.body.ticket.id === taken.body.ticket.id) break;
+  }
+  await phone.waitForSelector('#rate:not([hidden])');
+  await phone.click('#rate .rate-btn[data-score="4"]');
+  await waitText(phone, '#rate-done', /感谢/);
+  await phone.waitForSelector('#rate', { state: 'hidden' });
+  const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
+  assert.equal(held.body.ticket.rating, 4, 'the rating is recorded for the ticket');
+  // The counter's pad has nothing left to rate: one rating per ticket.
+  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 1 }, token: counter });
+  assert.equal(pad.body.error.code, 'nothing_to_rate');
+  assert.deepEqual(phone.errors, []);
+  await phone.context().close();
 });
 
 test('the kiosk takes a number for text messages on its own keypad', async () => {

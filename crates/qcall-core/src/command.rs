@@ -37,10 +37,10 @@ pub enum Command {
     /// A no-show came back within the hall's window (过号重排); `by` is the
     /// staff member who let it back in.
     Reenter { ticket: TicketId, by: String },
-    /// An applicant rates the ticket just finished at `counter` (好差评):
-    /// 5 very satisfied ... 1 very dissatisfied. One rating per ticket.
+    /// An applicant rates a finished ticket (好差评): 5 very satisfied ...
+    /// 1 very dissatisfied. One rating per ticket.
     Rate {
-        counter: String,
+        of: RatingOf,
         score: u8,
         comment: Option<String>,
     },
@@ -461,6 +461,16 @@ pub enum TransferTarget {
     Counter(String),
 }
 
+/// Which ticket a rating is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingOf {
+    /// The ticket `counter` finished last, if nobody rated it yet: the pad
+    /// facing the applicant at that counter.
+    LastAt(String),
+    /// This ticket, which must be finished: its holder's phone.
+    Ticket(TicketId),
+}
+
 /// Why a command was refused. Each message says what was wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
@@ -528,6 +538,8 @@ pub enum Rejection {
     ReentryRefused { number: String, why: String },
     #[error("counter `{0}` has no finished ticket left to rate")]
     NothingToRate(String),
+    #[error("ticket {number} is already rated; each ticket is rated once")]
+    AlreadyRated { number: String },
     #[error(
         "there is no appointment `{0}` for today; check the code, or take a ticket without one"
     )]

@@ -47,6 +47,8 @@ pub mod time;
 pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
-pub use state::{Command, CounterAction, CounterRuntime, HallState, Rejection, TransferTarget};
+pub use state::{
+    Command, CounterAction, CounterRuntime, HallState, RatingOf, Rejection, TransferTarget,
+};
 pub use ticket::{QueueKey, Ticket, TicketId, TicketState};
 pub use time::{BusinessDay, Millis};

@@ -13,6 +13,7 @@
 
 mod check;
 mod codec;
+mod keys;
 mod migrate;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, Ticke
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use check::CheckReport;
+pub use keys::TicketKeys;
 pub use migrate::SCHEMA_VERSION;
 
 /// What went wrong with the database.
@@ -313,6 +315,46 @@ impl Store {
             params![hash, counter, now, staff],
         )?;
         Ok(())
+    }
+
+    /// The hall's ticket keys, creating the hall secret on first use
+    /// (256 random bits from the OS). Every process that opens the same
+    /// database gets the same keys.
+    pub fn ticket_keys(&mut self, now_ms: i64) -> Result<TicketKeys, StoreError> {
+        if let Some(keys) = self.read_ticket_keys()? {
+            return Ok(keys);
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| StoreError::Corrupt(format!("no randomness for the hall secret: {e}")))?;
+        // Two processes may race here: the first insert wins and both read it.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO hall_secrets (name, secret, created_at_ms) VALUES ('ticket_keys', ?1, ?2)",
+            params![&secret[..], now_ms],
+        )?;
+        self.read_ticket_keys()?
+            .ok_or_else(|| StoreError::Corrupt("the hall secret vanished as it was written".into()))
+    }
+
+    /// The hall's ticket keys if the secret exists (read-only tools).
+    pub fn read_ticket_keys(&self) -> Result<Option<TicketKeys>, StoreError> {
+        let secret: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT secret FROM hall_secrets WHERE name = 'ticket_keys'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match secret {
+            None => Ok(None),
+            Some(bytes) => {
+                let secret: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+                    StoreError::Corrupt(format!("the hall secret is {} bytes, not 32", b.len()))
+                })?;
+                Ok(Some(TicketKeys::new(secret)))
+            }
+        }
     }
 
     pub fn add_token(

@@ -92,6 +92,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         add_if_missing: COLUMNS_0005,
         ..sql_file!("0005_what_0003_gained_later.sql")
     },
+    sql_file!("0006_hall_secrets.sql"),
 ];
 
 /// The schema version this build writes.

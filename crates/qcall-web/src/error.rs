@@ -26,7 +26,7 @@ impl ApiError {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message: shorten(message.into()),
         }
     }
 
@@ -94,6 +94,7 @@ impl From<Rejection> for ApiError {
             Rejection::LastCounter { .. } => (S::CONFLICT, "last_counter"),
             Rejection::ReentryRefused { .. } => (S::CONFLICT, "reentry_refused"),
             Rejection::NothingToRate(_) => (S::CONFLICT, "nothing_to_rate"),
+            Rejection::AlreadyRated { .. } => (S::CONFLICT, "already_rated"),
             Rejection::UnknownAppointment(_) => (S::NOT_FOUND, "unknown_appointment"),
             Rejection::AppointmentWindow { .. } => (S::CONFLICT, "appointment_window"),
             Rejection::CodeTaken(_) => (S::CONFLICT, "code_taken"),
@@ -152,6 +153,18 @@ impl From<QueryRejection> for ApiError {
             "bad_query",
             format!("the query string is not valid: {}", r.body_text()),
         )
+    }
+}
+
+/// The longest error message sent back. Messages quote what was wrong
+/// (an unknown service, a parser's complaint about a value); a client that
+/// sent a huge value gets the start of it back, not all of it.
+pub const MESSAGE_LIMIT: usize = 400;
+
+fn shorten(message: String) -> String {
+    match message.char_indices().nth(MESSAGE_LIMIT) {
+        None => message,
+        Some((cut, _)) => format!("{}… (shortened)", &message[..cut]),
     }
 }
 
@@ -256,5 +269,20 @@ mod tests {
         for (r, status, code) in cases {
             check(r.into(), status, code);
         }
+    }
+
+    #[test]
+    fn a_huge_value_is_not_echoed_back() {
+        let service = "社".repeat(60_000);
+        let e: ApiError = Rejection::UnknownService(service.clone()).into();
+        assert!(
+            e.message.chars().count() <= MESSAGE_LIMIT + 20,
+            "{}",
+            e.message.len()
+        );
+        assert!(e.message.ends_with("(shortened)"));
+        // A short one is left alone.
+        let e: ApiError = Rejection::UnknownService("Z".into()).into();
+        assert!(!e.message.contains("shortened"), "{}", e.message);
     }
 }

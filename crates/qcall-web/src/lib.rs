@@ -61,6 +61,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The hall's live alerts.
     pub alerts: Arc<alerts::AlertBoard>,
+    /// Derives and checks each ticket's key (the `k` in its QR code).
+    pub keys: qcall_store::TicketKeys,
     /// Ticket printers, when the hall has any.
     pub printing: Option<Arc<dyn devices::Printing>>,
     /// Turns `true` when the daemon shuts down: sockets close with 1001.
@@ -104,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/return", post(api::tickets::return_ticket))
         .route("/tickets/{id}/notify", post(api::tickets::notify))
         .route("/tickets/{id}/ready", post(api::tickets::ready))
+        .route("/tickets/{id}/rating", post(api::tickets::rate_ticket))
         .route("/audit", get(api::stats::audit))
         .route("/printers", get(api::printing::printers))
         .route("/audio", get(api::printing::audio))

@@ -83,7 +83,13 @@ pub struct TicketJson {
     pub issued_at: String,
     pub ahead: u32,
     pub estimated_wait_s: u32,
+    /// The ticket's page, `/t/{id}`; for its holder with `?k=KEY`.
     pub status_url: String,
+    /// The ticket's key, only in the holder's view (the response to whoever
+    /// took it, and `GET /tickets/{id}?k=KEY`): `notify`, `return` and the
+    /// applicant's rating need it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_key: Option<String>,
     pub counter: Option<CounterRef>,
     /// The clerk who called it, when their token names them; `null` in
     /// public views (see [`Viewer`]).
@@ -123,6 +129,22 @@ pub fn ticket(hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
     ticket_for(Viewer::Public, hall, base_url, v)
 }
 
+/// A ticket as its holder sees it: the public view plus its key, in
+/// `ticket_key` and in `status_url` (`/t/{id}?k=KEY`, the QR code's link).
+pub fn holder_ticket(
+    hall: &Hall,
+    base_url: &str,
+    keys: &qcall_store::TicketKeys,
+    v: &TicketView,
+) -> TicketJson {
+    let mut json = ticket(hall, base_url, v);
+    json.rating = v.ticket.rating;
+    let key = keys.key(v.ticket.id);
+    json.status_url = format!("{base_url}/t/{}?k={key}", v.ticket.id);
+    json.ticket_key = Some(key);
+    json
+}
+
 /// A ticket as `viewer` may see it.
 pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -> TicketJson {
     let t = &v.ticket;
@@ -147,6 +169,7 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         ahead: v.ahead,
         estimated_wait_s: v.estimated_wait_s,
         status_url: format!("{base_url}/t/{}", t.id),
+        ticket_key: None,
         served_by: match viewer {
             Viewer::Staff => t.served_by.clone(),
             Viewer::Public => None,
@@ -158,7 +181,11 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         finished_at: time(t.finished_at),
         recalls: t.recalls,
         source: t.source.clone(),
-        rating: t.rating,
+        // How the applicant rated is theirs and the hall's, not the wall's.
+        rating: match viewer {
+            Viewer::Staff => t.rating,
+            Viewer::Public => None,
+        },
         day: t.day.to_string(),
     }
 }

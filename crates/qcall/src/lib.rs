@@ -73,7 +73,8 @@ pub async fn run_with(
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
     }
-    let store = Store::open(db)?;
+    let mut store = Store::open(db)?;
+    let keys = store.ticket_keys(clock.now())?;
     let start_seq = store.last_seq()?;
     let site = Arc::new(Site {
         public_url: config.hall.public_url.trim_end_matches('/').to_owned(),
@@ -112,7 +113,8 @@ pub async fn run_with(
     }
     let (engine, engine_thread) =
         qcall_engine::start(hall.clone(), store, clock.clone(), publishers)?;
-    let printers = printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock)?;
+    let printers =
+        printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock, keys.clone())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
     if !config.notify.webhook.is_empty() {
@@ -149,6 +151,7 @@ pub async fn run_with(
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
         trusted_proxies: Arc::new(config.server.trusted_proxies()?),
         alerts,
+        keys,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
         stop: stop_rx.clone(),
         ws_send_timeout: std::time::Duration::from_secs(config.server.ws_send_timeout_s),

@@ -114,6 +114,8 @@ pub struct HallPrinters {
     hotline: String,
     materials_on_ticket: usize,
     clock: Arc<dyn Clock>,
+    /// The slip's QR code carries the ticket's key (`/t/{id}?k=KEY`).
+    keys: qcall_store::TicketKeys,
     printers: Vec<Entry>,
     by_id: HashMap<String, usize>,
     by_kiosk: HashMap<String, usize>,
@@ -129,6 +131,7 @@ impl HallPrinters {
         hall: Arc<Hall>,
         hub: Arc<Hub>,
         clock: Arc<dyn Clock>,
+        keys: qcall_store::TicketKeys,
     ) -> anyhow::Result<Option<Arc<HallPrinters>>> {
         let settings = config.printer_settings()?;
         if settings.is_empty() {
@@ -151,6 +154,7 @@ impl HallPrinters {
             hall,
             hotline: config.hall.hotline.clone(),
             materials_on_ticket: config.print.materials_on_ticket,
+            keys,
             clock,
             printers: Vec::new(),
             by_id: HashMap::new(),
@@ -261,7 +265,8 @@ impl Printing for HallPrinters {
                 None => return HallPrinters::none(None),
             },
         };
-        let url = format!("{base_url}/t/{}", view.ticket.id);
+        let id = view.ticket.id;
+        let url = format!("{base_url}/t/{id}?k={}", self.keys.key(id));
         let slip = ticket_slip(
             &self.hall,
             &self.hotline,

@@ -4,7 +4,7 @@
 //! Pure: reads the state, changes nothing; a refusal leaves no trace.
 
 use super::{HallState, check};
-use crate::command::{Command, CounterAction, Decision, Rejection};
+use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection};
 use crate::event::Event;
 use crate::hours::{self, Intake};
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
@@ -40,11 +40,9 @@ impl HallState {
                 })
             }
             Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
-            Command::Rate {
-                counter,
-                score,
-                comment,
-            } => self.decide_rate(counter, *score, comment.as_deref()),
+            Command::Rate { of, score, comment } => {
+                self.decide_rate(of, *score, comment.as_deref())
+            }
             Command::Book {
                 code,
                 service,
@@ -385,12 +383,14 @@ impl HallState {
 
     fn decide_rate(
         &self,
-        counter: &str,
+        of: &RatingOf,
         score: u8,
         comment: Option<&str>,
     ) -> Result<Decision, Rejection> {
-        if self.hall.counter(counter).is_none() {
-            return Err(Rejection::UnknownCounter(counter.into()));
+        if let RatingOf::LastAt(counter) = of
+            && self.hall.counter(counter).is_none()
+        {
+            return Err(Rejection::UnknownCounter(counter.clone()));
         }
         if !(1..=5).contains(&score) {
             return Err(Rejection::BadRating(score));
@@ -402,14 +402,34 @@ impl HallState {
                 "a comment is at most 500 printable characters".into(),
             ));
         }
-        // The ticket this counter finished last, if nobody rated it yet.
-        let last = self
-            .tickets
-            .values()
-            .filter(|t| t.state == TicketState::Done && t.counter.as_deref() == Some(counter))
-            .max_by_key(|t| (t.finished_at, t.id))
-            .filter(|t| t.rating.is_none())
-            .ok_or_else(|| Rejection::NothingToRate(counter.into()))?;
+        let last = match of {
+            // The ticket this counter finished last, if nobody rated it yet.
+            RatingOf::LastAt(counter) => self
+                .tickets
+                .values()
+                .filter(|t| {
+                    t.state == TicketState::Done && t.counter.as_deref() == Some(counter.as_str())
+                })
+                .max_by_key(|t| (t.finished_at, t.id))
+                .filter(|t| t.rating.is_none())
+                .ok_or_else(|| Rejection::NothingToRate(counter.clone()))?,
+            RatingOf::Ticket(id) => {
+                let t = self.tickets.get(id).ok_or(Rejection::UnknownTicket(*id))?;
+                if t.state != TicketState::Done {
+                    return Err(Rejection::WrongState {
+                        number: t.number.clone(),
+                        state: t.state.as_str(),
+                        action: "rated",
+                    });
+                }
+                if t.rating.is_some() {
+                    return Err(Rejection::AlreadyRated {
+                        number: t.number.clone(),
+                    });
+                }
+                t
+            }
+        };
         let event = Event::TicketRated {
             ticket: last.id,
             score,

@@ -37,7 +37,7 @@ use crate::hall::Hall;
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
-pub use crate::command::{Command, CounterAction, Decision, Rejection, TransferTarget};
+pub use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection, TransferTarget};
 pub use apply::{Changes, Outbox};
 pub use invariants::Fingerprint;
 pub use notify::mask_phone;

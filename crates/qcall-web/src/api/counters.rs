@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qcall_core::command::{ActionAccess, ActionSpec, CounterActionKind};
-use qcall_core::{Command, CounterAction, TransferTarget};
+use qcall_core::{Command, CounterAction, RatingOf, TransferTarget};
 use qcall_store::Role;
 use serde::Deserialize;
 
@@ -244,8 +244,11 @@ pub struct RateBody {
 }
 
 /// An applicant rates the service just finished at a counter (好差评), from
-/// the counter-facing rating pad. No credential (it is the applicant's
-/// tablet), rate-limited like kiosks; one rating per ticket.
+/// the rating pad facing them at that counter. The pad signs in once with
+/// that counter's token (or a supervisor's): an unauthenticated request
+/// could otherwise rate whatever any counter just finished. Rate-limited
+/// like kiosks; one rating per ticket. The applicant's phone rates through
+/// `POST /tickets/{id}/rating` with the ticket's key instead.
 pub async fn rate(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -254,10 +257,16 @@ pub async fn rate(
     body: Result<Json<RateBody>, JsonRejection>,
 ) -> Result<Json<wire::TicketBody>, ApiError> {
     let Json(body) = body?;
+    let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
+        ApiError::unauthorized(format!(
+            "the rating pad of counter {counter} signs in once with that counter's token; the applicant's phone rates from the ticket's own page"
+        ))
+    })?;
+    crate::auth::authorize_counter(&cred, &counter)?;
     state.kiosk_limit(client)?;
     let comment = body.comment.filter(|c| !c.trim().is_empty());
     let cmd = Command::Rate {
-        counter: counter.clone(),
+        of: RatingOf::LastAt(counter.clone()),
         score: body.score,
         comment: comment.clone(),
     };
@@ -265,24 +274,31 @@ pub async fn rate(
     let view = reply
         .ticket
         .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
-    let hall = state.engine.hall();
-    // 不满意 or worse: a supervisor should talk to the applicant now.
-    let poor = qcall_core::alerts::for_rating(
-        view.ticket.id,
-        &counter,
-        &view.ticket.number,
-        body.score,
-        comment.as_deref(),
-    );
+    alert_on_poor_rating(&state, &view, body.score, comment.as_deref());
+    // The pad shows the applicant their own rating back.
+    let mut ticket = wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view);
+    ticket.rating = view.ticket.rating;
+    Ok(Json(wire::TicketBody { ticket }))
+}
+
+/// 不满意 or worse: a supervisor should talk to the applicant now. The
+/// comment is the applicant's own words: staff streams only.
+pub(crate) fn alert_on_poor_rating(
+    state: &AppState,
+    view: &qcall_engine::TicketView,
+    score: u8,
+    comment: Option<&str>,
+) {
+    let t = &view.ticket;
+    let Some(counter) = t.counter.as_deref() else {
+        return;
+    };
+    let poor = qcall_core::alerts::for_rating(t.id, counter, &t.number, score, comment);
     if let Some(alert) = poor {
-        // The comment is the applicant's own words: staff streams only.
         state.alerts.raise(
             &state.hub,
             crate::hub::Audience::Staff,
             crate::alerts::alert_json(&alert),
         );
     }
-    Ok(Json(wire::TicketBody {
-        ticket: wire::ticket(hall, &base_url(&state, &headers), &view),
-    }))
 }

@@ -13,6 +13,8 @@ pub mod tickets;
 
 use axum::http::{HeaderMap, StatusCode, header};
 use qcall_core::TicketId;
+use qcall_store::Role;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -42,6 +44,61 @@ fn parse_ticket_id(id: &str) -> Result<TicketId, ApiError> {
                 format!("there is no ticket `{id}`; ticket ids are numbers"),
             )
         })
+}
+
+/// `?k=KEY`: a ticket's key in the query string, as in its QR code's link.
+#[derive(Debug, Default, Deserialize)]
+pub struct KeyQuery {
+    pub k: Option<String>,
+}
+
+/// Who is acting on a ticket as (or for) its holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Holder {
+    /// The ticket's key was shown.
+    Key,
+    /// A guide or supervisor acts for the applicant (named in the audit).
+    Staff(String),
+}
+
+/// Checks that a request may act on ticket `id` as its holder: the
+/// ticket's key (`ticket_key` in the body or `?k=` in the query), or a
+/// guide's or supervisor's credential. `what` names the action. A wrong key
+/// is 403 (`bad_ticket_key`), none at all 401 (`ticket_key_required`); both
+/// are refused before anything is written or counted.
+pub(crate) fn require_holder(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: TicketId,
+    key: Option<&str>,
+    what: &str,
+) -> Result<Holder, ApiError> {
+    if let Some(key) = key.filter(|k| !k.trim().is_empty()) {
+        if state.keys.verify(id, key) {
+            return Ok(Holder::Key);
+        }
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_ticket_key",
+            format!(
+                "that is not the key of ticket {id}; scan the QR code on the ticket again (its link ends in ?k=...), or ask a guide"
+            ),
+        ));
+    }
+    match state.auth.from_headers(headers)? {
+        Some(c) if matches!(c.role, Role::Guide | Role::Supervisor) => Ok(Holder::Staff(c.subject)),
+        Some(c) => Err(ApiError::forbidden(format!(
+            "{what} needs the ticket's key or a guide or supervisor token, not a {} token",
+            c.role.as_str()
+        ))),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "ticket_key_required",
+            format!(
+                "{what} needs the ticket's key: open the ticket from its QR code (the link ends in ?k=...), or ask a guide"
+            ),
+        )),
+    }
 }
 
 /// A JSON body that may be left out: an empty body is `T::default()`.

@@ -22,8 +22,15 @@ pub struct StatsQuery {
 pub async fn stats(
     State(state): State<AppState>,
     query: Result<Query<StatsQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<wire::StatsBody>, ApiError> {
     let Query(query) = query?;
+    // Figures per clerk are their supervisor's business: without a
+    // supervisor token the `staff` list is empty.
+    let supervisor = state
+        .auth
+        .from_headers(&headers)?
+        .is_some_and(|c| c.role == qcall_store::Role::Supervisor);
     let hall = state.engine.hall().clone();
     let day: jiff::civil::Date = match query.date {
         Some(d) => d.parse().map_err(|_| {
@@ -57,7 +64,11 @@ pub async fn stats(
         called_by_hour: stats.called_by_hour,
         services: named(&stats.by_service, "service"),
         counters: named(&stats.by_counter, "counter"),
-        staff: named(&stats.by_staff, "staff"),
+        staff: if supervisor {
+            named(&stats.by_staff, "staff")
+        } else {
+            Vec::new()
+        },
         appointments: wire::AppointmentsStatsJson {
             total: (&appointments).into(),
             services: appointments_by_service

@@ -4,15 +4,15 @@
 //! certificate ready. Printing a ticket again lives in [`super::printing`].
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use qcall_core::Command;
+use qcall_core::{Command, RatingOf};
 use qcall_store::Role;
 use serde::Deserialize;
 
-use super::{base_url, parse_ticket_id};
+use super::{KeyQuery, base_url, optional_body, parse_ticket_id, require_holder};
 use crate::devices::{PrintOutcome, PrintStatus};
 use crate::error::ApiError;
 use crate::wire;
@@ -60,7 +60,8 @@ pub async fn take_ticket(
         .ticket
         .ok_or_else(|| ApiError::internal("issue produced no ticket"))?;
     let base = base_url(&state, &headers);
-    let ticket = wire::ticket(state.engine.hall(), &base, &view);
+    // Whoever took it holds it: the key is theirs (and the slip's QR code's).
+    let ticket = wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view);
     let location = format!("/api/v1/tickets/{}", view.ticket.id.0);
     // The ticket is committed: whatever the printer does now, it stands.
     let outcome = match &state.printing {
@@ -86,19 +87,36 @@ pub async fn take_ticket(
 }
 
 /// `GET /tickets/{id}`: public (the status page reads it), so without the
-/// clerk's name.
+/// clerk's name, the rating or the key. With `?k=KEY` (the QR code's link),
+/// the holder's view, key included; a wrong key is 403.
 pub async fn get_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<KeyQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Json<wire::TicketBody>, ApiError> {
+    let Query(query) = query?;
     let id = parse_ticket_id(&id)?;
+    let holder = match query.k.as_deref() {
+        Some(k) => Some(require_holder(
+            &state,
+            &HeaderMap::new(),
+            id,
+            Some(k),
+            "reading a ticket",
+        )?),
+        None => None,
+    };
     let view =
         state.engine.ticket(id).await?.ok_or_else(|| {
             ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
         })?;
+    let (hall, base) = (state.engine.hall(), base_url(&state, &headers));
     Ok(Json(wire::TicketBody {
-        ticket: wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view),
+        ticket: match holder {
+            Some(_) => wire::holder_ticket(hall, &base, &state.keys, &view),
+            None => wire::ticket(hall, &base, &view),
+        },
     }))
 }
 
@@ -147,17 +165,33 @@ pub async fn reenter_ticket(
     Ok(Json(wire::MaybeTicketBody { ticket }))
 }
 
+/// `{"ticket_key": ...}`, or nothing when the key is in `?k=` or a guide acts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnBody {
+    ticket_key: Option<String>,
+}
+
 /// A suspended ticket comes back with its materials (the applicant scans the
-/// ticket's QR at a kiosk): it waits again at its original place. No
-/// credential; rate-limited like kiosks.
+/// ticket's QR at a kiosk): it waits again at its original place. Needs the
+/// ticket's key (or a guide's or supervisor's token); rate-limited like
+/// kiosks.
 pub async fn return_ticket(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Path(id): Path<String>,
+    query: Result<Query<KeyQuery>, QueryRejection>,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Json<wire::TicketBody>, ApiError> {
-    state.kiosk_limit(client)?;
+    let Query(query) = query?;
+    let body: ReturnBody = optional_body(&body)?;
     let id = parse_ticket_id(&id)?;
+    let key = body.ticket_key.or(query.k);
+    let holder = require_holder(&state, &headers, id, key.as_deref(), "returning a ticket")?;
+    if holder == super::Holder::Key {
+        state.kiosk_limit(client)?;
+    }
     let reply = state
         .engine
         .execute(Command::Return {
@@ -177,20 +211,36 @@ pub async fn return_ticket(
 #[serde(deny_unknown_fields)]
 pub struct NotifyBody {
     phone: String,
+    ticket_key: Option<String>,
 }
 
 /// The applicant leaves a phone number (kiosk or phone page) to be texted
-/// when the ticket is near the front, called, suspended or ready. No
-/// credential; rate-limited like kiosks. The number is never shown back in full.
+/// when the ticket is near the front, called, suspended or ready. Needs the
+/// ticket's key (or a guide's or supervisor's token): nobody else may put
+/// their number on it. Rate-limited like kiosks. The number is never shown
+/// back in full.
 pub async fn notify(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Path(id): Path<String>,
+    query: Result<Query<KeyQuery>, QueryRejection>,
+    headers: HeaderMap,
     body: Result<Json<NotifyBody>, JsonRejection>,
 ) -> Result<Json<wire::NotifyBody>, ApiError> {
+    let Query(query) = query?;
     let Json(body) = body?;
-    state.kiosk_limit(client)?;
     let id = parse_ticket_id(&id)?;
+    let key = body.ticket_key.or(query.k);
+    let holder = require_holder(
+        &state,
+        &headers,
+        id,
+        key.as_deref(),
+        "following a ticket by text message",
+    )?;
+    if holder == super::Holder::Key {
+        state.kiosk_limit(client)?;
+    }
     let masked = qcall_core::state::mask_phone(&body.phone);
     state
         .engine
@@ -245,5 +295,63 @@ pub async fn ready(
     Ok(Json(wire::ReadyBody {
         ticket: id.0,
         ready: true,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateTicketBody {
+    score: u8,
+    comment: Option<String>,
+    ticket_key: Option<String>,
+}
+
+/// The holder rates their own finished ticket from its page (`/t/{id}`),
+/// with the ticket's key; one rating per ticket, shared with the pad at the
+/// counter. A poor rating alerts supervisors, as from the pad.
+pub async fn rate_ticket(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    Path(id): Path<String>,
+    query: Result<Query<KeyQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Json<RateTicketBody>, JsonRejection>,
+) -> Result<Json<wire::TicketBody>, ApiError> {
+    let Query(query) = query?;
+    let Json(body) = body?;
+    let id = parse_ticket_id(&id)?;
+    let key = body.ticket_key.or(query.k);
+    // The applicant's own rating: only the key, never a staff token.
+    if key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "ticket_key_required",
+            "rating a ticket needs the ticket's key: open the ticket from its QR code (the link ends in ?k=...)",
+        ));
+    }
+    require_holder(
+        &state,
+        &HeaderMap::new(),
+        id,
+        key.as_deref(),
+        "rating a ticket",
+    )?;
+    state.kiosk_limit(client)?;
+    let comment = body.comment.filter(|c| !c.trim().is_empty());
+    let reply = state
+        .engine
+        .execute(Command::Rate {
+            of: RatingOf::Ticket(id),
+            score: body.score,
+            comment: comment.clone(),
+        })
+        .await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
+    super::counters::alert_on_poor_rating(&state, &view, body.score, comment.as_deref());
+    let base = base_url(&state, &headers);
+    Ok(Json(wire::TicketBody {
+        ticket: wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view),
     }))
 }

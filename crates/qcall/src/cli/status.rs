@@ -27,6 +27,9 @@ pub(super) struct StatsArgs {
     /// Output: a table for people, JSON, or CSV (one row per hall, service and counter).
     #[arg(long, value_enum, default_value = "table")]
     format: StatsFormat,
+    /// A supervisor's token: adds the figures per clerk.
+    #[arg(long, env = "QCALL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 pub(super) async fn status(server: ServerArg) -> Result<(), Failure> {
@@ -81,7 +84,10 @@ pub(super) async fn stats(args: StatsArgs) -> Result<(), Failure> {
         Some(d) => format!("/api/v1/stats?date={d}"),
         None => "/api/v1/stats".to_owned(),
     };
-    let resp = conn.get(&path).await.map_err(unreachable)?;
+    let resp = conn
+        .send(hyper::Method::GET, &path, args.token.as_deref(), None)
+        .await
+        .map_err(unreachable)?;
     if !resp.status.is_success() {
         return Err(refused(&resp));
     }

@@ -730,7 +730,7 @@ fn a_rating_comment_is_at_most_500_characters() {
         sim.counter("1", CounterAction::Finish { rating: None })
             .unwrap();
         let r = sim.run(Command::Rate {
-            counter: "1".into(),
+            of: RatingOf::LastAt("1".into()),
             score: 4,
             comment: Some(comment.clone()),
         });
@@ -776,4 +776,46 @@ fn a_clerks_action_signs_them_in_only_when_it_is_taken() {
         Some("wang.fang"),
         "the call is counted as the clerk's"
     );
+}
+
+/// The holder's phone rates its own ticket: only once it is finished, and
+/// only once; the pad at the counter then has nothing left to rate.
+#[test]
+fn a_ticket_is_rated_by_id_once_and_only_when_finished() {
+    let mut sim = Sim::new(strict_hall());
+    let id = sim.issue("A", "normal");
+    let rate = |score| Command::Rate {
+        of: RatingOf::Ticket(id),
+        score,
+        comment: None,
+    };
+    assert!(matches!(
+        sim.run(rate(5)),
+        Err(Rejection::WrongState { .. })
+    ));
+    sim.call("1");
+    sim.counter("1", CounterAction::Finish { rating: None })
+        .unwrap();
+    assert!(sim.run(rate(4)).is_ok());
+    assert_eq!(sim.state.ticket(id).unwrap().rating, Some(4));
+    assert!(matches!(
+        sim.run(rate(5)),
+        Err(Rejection::AlreadyRated { .. })
+    ));
+    assert!(matches!(
+        sim.run(Command::Rate {
+            of: RatingOf::LastAt("1".into()),
+            score: 1,
+            comment: None
+        }),
+        Err(Rejection::NothingToRate(_))
+    ));
+    assert!(matches!(
+        sim.run(Command::Rate {
+            of: RatingOf::Ticket(TicketId(999)),
+            score: 1,
+            comment: None
+        }),
+        Err(Rejection::UnknownTicket(_))
+    ));
 }
