@@ -12,6 +12,7 @@ mod connections;
 mod crash;
 mod failures;
 mod hall_ops;
+mod integrations;
 mod notify;
 mod print;
 mod protocol;

@@ -1,6 +1,7 @@
 //! Text messages through the hall's gateway: queued in the outbox with the
-//! event that made them due, retried while the gateway is down, and
-//! delivered exactly once across a kill -9.
+//! event that made them due, retried while the gateway is down, delivered
+//! at least once across a kill -9, each request carrying the message's
+//! idempotency key.
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,52 +24,137 @@ async fn gateway_refusing(
     listener: TcpListener,
     refuse: usize,
 ) -> (mpsc::UnboundedReceiver<Value>, tokio::task::JoinHandle<()>) {
+    let (rx, task) = gateway_with(listener, None, move |n| {
+        if n < refuse {
+            Answer::Refuse
+        } else {
+            Answer::Ok
+        }
+    });
+    (body_only(rx), task)
+}
+
+/// Only the bodies of what a gateway saw, `"refused": true` added to those
+/// it refused.
+fn body_only(mut rx: mpsc::UnboundedReceiver<Seen>) -> mpsc::UnboundedReceiver<Value> {
+    let (tx, out) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(mut seen) = rx.recv().await {
+            if seen.answer == Answer::Refuse {
+                seen.body["refused"] = json!(true);
+            }
+            if tx.send(seen.body).is_err() {
+                return;
+            }
+        }
+    });
+    out
+}
+
+/// How the test gateway answers its `n`th request (from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// 200: taken.
+    Ok,
+    /// 503: not taken.
+    Refuse,
+    /// Read the request and never answer (the connection stays open).
+    Hang,
+}
+
+/// One request as the test gateway saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub body: Value,
+    /// The `Idempotency-Key` header.
+    pub key: Option<String>,
+    pub answer: Answer,
+}
+
+/// A gateway on `listener` (HTTPS when `tls` is given) that answers its
+/// `n`th request as `answer(n)` says and hands over each request as it is
+/// read, before answering.
+pub(crate) fn gateway_with(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    answer: impl Fn(usize) -> Answer + Send + Sync + 'static,
+) -> (mpsc::UnboundedReceiver<Seen>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let answer = std::sync::Arc::new(answer);
     let task = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let tx = tx.clone();
-            let seen = seen.clone();
+        while let Ok((socket, _)) = listener.accept().await {
+            let (tx, seen, answer, tls) = (tx.clone(), seen.clone(), answer.clone(), tls.clone());
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let Ok(n) = socket.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
+                match tls {
+                    None => serve_gateway(socket, tx, seen, answer).await,
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(socket).await {
+                            serve_gateway(stream, tx, seen, answer).await;
+                        }
                     }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() < end + 4 + len {
-                        continue;
-                    }
-                    let mut body: Value =
-                        serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap_or(Value::Null);
-                    let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let answer: &[u8] = if n < refuse {
-                        body["refused"] = json!(true);
-                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"
-                    } else {
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
-                    };
-                    let _ = socket.write_all(answer).await;
-                    let _ = tx.send(body);
-                    buf.drain(..end + 4 + len);
                 }
             });
         }
     });
     (rx, task)
+}
+
+async fn serve_gateway<S, F>(
+    mut socket: S,
+    tx: mpsc::UnboundedSender<Seen>,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    answer: std::sync::Arc<F>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    F: Fn(usize) -> Answer,
+{
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Ok(n) = socket.read(&mut chunk).await else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .map(|v| v.trim().to_owned())
+        };
+        let len: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if buf.len() < end + 4 + len {
+            continue;
+        }
+        let body: Value =
+            serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap_or(Value::Null);
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let how = answer(n);
+        let _ = tx.send(Seen {
+            body,
+            key: header("idempotency-key"),
+            answer: how,
+        });
+        let reply: &[u8] = match how {
+            Answer::Ok => b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            Answer::Refuse => b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+            Answer::Hang => {
+                // Hold the connection, answering nothing, until the peer goes.
+                while matches!(socket.read(&mut chunk).await, Ok(n) if n > 0) {}
+                return;
+            }
+        };
+        let _ = socket.write_all(reply).await;
+        buf.drain(..end + 4 + len);
+    }
 }
 
 /// Takes three tickets of service A; returns the id of the last, which has
@@ -92,6 +178,10 @@ async fn third_ticket(c: &mut Conn) -> (u64, String) {
 }
 
 async fn next_message(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
+    next_seen(rx).await
+}
+
+pub(crate) async fn next_seen<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
     tokio::time::timeout(FRAME_TIMEOUT, rx.recv())
         .await
         .expect("no message reached the gateway")
@@ -253,4 +343,177 @@ async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
         called["kind"], "called",
         "the taken message is not repeated: {called}"
     );
+}
+
+/// A hall whose gateway is `webhook`, texting when one is ahead.
+fn texting_hall(webhook: String, ca_file: Option<std::path::PathBuf>) -> Hall {
+    Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = webhook;
+        c.notify.ca_file = ca_file.unwrap_or_default();
+        c.notify.ahead = 1;
+        c.notify.retry_ms = 50;
+    })
+}
+
+/// Leaves a phone number on a ticket with two ahead and calls one: the
+/// ticket's "near" text is due. Returns the ticket's id.
+async fn near_text_due(d: &Daemon, token: &str) -> u64 {
+    let mut c = d.conn().await;
+    let (mine, key) = third_ticket(&mut c).await;
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{mine}/notify"),
+            None,
+            &json!({"phone": "13812345678", "ticket_key": key}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    c.post("/api/v1/counters/1/call-next", Some(token), &json!({}))
+        .await
+        .unwrap();
+    mine
+}
+
+/// The gateway takes the request and never answers; the daemon is killed
+/// at that moment and restarted on the same database. The text reaches the
+/// gateway again (at least once), with the same idempotency key in the
+/// header and the body, and once answered is never sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_cut_by_kill_9_comes_again_with_the_same_key_and_is_answered_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (mut rx, _gw) = gateway_with(listener, None, |n| {
+        if n == 0 { Answer::Hang } else { Answer::Ok }
+    });
+    let hall = texting_hall(format!("http://127.0.0.1:{port}/sms/send"), None);
+    let mut d = hall.start();
+    let token = hall.counter_token("1");
+    let mine = near_text_due(&d, &token).await;
+
+    let first = next_seen(&mut rx).await;
+    assert_eq!(first.answer, Answer::Hang);
+    assert_eq!(first.body["kind"], "near", "{:?}", first.body);
+    let key = first.key.clone().expect("an Idempotency-Key header");
+    assert_eq!(
+        first.body["idempotency_key"],
+        json!(key),
+        "the same key in the body"
+    );
+    assert_eq!(
+        key,
+        first.body["id"].to_string(),
+        "the key is the outbox id"
+    );
+    // The gateway holds the request unanswered: the daemon dies now.
+    d.kill();
+    let d = hall.start();
+
+    let again = next_seen(&mut rx).await;
+    assert_eq!(again.answer, Answer::Ok);
+    assert_eq!(again.key.as_deref(), Some(key.as_str()), "{:?}", again.body);
+    assert_eq!(again.body["idempotency_key"], json!(key));
+    assert_eq!(again.body["message"], first.body["message"]);
+
+    // Answered: the next request the gateway sees is the next text, with a
+    // key of its own, never the answered one a third time.
+    let mut c = d.conn().await;
+    for _ in 0..2 {
+        c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+            .await
+            .unwrap();
+    }
+    let called = next_seen(&mut rx).await;
+    assert_eq!(
+        (called.body["kind"].clone(), called.body["ticket"].clone()),
+        (json!("called"), json!(mine)),
+        "the answered text was not sent again: {:?}",
+        called.body
+    );
+    assert_ne!(called.key.as_deref(), Some(key.as_str()));
+    assert_eq!(called.body["idempotency_key"], json!(called.key.unwrap()));
+}
+
+/// A certificate authority of the hall's own and a gateway certificate for
+/// 127.0.0.1 signed by it: (the CA in PEM, a TLS acceptor for the gateway).
+fn private_ca() -> (String, tokio_rustls::TlsAcceptor) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Example hall test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+        )
+        .unwrap();
+    (
+        ca_cert.pem(),
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+    )
+}
+
+/// An `https://` gateway whose certificate comes from the hall's own CA
+/// receives the text once `[notify] ca_file` names that CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_gateway_with_a_private_ca_receives_the_text() {
+    let (ca_pem, acceptor) = private_ca();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (mut rx, _gw) = gateway_with(listener, Some(acceptor), |_| Answer::Ok);
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca_dir.path().join("hall-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let hall = texting_hall(format!("https://127.0.0.1:{port}/sms/send"), Some(ca_file));
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    let mine = near_text_due(&d, &token).await;
+    let seen = next_seen(&mut rx).await;
+    assert_eq!(
+        (seen.body["kind"].clone(), seen.body["ticket"].clone()),
+        (json!("near"), json!(mine))
+    );
+    assert_eq!(seen.key, Some(seen.body["id"].to_string()));
+}
+
+/// Without the CA the same gateway is not trusted: the TLS handshake
+/// fails and nothing reaches it (the daemon keeps the text and says why).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_gateway_with_an_unknown_ca_is_not_trusted() {
+    let (_, acceptor) = private_ca();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (failed_tx, mut failed) = mpsc::unbounded_channel();
+    let _gw = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let result = acceptor.accept(socket).await.map(|_| ());
+            let _ = failed_tx.send(result.map_err(|e| e.to_string()));
+        }
+    });
+    let hall = texting_hall(format!("https://127.0.0.1:{port}/sms/send"), None);
+    let d = hall.start();
+    let token = hall.counter_token("1");
+    near_text_due(&d, &token).await;
+    // Two attempts, both refused by the daemon during the handshake.
+    for _ in 0..2 {
+        let handshake = next_seen(&mut failed).await;
+        assert!(
+            handshake.is_err(),
+            "the daemon completed a TLS handshake with an untrusted gateway"
+        );
+    }
 }

@@ -3,11 +3,20 @@
 //! qcall-web knows no printer protocol: it asks a [`Printing`] to print a
 //! ticket or a notice and reports the outcome as JSON. The binary wires the
 //! real printers (qcall-printer) behind it.
+//!
+//! Device health reaches screens two ways that must agree: a change is a
+//! `printer_state` / `audio_state` notice on the hub, and the current state
+//! of every device is the `devices` part of each snapshot ([`health`]), in
+//! the same shapes, so a display that connects after a printer failed
+//! learns it from its first frame.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use qcall_engine::TicketView;
+use serde_json::{Value, json};
+
+use crate::AppState;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -80,4 +89,36 @@ pub trait Printing: Send + Sync + std::fmt::Debug {
     fn notice(&self, request: NoticeRequest) -> BoxFuture<PrintOutcome>;
     /// Every printer with its health.
     fn printers(&self) -> Vec<PrinterInfo>;
+}
+
+/// Every device's health now, as a snapshot carries it:
+/// `{"printers": [{printer, state, detail, printed, failed}], "audio": {...}}`,
+/// each printer as its `printer_state` notice says it and the speaker as its
+/// last `audio_state` (null when the hall has no audio or it has not
+/// reported yet). Public, like those notices: no printer addresses.
+pub fn health(state: &AppState) -> Value {
+    let printers: Vec<Value> = state
+        .printing
+        .as_ref()
+        .map(|p| p.printers())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            json!({
+                "printer": p.id,
+                "state": p.state,
+                "detail": p.detail,
+                "printed": p.printed,
+                "failed": p.failed,
+            })
+        })
+        .collect();
+    let audio = state.hub.latest("audio_state").map(|mut v| {
+        if let Some(map) = v.as_object_mut() {
+            map.remove("type");
+            map.remove("seq");
+        }
+        v
+    });
+    json!({ "printers": printers, "audio": audio })
 }

@@ -13,6 +13,7 @@
 //! - [`wire`]: the JSON shapes of the contract.
 //! - [`error`]: the one mapping of failures to statuses and bodies.
 //! - [`auth`]: bearer tokens and who may act where.
+//! - [`client_addr`]: the client address behind trusted proxies.
 //! - [`devices`]: the printing the binary plugs in.
 //! - [`metrics`]: the Prometheus text at `/metrics`.
 //!
@@ -22,6 +23,7 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod devices;
 pub mod error;
 pub mod hub;
@@ -41,6 +43,7 @@ use axum::routing::{get, post};
 use qcall_engine::EngineHandle;
 
 pub use auth::Auth;
+pub use client_addr::{ClientIp, TrustedProxies};
 pub use hub::{Hub, HubPublisher};
 pub use metrics::Metrics;
 pub use wire::{DisplaySettings, Site, Zone};
@@ -54,6 +57,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// The hall's live alerts.
     pub alerts: Arc<alerts::AlertBoard>,
     /// Derives and checks each ticket's key (the `k` in its QR code).
@@ -72,7 +77,8 @@ pub struct AppState {
 impl AppState {
     /// The per-address limit on unauthenticated requests from kiosks and
     /// pads (tickets, ratings, returns, phone numbers, guide calls): 429
-    /// when exceeded, counted in `/metrics`.
+    /// when exceeded, counted in `/metrics`. `ip` is the client's address
+    /// ([`ClientIp`]), which behind a trusted proxy is not the TCP peer.
     pub fn kiosk_limit(&self, ip: IpAddr) -> Result<(), error::ApiError> {
         if self.limiter.allow(ip) {
             return Ok(());
@@ -89,7 +95,7 @@ impl AppState {
 }
 
 /// The whole router. Serve it with `into_make_service_with_connect_info`
-/// (the kiosk rate limit keys on the client address).
+/// (the kiosk rate limit keys on the client address, [`ClientIp`]).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/tickets", post(api::tickets::take_ticket))

@@ -8,22 +8,21 @@
 //! notices (a guide call to every screen) and are not stored in the event
 //! log.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use qcall_core::time::local_rfc3339;
 use qcall_store::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::api::base_url;
 use crate::error::ApiError;
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 /// Alerts a supervisor sees when opening the overview.
 const RECENT_ALERTS: usize = 50;
@@ -59,7 +58,7 @@ pub struct AlertBody {
 /// to a kiosk. Rate-limited per address together with ticket requests.
 pub async fn alert(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Result<Json<AlertBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -81,7 +80,7 @@ pub async fn alert(
         .filter(|c| !c.is_control())
         .take(64)
         .collect();
-    state.kiosk_limit(peer.ip())?;
+    state.kiosk_limit(client)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let hall = state.engine.hall();
     let alert = json!({

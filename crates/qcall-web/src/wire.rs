@@ -335,10 +335,18 @@ pub struct SnapshotFrame<'a> {
     pub counters: Vec<CounterJson>,
     pub queue: QueueJson,
     pub recent_calls: Vec<TicketJson>,
+    /// Device health as it is now (`devices::health`), so a screen that
+    /// connects after a printer failed knows it.
+    pub devices: serde_json::Value,
 }
 
 /// The snapshot frame, public: every stream gets the same one.
-pub fn snapshot_frame(hall: &Hall, site: &Site, snap: &Snapshot) -> String {
+pub fn snapshot_frame(
+    hall: &Hall,
+    site: &Site,
+    snap: &Snapshot,
+    devices: serde_json::Value,
+) -> String {
     let base = site.public_url.as_str();
     let frame = SnapshotFrame {
         kind: "snapshot",
@@ -357,6 +365,7 @@ pub fn snapshot_frame(hall: &Hall, site: &Site, snap: &Snapshot) -> String {
             .iter()
             .map(|t| ticket(hall, base, t))
             .collect(),
+        devices,
     };
     serde_json::to_string(&frame).unwrap_or_default()
 }

@@ -19,13 +19,13 @@
 //! bounded too: tungstenite buffers up to `SOCKET_BUFFER` plus the one frame
 //! being written, then the write waits for the client.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -35,7 +35,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::AppState;
 use crate::api::counters::{
     ActionBody, counter_action, counter_command_for, notice_after_suspend, suspended_for,
 };
@@ -43,6 +42,7 @@ use crate::auth::authorize_counter;
 use crate::error::ApiError;
 use crate::hub::{Audience, Frame, Resume};
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 /// Small buffers: a hall may have a thousand idle displays and phones.
 const SOCKET_BUFFER: usize = 4 * 1024;
@@ -79,13 +79,13 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 pub async fn display(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Query(q): Query<Since>,
 ) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.display_clients);
         let (sink, stream) = socket.split();
-        let sink = Out::new(sink, &state, peer);
+        let sink = Out::new(sink, &state, client);
         Session {
             state,
             sink,
@@ -104,13 +104,13 @@ pub async fn display(
 pub async fn staff(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Query(q): Query<Since>,
 ) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.display_clients);
         let (sink, mut stream) = socket.split();
-        let mut sink = Out::new(sink, &state, peer);
+        let mut sink = Out::new(sink, &state, client);
         let Some(first) = first_auth(&state, &mut sink, &mut stream).await else {
             return;
         };
@@ -151,13 +151,13 @@ pub async fn staff(
 pub async fn counter(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Query(q): Query<Since>,
 ) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let gauge = Gauge::up(state.metrics.clone(), |m| &m.counter_clients);
         let (sink, mut stream) = socket.split();
-        let mut sink = Out::new(sink, &state, peer);
+        let mut sink = Out::new(sink, &state, client);
         let Some((credential, hash)) = authenticate(&state, &mut sink, &mut stream).await else {
             return;
         };
@@ -187,16 +187,17 @@ struct Out {
     sink: Sink,
     timeout: Duration,
     stop: tokio::sync::watch::Receiver<bool>,
-    peer: SocketAddr,
+    /// The client's address, for the log.
+    client: IpAddr,
 }
 
 impl Out {
-    fn new(sink: Sink, state: &AppState, peer: SocketAddr) -> Out {
+    fn new(sink: Sink, state: &AppState, client: IpAddr) -> Out {
         Out {
             sink,
             timeout: state.ws_send_timeout,
             stop: state.stop.clone(),
-            peer,
+            client,
         }
     }
 
@@ -212,7 +213,7 @@ impl Out {
                 Ok(Err(_)) => Err(Gone),
                 Err(_) => {
                     tracing::warn!(
-                        peer = %self.peer,
+                        client = %self.client,
                         "dropping a websocket client that read nothing for {} s",
                         self.timeout.as_secs()
                     );
@@ -379,6 +380,8 @@ async fn authenticate(
             return None;
         }
     }
+    // Who, never with what: the token stays out of the log.
+    tracing::debug!(%counter, role = credential.role.as_str(), client = %sink.client, "counter socket authenticated");
     let ok = json!({"type": "auth_ok", "counter": counter, "role": credential.role.as_str()});
     if sink
         .send(Message::Text(ok.to_string().into()))
@@ -558,7 +561,10 @@ impl Session {
     /// Sends a fresh snapshot; returns its seq.
     async fn snapshot(&mut self) -> Option<u64> {
         let snap = self.state.engine.snapshot().await.ok()?;
-        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap);
+        // Device health is read after subscribing (as the snapshot is), so
+        // a change after this read arrives as its own notice.
+        let devices = crate::devices::health(&self.state);
+        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap, devices);
         self.state
             .metrics
             .snapshots_sent

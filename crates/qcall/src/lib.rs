@@ -15,6 +15,8 @@
 //! - [`bench`]: `qcall bench`, throughput, fan-out and audio latency figures.
 //! - [`server`]: the listener: connection caps, timeouts, bounded shutdown.
 //! - [`backup`]: scheduled backups while serving (`[backup]`).
+//! - [`logging`]: the log, which never carries a credential.
+//! - [`notify`]: the outbox to the SMS gateway, HTTP or HTTPS.
 
 pub mod audio;
 pub mod backup;
@@ -22,6 +24,7 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod logging;
 pub mod notify;
 pub mod printing;
 pub mod server;
@@ -126,14 +129,9 @@ pub async fn run_with(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
     if !config.notify.webhook.is_empty() {
-        notify::check(&config.notify.webhook)?;
+        let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
-        tokio::spawn(notify::run(
-            engine.clone(),
-            config.notify.webhook.clone(),
-            retry,
-            stop_rx.clone(),
-        ));
+        tokio::spawn(notify::run(engine.clone(), gateway, retry, stop_rx.clone()));
     }
     {
         // SLA lights change with time, not only with events.
@@ -188,6 +186,7 @@ pub async fn run_with(
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        trusted_proxies: Arc::new(config.server.trusted_proxies()?),
         alerts,
         keys,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),

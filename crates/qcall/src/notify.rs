@@ -3,49 +3,232 @@
 //! The messages themselves are decided by the core and written to the
 //! outbox in the transaction of the event that made them due. This task only
 //! reads what is undelivered, POSTs each as JSON, and records a delivery as
-//! an event, so a restart resumes exactly where it stopped and nothing is
-//! sent twice after the gateway said yes. A gateway that is down is retried
-//! with backoff (doubling from `retry_ms` up to a minute). Phone numbers
-//! appear in logs only masked.
+//! an event once the gateway answers 2xx, so a restart resumes where it
+//! stopped. Delivery is **at least once**: a gateway that took a message but
+//! whose answer never arrived (a `kill -9`, a cut cable, a timeout) gets it
+//! again after the restart or the retry. Each request therefore carries an
+//! idempotency key, the outbox row id, both as the `Idempotency-Key` header
+//! and as `idempotency_key` in the body, and a gateway that drops a key it
+//! has seen sends each text once. A gateway that is down is retried with
+//! backoff (doubling from `retry_ms` up to a minute). Phone numbers appear
+//! in logs only masked.
+//!
+//! `http://` and `https://` webhooks both work; HTTPS is rustls with
+//! Mozilla's roots plus, for a hall's own gateway with a private CA, the
+//! certificates of `[notify] ca_file`.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::Method;
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
 use qcall_core::Command;
 use qcall_core::state::mask_phone;
 use qcall_engine::EngineHandle;
+use qcall_store::Outgoing;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::client::Conn;
+/// Connecting, the TLS handshake and the whole exchange each get this long;
+/// a gateway slower than that has failed this attempt (and may still have
+/// taken the message: the key makes the retry harmless).
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Splits `http://host:port/path` into the server and the path.
-fn split(url: &str) -> anyhow::Result<(String, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow::anyhow!("[notify] webhook must start with http://"))?;
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
-    Ok((format!("http://{authority}"), path))
+/// The hall's gateway: where it is and how to reach it.
+#[derive(Clone)]
+pub struct Gateway {
+    /// `host:port` to connect to.
+    addr: String,
+    /// The Host header.
+    authority: String,
+    /// Path and query of the POST.
+    path: String,
+    /// `Some` for `https://`: the TLS client and the name to verify.
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
 }
 
-/// Checks the webhook URL at start-up.
-pub fn check(url: &str) -> anyhow::Result<()> {
-    split(url).map(|_| ())
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("addr", &self.addr)
+            .field("path", &self.path)
+            .field("https", &self.tls.is_some())
+            .finish()
+    }
+}
+
+impl Gateway {
+    /// Checks the webhook URL (and reads `ca_file`) at start-up, so a
+    /// mistake stops the daemon with a message instead of failing each text.
+    pub fn new(url: &str, ca_file: Option<&Path>) -> anyhow::Result<Gateway> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("[notify] webhook = {url:?} must start with http:// or https://");
+        }
+        let uri: Uri = url.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "[notify] webhook = {url:?} is not a URL like https://sms.example.gov.cn/send"
+            )
+        })?;
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => bail!("[notify] webhook = {url:?} must start with http:// or https://"),
+        };
+        let Some(authority) = uri.authority().map(|a| a.as_str().to_owned()) else {
+            bail!("[notify] webhook = {url:?} names no host");
+        };
+        if authority.contains('@') {
+            bail!("[notify] webhook = {url:?}: put no user or password in the URL");
+        }
+        let host = uri.host().unwrap_or_default();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        // `[::1]` connects as `[::1]:port` but is verified as the bare address.
+        let bare = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let path = uri
+            .path_and_query()
+            .map_or("/".to_owned(), |p| p.as_str().to_owned());
+        let tls = if https {
+            let name = ServerName::try_from(bare)
+                .map_err(|_| anyhow::anyhow!("[notify] webhook = {url:?}: bad host name"))?;
+            Some((connector(ca_file)?, name))
+        } else {
+            if ca_file.is_some() {
+                bail!(
+                    "[notify] ca_file is set but the webhook is http://; use https:// or leave ca_file empty"
+                );
+            }
+            None
+        };
+        Ok(Gateway {
+            addr: format!("{host}:{port}"),
+            authority,
+            path,
+            tls,
+        })
+    }
+
+    /// POSTs `body` with `key` as its idempotency key; the gateway's status.
+    async fn post(&self, body: &serde_json::Value, key: &str) -> anyhow::Result<StatusCode> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(&self.path)
+            .header(hyper::header::HOST, &self.authority)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Full::new(Bytes::from(body.to_string())))?;
+        let attempt = async {
+            let tcp = TcpStream::connect(&self.addr)
+                .await
+                .with_context(|| format!("cannot connect to the gateway at {}", self.addr))?;
+            tcp.set_nodelay(true)?;
+            match &self.tls {
+                None => exchange(tcp, request).await,
+                Some((tls, name)) => {
+                    let stream = tls
+                        .connect(name.clone(), tcp)
+                        .await
+                        .context("the gateway's TLS handshake failed")?;
+                    exchange(stream, request).await
+                }
+            }
+        };
+        tokio::time::timeout(EXCHANGE_TIMEOUT, attempt)
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the gateway did not answer within {} s",
+                    EXCHANGE_TIMEOUT.as_secs()
+                )
+            })?
+    }
+}
+
+/// One request on a fresh connection; the status once the answer is read.
+async fn exchange<S>(io: S, request: Request<Full<Bytes>>) -> anyhow::Result<StatusCode>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let resp = sender
+        .send_request(request)
+        .await
+        .context("the gateway did not answer")?;
+    let status = resp.status();
+    // Read (and drop) the body so the answer is complete.
+    let _ = resp.into_body().collect().await;
+    Ok(status)
+}
+
+/// A TLS client trusting Mozilla's roots and the certificates in `ca_file`.
+fn connector(ca_file: Option<&Path>) -> anyhow::Result<tokio_rustls::TlsConnector> {
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let what = || format!("[notify] ca_file = {:?}", path.display().to_string());
+        let certs = CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("{}: cannot read it as PEM", what()))?
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("{}: not valid PEM", what()))?;
+        if certs.is_empty() {
+            bail!(
+                "{}: holds no CERTIFICATE block; give the gateway's CA certificate in PEM",
+                what()
+            );
+        }
+        for cert in certs {
+            roots.add(cert).with_context(|| {
+                format!("{}: a certificate that cannot be a trust anchor", what())
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// The JSON a gateway receives for one message.
+fn payload(m: &Outgoing, hall: &qcall_core::Text) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "idempotency_key": key(m),
+        "ticket": m.ticket.0,
+        "kind": m.kind,
+        "phone": m.phone,
+        "message": m.message,
+        "hall": { "zh": hall.zh, "en": hall.en },
+    })
+}
+
+/// A message's idempotency key: its outbox id, which a retry keeps.
+fn key(m: &Outgoing) -> String {
+    m.id.to_string()
 }
 
 /// Runs until `stop` turns true.
 pub async fn run(
     engine: EngineHandle,
-    url: String,
+    gateway: Gateway,
     retry: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Ok((server, path)) = split(&url) else {
-        return;
-    };
     let hall = engine.hall().name.clone();
     // Per message: failed attempts and when to try again.
     let mut backoff: HashMap<u64, (u32, Instant)> = HashMap::new();
@@ -69,21 +252,10 @@ pub async fn run(
             {
                 continue;
             }
-            let body = json!({
-                "id": m.id,
-                "ticket": m.ticket.0,
-                "kind": m.kind,
-                "phone": m.phone,
-                "message": m.message,
-                "hall": { "zh": hall.zh, "en": hall.en },
-            });
-            let sent = match Conn::connect(&server).await {
-                Ok(mut conn) => conn
-                    .send(Method::POST, &path, None, Some(&body))
-                    .await
-                    .map(|r| r.status.is_success()),
-                Err(e) => Err(e),
-            };
+            let sent = gateway
+                .post(&payload(&m, &hall), &key(&m))
+                .await
+                .map(|status| status.is_success());
             match sent {
                 Ok(true) => {
                     backoff.remove(&m.id);
@@ -103,7 +275,7 @@ pub async fn run(
                     backoff.insert(m.id, (attempts, Instant::now() + wait));
                     let why = match failed {
                         Ok(_) => "the gateway refused it".to_owned(),
-                        Err(e) => e.to_string(),
+                        Err(e) => format!("{e:#}"),
                     };
                     tracing::warn!(id = m.id, phone = %mask_phone(&m.phone), attempts, retry_in = ?wait, %why, "message not delivered");
                 }
@@ -122,15 +294,80 @@ mod tests {
 
     #[test]
     fn webhook_urls() {
-        assert_eq!(
-            split("http://10.0.0.9:8088/sms/send").unwrap(),
-            ("http://10.0.0.9:8088".into(), "/sms/send".into())
+        let check = |url: &str, expect: (&str, &str, &str, bool)| {
+            let g = Gateway::new(url, None).unwrap();
+            assert_eq!(
+                (
+                    g.addr.as_str(),
+                    g.authority.as_str(),
+                    g.path.as_str(),
+                    g.tls.is_some()
+                ),
+                expect,
+                "{url}"
+            );
+        };
+        check(
+            "http://10.0.0.9:8088/sms/send",
+            ("10.0.0.9:8088", "10.0.0.9:8088", "/sms/send", false),
         );
-        assert_eq!(
-            split("http://gw:80").unwrap(),
-            ("http://gw:80".into(), "/".into())
+        check("http://gw:80", ("gw:80", "gw:80", "/", false));
+        check(
+            "https://sms.example.gov.cn/send?v=2",
+            (
+                "sms.example.gov.cn:443",
+                "sms.example.gov.cn",
+                "/send?v=2",
+                true,
+            ),
         );
-        assert!(split("https://gw/sms").is_err());
+        check(
+            "https://[::1]:8443/sms",
+            ("[::1]:8443", "[::1]:8443", "/sms", true),
+        );
+        let refused = |url: &str, ca: Option<&Path>, expect: &str| {
+            let err = format!("{:#}", Gateway::new(url, ca).unwrap_err());
+            assert!(err.contains(expect), "{url}: {expect:?} not in {err:?}");
+        };
+        refused("ftp://gw/sms", None, "must start with http:// or https://");
+        refused("gw:80/sms", None, "must start with http://");
+        refused("https://user:pw@gw/sms", None, "no user or password");
+        refused(
+            "http://gw/sms",
+            Some(Path::new("/x.pem")),
+            "ca_file is set but the webhook is http://",
+        );
+        refused(
+            "https://gw/sms",
+            Some(Path::new("/nonexistent/ca.pem")),
+            "[notify] ca_file",
+        );
         assert_eq!(mask_phone("13812345678"), "138****5678");
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "not a certificate\n").unwrap();
+        let err = format!(
+            "{:#}",
+            Gateway::new("https://gw/sms", Some(file.path())).unwrap_err()
+        );
+        assert!(err.contains("holds no CERTIFICATE block"), "{err}");
+    }
+
+    #[test]
+    fn the_key_is_the_outbox_id_in_header_and_body_alike() {
+        let m = Outgoing {
+            id: 42,
+            ticket: qcall_core::TicketId(7),
+            kind: "called".into(),
+            phone: "13812345678".into(),
+            message: "请到1号窗口".into(),
+        };
+        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"));
+        assert_eq!(key(&m), "42");
+        assert_eq!(body["idempotency_key"], "42");
+        assert_eq!(body["id"], 42);
     }
 }

@@ -4,20 +4,19 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qcall_core::command::{ActionAccess, ActionSpec, CounterActionKind};
 use qcall_core::{Command, CounterAction, RatingOf, TransferTarget};
 use qcall_store::Role;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 use super::base_url;
-use crate::AppState;
 use crate::devices::NoticeRequest;
 use crate::error::ApiError;
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 pub async fn counters(
     State(state): State<AppState>,
@@ -252,7 +251,7 @@ pub struct RateBody {
 /// `POST /tickets/{id}/rating` with the ticket's key instead.
 pub async fn rate(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(counter): Path<String>,
     headers: HeaderMap,
     body: Result<Json<RateBody>, JsonRejection>,
@@ -264,7 +263,7 @@ pub async fn rate(
         ))
     })?;
     crate::auth::authorize_counter(&cred, &counter)?;
-    state.kiosk_limit(peer.ip())?;
+    state.kiosk_limit(client)?;
     let comment = body.comment.filter(|c| !c.trim().is_empty());
     let cmd = Command::Rate {
         of: RatingOf::LastAt(counter.clone()),

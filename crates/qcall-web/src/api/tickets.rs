@@ -5,19 +5,18 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qcall_core::{Command, RatingOf};
 use qcall_store::Role;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 use super::{KeyQuery, base_url, optional_body, parse_ticket_id, require_holder};
-use crate::AppState;
 use crate::devices::{PrintOutcome, PrintStatus};
 use crate::error::ApiError;
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +29,7 @@ pub struct TakeTicket {
 
 pub async fn take_ticket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Result<Json<TakeTicket>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -41,7 +40,7 @@ pub async fn take_ticket(
         .from_headers(&headers)?
         .is_some_and(|c| matches!(c.role, Role::Guide | Role::Supervisor));
     if !staff {
-        state.kiosk_limit(peer.ip())?;
+        state.kiosk_limit(client)?;
     }
     let cmd = match body.appointment_code {
         // Checking in an appointment: its own service, class and place.
@@ -179,7 +178,7 @@ pub struct ReturnBody {
 /// kiosks.
 pub async fn return_ticket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     query: Result<Query<KeyQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -191,7 +190,7 @@ pub async fn return_ticket(
     let key = body.ticket_key.or(query.k);
     let holder = require_holder(&state, &headers, id, key.as_deref(), "returning a ticket")?;
     if holder == super::Holder::Key {
-        state.kiosk_limit(peer.ip())?;
+        state.kiosk_limit(client)?;
     }
     let reply = state
         .engine
@@ -222,7 +221,7 @@ pub struct NotifyBody {
 /// back in full.
 pub async fn notify(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     query: Result<Query<KeyQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -240,7 +239,7 @@ pub async fn notify(
         "following a ticket by text message",
     )?;
     if holder == super::Holder::Key {
-        state.kiosk_limit(peer.ip())?;
+        state.kiosk_limit(client)?;
     }
     let masked = qcall_core::state::mask_phone(&body.phone);
     state
@@ -312,7 +311,7 @@ pub struct RateTicketBody {
 /// counter. A poor rating alerts supervisors, as from the pad.
 pub async fn rate_ticket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     query: Result<Query<KeyQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -337,7 +336,7 @@ pub async fn rate_ticket(
         key.as_deref(),
         "rating a ticket",
     )?;
-    state.kiosk_limit(peer.ip())?;
+    state.kiosk_limit(client)?;
     let comment = body.comment.filter(|c| !c.trim().is_empty());
     let reply = state
         .engine

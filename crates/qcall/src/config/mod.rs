@@ -4,7 +4,9 @@
 //! Every struct denies unknown keys, so a typo is an error that names the
 //! key instead of a silently ignored setting. `config/qcall.example.toml`
 //! documents every key and is embedded for `qcall default-config`; a test
-//! fails when it misses one.
+//! fails when it misses one. A key is either required or has a default
+//! that the example states (`# default: VALUE` at the end of its line);
+//! tests check both ways, so a `#[serde(default)]` here needs that mark.
 
 use std::path::PathBuf;
 
@@ -108,8 +110,9 @@ impl BackupSection {
     }
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct NotifySection {
     /// The gateway's URL (http://host:port/path); empty: no messages.
     pub webhook: String,
@@ -117,6 +120,16 @@ pub struct NotifySection {
     pub ahead: u32,
     /// First retry after this long; doubling up to a minute.
     pub retry_ms: u64,
+    /// PEM file of CA certificates trusted for an `https://` webhook besides
+    /// the public roots (a gateway with a private CA); empty: none.
+    pub ca_file: PathBuf,
+}
+
+impl NotifySection {
+    /// `ca_file`, when one is set.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        (!self.ca_file.as_os_str().is_empty()).then_some(self.ca_file.as_path())
+    }
 }
 
 impl Default for NotifySection {
@@ -125,12 +138,14 @@ impl Default for NotifySection {
             webhook: String::new(),
             ahead: 3,
             retry_ms: 2000,
+            ca_file: PathBuf::new(),
         }
     }
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AppointmentSection {
     /// Priority class of a checked-in appointment's ticket.
     pub class: String,
@@ -156,8 +171,9 @@ impl Default for AppointmentSection {
     }
 }
 
+/// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PrintSection {
     /// Printer id for notice slips from counters without a printer of their own.
     pub notice_printer: String,
@@ -236,6 +252,10 @@ pub struct ServerSection {
     /// (it stopped reading) is dropped.
     #[serde(default = "default_ws_send_timeout_s")]
     pub ws_send_timeout_s: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For`
+    /// gives the client address for the kiosk rate limit and the logs.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 fn default_header_timeout_s() -> u64 {
@@ -269,6 +289,12 @@ impl ServerSection {
         }
     }
 
+    /// `trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> anyhow::Result<qcall_web::TrustedProxies> {
+        qcall_web::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("[server] trusted_proxies: {e}"))
+    }
+
     fn check(&self) -> anyhow::Result<()> {
         for (key, value, max) in [
             ("header_timeout_s", self.header_timeout_s, 300),
@@ -279,6 +305,7 @@ impl ServerSection {
                 bail!("[server] {key} = {value}: use 1 to {max} seconds");
             }
         }
+        self.trusted_proxies()?;
         if self.max_connections == 0 {
             bail!("[server] max_connections = 0: use at least 1 (4096 suits a big hall)");
         }
@@ -452,6 +479,8 @@ pub struct DisplaySection {
     /// Chime in the display's browser on each call.
     pub chime: bool,
     pub ticker: Vec<Bilingual>,
+    /// None: one area, every display shows every service.
+    #[serde(default)]
     pub zones: Vec<ZoneSection>,
 }
 

@@ -211,3 +211,208 @@ fn the_backup_section_may_be_left_out_and_bad_values_are_named() {
         assert!(err.contains(expect), "{expect:?} not in {err:?}");
     }
 }
+
+/// What the example says of a key path (`services[].slot_cap`): its
+/// documented default, `None` for `# default: none`.
+type Marks = std::collections::BTreeMap<String, Option<toml::Value>>;
+
+/// The `# default: VALUE` marks at the ends of the example's lines, by key
+/// path: on `key = value` lines and on `[[table]]` headers. Panics on a
+/// mark whose value is not TOML, or a path marked twice differently.
+fn default_marks(text: &str) -> Marks {
+    let mut marks = Marks::new();
+    let mut table = String::new();
+    let mut array = false;
+    for (n, line) in text.lines().enumerate() {
+        let (code, mark) = match line.rfind("# default:") {
+            Some(at) if !line.trim_start().starts_with('#') => {
+                (line[..at].trim(), Some(line[at + 10..].trim()))
+            }
+            _ => (line.trim_end(), None),
+        };
+        let path = if let Some(name) = code.strip_prefix("[[").and_then(|c| c.strip_suffix("]]")) {
+            (table, array) = (name.to_owned(), true);
+            table.clone()
+        } else if let Some(name) = code.strip_prefix('[').and_then(|c| c.strip_suffix(']')) {
+            (table, array) = (name.to_owned(), false);
+            table.clone()
+        } else if let Some((key, _)) = code
+            .split_once('=')
+            .filter(|_| !line.starts_with([' ', '#']))
+        {
+            let key = key.trim();
+            match (table.is_empty(), array) {
+                (true, _) => key.to_owned(),
+                (false, true) => format!("{table}[].{key}"),
+                (false, false) => format!("{table}.{key}"),
+            }
+        } else {
+            continue;
+        };
+        let Some(mark) = mark else { continue };
+        let value = (mark != "none").then(|| {
+            toml::from_str::<toml::Table>(&format!("v = {mark}"))
+                .unwrap_or_else(|e| panic!("line {}: `# default: {mark}` is not TOML: {e}", n + 1))
+                .remove("v")
+                .unwrap()
+        });
+        if let Some(before) = marks.insert(path.clone(), value.clone()) {
+            assert_eq!(
+                before,
+                value,
+                "line {}: {path} marked with two defaults",
+                n + 1
+            );
+        }
+    }
+    marks
+}
+
+/// `path` in `value`, arrays of tables spelt `name[]`: every value found.
+fn lookup<'a>(value: &'a toml::Value, path: &str) -> Vec<&'a toml::Value> {
+    let mut found = vec![value];
+    for part in path.split('.') {
+        let (key, each) = match part.strip_suffix("[]") {
+            Some(k) => (k, true),
+            None => (part, false),
+        };
+        found = found
+            .into_iter()
+            .filter_map(|v| v.get(key))
+            .flat_map(|v| match (each, v) {
+                (true, toml::Value::Array(items)) => items.iter().collect(),
+                _ => vec![v],
+            })
+            .collect();
+    }
+    found
+}
+
+/// Removes `path` from `value`: a key of a table, from every entry of the
+/// arrays of tables on the way when `all`, else from the first entry that
+/// has it. Returns whether anything was removed.
+fn remove(value: &mut toml::Value, path: &str, all: bool) -> bool {
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (key, each) = match head.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (head, false),
+    };
+    let Some(table) = value.as_table_mut() else {
+        return false;
+    };
+    let Some(rest) = rest else {
+        return table.remove(key).is_some();
+    };
+    let Some(inner) = table.get_mut(key) else {
+        return false;
+    };
+    match (each, inner) {
+        (true, toml::Value::Array(items)) => {
+            let mut removed = false;
+            for item in items {
+                if remove(item, rest, all) {
+                    removed = true;
+                    if !all {
+                        break;
+                    }
+                }
+            }
+            removed
+        }
+        (_, inner) => remove(inner, rest, all),
+    }
+}
+
+fn example_text() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/qcall.example.toml"
+    ))
+    .unwrap()
+}
+
+/// The example with every key that has a default left out, and the tables
+/// left empty by that: only the required keys.
+fn only_required(example: &str, marks: &Marks) -> toml::Value {
+    let mut value = toml::Value::Table(toml::from_str(example).unwrap());
+    for path in marks.keys() {
+        assert!(
+            remove(&mut value, path, true),
+            "{path} is marked but not in the example"
+        );
+    }
+    if let Some(t) = value.as_table_mut() {
+        t.retain(|_, v| !matches!(v, toml::Value::Table(t) if t.is_empty()));
+    }
+    value
+}
+
+#[test]
+fn a_config_with_only_the_required_keys_loads_with_the_documented_defaults() {
+    let example = example_text();
+    let marks = default_marks(&example);
+    assert!(marks.len() >= 30, "the marks were not found: {marks:?}");
+    let minimal = only_required(&example, &marks);
+    for section in ["print", "appointments", "notify"] {
+        assert!(
+            minimal.get(section).is_none(),
+            "[{section}] has a required key"
+        );
+    }
+    let text = toml::to_string(&minimal).unwrap();
+    let config = Config::parse(&text)
+        .unwrap_or_else(|e| panic!("only the required keys do not load: {e:#}\n{text}"));
+    assert!(config.display.zones.is_empty() && config.printers.is_empty());
+    let loaded = toml::Value::try_from(&config).unwrap();
+    for (path, default) in &marks {
+        let got = lookup(&loaded, path);
+        match default {
+            None => assert!(
+                got.iter()
+                    .all(|v| v.as_array().is_some_and(|a| a.is_empty())),
+                "{path}: documented as `none`, loaded as {got:?}"
+            ),
+            Some(default) => {
+                assert!(!got.is_empty(), "{path}: not in the loaded config");
+                for v in got {
+                    assert_eq!(
+                        v, default,
+                        "{path}: the example says `# default: {default}`"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_key_without_a_documented_default_is_required() {
+    let example = example_text();
+    let marks = default_marks(&example);
+    let full = toml::Value::Table(toml::from_str(&example).unwrap());
+    let mut paths = BTreeSet::new();
+    key_paths(&full, "", &mut paths);
+    let minimal = only_required(&example, &marks);
+    let mut silent = Vec::new();
+    for path in &paths {
+        if marks.contains_key(path) {
+            continue;
+        }
+        // A section all of whose keys have defaults may be left out whole.
+        if lookup(&full, path).iter().all(|v| v.is_table()) && lookup(&minimal, path).is_empty() {
+            continue;
+        }
+        let mut without = full.clone();
+        assert!(remove(&mut without, path, false), "{path}");
+        if Config::parse(&toml::to_string(&without).unwrap()).is_ok() {
+            silent.push(path.clone());
+        }
+    }
+    assert!(
+        silent.is_empty(),
+        "these keys may be left out but the example gives them no `# default:`: {silent:?}"
+    );
+}
