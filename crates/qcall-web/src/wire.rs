@@ -7,6 +7,7 @@ use qcall_core::time::local_rfc3339;
 use qcall_core::{CounterState, Event, Hall, Millis, Text};
 use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 mod responses;
 pub use responses::*;
@@ -27,7 +28,7 @@ pub struct Site {
 
 /// The `[display]` config, as `GET /api/v1/display` serves it to the wall
 /// screens.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct DisplaySettings {
     /// `columns` (latest calls beside counters and queues) or `list`.
     pub layout: String,
@@ -41,14 +42,14 @@ pub struct DisplaySettings {
     pub zones: Vec<Zone>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Zone {
     pub name: String,
     pub title: Bilingual,
     pub services: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+#[derive(Debug, Serialize, Clone, PartialEq, Eq, ToSchema)]
 pub struct Bilingual {
     pub zh: String,
     pub en: String,
@@ -63,14 +64,14 @@ impl From<&Text> for Bilingual {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterRef {
     pub id: String,
     pub number: u32,
     pub name: Bilingual,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketJson {
     pub id: i64,
     pub number: String,
@@ -163,7 +164,7 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterJson {
     pub id: String,
     pub number: u32,
@@ -199,7 +200,7 @@ pub fn counter_for(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceQueueJson {
     pub service: String,
     pub name: Bilingual,
@@ -253,14 +254,14 @@ pub fn queues(hall: &Hall, queues: &[ServiceQueue], now: Millis) -> Vec<ServiceQ
 }
 
 /// A call in progress, for the queue overview and wall displays.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CallJson {
     pub counter: CounterRef,
     pub state: &'static str,
     pub ticket: TicketJson,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct QueueJson {
     pub seq: u64,
     pub at: String,
@@ -436,7 +437,7 @@ pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
 // ---------------------------------------------------------------- GET /services
 
 /// `GET /api/v1/services`: the hall as a kiosk shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServicesJson {
     pub hall: Bilingual,
     pub hotline: String,
@@ -452,7 +453,7 @@ pub struct ServicesJson {
 }
 
 /// One service with what a kiosk needs to offer it or say why not.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceJson {
     pub code: String,
     pub prefix: String,
@@ -476,13 +477,13 @@ pub struct ServiceJson {
     pub hours_enforced: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TargetWait {
     pub yellow_s: u32,
     pub red_s: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClassJson {
     pub id: String,
     pub name: Bilingual,

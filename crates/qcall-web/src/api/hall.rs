@@ -10,9 +10,20 @@ use serde_json::Value;
 
 use super::base_url;
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
+/// The hall as a kiosk shows it: services with their queues and whether
+/// they take tickets now, priority classes, hours.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services",
+    tag = "hall",
+    responses(
+        (status = 200, description = "The hall's services", body = wire::ServicesJson),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn services(State(state): State<AppState>) -> Result<Json<wire::ServicesJson>, ApiError> {
     let hall = state.engine.hall().clone();
     // One read of the writer's state for the queues and what is sold out,
@@ -82,6 +93,16 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
     }))
 }
 
+/// The queues and the calls in progress, as the public sees them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/queue",
+    tag = "hall",
+    responses(
+        (status = 200, description = "The queue overview", body = wire::QueueJson),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn queue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -96,6 +117,17 @@ pub async fn queue(
 
 /// `GET /alerts`: live SLA alerts and recent one-off alerts, whose rating
 /// comments are an applicant's words: staff credentials only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "hall",
+    security(("bearer" = ["supervisor", "guide", "counter"])),
+    responses(
+        (status = 200, description = "Live and recent alerts", body = crate::openapi::AlertsList),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a staff token", body = ErrorBody),
+    )
+)]
 pub async fn alerts(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -108,6 +140,16 @@ pub async fn alerts(
     Ok(Json(state.alerts.list()))
 }
 
+/// Whether the daemon can serve: its writer answers. Also at `/healthz`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/healthz",
+    tag = "hall",
+    responses(
+        (status = 200, description = "Serving", body = wire::HealthBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`: not serving", body = ErrorBody),
+    )
+)]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<wire::HealthBody>, ApiError> {
     // A round trip through the writer thread proves it is alive.
     let (seq, day) = state
@@ -121,6 +163,14 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<wire::HealthB
     }))
 }
 
+/// Prometheus metrics, text format. Also at `/metrics`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics",
+    tag = "hall",
+    responses((status = 200, description = "Prometheus text exposition", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

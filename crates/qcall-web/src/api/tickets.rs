@@ -16,18 +16,58 @@ use std::net::SocketAddr;
 use super::{base_url, parse_ticket_id};
 use crate::AppState;
 use crate::devices::{PrintOutcome, PrintStatus};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
-#[derive(Debug, Deserialize)]
+/// A ticket in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Describes the path for the OpenAPI document only.
+pub struct TicketPath {
+    /// The ticket's id (`id` in a ticket).
+    #[param(example = 1)]
+    id: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TakeTicket {
+    /// The service's code (`GET /api/v1/services`).
+    #[schema(example = "A")]
     service: String,
+    /// A priority class id (`classes` in `GET /api/v1/services`); the
+    /// hall's default class when left out.
     priority: Option<String>,
+    /// Checks in a booked appointment by its 6-digit code instead.
     appointment_code: Option<String>,
+    /// Where the ticket was taken (a kiosk's id): picks the printer.
+    #[schema(example = "kiosk-1")]
     source: Option<String>,
 }
 
+/// Takes a ticket: from a kiosk (no credential, rate-limited per address),
+/// or for someone else with a guide or supervisor token (not limited).
+/// With `appointment_code` it checks in a booked appointment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    request_body = TakeTicket,
+    security((), ("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 201, description = "The ticket, taken; `print` says what its printer did", body = wire::TakenBody,
+            headers(("Location" = String, description = "The ticket's URL"))),
+        (status = 400, description = "`malformed_json`: the body is not JSON", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: a token was sent but is not valid", body = ErrorBody),
+        (status = 404, description = "`unknown_service`, `unknown_appointment`", body = ErrorBody),
+        (status = 409, description = "`service_full`, `service_closed`, `slot_full`, `appointment_window`, ...: no ticket now", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `unknown_priority`, `bad_input`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many tickets from this address", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
+    )
+)]
 pub async fn take_ticket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -88,6 +128,17 @@ pub async fn take_ticket(
 
 /// `GET /tickets/{id}`: public (the status page reads it), so without the
 /// clerk's name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "tickets",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The ticket, without staff names", body = wire::TicketBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn get_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -103,6 +154,22 @@ pub async fn get_ticket(
     }))
 }
 
+/// Cancels a waiting ticket (guide or supervisor).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/cancel",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "The cancelled ticket", body = wire::MaybeTicketBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is past cancelling", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn cancel_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -123,6 +190,21 @@ pub async fn cancel_ticket(
 }
 
 /// Lets a no-show back into the queue (过号重排), guide or supervisor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/reenter",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "The ticket, waiting again", body = wire::MaybeTicketBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`, `reentry_refused`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn reenter_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -151,6 +233,19 @@ pub async fn reenter_ticket(
 /// A suspended ticket comes back with its materials (the applicant scans the
 /// ticket's QR at a kiosk): it waits again at its original place. No
 /// credential; rate-limited like kiosks.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/return",
+    tag = "tickets",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The ticket, waiting again at its place", body = wire::TicketBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is not suspended, or too long ago", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn return_ticket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -174,15 +269,36 @@ pub async fn return_ticket(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NotifyRequest)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyBody {
+    /// The applicant's mobile number.
+    #[schema(example = "13800138000")]
     phone: String,
 }
 
 /// The applicant leaves a phone number (kiosk or phone page) to be texted
 /// when the ticket is near the front, called, suspended or ready. No
 /// credential; rate-limited like kiosks. The number is never shown back in full.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/notify",
+    tag = "tickets",
+    params(TicketPath),
+    request_body = NotifyBody,
+    responses(
+        (status = 200, description = "Subscribed; the number masked", body = wire::NotifyBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is finished", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_input`: not a phone number", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn notify(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -210,6 +326,21 @@ pub async fn notify(
 /// counter's token, or a supervisor's); an applicant who left a number is
 /// texted. Another counter is refused (403): a ready text sends the
 /// applicant back to the hall.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/ready",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["counter", "supervisor"])),
+    responses(
+        (status = 200, description = "Marked ready", body = wire::ReadyBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the counter that served it, nor a supervisor", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: not served yet", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn ready(
     State(state): State<AppState>,
     Path(id): Path<String>,
