@@ -234,9 +234,12 @@ pub async fn json_errors(
                 s if s.is_server_error() => "internal",
                 _ => "bad_request",
             };
-            let message = format!(
-                "the request is not valid: {text}; path and query values must be UTF-8, percent-encoded"
-            );
+            let hint = if text.contains("UTF-8") {
+                "; percent-encode path and query values as UTF-8"
+            } else {
+                ""
+            };
+            let message = format!("the request is not valid: {text}{hint}");
             return json_error(Response::from_parts(parts, axum::body::Body::empty()), code, message);
         }
         _ => return response,

@@ -191,16 +191,22 @@ pub struct WhoamiBody {
 /// or `guide`; the other fields depend on it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertJson {
-    /// A string for SLA alerts (the same alert keeps its id while it
-    /// lasts), a number for one-off alerts.
-    #[schema(value_type = Object)]
-    pub id: serde_json::Value,
+    pub id: AlertId,
     pub kind: String,
     /// `yellow` or `red` (SLA and rating alerts).
     pub level: Option<String>,
     /// `false` when an SLA alert clears.
     pub active: Option<bool>,
     pub message: Option<wire::Bilingual>,
+}
+
+/// A string for SLA and rating alerts (the same alert keeps its id while
+/// it lasts), a number for guide calls.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AlertId {
+    Key(String),
+    Number(u64),
 }
 
 /// `GET /api/v1/alerts`.
