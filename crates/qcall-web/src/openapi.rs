@@ -479,6 +479,11 @@ mod tests {
             cancel["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/ErrorBody"
         );
+        let states = &doc["components"]["schemas"]["TicketJson"]["properties"]["state"]["enum"];
+        assert!(
+            states.as_array().unwrap().contains(&"waiting".into()),
+            "{states}"
+        );
         let actions = &doc["paths"]["/api/v1/counters/{counter}/{action}"]["post"]["parameters"];
         let action = actions
             .as_array()

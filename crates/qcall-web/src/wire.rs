@@ -80,6 +80,7 @@ pub struct TicketJson {
     pub priority: String,
     pub green: bool,
     pub mark: Option<String>,
+    #[schema(schema_with = doc::ticket_state)]
     pub state: &'static str,
     pub issued_at: String,
     pub ahead: u32,
@@ -170,6 +171,7 @@ pub struct CounterJson {
     pub number: u32,
     pub name: Bilingual,
     pub services: Vec<String>,
+    #[schema(schema_with = doc::counter_state)]
     pub state: &'static str,
     pub current: Option<TicketJson>,
 }
@@ -209,6 +211,7 @@ pub struct ServiceQueueJson {
     pub by_class: serde_json::Map<String, serde_json::Value>,
     pub oldest_wait_s: Option<i64>,
     /// `green`, `yellow` or `red` against the service's wait targets.
+    #[schema(schema_with = doc::sla)]
     pub sla: &'static str,
     pub issued_today: u32,
 }
@@ -257,6 +260,7 @@ pub fn queues(hall: &Hall, queues: &[ServiceQueue], now: Millis) -> Vec<ServiceQ
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallJson {
     pub counter: CounterRef,
+    #[schema(schema_with = doc::counter_state)]
     pub state: &'static str,
     pub ticket: TicketJson,
 }
@@ -465,10 +469,12 @@ pub struct ServiceJson {
     pub counters: Vec<String>,
     pub waiting: usize,
     pub issued_today: u32,
+    #[schema(schema_with = doc::sla)]
     pub sla: &'static str,
     /// Whether a ticket may be taken now (hours, cut-off and `enforce`).
     pub open_now: bool,
     /// `open`, `not_yet_open`, `past_cutoff` or `closed_today`.
+    #[schema(schema_with = doc::intake)]
     pub intake: &'static str,
     /// When tickets may next be taken, hall-local RFC 3339; `null` while
     /// open, or when the hours never open again.
@@ -513,5 +519,93 @@ pub fn class(hall: &Hall, c: &qcall_core::PriorityClass) -> ClassJson {
         green: c.green,
         mark: c.mark.clone(),
         default: c.id == hall.default_class,
+    }
+}
+
+/// The schemas of the wire's enumerated strings, for the OpenAPI document:
+/// built from the same tables and functions the values come from.
+pub(crate) mod doc {
+    use qcall_core::alerts::Level;
+    use qcall_core::stats::AppointmentOutcome;
+    use qcall_core::{CounterState, TicketState};
+    use utoipa::openapi::schema::SchemaType;
+    use utoipa::openapi::{Object, ObjectBuilder, Type};
+
+    use crate::devices::PrintStatus;
+
+    fn strings(values: impl IntoIterator<Item = &'static str>, nullable: bool) -> Object {
+        let mut values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
+        let kind: SchemaType = if nullable {
+            values.push(serde_json::Value::Null);
+            [Type::String, Type::Null].into_iter().collect()
+        } else {
+            Type::String.into()
+        };
+        ObjectBuilder::new()
+            .schema_type(kind)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    pub fn ticket_state() -> Object {
+        strings(TicketState::ALL.map(TicketState::as_str), false)
+    }
+
+    pub fn counter_state() -> Object {
+        strings(CounterState::ALL.map(CounterState::as_str), false)
+    }
+
+    pub fn counter_state_or_null() -> Object {
+        strings(CounterState::ALL.map(CounterState::as_str), true)
+    }
+
+    /// [`super::sla`]'s colours.
+    pub fn sla() -> Object {
+        strings(
+            ["green", Level::Yellow.as_str(), Level::Red.as_str()],
+            false,
+        )
+    }
+
+    /// [`super::intake`]'s names.
+    pub fn intake() -> Object {
+        strings(
+            ["open", "not_yet_open", "past_cutoff", "closed_today"],
+            false,
+        )
+    }
+
+    pub fn print_status() -> Object {
+        strings(
+            [PrintStatus::Printed, PrintStatus::Failed, PrintStatus::None].map(PrintStatus::as_str),
+            false,
+        )
+    }
+
+    /// A request made only to print answers 200 only when it printed.
+    pub fn printed() -> Object {
+        strings([PrintStatus::Printed.as_str()], false)
+    }
+
+    pub fn appointment_status() -> Object {
+        strings(
+            [
+                AppointmentOutcome::Pending,
+                AppointmentOutcome::CheckedIn,
+                AppointmentOutcome::Late,
+                AppointmentOutcome::Missed,
+            ]
+            .map(AppointmentOutcome::as_str),
+            false,
+        )
+    }
+
+    pub fn ok() -> Object {
+        strings(["ok"], false)
+    }
+
+    /// [`super::action`]'s names for an argument's need.
+    pub fn need() -> Object {
+        strings(["optional", "required", "one_of"], false)
     }
 }

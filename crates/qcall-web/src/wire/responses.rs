@@ -28,6 +28,7 @@ pub struct MaybeTicketBody {
 pub struct TakenBody {
     pub ticket: TicketJson,
     /// `printed`, `failed` or `none`.
+    #[schema(schema_with = super::doc::print_status)]
     pub print: &'static str,
     pub print_reason: Option<String>,
     pub printer: Option<String>,
@@ -36,6 +37,7 @@ pub struct TakenBody {
 /// What a notice slip printer did, with a suspend.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticePrint {
+    #[schema(schema_with = super::doc::print_status)]
     pub status: &'static str,
     pub reason: Option<String>,
 }
@@ -44,6 +46,7 @@ pub struct NoticePrint {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionBody {
     pub ticket: Option<TicketJson>,
+    #[schema(schema_with = super::doc::counter_state_or_null)]
     pub counter_state: Option<&'static str>,
     pub seq: u64,
     pub notice_print: Option<NoticePrint>,
@@ -57,6 +60,7 @@ pub struct CountersBody {
 /// A request made only to print, that printed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrintedBody {
+    #[schema(schema_with = super::doc::printed)]
     pub print: &'static str,
     pub printer: Option<String>,
     pub ticket: Option<TicketJson>,
@@ -82,6 +86,7 @@ pub struct ReadyBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthBody {
+    #[schema(schema_with = super::doc::ok)]
     pub status: &'static str,
     pub seq: u64,
     pub day: String,
@@ -118,6 +123,7 @@ pub struct AppointmentJson {
     /// Its ticket's number, once checked in.
     pub ticket: Option<String>,
     /// `pending`, `checked_in`, `late` or `missed`.
+    #[schema(schema_with = super::doc::appointment_status)]
     pub status: &'static str,
 }
 
@@ -305,6 +311,7 @@ pub struct ActionArgJson {
     pub name: &'static str,
     pub value: &'static str,
     /// `optional`, `required` or `one_of` (exactly one of the `one_of` ones).
+    #[schema(schema_with = super::doc::need)]
     pub need: &'static str,
     pub supervisor_only: bool,
     pub help: &'static str,
