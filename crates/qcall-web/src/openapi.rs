@@ -142,6 +142,31 @@ impl Modify for Finish {
                 }
             }
         }
+        // An unexpected failure (the token table or a day's records cannot
+        // be read) is a 500 wherever a credential is checked or the engine
+        // is asked: logged with its detail, shown as `internal`.
+        let internal: RefOr<utoipa::openapi::Response> = utoipa::openapi::ResponseBuilder::new()
+            .description(
+                "`internal`: an unexpected failure; nothing was changed, the log has the detail",
+            )
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+            .into();
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                if op.security.is_some() || responses.contains_key("503") {
+                    responses
+                        .entry("500".to_owned())
+                        .or_insert_with(|| internal.clone());
+                }
+            }
+        }
         for (alias, path) in [
             ("/healthz", "/api/v1/healthz"),
             ("/metrics", "/api/v1/metrics"),
@@ -475,10 +500,13 @@ mod tests {
             cancel["security"][0]["bearer"],
             serde_json::json!(["guide", "supervisor"])
         );
-        assert_eq!(
-            cancel["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
-            "#/components/schemas/ErrorBody"
-        );
+        for status in ["401", "403", "500"] {
+            assert_eq!(
+                cancel["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{status}"
+            );
+        }
         let states = &doc["components"]["schemas"]["TicketJson"]["properties"]["state"]["enum"];
         assert!(
             states.as_array().unwrap().contains(&"waiting".into()),
