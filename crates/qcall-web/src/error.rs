@@ -228,10 +228,14 @@ pub async fn json_errors(
                 .filter(|c| !c.is_control())
                 .take(200)
                 .collect();
+            // The status and headers, without the text.
+            let head = Response::from_parts(parts, axum::body::Body::empty());
+            if s.is_server_error() {
+                let e = ApiError::internal(&text);
+                return json_error(head, e.code, e.message);
+            }
             let code = match s {
-                StatusCode::BAD_REQUEST => "bad_request",
                 StatusCode::UPGRADE_REQUIRED => "upgrade_required",
-                s if s.is_server_error() => "internal",
                 _ => "bad_request",
             };
             let hint = if text.contains("UTF-8") {
@@ -240,7 +244,7 @@ pub async fn json_errors(
                 ""
             };
             let message = format!("the request is not valid: {text}{hint}");
-            return json_error(Response::from_parts(parts, axum::body::Body::empty()), code, message);
+            return json_error(head, code, message);
         }
         _ => return response,
     };
