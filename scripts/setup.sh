@@ -15,6 +15,9 @@ APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei)
 # is installed only when there is none on the PATH.
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null || APT_PACKAGES+=(npm)
+# The API test's schemathesis lives in a venv; Debian's python3 needs
+# python3-venv for one.
+python3 -c 'import ensurepip, venv' 2>/dev/null || APT_PACKAGES+=(python3 python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -36,6 +39,18 @@ if [ ! -f tests/pages/node_modules/.package-lock.json ] ||
   [ tests/pages/package-lock.json -nt tests/pages/node_modules/.package-lock.json ]; then
   echo "setup: installing the page tests' npm packages"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/pages --no-audit --no-fund --loglevel=error
+fi
+
+# schemathesis for the property-based API test (tests/api/schemathesis.sh),
+# pinned with all it pulls in by tests/api/requirements.txt, in a venv inside
+# the repository (gitignored). Installed again only when the pins changed.
+API_VENV=tests/api/.venv
+if ! cmp -s tests/api/requirements.txt "$API_VENV/installed-requirements.txt" 2>/dev/null ||
+  [ ! -x "$API_VENV/bin/schemathesis" ]; then
+  echo "setup: installing schemathesis into $API_VENV"
+  python3 -m venv "$API_VENV"
+  "$API_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/api/requirements.txt
+  cp tests/api/requirements.txt "$API_VENV/installed-requirements.txt"
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }

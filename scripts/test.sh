@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test
 # (unit, property and end-to-end against the real binary), then the pages
-# in headless Chromium against the real daemon.
+# in headless Chromium against the real daemon, then the API against its
+# OpenAPI document (schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,3 +17,5 @@ cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D w
 cargo test --workspace --all-targets
 cargo build -p qcall --bin qcall
 npm test --prefix tests/pages
+# The v1 API against its own OpenAPI document, with schemathesis.
+tests/api/schemathesis.sh

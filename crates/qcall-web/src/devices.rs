@@ -60,7 +60,7 @@ pub struct NoticeRequest {
 }
 
 /// A printer as supervisors see it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PrinterInfo {
     pub id: String,
     pub uri: String,

@@ -11,7 +11,23 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qcall_core::Rejection;
 use qcall_engine::EngineError;
-use serde_json::json;
+
+/// The body of every error response: `{"error": {"code", "message"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable `code` for programs, a `message` for people
+/// that says what to do.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: `unknown_ticket`, `invalid_body`, `unauthorized`, ...
+    #[schema(example = "unknown_ticket")]
+    pub code: String,
+    /// One or two sentences for a person: what was wrong and what to do.
+    pub message: String,
+}
 
 /// An error response.
 #[derive(Debug)]
@@ -57,7 +73,13 @@ impl ApiError {
 
     /// The `{"error": ...}` body, for websocket frames too.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        serde_json::to_value(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+            },
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -193,24 +215,61 @@ pub async fn json_errors(
     } else {
         next.run(request).await
     };
-    let (code, message) = match response.status() {
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    if content_type.starts_with(b"application/json") {
+        return response;
+    }
+    let status = response.status();
+    let (code, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
             "method_not_allowed",
-            "this endpoint does not take that HTTP method; the Allow header lists the ones it takes",
+            "this endpoint does not take that HTTP method; the Allow header lists the ones it takes".to_owned(),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             "body_too_large",
-            "the request body is too large; send only the fields the endpoint takes",
+            "the request body is too large; send only the fields the endpoint takes".to_owned(),
         ),
+        // axum's own plain-text refusals before any handler runs: a path or
+        // query segment that is not UTF-8 once percent-decoded, a websocket
+        // request without its upgrade headers.
+        s if (s.is_client_error() || s.is_server_error()) && content_type.starts_with(b"text/plain") => {
+            let (parts, body) = response.into_parts();
+            let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text: String = String::from_utf8_lossy(&text)
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            // The status and headers, without the text.
+            let head = Response::from_parts(parts, axum::body::Body::empty());
+            if s.is_server_error() {
+                let e = ApiError::internal(&text);
+                return json_error(head, e.code, e.message);
+            }
+            let code = match s {
+                StatusCode::UPGRADE_REQUIRED => "upgrade_required",
+                _ => "bad_request",
+            };
+            let hint = if text.contains("UTF-8") {
+                "; percent-encode path and query values as UTF-8"
+            } else {
+                ""
+            };
+            let message = format!("the request is not valid: {text}{hint}");
+            return json_error(head, code, message);
+        }
         _ => return response,
     };
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
-        return response;
-    }
+    json_error(response, code, message)
+}
+
+/// `response` with its status and headers, its body replaced by the JSON
+/// error.
+fn json_error(response: Response, code: &'static str, message: String) -> Response {
     let (mut parts, _) = response.into_parts();
     let fresh = ApiError::new(parts.status, code, message).into_response();
     let (fresh_parts, body) = fresh.into_parts();

@@ -16,6 +16,7 @@
 //! - [`client_addr`]: the client address behind trusted proxies.
 //! - [`devices`]: the printing the binary plugs in.
 //! - [`metrics`]: the Prometheus text at `/metrics`.
+//! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`.
 //!
 //! Handlers decide nothing about queues: they translate requests into
 //! engine commands and engine values into JSON.
@@ -28,6 +29,7 @@ pub mod devices;
 pub mod error;
 pub mod hub;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod screens;
 pub mod wire;
@@ -130,7 +132,8 @@ pub fn router(state: AppState) -> Router {
         .route("/display", get(screens::display))
         .route("/admin/overview", get(screens::admin_overview))
         .route("/healthz", get(api::hall::healthz))
-        .route("/metrics", get(api::hall::metrics));
+        .route("/metrics", get(api::hall::metrics))
+        .route("/openapi.json", get(openapi::openapi_json));
     #[cfg(feature = "test-clock")]
     let api = api.route("/test/clock", post(api::hall::test_clock));
     Router::new()

@@ -28,6 +28,16 @@ use crate::{AppState, ClientIp};
 const RECENT_ALERTS: usize = 50;
 
 /// `GET /api/v1/whoami`: the role and subject of the Bearer token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoami",
+    tag = "hall",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's role and subject", body = crate::openapi::WhoamiBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn whoami(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -47,15 +57,32 @@ pub async fn whoami(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = AlertRequest)]
 #[serde(deny_unknown_fields)]
 pub struct AlertBody {
+    /// `guide`: ask a guide to come.
     kind: String,
+    /// The kiosk asking.
     source: Option<String>,
 }
 
 /// `POST /api/v1/alerts {kind: "guide", source?}`: asks hall staff to come
 /// to a kiosk. Rate-limited per address together with ticket requests.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts",
+    tag = "hall",
+    request_body = AlertBody,
+    responses(
+        (status = 202, description = "Raised on every screen", body = crate::openapi::RaisedAlertBody),
+        (status = 400, description = "`malformed_json`", body = crate::error::ErrorBody),
+        (status = 413, description = "`body_too_large`", body = crate::error::ErrorBody),
+        (status = 415, description = "`not_json`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_body`: not a known kind", body = crate::error::ErrorBody),
+        (status = 429, description = "`rate_limited`", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn alert(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -98,6 +125,12 @@ pub async fn alert(
 }
 
 /// `GET /api/v1/display`: the wall display's layout, zones and ticker.
+#[utoipa::path(
+    get,
+    path = "/api/v1/display",
+    tag = "hall",
+    responses((status = 200, description = "The display settings", body = crate::openapi::DisplayBody))
+)]
 pub async fn display(State(state): State<AppState>) -> Json<Value> {
     let hall = state.engine.hall();
     Json(json!({
@@ -109,6 +142,18 @@ pub async fn display(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/v1/admin/overview`: counters, queues and recent alerts, for a
 /// supervisor token only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/overview",
+    tag = "hall",
+    security(("bearer" = ["supervisor"])),
+    responses(
+        (status = 200, description = "The live hall, with staff names", body = crate::openapi::OverviewBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor token", body = crate::error::ErrorBody),
+        (status = 503, description = "`shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn admin_overview(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -7,6 +7,7 @@ use qcall_core::time::local_rfc3339;
 use qcall_core::{CounterState, Event, Hall, Millis, Text};
 use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 mod responses;
 pub use responses::*;
@@ -27,7 +28,7 @@ pub struct Site {
 
 /// The `[display]` config, as `GET /api/v1/display` serves it to the wall
 /// screens.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct DisplaySettings {
     /// `columns` (latest calls beside counters and queues) or `list`.
     pub layout: String,
@@ -41,14 +42,14 @@ pub struct DisplaySettings {
     pub zones: Vec<Zone>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Zone {
     pub name: String,
     pub title: Bilingual,
     pub services: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+#[derive(Debug, Serialize, Clone, PartialEq, Eq, ToSchema)]
 pub struct Bilingual {
     pub zh: String,
     pub en: String,
@@ -63,14 +64,14 @@ impl From<&Text> for Bilingual {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterRef {
     pub id: String,
     pub number: u32,
     pub name: Bilingual,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketJson {
     pub id: i64,
     pub number: String,
@@ -79,6 +80,7 @@ pub struct TicketJson {
     pub priority: String,
     pub green: bool,
     pub mark: Option<String>,
+    #[schema(schema_with = doc::ticket_state)]
     pub state: &'static str,
     pub issued_at: String,
     pub ahead: u32,
@@ -190,12 +192,13 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterJson {
     pub id: String,
     pub number: u32,
     pub name: Bilingual,
     pub services: Vec<String>,
+    #[schema(schema_with = doc::counter_state)]
     pub state: &'static str,
     pub current: Option<TicketJson>,
 }
@@ -226,7 +229,7 @@ pub fn counter_for(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceQueueJson {
     pub service: String,
     pub name: Bilingual,
@@ -235,6 +238,7 @@ pub struct ServiceQueueJson {
     pub by_class: serde_json::Map<String, serde_json::Value>,
     pub oldest_wait_s: Option<i64>,
     /// `green`, `yellow` or `red` against the service's wait targets.
+    #[schema(schema_with = doc::sla)]
     pub sla: &'static str,
     pub issued_today: u32,
 }
@@ -280,14 +284,15 @@ pub fn queues(hall: &Hall, queues: &[ServiceQueue], now: Millis) -> Vec<ServiceQ
 }
 
 /// A call in progress, for the queue overview and wall displays.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CallJson {
     pub counter: CounterRef,
+    #[schema(schema_with = doc::counter_state)]
     pub state: &'static str,
     pub ticket: TicketJson,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct QueueJson {
     pub seq: u64,
     pub at: String,
@@ -472,7 +477,7 @@ pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
 // ---------------------------------------------------------------- GET /services
 
 /// `GET /api/v1/services`: the hall as a kiosk shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServicesJson {
     pub hall: Bilingual,
     pub hotline: String,
@@ -488,7 +493,7 @@ pub struct ServicesJson {
 }
 
 /// One service with what a kiosk needs to offer it or say why not.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceJson {
     pub code: String,
     pub prefix: String,
@@ -500,10 +505,12 @@ pub struct ServiceJson {
     pub counters: Vec<String>,
     pub waiting: usize,
     pub issued_today: u32,
+    #[schema(schema_with = doc::sla)]
     pub sla: &'static str,
     /// Whether a ticket may be taken now (hours, cut-off and `enforce`).
     pub open_now: bool,
     /// `open`, `not_yet_open`, `past_cutoff` or `closed_today`.
+    #[schema(schema_with = doc::intake)]
     pub intake: &'static str,
     /// When tickets may next be taken, hall-local RFC 3339; `null` while
     /// open, or when the hours never open again.
@@ -512,13 +519,13 @@ pub struct ServiceJson {
     pub hours_enforced: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TargetWait {
     pub yellow_s: u32,
     pub red_s: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClassJson {
     pub id: String,
     pub name: Bilingual,
@@ -548,5 +555,94 @@ pub fn class(hall: &Hall, c: &qcall_core::PriorityClass) -> ClassJson {
         green: c.green,
         mark: c.mark.clone(),
         default: c.id == hall.default_class,
+    }
+}
+
+/// The schemas of the wire's enumerated strings, for the OpenAPI document:
+/// built from the same tables and functions the values come from.
+pub(crate) mod doc {
+    use qcall_core::alerts::Level;
+    use qcall_core::stats::AppointmentOutcome;
+    use qcall_core::{CounterState, TicketState};
+    use utoipa::openapi::schema::SchemaType;
+    use utoipa::openapi::{Object, ObjectBuilder, Type};
+
+    use crate::devices::PrintStatus;
+
+    fn strings(values: impl IntoIterator<Item = &'static str>, nullable: bool) -> Object {
+        let mut values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
+        let kind: SchemaType = if nullable {
+            values.push(serde_json::Value::Null);
+            [Type::String, Type::Null].into_iter().collect()
+        } else {
+            Type::String.into()
+        };
+        ObjectBuilder::new()
+            .schema_type(kind)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    pub fn ticket_state() -> Object {
+        strings(TicketState::ALL.map(TicketState::as_str), false)
+    }
+
+    pub fn counter_state() -> Object {
+        strings(CounterState::ALL.map(CounterState::as_str), false)
+    }
+
+    pub fn counter_state_or_null() -> Object {
+        strings(CounterState::ALL.map(CounterState::as_str), true)
+    }
+
+    /// [`super::sla`]'s colours.
+    pub fn sla() -> Object {
+        strings(
+            ["green", Level::Yellow.as_str(), Level::Red.as_str()],
+            false,
+        )
+    }
+
+    /// [`super::intake`]'s names.
+    pub fn intake() -> Object {
+        strings(
+            ["open", "not_yet_open", "past_cutoff", "closed_today"],
+            false,
+        )
+    }
+
+    pub fn print_status() -> Object {
+        strings(
+            [PrintStatus::Printed, PrintStatus::Failed, PrintStatus::None].map(PrintStatus::as_str),
+            false,
+        )
+    }
+
+    /// A request made only to print answers 200 only when it printed.
+    pub fn printed() -> Object {
+        strings([PrintStatus::Printed.as_str()], false)
+    }
+
+    pub fn appointment_status() -> Object {
+        strings(
+            [
+                AppointmentOutcome::Pending,
+                AppointmentOutcome::CheckedIn,
+                AppointmentOutcome::Late,
+                AppointmentOutcome::Missed,
+            ]
+            .map(AppointmentOutcome::as_str),
+            false,
+        )
+    }
+
+    /// `/healthz`'s `status`.
+    pub fn health() -> Object {
+        strings(["ok", "unavailable"], false)
+    }
+
+    /// [`super::action`]'s names for an argument's need.
+    pub fn need() -> Object {
+        strings(["optional", "required", "one_of"], false)
     }
 }

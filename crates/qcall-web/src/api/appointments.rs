@@ -11,20 +11,43 @@ use qcall_store::Role;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
+    /// The service's code.
+    #[schema(example = "A")]
     service: String,
     /// Slot start, RFC 3339 with an offset: `2026-11-23T10:00:00+08:00`.
+    #[schema(format = DateTime)]
     slot: String,
+    /// The applicant's name, for the list.
     name: Option<String>,
 }
 
 /// Books an appointment (supervisor or integration credential) and returns
 /// its check-in code.
+#[utoipa::path(
+    post,
+    path = "/api/v1/appointments",
+    tag = "appointments",
+    request_body = BookBody,
+    security(("bearer" = ["supervisor", "integration"])),
+    responses(
+        (status = 201, description = "Booked, with its check-in code", body = wire::BookedBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor or integration token", body = ErrorBody),
+        (status = 404, description = "`unknown_service`", body = ErrorBody),
+        (status = 409, description = "`slot_full`, `code_taken`, `service_closed`, ...", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_input`: not a slot", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn book(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -91,6 +114,18 @@ fn random_code() -> Result<String, ApiError> {
 }
 
 /// Today's appointments (supervisor or integration).
+#[utoipa::path(
+    get,
+    path = "/api/v1/appointments",
+    tag = "appointments",
+    security(("bearer" = ["supervisor", "integration"])),
+    responses(
+        (status = 200, description = "Today's appointments", body = wire::AppointmentsBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor or integration token", body = ErrorBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn appointments(
     State(state): State<AppState>,
     headers: HeaderMap,

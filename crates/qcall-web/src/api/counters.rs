@@ -14,10 +14,30 @@ use serde::Deserialize;
 
 use super::base_url;
 use crate::devices::NoticeRequest;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 use crate::{AppState, ClientIp};
 
+/// A counter in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Describes the path for the OpenAPI document only.
+pub struct CounterPath {
+    /// The counter's id (`id` in `GET /api/v1/counters`).
+    #[param(example = "1")]
+    counter: String,
+}
+
+/// Every counter with its state and current ticket, as the public sees them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/counters",
+    tag = "counters",
+    responses(
+        (status = 200, description = "The counters", body = wire::CountersBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn counters(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -34,11 +54,14 @@ pub async fn counters(
 }
 
 /// Body of counter actions; which fields apply depends on the action.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
+    /// With `finish`: the applicant's rating, 1 to 5.
     rating: Option<u8>,
+    /// With `transfer`: the service to send the ticket to.
     service: Option<String>,
+    /// With `transfer`: the counter to send the ticket to.
     counter: Option<String>,
     /// With `close`: a supervisor closes the last counter of a service
     /// that still has people waiting (audited).
@@ -158,6 +181,12 @@ fn unknown_action(name: &str) -> ApiError {
 
 /// `GET /counter-actions`: the core's table of counter actions, so screens
 /// and integrations build their buttons from what the server accepts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/counter-actions",
+    tag = "counters",
+    responses((status = 200, description = "The counter actions", body = wire::CounterActionsBody))
+)]
 pub async fn actions() -> Json<wire::CounterActionsBody> {
     Json(wire::CounterActionsBody {
         actions: ActionSpec::for_clients().map(wire::action).collect(),
@@ -183,6 +212,29 @@ pub(crate) fn counter_command_for(
     }
 }
 
+/// A counter action (`call_next`, `recall`, `finish`, `transfer`, ...; the
+/// list is `GET /api/v1/counter-actions`), with the counter's token or a
+/// supervisor's. The body is optional and depends on the action.
+#[utoipa::path(
+    post,
+    path = "/api/v1/counters/{counter}/{action}",
+    tag = "counters",
+    params(CounterPath, ("action" = String, Path, description = "The action's name")),
+    request_body(content = Option<ActionBody>, description = "Parameters, for the actions that take them; may be empty"),
+    security(("bearer" = ["counter", "supervisor"])),
+    responses(
+        (status = 200, description = "Done: the ticket it concerned and the counter's state", body = wire::CounterActionBody),
+        (status = 204, description = "`call_next` with nobody waiting"),
+        (status = 400, description = "`invalid_body`: the body is not JSON", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another counter's token, or a supervisor-only argument", body = ErrorBody),
+        (status = 404, description = "`unknown_counter`, `unknown_action`, `unknown_service`", body = ErrorBody),
+        (status = 409, description = "`no_current_ticket`, `counter_busy`, `counter_closed`, `last_counter`, `wrong_state`, ...", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn counter_command(
     State(state): State<AppState>,
     Path((counter, action)): Path<(String, String)>,
@@ -236,10 +288,13 @@ pub async fn counter_command(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateBody {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    #[schema(example = 5)]
     score: u8,
+    /// The applicant's words, for supervisors only.
     comment: Option<String>,
 }
 
@@ -249,6 +304,27 @@ pub struct RateBody {
 /// could otherwise rate whatever any counter just finished. Rate-limited
 /// like kiosks; one rating per ticket. The applicant's phone rates through
 /// `POST /tickets/{id}/rating` with the ticket's key instead.
+#[utoipa::path(
+    post,
+    path = "/api/v1/counters/{counter}/rating",
+    tag = "counters",
+    params(CounterPath),
+    request_body = RateBody,
+    security(("bearer" = ["counter", "supervisor"])),
+    responses(
+        (status = 200, description = "The rated ticket", body = wire::TicketBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the pad signs in with its counter's token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another counter's or role's token", body = ErrorBody),
+        (status = 404, description = "`unknown_counter`", body = ErrorBody),
+        (status = 409, description = "`nothing_to_rate`: no ticket just finished here, or it is rated", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn rate(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,

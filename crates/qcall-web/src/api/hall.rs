@@ -10,9 +10,20 @@ use serde_json::Value;
 
 use super::base_url;
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
+/// The hall as a kiosk shows it: services with their queues and whether
+/// they take tickets now, priority classes, hours.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services",
+    tag = "hall",
+    responses(
+        (status = 200, description = "The hall's services", body = wire::ServicesJson),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn services(State(state): State<AppState>) -> Result<Json<wire::ServicesJson>, ApiError> {
     let hall = state.engine.hall().clone();
     // One read of the writer's state for the queues and what is sold out,
@@ -82,6 +93,16 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
     }))
 }
 
+/// The queues and the calls in progress, as the public sees them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/queue",
+    tag = "hall",
+    responses(
+        (status = 200, description = "The queue overview", body = wire::QueueJson),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn queue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -96,6 +117,17 @@ pub async fn queue(
 
 /// `GET /alerts`: live SLA alerts and recent one-off alerts, whose rating
 /// comments are an applicant's words: staff credentials only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "hall",
+    security(("bearer" = ["supervisor", "guide", "counter"])),
+    responses(
+        (status = 200, description = "Live and recent alerts", body = crate::openapi::AlertsList),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a staff token", body = ErrorBody),
+    )
+)]
 pub async fn alerts(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -111,6 +143,15 @@ pub async fn alerts(
 /// `GET /healthz`: 200 while the writer thread answers and the database
 /// takes changes; 503 with the reason when its file is gone or replaced,
 /// the disk is full or the file is damaged. Also the last backup.
+#[utoipa::path(
+    get,
+    path = "/api/v1/healthz",
+    tag = "hall",
+    responses(
+        (status = 200, description = "Serving", body = wire::HealthBody),
+        (status = 503, description = "Not serving: `status` is `unavailable`, with `reason` (`database_gone`, `database_replaced`, `disk_full`, `database_corrupt`) and `message`", body = wire::HealthBody),
+    )
+)]
 pub async fn healthz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<wire::HealthBody>), ApiError> {
@@ -151,6 +192,14 @@ pub async fn healthz(
     ))
 }
 
+/// Prometheus metrics, text format. Also at `/metrics`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics",
+    tag = "hall",
+    responses((status = 200, description = "Prometheus text exposition", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

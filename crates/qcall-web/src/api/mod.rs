@@ -47,8 +47,10 @@ fn parse_ticket_id(id: &str) -> Result<TicketId, ApiError> {
 }
 
 /// `?k=KEY`: a ticket's key in the query string, as in its QR code's link.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
+    /// The ticket's key (`ticket_key`, the `k` of its status URL).
     pub k: Option<String>,
 }
 

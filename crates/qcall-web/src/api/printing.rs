@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{base_url, parse_ticket_id};
 use crate::AppState;
 use crate::devices::{NoticeRequest, PrintOutcome, PrintStatus};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
 fn printing(state: &AppState) -> Result<std::sync::Arc<dyn crate::devices::Printing>, ApiError> {
@@ -52,13 +52,35 @@ fn print_result(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReprintBody {
+    /// A printer's id (`GET /api/v1/printers`); the ticket's kiosk's when left out.
+    #[schema(example = "hall")]
     printer: Option<String>,
 }
 
 /// Prints a ticket again (guide or supervisor), on its kiosk's printer or a named one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/reprint",
+    tag = "tickets",
+    params(super::tickets::TicketPath),
+    request_body(content = Option<ReprintBody>, description = "Which printer; may be empty"),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "Printed", body = wire::PrintedBody),
+        (status = 400, description = "`invalid_body`: the body is not JSON", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`, `unknown_printer`", body = ErrorBody),
+        (status = 409, description = "`no_printer`: none configured for this ticket", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`", body = ErrorBody),
+        (status = 502, description = "`print_failed`: the printer did not print; the message says why", body = ErrorBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn reprint_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -72,6 +94,15 @@ pub async fn reprint_ticket(
     )?;
     let printing = printing(&state)?;
     let body: ReprintBody = super::optional_body(&body)?;
+    if let Some(name) = &body.printer
+        && !printing.printers().iter().any(|p| &p.id == name)
+    {
+        let name: String = name.chars().take(40).collect();
+        return Err(ApiError::not_found(
+            "unknown_printer",
+            format!("there is no printer `{name}`; GET /api/v1/printers lists them"),
+        ));
+    }
     let id = parse_ticket_id(&id)?;
     let view =
         state.engine.ticket(id).await?.ok_or_else(|| {
@@ -85,6 +116,13 @@ pub async fn reprint_ticket(
     )
 }
 
+/// Every printer with its health.
+#[utoipa::path(
+    get,
+    path = "/api/v1/printers",
+    tag = "devices",
+    responses((status = 200, description = "The printers", body = wire::PrintersBody))
+)]
 pub async fn printers(State(state): State<AppState>) -> Json<wire::PrintersBody> {
     let printers = state
         .printing
@@ -94,15 +132,39 @@ pub async fn printers(State(state): State<AppState>) -> Json<wire::PrintersBody>
     Json(wire::PrintersBody { printers })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeBody {
+    /// The materials still missing, one line each.
     missing: Vec<String>,
+    /// A note for the slip.
     note: Option<String>,
+    /// The clerk's name on the slip; the token's subject when left out.
     staff: Option<String>,
 }
 
 /// Prints a one-time notice slip (一次性告知单) at a counter.
+#[utoipa::path(
+    post,
+    path = "/api/v1/counters/{counter}/notice",
+    tag = "counters",
+    params(super::counters::CounterPath),
+    request_body = NoticeBody,
+    security(("bearer" = ["counter", "supervisor"])),
+    responses(
+        (status = 200, description = "Printed", body = wire::PrintedBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another counter's token", body = ErrorBody),
+        (status = 404, description = "`unknown_counter`", body = ErrorBody),
+        (status = 409, description = "`no_printer`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: nothing to print, or too much", body = ErrorBody),
+        (status = 502, description = "`print_failed`: the printer did not print; the message says why", body = ErrorBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn notice(
     State(state): State<AppState>,
     Path(counter): Path<String>,
@@ -148,6 +210,15 @@ pub async fn notice(
 }
 
 /// The hall speaker's health, as last reported (`audio_state`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audio",
+    tag = "devices",
+    responses(
+        (status = 200, description = "The speaker's last report", body = crate::openapi::AudioBody),
+        (status = 404, description = "`no_audio`: not configured, or no report yet", body = ErrorBody),
+    )
+)]
 pub async fn audio(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state
         .hub

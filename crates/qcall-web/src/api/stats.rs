@@ -11,14 +11,30 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// The business day, `2026-11-22`; today when left out.
+    #[param(format = Date)]
     date: Option<String>,
 }
 
+/// A day's figures: totals, per hour, per service, counter and clerk, and
+/// appointments.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    tag = "reports",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "The day's figures", body = wire::StatsBody),
+        (status = 400, description = "`bad_request`, `bad_query`: not a date", body = ErrorBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn stats(
     State(state): State<AppState>,
     query: Result<Query<StatsQuery>, QueryRejection>,
@@ -79,13 +95,33 @@ pub async fn stats(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// The business day, `2026-11-22`; today when left out.
+    #[param(format = Date)]
     date: Option<String>,
+    /// `csv` for a spreadsheet; JSON otherwise.
+    #[param(pattern = "^csv$")]
     format: Option<String>,
 }
 
 /// The day's audit trail (supervisor): overrides, re-entries, transfers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "reports",
+    params(AuditQuery),
+    security(("bearer" = ["supervisor"])),
+    responses(
+        (status = 200, description = "The audit rows",
+            content((wire::AuditBody = "application/json"), (String = "text/csv; charset=utf-8"))),
+        (status = 400, description = "`bad_request`, `bad_query`: not a date", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor token", body = ErrorBody),
+        (status = 503, description = "`shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn audit(
     State(state): State<AppState>,
     headers: HeaderMap,

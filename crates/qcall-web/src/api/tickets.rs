@@ -14,19 +14,59 @@ use serde::Deserialize;
 
 use super::{KeyQuery, base_url, optional_body, parse_ticket_id, require_holder};
 use crate::devices::{PrintOutcome, PrintStatus};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 use crate::{AppState, ClientIp};
 
-#[derive(Debug, Deserialize)]
+/// A ticket in the path.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Describes the path for the OpenAPI document only.
+pub struct TicketPath {
+    /// The ticket's id (`id` in a ticket).
+    #[param(example = 1)]
+    id: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TakeTicket {
+    /// The service's code (`GET /api/v1/services`).
+    #[schema(example = "A")]
     service: String,
+    /// A priority class id (`classes` in `GET /api/v1/services`); the
+    /// hall's default class when left out.
     priority: Option<String>,
+    /// Checks in a booked appointment by its 6-digit code instead.
     appointment_code: Option<String>,
+    /// Where the ticket was taken (a kiosk's id): picks the printer.
+    #[schema(example = "kiosk-1")]
     source: Option<String>,
 }
 
+/// Takes a ticket: from a kiosk (no credential, rate-limited per address),
+/// or for someone else with a guide or supervisor token (not limited).
+/// With `appointment_code` it checks in a booked appointment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    request_body = TakeTicket,
+    security((), ("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 201, description = "The ticket, taken; `print` says what its printer did", body = wire::TakenBody,
+            headers(("Location" = String, description = "The ticket's URL"))),
+        (status = 400, description = "`malformed_json`: the body is not JSON", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: a token was sent but is not valid", body = ErrorBody),
+        (status = 404, description = "`unknown_service`, `unknown_appointment`", body = ErrorBody),
+        (status = 409, description = "`service_full`, `service_closed`, `slot_full`, `appointment_window`, ...: no ticket now", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `unknown_priority`, `bad_input`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many tickets from this address", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
+    )
+)]
 pub async fn take_ticket(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -89,6 +129,19 @@ pub async fn take_ticket(
 /// `GET /tickets/{id}`: public (the status page reads it), so without the
 /// clerk's name, the rating or the key. With `?k=KEY` (the QR code's link),
 /// the holder's view, key included; a wrong key is 403.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "tickets",
+    params(TicketPath, KeyQuery),
+    responses(
+        (status = 200, description = "The ticket, without staff names; with its key, the holder's view", body = wire::TicketBody),
+        (status = 400, description = "`bad_query`", body = ErrorBody),
+        (status = 403, description = "`bad_ticket_key`: not this ticket's key", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn get_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -120,6 +173,22 @@ pub async fn get_ticket(
     }))
 }
 
+/// Cancels a waiting ticket (guide or supervisor).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/cancel",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "The cancelled ticket", body = wire::MaybeTicketBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is past cancelling", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn cancel_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -140,6 +209,21 @@ pub async fn cancel_ticket(
 }
 
 /// Lets a no-show back into the queue (过号重排), guide or supervisor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/reenter",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "The ticket, waiting again", body = wire::MaybeTicketBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`, `reentry_refused`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn reenter_ticket(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -166,7 +250,7 @@ pub async fn reenter_ticket(
 }
 
 /// `{"ticket_key": ...}`, or nothing when the key is in `?k=` or a guide acts.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnBody {
     ticket_key: Option<String>,
@@ -176,6 +260,25 @@ pub struct ReturnBody {
 /// ticket's QR at a kiosk): it waits again at its original place. Needs the
 /// ticket's key (or a guide's or supervisor's token); rate-limited like
 /// kiosks.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/return",
+    tag = "tickets",
+    params(TicketPath, KeyQuery),
+    request_body(content = Option<ReturnBody>, description = "The ticket's key, unless it is in `?k=` or a guide acts", content_type = "application/json"),
+    security((), ("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "The ticket, waiting again at its place", body = wire::TicketBody),
+        (status = 400, description = "`invalid_body`, `bad_query`", body = ErrorBody),
+        (status = 401, description = "`ticket_key_required`: no key and no guide or supervisor token; `unauthorized`: a token that is not valid", body = ErrorBody),
+        (status = 403, description = "`bad_ticket_key`: not this ticket's key; `forbidden`: another role's token", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: a body of the wrong shape", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is not suspended, or too long ago", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn return_ticket(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -207,10 +310,14 @@ pub async fn return_ticket(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NotifyRequest)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyBody {
+    /// The applicant's mobile number.
+    #[schema(example = "13800138000")]
     phone: String,
+    /// The ticket's key (or `?k=`); not needed with a guide's token.
     ticket_key: Option<String>,
 }
 
@@ -219,6 +326,27 @@ pub struct NotifyBody {
 /// ticket's key (or a guide's or supervisor's token): nobody else may put
 /// their number on it. Rate-limited like kiosks. The number is never shown
 /// back in full.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/notify",
+    tag = "tickets",
+    params(TicketPath, KeyQuery),
+    request_body = NotifyBody,
+    security((), ("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "Subscribed; the number masked", body = wire::NotifyBody),
+        (status = 400, description = "`malformed_json`, `bad_query`", body = ErrorBody),
+        (status = 401, description = "`ticket_key_required`: no key and no guide or supervisor token; `unauthorized`: a token that is not valid", body = ErrorBody),
+        (status = 403, description = "`bad_ticket_key`: not this ticket's key; `forbidden`: another role's token", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: the ticket is finished", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_input`: not a phone number", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn notify(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -259,6 +387,21 @@ pub async fn notify(
 /// counter's token, or a supervisor's); an applicant who left a number is
 /// texted. Another counter is refused (403): a ready text sends the
 /// applicant back to the hall.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/ready",
+    tag = "tickets",
+    params(TicketPath),
+    security(("bearer" = ["counter", "supervisor"])),
+    responses(
+        (status = 200, description = "Marked ready", body = wire::ReadyBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the counter that served it, nor a supervisor", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: not served yet", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn ready(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -298,17 +441,42 @@ pub async fn ready(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateTicketBody {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    #[schema(example = 5)]
     score: u8,
+    /// The applicant's words, for supervisors only.
     comment: Option<String>,
+    /// The ticket's key (or `?k=`).
     ticket_key: Option<String>,
 }
 
 /// The holder rates their own finished ticket from its page (`/t/{id}`),
 /// with the ticket's key; one rating per ticket, shared with the pad at the
 /// counter. A poor rating alerts supervisors, as from the pad.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/rating",
+    tag = "tickets",
+    params(TicketPath, KeyQuery),
+    request_body = RateTicketBody,
+    responses(
+        (status = 200, description = "The rated ticket, as its holder sees it", body = wire::TicketBody),
+        (status = 400, description = "`malformed_json`, `bad_query`", body = ErrorBody),
+        (status = 401, description = "`ticket_key_required`", body = ErrorBody),
+        (status = 403, description = "`bad_ticket_key`: not this ticket's key", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: not finished; `already_rated`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+    )
+)]
 pub async fn rate_ticket(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,

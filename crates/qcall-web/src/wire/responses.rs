@@ -6,92 +6,100 @@
 use qcall_core::command::{ActionSpec, ArgNeed};
 use qcall_core::stats::{AppointmentStats, GroupStats};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{CounterJson, TicketJson};
 use crate::devices::PrinterInfo;
 
 /// `{"ticket": ...}`: reading, returning, rating a ticket.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketBody {
     pub ticket: TicketJson,
 }
 
 /// `{"ticket": ... | null}`: actions whose ticket may be gone from view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MaybeTicketBody {
     pub ticket: Option<TicketJson>,
 }
 
 /// `201` to `POST /tickets`: the ticket and what its printer did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TakenBody {
     pub ticket: TicketJson,
     /// `printed`, `failed` or `none`.
+    #[schema(schema_with = super::doc::print_status)]
     pub print: &'static str,
     pub print_reason: Option<String>,
     pub printer: Option<String>,
 }
 
 /// What a notice slip printer did, with a suspend.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NoticePrint {
+    #[schema(schema_with = super::doc::print_status)]
     pub status: &'static str,
     pub reason: Option<String>,
 }
 
 /// A counter action's answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionBody {
     pub ticket: Option<TicketJson>,
+    #[schema(schema_with = super::doc::counter_state_or_null)]
     pub counter_state: Option<&'static str>,
     pub seq: u64,
     pub notice_print: Option<NoticePrint>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CountersBody {
     pub counters: Vec<CounterJson>,
 }
 
 /// A request made only to print, that printed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PrintedBody {
+    #[schema(schema_with = super::doc::printed)]
     pub print: &'static str,
     pub printer: Option<String>,
     pub ticket: Option<TicketJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PrintersBody {
     pub printers: Vec<PrinterInfo>,
 }
 
 /// `POST /tickets/{id}/notify`: the number, masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NotifyBody {
     pub ticket: i64,
     pub phone: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReadyBody {
     pub ticket: i64,
     pub ready: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthBody {
     /// `ok`, or `unavailable` (with status 503) when the database cannot
     /// take changes.
+    #[schema(schema_with = super::doc::health)]
     pub status: &'static str,
     pub seq: u64,
     pub day: String,
     /// Why it is unavailable: `database_gone`, `database_replaced`,
     /// `disk_full`, `database_corrupt`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub reason: Option<&'static str>,
     /// What happened and what to do, for staff.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub message: Option<&'static str>,
     /// The last scheduled backup since the daemon started, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +107,7 @@ pub struct HealthBody {
 }
 
 /// How the last scheduled backup went.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LastBackup {
     /// When it finished (RFC 3339).
     pub at: String,
@@ -110,13 +118,13 @@ pub struct LastBackup {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClockBody {
     pub now_ms: i64,
 }
 
 /// A booked appointment, times local to the hall.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BookedJson {
     pub code: String,
     pub service: String,
@@ -126,13 +134,13 @@ pub struct BookedJson {
     pub checkin_until: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BookedBody {
     pub appointment: BookedJson,
 }
 
 /// One of today's appointments.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentJson {
     pub code: String,
     pub service: String,
@@ -141,36 +149,37 @@ pub struct AppointmentJson {
     /// Its ticket's number, once checked in.
     pub ticket: Option<String>,
     /// `pending`, `checked_in`, `late` or `missed`.
+    #[schema(schema_with = super::doc::appointment_status)]
     pub status: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentsBody {
     pub appointments: Vec<AppointmentJson>,
 }
 
 /// Percentiles of a duration, seconds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WaitJson {
     pub p50: Option<i64>,
     pub p90: Option<i64>,
     pub max: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceTimeJson {
     pub p50: Option<i64>,
     pub p90: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OverTargetJson {
     pub yellow: u32,
     pub red: u32,
 }
 
 /// The figures of a group of tickets (hall, service, counter, clerk).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GroupJson {
     pub issued: u32,
     pub served: u32,
@@ -236,7 +245,7 @@ impl<T> Named<T> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentFiguresJson {
     pub booked: u32,
     pub checked_in: u32,
@@ -257,45 +266,85 @@ impl From<&AppointmentStats> for AppointmentFiguresJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentsStatsJson {
     pub total: AppointmentFiguresJson,
+    #[schema(value_type = Vec<ServiceAppointmentsJson>)]
     pub services: Vec<Named<AppointmentFiguresJson>>,
 }
 
+// What `Named` looks like on the wire, for the OpenAPI document: the
+// figures with the key that names them beside them.
+
+/// One service's figures in `GET /stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceGroupJson {
+    pub service: String,
+    #[serde(flatten)]
+    pub figures: GroupJson,
+}
+
+/// One counter's figures in `GET /stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CounterGroupJson {
+    pub counter: String,
+    #[serde(flatten)]
+    pub figures: GroupJson,
+}
+
+/// One clerk's figures in `GET /stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffGroupJson {
+    pub staff: String,
+    #[serde(flatten)]
+    pub figures: GroupJson,
+}
+
+/// One service's appointment figures in `GET /stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceAppointmentsJson {
+    pub service: String,
+    #[serde(flatten)]
+    pub figures: AppointmentFiguresJson,
+}
+
 /// `GET /stats`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatsBody {
     pub date: String,
     pub total: GroupJson,
     pub issued_by_hour: [u32; 24],
     pub called_by_hour: [u32; 24],
+    #[schema(value_type = Vec<ServiceGroupJson>)]
     pub services: Vec<Named<GroupJson>>,
+    #[schema(value_type = Vec<CounterGroupJson>)]
     pub counters: Vec<Named<GroupJson>>,
+    #[schema(value_type = Vec<StaffGroupJson>)]
     pub staff: Vec<Named<GroupJson>>,
     pub appointments: AppointmentsStatsJson,
 }
 
 /// `GET /audit` as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditBody {
     pub date: String,
     pub audit: Vec<serde_json::Value>,
 }
 
 /// One argument of a counter action.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ActionArgJson {
     pub name: &'static str,
     pub value: &'static str,
     /// `optional`, `required` or `one_of` (exactly one of the `one_of` ones).
+    #[schema(schema_with = super::doc::need)]
     pub need: &'static str,
     pub supervisor_only: bool,
     pub help: &'static str,
 }
 
 /// One counter action, as the core's table has it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionJson {
     /// Path segment and websocket command.
     pub name: &'static str,
@@ -307,7 +356,7 @@ pub struct CounterActionJson {
     pub help: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionsBody {
     pub actions: Vec<CounterActionJson>,
 }
