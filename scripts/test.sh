@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test
 # (unit, property and end-to-end against the real binary), then the pages
-# in headless Chromium against the real daemon.
+# in headless Chromium against the real daemon, and the .deb installed,
+# upgraded and purged with dpkg (as root, or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,4 +16,6 @@ cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
 cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets
 cargo build -p qcall --bin qcall
+# The .deb, from that binary: contents, unit, install, upgrade, purge.
+scripts/deb-test.sh
 npm test --prefix tests/pages
