@@ -134,9 +134,15 @@ trap cleanup EXIT
 unit_key() { sed -n "s/^$1=//p" "$UNIT"; }
 
 # Starts the daemon as the unit would, on the installed config with the
-# printers sent to files and a free loopback port; sets URL and DAEMON_PID.
+# printers sent to files and a free loopback port; sets URL, DAEMON_PID
+# (the process to wait for) and SIGNAL_PID (the daemon itself). With
+# `trace`, under strace, its system calls written to $WORK/trace/syscalls.
 start_daemon() {
-  local cfg=$WORK/hall.toml
+  local cfg=$WORK/hall.toml prefix=()
+  if [ "${1:-}" = trace ]; then
+    install -d -o qcall -g qcall "$WORK/trace"
+    prefix=(strace -f -qq -o "$WORK/trace/syscalls")
+  fi
   sed -e 's#^uri = "tcp://192.168.1.50:9100"$#uri = "file://'"$WORK"'/print/kiosk-1.bin"#' \
     -e 's#^uri = "usb:///dev/usb/lp0"$#uri = "file://'"$WORK"'/print/hall.bin"#' \
     /etc/qcall/hall.toml >"$cfg"
@@ -153,7 +159,7 @@ start_daemon() {
   coproc QCALL {
     cd "$(unit_key WorkingDirectory)" && umask "$(unit_key UMask)" &&
       exec setpriv --reuid="$(unit_key User)" --regid="$(unit_key Group)" --groups="$groups" \
-        --no-new-privs --bounding-set=-all --inh-caps=-all \
+        --no-new-privs --bounding-set=-all --inh-caps=-all "${prefix[@]}" \
         ${exec_start/\/etc\/qcall\/hall.toml/$cfg} --listen 127.0.0.1:0 2>>"$WORK/daemon.log"
   }
   DAEMON_PID=$QCALL_PID
@@ -162,6 +168,8 @@ start_daemon() {
   URL=${line##* on }
   [[ $URL == http://127.0.0.1:* ]] || fail "unexpected ready line: $line"
   READY=$line
+  SIGNAL_PID=$DAEMON_PID
+  if ((${#prefix[@]})); then SIGNAL_PID=$(pgrep -P "$DAEMON_PID" -x qcall); fi
 }
 
 # SIGTERM, as `systemctl stop` sends it; it must exit 0 well within the
@@ -169,7 +177,7 @@ start_daemon() {
 stop_daemon() {
   local limit
   limit=$(unit_key TimeoutStopSec)
-  kill -TERM "$DAEMON_PID"
+  kill -TERM "$SIGNAL_PID"
   timeout "${limit%s}" tail --pid="$DAEMON_PID" -f /dev/null ||
     fail "the daemon did not exit within $limit of SIGTERM"
   wait "$DAEMON_PID" || fail "the daemon exited with status $? on SIGTERM"
@@ -177,6 +185,39 @@ stop_daemon() {
 }
 
 owner_mode() { stat -c '%U:%G %a' "$1"; }
+
+# The system calls of a filter, groups expanded.
+syscalls_of() {
+  systemd-analyze syscall-filter "$1" | sed -n 's/^ \+\([@a-z0-9_-]\+\)$/\1/p' | while read -r name; do
+    if [[ $name == @* ]]; then syscalls_of "$name"; else echo "$name"; fi
+  done
+}
+
+# What the traced daemon did stays inside the unit's sandbox: its system
+# calls pass SystemCallFilter=, no memory is mapped writable and executable
+# (MemoryDenyWriteExecute=), its sockets are of RestrictAddressFamilies=.
+check_trace() {
+  local trace=$WORK/trace/syscalls used allowed=() denied=() filter f out
+  used=$(grep -oE '^[0-9]+ +[a-z0-9_]+\(' "$trace" | awk '{print $2}' | tr -d '(' | sort -u)
+  [ -n "$used" ] || fail "strace recorded no system calls"
+  # Each SystemCallFilter= line allows its list, or with ~ denies all of it.
+  while IFS= read -r filter; do
+    for f in ${filter#\~}; do
+      if [[ $filter == "~"* ]]; then mapfile -t -O "${#denied[@]}" denied < <(syscalls_of "$f"); else
+        mapfile -t -O "${#allowed[@]}" allowed < <(syscalls_of "$f"); fi
+    done
+  done < <(unit_key SystemCallFilter)
+  out=$(comm -23 <(echo "$used") <(printf '%s\n' "${allowed[@]}" | sort -u))
+  [ -z "$out" ] || fail "the daemon made system calls SystemCallFilter= does not allow: $(tr "\n" " " <<<"$out")"
+  out=$(comm -12 <(echo "$used") <(printf '%s\n' "${denied[@]}" | sort -u))
+  [ -z "$out" ] || fail "the daemon made system calls SystemCallFilter= denies: $(tr "\n" " " <<<"$out")"
+  out=$(grep -E ' (mmap|mprotect|pkey_mprotect)\(' "$trace" | grep 'PROT_WRITE' | grep 'PROT_EXEC' || true)
+  [ -z "$out" ] || fail "the daemon mapped memory writable and executable: $(head -n 1 <<<"$out")"
+  out=$(grep -oE ' socket\(AF_[A-Z0-9]+' "$trace" | sed 's/.*(//' | sort -u |
+    grep -vxF -f <(unit_key RestrictAddressFamilies | tr ' ' '\n') || true)
+  [ -z "$out" ] || fail "the daemon opened sockets RestrictAddressFamilies= refuses: $(tr "\n" " " <<<"$out")"
+  echo "$(wc -l <<<"$used") distinct system calls"
+}
 
 step "dpkg -i $(basename "$v1")"
 dpkg -i "$v1" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log" >&2; fail "dpkg -i failed"; }
@@ -237,11 +278,23 @@ dpkg -i "$v2" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log" >&2; fail "the up
 grep -q 'en = "Deb Test Hall"' /etc/qcall/hall.toml || fail "the upgrade lost the edited config"
 ! ls /etc/qcall/hall.toml.dpkg-* >/dev/null 2>&1 || fail "the upgrade left $(ls /etc/qcall/hall.toml.dpkg-*)"
 [ "$(owner_mode /etc/qcall/hall.toml)" = "root:qcall 640" ] || fail "the upgrade changed the config's mode"
-start_daemon
+start_daemon trace
 [[ $READY == "qcall: Deb Test Hall listening on"* ]] || fail "the daemon does not use the edited config: $READY"
 [ "$(whoami)" = 200 ] || fail "the token created before the upgrade is refused: the database was lost"
-stop_daemon
 step "upgrade kept the edited config and the database"
+# Some work for the trace: a ticket (201, or 409 outside the hours), the
+# kiosk page, the display's websocket.
+code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  -d '{"service":"A","source":"kiosk-1"}' "$URL/api/v1/tickets")
+[[ $code == 201 || $code == 409 ]] || fail "POST /api/v1/tickets answered $code"
+curl -sS --max-time 10 -o /dev/null "$URL/kiosk" || fail "GET /kiosk failed"
+ws=$(curl -sS -i -N --max-time 10 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+  -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+  "$URL/ws/display" 2>/dev/null | head -c 400 || true)
+grep -q '"snapshot"' <<<"$ws" || fail "/ws/display sent no snapshot"
+stop_daemon
+summary=$(check_trace) || exit 1
+step "sandbox ok: $summary within SystemCallFilter=, no W+X memory, sockets $(unit_key RestrictAddressFamilies)"
 
 # Remove keeps the config, the database and the user; purge deletes them.
 dpkg -r qcall >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log" >&2; fail "dpkg -r failed"; }

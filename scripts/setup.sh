@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build or the tests need. The .deb test
 # (scripts/deb-test.sh) needs dpkg-dev (cargo-deb's dependency scan),
-# systemd (systemd-analyze), adduser (the package's postinst) and curl.
-APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei dpkg-dev systemd adduser curl)
+# systemd (systemd-analyze), adduser (the package's postinst), curl and
+# strace (the sandbox check).
+APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei dpkg-dev systemd adduser curl strace)
 # Node.js runs the page tests; any node >= 18 with npm will do, so Debian's
 # is installed only when there is none on the PATH.
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
