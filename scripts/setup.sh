@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build or the tests need.
-APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei)
+# Debian packages the build or the tests need. The .deb test
+# (scripts/deb-test.sh) needs dpkg-dev (cargo-deb's dependency scan),
+# systemd (systemd-analyze), adduser (the package's postinst), curl and
+# strace (the sandbox check).
+APT_PACKAGES=(pkg-config libasound2-dev chromium fonts-wqy-microhei dpkg-dev systemd adduser curl strace)
 # Node.js runs the page tests; any node >= 18 with npm will do, so Debian's
 # is installed only when there is none on the PATH.
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
@@ -54,5 +57,11 @@ if ! cmp -s tests/api/requirements.txt "$API_VENV/installed-requirements.txt" 2>
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
+# cargo-deb builds the .deb (`cargo deb -p qcall`), pinned to one version.
+CARGO_DEB_VERSION=3.8.0
+if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
+  echo "setup: installing cargo-deb $CARGO_DEB_VERSION"
+  cargo install --locked cargo-deb --version "$CARGO_DEB_VERSION"
+fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
 echo "setup: ok"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test
 # (unit, property and end-to-end against the real binary), then the pages
-# in headless Chromium against the real daemon, then the API against its
-# OpenAPI document (schemathesis).
+# in headless Chromium against the real daemon, the .deb installed,
+# upgraded and purged with dpkg (as root, or through sudo), then the API
+# against its OpenAPI document (schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,6 +17,8 @@ cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
 cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets
 cargo build -p qcall --bin qcall
+# The .deb, from that binary: contents, unit, install, upgrade, purge.
+scripts/deb-test.sh
 npm test --prefix tests/pages
 # The v1 API against its own OpenAPI document, with schemathesis.
 tests/api/schemathesis.sh
