@@ -580,10 +580,15 @@ test('the supervisor sees the audit trail', async () => {
   const boss = hall.token('--supervisor', 'sun');
   const counter = hall.token('--counter', '5');
   await hall.api('/counters/5/open', { method: 'POST', body: {}, token: counter });
+  // Counter 4, the other one for C, closes (earlier tests may have opened
+  // it): then closing 5 with C waiting needs the override, which is audited.
+  const four = await hall.api('/counters/4/close', { method: 'POST', body: {}, token: hall.token('--counter', '4') });
+  assert.equal(four.status, 200, JSON.stringify(four.body));
   await hall.api('/tickets', { method: 'POST', body: { service: 'C' } });
-  // Counter 4, the other one for C, is closed: closing 5 needs the override, which is audited.
   const forced = await hall.api('/counters/5/close', { method: 'POST', body: { force: true }, token: boss });
   assert.equal(forced.status, 200);
+  const audit = await hall.api('/audit', { token: boss });
+  assert.match(JSON.stringify(audit.body), /service C/, `the API's audit trail: ${JSON.stringify(audit.body).slice(0, 2000)}`);
   const admin = await open('/admin');
   await admin.fill('#token', boss);
   await admin.click('#signin-form button[type="submit"]');

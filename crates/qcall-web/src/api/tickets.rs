@@ -150,7 +150,8 @@ pub async fn get_ticket(
 ) -> Result<Json<wire::TicketBody>, ApiError> {
     let Query(query) = query?;
     let id = parse_ticket_id(&id)?;
-    let holder = match query.k.as_deref() {
+    // `?k=` with nothing in it is no key: the public view.
+    let holder = match query.k.as_deref().filter(|k| !k.trim().is_empty()) {
         Some(k) => Some(require_holder(
             &state,
             &HeaderMap::new(),
