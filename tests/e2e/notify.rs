@@ -157,10 +157,8 @@ async fn serve_gateway<S, F>(
     }
 }
 
-/// Takes three tickets of service A; returns the id of the last, which has
-/// two ahead of it.
-/// Takes three tickets; the third's id and key (its holder leaves the
-/// phone number).
+/// Takes three tickets of service A; returns the id and key of the last
+/// (two ahead of it; its holder leaves the phone number).
 async fn third_ticket(c: &mut Conn) -> (u64, String) {
     let mut mine = (0, String::new());
     for _ in 0..3 {
@@ -175,10 +173,6 @@ async fn third_ticket(c: &mut Conn) -> (u64, String) {
         );
     }
     mine
-}
-
-async fn next_message(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
-    next_seen(rx).await
 }
 
 pub(crate) async fn next_seen<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
@@ -231,7 +225,7 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
     // The gateway comes up: the retry delivers it.
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let (mut rx, up) = gateway(listener).await;
-    let near = next_message(&mut rx).await;
+    let near = next_seen(&mut rx).await;
     assert_eq!(
         (
             near["kind"].clone(),
@@ -261,7 +255,7 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
     let (mut rx, _up) = gateway(listener).await;
     let d = hall.start();
     let mut c = d.conn().await;
-    let called = next_message(&mut rx).await;
+    let called = next_seen(&mut rx).await;
     assert_eq!(
         (called["kind"].clone(), called["ticket"].clone()),
         (json!("called"), json!(mine))
@@ -285,7 +279,7 @@ async fn messages_are_retried_while_the_gateway_is_down_and_delivered_once_after
         .await
         .unwrap();
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let ready = next_message(&mut rx).await;
+    let ready = next_seen(&mut rx).await;
     assert_eq!(ready["kind"], "ready", "no message came twice: {ready}");
 }
 
@@ -317,18 +311,18 @@ async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
     c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
         .await
         .unwrap();
-    let first = next_message(&mut rx).await;
+    let first = next_seen(&mut rx).await;
     assert_eq!(
         (first["kind"].clone(), first["refused"].clone()),
         (json!("near"), json!(true))
     );
-    let second = next_message(&mut rx).await;
+    let second = next_seen(&mut rx).await;
     assert_eq!(
         second["id"], first["id"],
         "the refused message again: {second}"
     );
     assert_eq!(second["refused"], true);
-    let third = next_message(&mut rx).await;
+    let third = next_seen(&mut rx).await;
     assert_eq!(third["id"], first["id"], "and again: {third}");
     assert_eq!(third["refused"], Value::Null, "taken this time");
     // Taken: the next message through the gateway is the next one due.
@@ -338,7 +332,7 @@ async fn a_message_the_gateway_refuses_is_sent_again_until_it_is_taken() {
     c.post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
         .await
         .unwrap();
-    let called = next_message(&mut rx).await;
+    let called = next_seen(&mut rx).await;
     assert_eq!(
         called["kind"], "called",
         "the taken message is not repeated: {called}"

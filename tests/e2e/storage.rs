@@ -281,10 +281,13 @@ async fn restore_is_refused_while_the_daemon_serves_and_keeps_the_replaced_file(
         err.contains(&format!("pid {}", d.child.id())),
         "names the daemon: {err}"
     );
-    // Nothing changed: the daemon still has both tickets.
+    // Nothing changed: the daemon still has both tickets, so the next is
+    // the third.
     let health = d.conn().await.get("/healthz").await.unwrap();
     assert_eq!(health.status, 200, "{}", health.body);
-    assert_eq!(take(&d).await.0, 201);
+    let third = take(&d).await;
+    assert_eq!(third.0, 201);
+    assert_eq!(third.1["ticket"]["number"], "A003", "{}", third.1);
 
     d.kill();
     let out = qcall(&["db", "restore", "--from", arg(&copy), "--db", arg(&hall.db)]);

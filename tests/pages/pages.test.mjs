@@ -496,6 +496,8 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   await pad.waitForSelector('#thanks:not([hidden])');
   await waitText(pad, '#thanks-note', /主管/);
   await waitText(admin, '#alerts', new RegExp(taken.body.ticket.number));
+  const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
+  assert.equal(held.body.ticket.rating, 2, 'the pad\'s rating is the ticket\'s');
 
   // One rating per ticket: the next tap has nothing to rate.
   await pad.evaluate(() => { document.querySelector('#ask').hidden = false; });

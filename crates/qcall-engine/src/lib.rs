@@ -99,6 +99,16 @@ enum Request {
     Read(ReadFn),
 }
 
+/// What [`EngineHandle::check_storage`] found, with where the log stands
+/// (one round trip through the writer for `/healthz`).
+#[derive(Debug, Clone, Copy)]
+pub struct StorageCheck {
+    /// The database's fault, if it has one.
+    pub fault: Option<Fault>,
+    pub seq: u64,
+    pub day: qcall_core::BusinessDay,
+}
+
 /// A cloneable handle on the engine; the thread stops when the last drops.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
@@ -147,19 +157,25 @@ impl EngineHandle {
     /// the writer writes to, and can it be read? Records what is wrong in
     /// [`Health`] (logged once) and returns the current fault. The daemon
     /// calls it every second and `/healthz` on each request.
-    pub async fn check_storage(&self) -> Result<Option<Fault>, EngineError> {
+    pub async fn check_storage(&self) -> Result<StorageCheck, EngineError> {
         let health = self.health.clone();
-        self.read(move |_, store| {
-            if let Err(fault) = store.verify_file() {
-                note_fault(&health, fault, &store.path().display());
-            } else if let Err(e) = store.last_seq()
-                && let Some(fault) = Fault::of(&e)
-            {
-                note_fault(&health, fault, &e);
-            }
+        let (seq, day) = self
+            .read(move |s, store| {
+                if let Err(fault) = store.verify_file() {
+                    note_fault(&health, fault, &store.path().display());
+                } else if let Err(e) = store.last_seq()
+                    && let Some(fault) = Fault::of(&e)
+                {
+                    note_fault(&health, fault, &e);
+                }
+                (s.last_seq(), s.day())
+            })
+            .await?;
+        Ok(StorageCheck {
+            fault: self.health.fault(),
+            seq,
+            day,
         })
-        .await?;
-        Ok(self.health.fault())
     }
 
     /// The engine's clock (the system clock, or a test's manual clock).
@@ -398,6 +414,12 @@ impl Writer {
                 }
             }
             Err(failure) => {
+                // A batch that failed to commit left the in-memory state
+                // ahead of the store: rebuild it. One lost with its file
+                // is in that (unlinked) file too, so a rebuild from it
+                // would read it back; the hall takes no more changes, and
+                // nothing of the batch was published.
+                let rebuild = matches!(failure, Committed::Failed(_));
                 let refusal = match failure {
                     Committed::Lost(fault) => {
                         self.fault(fault);
@@ -427,11 +449,12 @@ impl Writer {
                     };
                     let _ = p.reply.send(result);
                 }
-                // The in-memory state ran ahead of the store: rebuild it.
-                match restore(self.state.hall(), &self.store, now) {
-                    Ok(state) => self.state = state,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot restore the queue after a failed commit")
+                if rebuild {
+                    match restore(self.state.hall(), &self.store, now) {
+                        Ok(state) => self.state = state,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot restore the queue after a failed commit")
+                        }
                     }
                 }
             }

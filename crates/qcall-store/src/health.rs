@@ -132,10 +132,6 @@ impl FileIdentity {
             Err(_) => Err(Fault::Gone),
         }
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// How the last backup went.

@@ -51,6 +51,12 @@ impl TicketKeys {
         URL_SAFE_NO_PAD.encode(&tag[..KEY_BYTES])
     }
 
+    /// Ticket `id`'s page with its key, `{base_url}/t/{id}?k=KEY`: the
+    /// holder's `status_url` and the slip's QR code, one spelling.
+    pub fn status_url(&self, base_url: &str, id: TicketId) -> String {
+        format!("{base_url}/t/{id}?k={}", self.key(id))
+    }
+
     /// Whether `key` is ticket `id`'s key, compared in constant time.
     pub fn verify(&self, id: TicketId, key: &str) -> bool {
         let key = key.trim();

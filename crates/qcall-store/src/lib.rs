@@ -29,7 +29,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
-pub use health::{BackupStatus, Fault, FileIdentity, Health};
+use health::FileIdentity;
+pub use health::{BackupStatus, Fault, Health};
 pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
@@ -214,11 +215,6 @@ impl Store {
     /// writes to. One `stat`.
     pub fn verify_file(&self) -> Result<(), Fault> {
         self.identity.check()
-    }
-
-    /// The file this store opened, for a watch on another thread.
-    pub fn identity(&self) -> &FileIdentity {
-        &self.identity
     }
 
     /// The database's shared health record (faults, last backup).

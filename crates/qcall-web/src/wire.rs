@@ -124,6 +124,8 @@ pub enum Viewer {
     /// A staff credential's response (counter actions, the supervisor's
     /// overview).
     Staff,
+    /// Whoever holds the ticket: their own rating, no staff names.
+    Holder,
 }
 
 /// A ticket as the public sees it.
@@ -139,11 +141,9 @@ pub fn holder_ticket(
     keys: &qcall_store::TicketKeys,
     v: &TicketView,
 ) -> TicketJson {
-    let mut json = ticket(hall, base_url, v);
-    json.rating = v.ticket.rating;
-    let key = keys.key(v.ticket.id);
-    json.status_url = format!("{base_url}/t/{}?k={key}", v.ticket.id);
-    json.ticket_key = Some(key);
+    let mut json = ticket_for(Viewer::Holder, hall, base_url, v);
+    json.status_url = keys.status_url(base_url, v.ticket.id);
+    json.ticket_key = Some(keys.key(v.ticket.id));
     json
 }
 
@@ -174,7 +174,7 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         ticket_key: None,
         served_by: match viewer {
             Viewer::Staff => t.served_by.clone(),
-            Viewer::Public => None,
+            Viewer::Public | Viewer::Holder => None,
         },
         counter: t.counter.as_deref().and_then(|c| counter_ref(hall, c)),
         target_counter: t.target_counter.clone(),
@@ -185,7 +185,7 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         source: t.source.clone(),
         // How the applicant rated is theirs and the hall's, not the wall's.
         rating: match viewer {
-            Viewer::Staff => t.rating,
+            Viewer::Staff | Viewer::Holder => t.rating,
             Viewer::Public => None,
         },
         day: t.day.to_string(),

@@ -265,8 +265,7 @@ impl Printing for HallPrinters {
                 None => return HallPrinters::none(None),
             },
         };
-        let id = view.ticket.id;
-        let url = format!("{base_url}/t/{id}?k={}", self.keys.key(id));
+        let url = self.keys.status_url(&base_url, view.ticket.id);
         let slip = ticket_slip(
             &self.hall,
             &self.hotline,

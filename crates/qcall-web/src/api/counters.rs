@@ -351,10 +351,11 @@ pub async fn rate(
         .ticket
         .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
     alert_on_poor_rating(&state, &view, body.score, comment.as_deref());
-    // The pad shows the applicant their own rating back.
-    let mut ticket = wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view);
-    ticket.rating = view.ticket.rating;
-    Ok(Json(wire::TicketBody { ticket }))
+    // The applicant at the pad holds the ticket: their rating comes back.
+    let base = base_url(&state, &headers);
+    Ok(Json(wire::TicketBody {
+        ticket: wire::ticket_for(wire::Viewer::Holder, state.engine.hall(), &base, &view),
+    }))
 }
 
 /// 不满意 or worse: a supervisor should talk to the applicant now. The

@@ -156,11 +156,8 @@ pub async fn healthz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<wire::HealthBody>), ApiError> {
     // A round trip through the writer thread proves it is alive.
-    let fault = state.engine.check_storage().await?;
-    let (seq, day) = state
-        .engine
-        .read(|s, _| (s.last_seq(), s.day().to_string()))
-        .await?;
+    let qcall_engine::StorageCheck { fault, seq, day } = state.engine.check_storage().await?;
+    let day = day.to_string();
     let last_backup = state
         .engine
         .health()

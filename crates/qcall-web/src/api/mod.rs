@@ -55,22 +55,23 @@ pub struct KeyQuery {
 }
 
 /// Who is acting on a ticket as (or for) its holder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Holder {
     /// The ticket's key was shown.
     Key,
-    /// A guide or supervisor acts for the applicant (named in the audit).
-    Staff(String),
+    /// A guide or supervisor acts for the applicant.
+    Staff,
 }
 
 /// Checks that a request may act on ticket `id` as its holder: the
-/// ticket's key (`ticket_key` in the body or `?k=` in the query), or a
-/// guide's or supervisor's credential. `what` names the action. A wrong key
-/// is 403 (`bad_ticket_key`), none at all 401 (`ticket_key_required`); both
-/// are refused before anything is written or counted.
+/// ticket's key (`ticket_key` in the body or `?k=` in the query), or, where
+/// `staff` carries the request's headers, a guide's or supervisor's
+/// credential. `what` names the action. A wrong key is 403
+/// (`bad_ticket_key`), none at all 401 (`ticket_key_required`); both are
+/// refused before anything is written or counted.
 pub(crate) fn require_holder(
     state: &AppState,
-    headers: &HeaderMap,
+    staff: Option<&HeaderMap>,
     id: TicketId,
     key: Option<&str>,
     what: &str,
@@ -87,19 +88,25 @@ pub(crate) fn require_holder(
             ),
         ));
     }
+    let missing = |or: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "ticket_key_required",
+            format!(
+                "{what} needs the ticket's key: open the ticket from its QR code (the link ends in ?k=...){or}"
+            ),
+        )
+    };
+    let Some(headers) = staff else {
+        return Err(missing(""));
+    };
     match state.auth.from_headers(headers)? {
-        Some(c) if matches!(c.role, Role::Guide | Role::Supervisor) => Ok(Holder::Staff(c.subject)),
+        Some(c) if matches!(c.role, Role::Guide | Role::Supervisor) => Ok(Holder::Staff),
         Some(c) => Err(ApiError::forbidden(format!(
             "{what} needs the ticket's key or a guide or supervisor token, not a {} token",
             c.role.as_str()
         ))),
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "ticket_key_required",
-            format!(
-                "{what} needs the ticket's key: open the ticket from its QR code (the link ends in ?k=...), or ask a guide"
-            ),
-        )),
+        None => Err(missing(", or ask a guide")),
     }
 }
 
