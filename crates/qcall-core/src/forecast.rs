@@ -180,8 +180,14 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
                 }
             },
         );
-        let Some(ticket) = policy::select(&hall.policy, busy.streak, direct_head, &heads, at)
-        else {
+        let Some(ticket) = policy::select(
+            &hall.policy,
+            hall.counters[ci].service_order,
+            busy.streak,
+            direct_head,
+            &heads,
+            at,
+        ) else {
             // Nothing for this counter yet: it waits for the next arrival.
             counters[ci] = wake.map(|w| Busy {
                 free_at: w,

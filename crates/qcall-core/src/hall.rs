@@ -114,6 +114,22 @@ pub struct CounterDef {
     pub name: Text,
     /// Service codes, most preferred first.
     pub services: Vec<String>,
+    /// Whether that order only breaks the policy's ties or comes first.
+    pub service_order: ServiceOrder,
+}
+
+/// What a counter's order of services means for the next call; see
+/// [`crate::policy`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ServiceOrder {
+    /// The class and the policy decide across all its services; the order
+    /// decides among tickets they rank equal. A green-channel ticket of the
+    /// second service goes before ordinary tickets of the first.
+    #[default]
+    Tiebreak,
+    /// The first service with anyone waiting is served, whatever waits for
+    /// the next (`strict_service_order = true`).
+    Strict,
 }
 
 /// Which next-ticket rule the hall uses; see [`crate::policy`].
@@ -531,6 +547,7 @@ pub(crate) mod fixtures {
             number,
             name: Text::new(format!("{number}号窗口"), format!("Counter {number}")),
             services: services.iter().map(|s| s.to_string()).collect(),
+            service_order: ServiceOrder::Tiebreak,
         }
     }
 

@@ -46,7 +46,7 @@ pub mod time;
 
 pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
-pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
+pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, ServiceOrder, Text};
 pub use state::{
     Command, CounterAction, CounterRuntime, HallState, RatingOf, Rejection, TransferTarget,
 };

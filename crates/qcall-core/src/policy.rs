@@ -15,13 +15,23 @@
 //!   nobody else waits at all.
 //! - `max_wait` beats everything else: among heads that waited at least that
 //!   long, the oldest goes. This bounds every ticket's wait under any policy.
-//! - Otherwise the counter takes its services in its own order of preference:
-//!   the first service with anyone waiting is served, and the policy kind
-//!   picks among that service's heads.
+//! - Otherwise the class and the policy decide across *every* service the
+//!   counter serves, so a green-channel ticket of a counter's second service
+//!   is not left behind ordinary tickets of its first. The counter's order of
+//!   preference only decides among heads the policy ranks equal: the same
+//!   weight under `strict` and `ratio`, the same score and weight under
+//!   `aging`.
+//!   ([`Order::Services`] keeps the old rule for a counter that asks for it:
+//!   the first service with anyone waiting, the policy inside it.)
+//! - `ratio` holds at each counter whatever the services: after `n` priority
+//!   calls in a row, an ordinary head that waited longer than the priority
+//!   ticket next in line goes first.
 //! - Ties are broken by issue time, then by ticket id, so the result never
 //!   depends on iteration order.
 
-use crate::hall::{Policy, PolicyKind};
+use std::cmp::Reverse;
+
+use crate::hall::{Policy, PolicyKind, ServiceOrder};
 use crate::ticket::TicketId;
 use crate::time::Millis;
 
@@ -42,13 +52,28 @@ impl Head {
     fn age_key(&self) -> (Millis, TicketId) {
         (self.queued_at, self.ticket)
     }
+
+    /// Rank under `strict` (and among priority heads under `ratio`): the
+    /// heaviest class, then the counter's preferred service, then the oldest.
+    fn weight_key(&self) -> (Reverse<u32>, usize, (Millis, TicketId)) {
+        (Reverse(self.weight), self.preference, self.age_key())
+    }
+
+    /// Rank among ordinary heads under `ratio`: the preferred service, then
+    /// the oldest.
+    fn service_key(&self) -> (usize, (Millis, TicketId)) {
+        (self.preference, self.age_key())
+    }
 }
 
 /// Picks the ticket to call, or `None` when nothing waits.
 ///
-/// `streak` is how many priority tickets this counter called in a row.
+/// `order` is the counter's: whether its service list only breaks the
+/// policy's ties (the default) or comes first. `streak` is how many priority
+/// tickets this counter called in a row.
 pub fn select(
     policy: &Policy,
+    order: ServiceOrder,
     streak: u32,
     direct: Option<Head>,
     heads: &[Head],
@@ -58,46 +83,57 @@ pub fn select(
         return Some(d.ticket);
     }
     let any_due = heads.iter().any(|h| h.queued_at <= now);
-    let due = || heads.iter().filter(move |h| !any_due || h.queued_at <= now);
+    let due: Vec<&Head> = heads
+        .iter()
+        .filter(|h| !any_due || h.queued_at <= now)
+        .collect();
     if let Some(max_wait) = policy.max_wait_ms {
-        let overdue = due()
+        let overdue = due
+            .iter()
             .filter(|h| now - h.queued_at >= max_wait)
             .min_by_key(|h| h.age_key());
         if let Some(h) = overdue {
             return Some(h.ticket);
         }
     }
-    let tier = due().map(|h| h.preference).min()?;
-    let tier: Vec<&Head> = due().filter(|h| h.preference == tier).collect();
-    let strict_best = |hs: &mut dyn Iterator<Item = &&Head>| {
-        hs.min_by(|a, b| b.weight.cmp(&a.weight).then(a.age_key().cmp(&b.age_key())))
-            .map(|h| h.ticket)
+    let pool: Vec<&Head> = match order {
+        ServiceOrder::Tiebreak => due,
+        ServiceOrder::Strict => {
+            let first = due.iter().map(|h| h.preference).min()?;
+            due.into_iter().filter(|h| h.preference == first).collect()
+        }
     };
     match policy.kind {
-        PolicyKind::Strict => strict_best(&mut tier.iter()),
-        PolicyKind::Aging => tier
+        PolicyKind::Strict => pool.iter().min_by_key(|h| h.weight_key()).map(|h| h.ticket),
+        PolicyKind::Aging => pool
             .iter()
-            .max_by(|a, b| {
-                let score =
-                    |h: &Head| i128::from((now - h.queued_at).max(0)) * i128::from(h.weight.max(1));
-                score(a).cmp(&score(b)).then(b.age_key().cmp(&a.age_key()))
+            .max_by_key(|h| {
+                let score = i128::from((now - h.queued_at).max(0)) * i128::from(h.weight.max(1));
+                // Equal scores (everyone just arrived): the heavier class,
+                // then the counter's order.
+                (score, h.weight, Reverse(h.service_key()))
             })
             .map(|h| h.ticket),
         PolicyKind::Ratio { n } => {
-            let best_priority = tier
+            let ordinary = || pool.iter().filter(|h| !h.priority);
+            let Some(p) = pool
                 .iter()
                 .filter(|h| h.priority)
-                .min_by(|a, b| b.weight.cmp(&a.weight).then(a.age_key().cmp(&b.age_key())));
-            let oldest_normal = tier
-                .iter()
-                .filter(|h| !h.priority)
-                .min_by_key(|h| h.age_key());
-            match (best_priority, oldest_normal) {
-                (Some(p), Some(o)) if streak >= n && o.age_key() < p.age_key() => Some(o.ticket),
-                (Some(p), _) => Some(p.ticket),
-                (None, Some(o)) => Some(o.ticket),
-                (None, None) => None,
+                .min_by_key(|h| h.weight_key())
+            else {
+                return ordinary().min_by_key(|h| h.service_key()).map(|h| h.ticket);
+            };
+            if streak >= n {
+                // The streak is full: an ordinary ticket that waited longer
+                // than the priority one next in line goes now.
+                let older = ordinary()
+                    .filter(|o| o.age_key() < p.age_key())
+                    .min_by_key(|o| o.service_key());
+                if let Some(o) = older {
+                    return Some(o.ticket);
+                }
             }
+            Some(p.ticket)
         }
     }
 }
@@ -124,11 +160,31 @@ mod tests {
         now: Millis,
         expect: Option<i64>,
     ) {
+        check_in(
+            ServiceOrder::Tiebreak,
+            kind,
+            max_wait_ms,
+            streak,
+            heads,
+            now,
+            expect,
+        );
+    }
+
+    fn check_in(
+        order: ServiceOrder,
+        kind: PolicyKind,
+        max_wait_ms: Option<Millis>,
+        streak: u32,
+        heads: &[Head],
+        now: Millis,
+        expect: Option<i64>,
+    ) {
         let policy = Policy { kind, max_wait_ms };
         assert_eq!(
-            select(&policy, streak, None, heads, now),
+            select(&policy, order, streak, None, heads, now),
             expect.map(TicketId),
-            "{kind:?} max_wait={max_wait_ms:?} streak={streak} heads={heads:?}"
+            "{order:?} {kind:?} max_wait={max_wait_ms:?} streak={streak} heads={heads:?}"
         );
     }
 
@@ -179,9 +235,66 @@ mod tests {
             10_000,
             Some(1),
         );
-        // Preference: the first service with anyone waiting, even if the
-        // second has an older, heavier ticket.
-        check(Strict, None, 0, &[normal_old, other_service], 1000, Some(1));
+        // The class decides across services: the second service's green
+        // ticket goes before the first's ordinary one, under every policy.
+        check(Strict, None, 0, &[normal_old, other_service], 1000, Some(3));
+        check(
+            Ratio { n: 2 },
+            None,
+            0,
+            &[normal_old, other_service],
+            1000,
+            Some(3),
+        );
+        check(Aging, None, 0, &[normal_old, other_service], 1000, Some(3));
+        // Preference breaks ties the policy leaves: same weight, the first
+        // service even though the second's ticket is older...
+        let normal_second = head(5, -900, 1, 1);
+        check(Strict, None, 0, &[normal_second, normal_old], 1000, Some(1));
+        check(
+            Ratio { n: 2 },
+            None,
+            0,
+            &[normal_second, normal_old],
+            1000,
+            Some(1),
+        );
+        let green_second = head(6, 100, 3, 1);
+        check(Strict, None, 0, &[green_second, green_new], 1000, Some(2));
+        // ...but under aging the longer wait scores higher; equal scores
+        // go by preference.
+        check(Aging, None, 0, &[normal_old, normal_second], 1000, Some(5));
+        check(
+            Aging,
+            None,
+            0,
+            &[head(7, 100, 1, 1), head(8, 100, 1, 0)],
+            1000,
+            Some(8),
+        );
+        // Ratio at the streak: the ordinary ticket that waited longer than
+        // the green goes, from whichever service.
+        check(
+            Ratio { n: 2 },
+            None,
+            2,
+            &[head(1, 500, 1, 0), green_new, normal_second],
+            1000,
+            Some(5),
+        );
+        // strict_service_order: the first service with anyone waiting, even
+        // if the second has an older, heavier ticket.
+        for kind in [Strict, Ratio { n: 2 }, Aging] {
+            check_in(
+                ServiceOrder::Strict,
+                kind,
+                None,
+                0,
+                &[normal_old, other_service],
+                1000,
+                Some(1),
+            );
+        }
         // max_wait overrides preference and weight: oldest overdue first.
         check(
             Strict,
@@ -223,7 +336,14 @@ mod tests {
         };
         let direct = head(9, 500, 1, 0);
         assert_eq!(
-            select(&policy, 0, Some(direct), &[head(1, 0, 3, 0)], 10_000),
+            select(
+                &policy,
+                ServiceOrder::Tiebreak,
+                0,
+                Some(direct),
+                &[head(1, 0, 3, 0)],
+                10_000
+            ),
             Some(TicketId(9))
         );
     }

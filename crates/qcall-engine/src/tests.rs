@@ -39,6 +39,7 @@ fn hall() -> Arc<Hall> {
         number,
         name: Text::new(id, id),
         services: vec!["A".into(), "B".into()],
+        service_order: Default::default(),
     };
     Arc::new(
         Hall::new(

@@ -338,6 +338,7 @@ mod tests {
                     number: 1,
                     name: Text::new("1", "1"),
                     services: vec!["A".into()],
+                    service_order: Default::default(),
                 }],
                 Policy {
                     kind: PolicyKind::Ratio { n: 2 },

@@ -304,6 +304,7 @@ impl HallState {
         );
         policy::select(
             &self.hall.policy,
+            def.service_order,
             self.counters[ci].streak,
             direct,
             &heads,

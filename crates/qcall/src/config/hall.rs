@@ -4,7 +4,9 @@
 
 use anyhow::{Context, bail};
 use qcall_core::hall::HallError;
-use qcall_core::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, Text};
+use qcall_core::{
+    CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, ServiceOrder, Text,
+};
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -120,6 +122,11 @@ impl Config {
                 number: c.number,
                 name: (&c.name).into(),
                 services: c.services.clone(),
+                service_order: if c.strict_service_order {
+                    ServiceOrder::Strict
+                } else {
+                    ServiceOrder::Tiebreak
+                },
             })
             .collect();
         let hall = Hall::new(

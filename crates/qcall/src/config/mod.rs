@@ -440,6 +440,10 @@ pub struct CounterSection {
     pub number: u32,
     pub name: Bilingual,
     pub services: Vec<String>,
+    /// The old rule: the first service with anyone waiting, whatever waits
+    /// for the next (the green channel of a later service included).
+    #[serde(default)]
+    pub strict_service_order: bool,
 }
 
 /// Hall announcements over the speakers.

@@ -689,6 +689,7 @@ fn check_in(sim: &mut Sim, code: &str) -> Result<Option<TicketId>, Rejection> {
 }
 
 mod appointments;
+mod green;
 mod hall_ops;
 mod props;
 mod suspend;
