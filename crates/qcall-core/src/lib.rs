@@ -48,7 +48,8 @@ pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, ServiceOrder, Text};
 pub use state::{
-    Command, CounterAction, CounterRuntime, HallState, RatingOf, Rejection, TransferTarget,
+    Command, CounterAction, CounterRuntime, Estimate, HallState, RatingOf, Rejection,
+    TransferTarget,
 };
 pub use ticket::{QueueKey, Ticket, TicketId, TicketState};
 pub use time::{BusinessDay, Millis};

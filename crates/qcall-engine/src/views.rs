@@ -13,14 +13,18 @@ pub struct TicketView {
     /// Waiting tickets expected to be called before it.
     pub ahead: u32,
     pub estimated_wait_s: u32,
+    /// The wait's 80% interval, seconds: low and high.
+    pub estimated_wait_range_s: (u32, u32),
 }
 
 impl TicketView {
     pub fn of(state: &HallState, id: TicketId) -> Option<TicketView> {
         let ticket = state.ticket(id)?.clone();
+        let estimate = state.estimate(id);
         Some(TicketView {
             ahead: state.ahead(id),
-            estimated_wait_s: state.estimated_wait_s(id),
+            estimated_wait_s: estimate.wait_s,
+            estimated_wait_range_s: (estimate.low_s, estimate.high_s),
             ticket,
         })
     }
@@ -31,6 +35,7 @@ impl TicketView {
             ticket,
             ahead: 0,
             estimated_wait_s: 0,
+            estimated_wait_range_s: (0, 0),
         }
     }
 }

@@ -272,6 +272,7 @@ mod tests {
             },
             ahead: 0,
             estimated_wait_s: 0,
+            estimated_wait_range_s: (0, 0),
         };
         let published = |event: Event| Published::Event {
             rec: qcall_core::Recorded { seq: 1, at, event },

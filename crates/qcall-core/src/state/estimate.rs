@@ -28,7 +28,25 @@ const ARRIVAL_WINDOW_MIN: Millis = 15 * 60_000;
 const FORECAST_MAX_STEPS: usize = 4000;
 const FORECAST_MAX_WAITING: usize = 1000;
 
+/// A waiting ticket's estimate: the point and its 80% interval, seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Estimate {
+    pub wait_s: u32,
+    pub low_s: u32,
+    pub high_s: u32,
+}
+
 impl HallState {
+    /// The estimate of a ticket: its point and 80% interval.
+    pub fn estimate(&self, id: TicketId) -> Estimate {
+        let wait_s = self.estimated_wait_s(id);
+        Estimate {
+            wait_s,
+            low_s: wait_s,
+            high_s: wait_s,
+        }
+    }
+
     /// Estimated seconds until the ticket is called, as of the last event:
     /// a dry run of the hall (the `forecast` module) with its counters, its
     /// policy, its breaks, the measured time per call and the recent
