@@ -59,8 +59,9 @@ pub(crate) struct Busy {
 /// How a dry run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// The ticket is called at this instant.
-    Called(Millis),
+    /// The ticket is called at this instant, after this many calls of the
+    /// run (the target's own not counted).
+    Called(Millis, usize),
     /// The run stopped after its step budget at this instant, the ticket
     /// still waiting: it is called later than that.
     Beyond(Millis),
@@ -107,6 +108,7 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
     let mut heads: Vec<Head> = Vec::new();
     let mut sources: Vec<Source> = Vec::new();
 
+    let mut calls = 0usize;
     for _ in 0..max_steps {
         // The counter free first (ties: the hall's counter order).
         let Some((ci, busy)) = counters
@@ -196,8 +198,9 @@ pub(crate) fn call_at(inputs: &Inputs<'_>, target: TicketId, max_steps: usize) -
             continue;
         };
         if ticket == target {
-            return Outcome::Called(at);
+            return Outcome::Called(at, calls);
         }
+        calls += 1;
         let (si, k) = match heads.iter().position(|h| h.ticket == ticket) {
             Some(i) => match sources[i] {
                 Source::Queue(si, k) => {
@@ -282,7 +285,7 @@ mod tests {
         };
         // The one green ticket taken before the cut-off goes first (strict
         // policy, heavier class); nobody after it.
-        assert_eq!(run(now + 90_000), Outcome::Called(now + 15 * MINUTE));
+        assert_eq!(run(now + 90_000), Outcome::Called(now + 15 * MINUTE, 1));
         // Without a cut-off in reach, green tickets keep overtaking.
         assert!(matches!(run(now + 1000 * MINUTE), Outcome::Beyond(_)));
     }

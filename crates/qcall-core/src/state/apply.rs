@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::estimate::ARRIVAL_WINDOW;
 use super::{Appointment, HallState, Inconsistent, RECENT_CALLS, Subscription};
 use super::{FRESH_ESTIMATES_MAX, PER_CALL_SAMPLES};
-use crate::event::{Event, Recorded};
+use crate::event::{CounterState, Event, Recorded};
 use crate::hours;
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
 use crate::time::{BusinessDay, Millis};
@@ -126,7 +126,16 @@ impl HallState {
                     }
                 }
                 self.first_issue.get_or_insert(at);
-                let predicted = self.estimated_wait_s(*ticket);
+                let estimate = match self.raw_estimate(*ticket) {
+                    Some(raw) => {
+                        if self.knows_its_calls(service) {
+                            self.learned.issued(*ticket, raw.wait_s, raw.spread);
+                        }
+                        self.corrected(raw)
+                    }
+                    None => Default::default(),
+                };
+                let predicted = estimate.wait_s;
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.predicted_wait_s = Some(predicted);
                 }
@@ -135,7 +144,7 @@ impl HallState {
                     // cache small, the newest are the ones still asked for.
                     self.fresh_estimates.clear();
                 }
-                self.fresh_estimates.insert(*ticket, predicted);
+                self.fresh_estimates.insert(*ticket, estimate);
                 if let (Some(si), Some(q)) =
                     (self.hall.service_index(service), self.hall.quota(service))
                 {
@@ -161,6 +170,8 @@ impl HallState {
                 t.target_counter = None;
                 t.recalls = 0;
                 let priority = self.hall.is_priority(&t.class);
+                let (queued_at, issued_at) = (t.queued_at, t.issued_at);
+                self.learned.called(ci, *ticket, queued_at, issued_at, at);
                 let rt = &mut self.counters[ci];
                 changes.counter = Some(ci);
                 rt.current = Some(*ticket);
@@ -207,6 +218,9 @@ impl HallState {
             } => {
                 changes.ticket = Some(*ticket);
                 self.release(counter, *ticket, &mut changes);
+                if let Some(ci) = self.hall.counter_index(counter) {
+                    self.learned.released(ci, at);
+                }
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -221,6 +235,9 @@ impl HallState {
             Event::TicketNoShow { ticket, counter } => {
                 changes.ticket = Some(*ticket);
                 self.release(counter, *ticket, &mut changes);
+                if let Some(ci) = self.hall.counter_index(counter) {
+                    self.learned.released(ci, at);
+                }
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -258,6 +275,7 @@ impl HallState {
             Event::TicketCancelled { ticket } => {
                 changes.ticket = Some(*ticket);
                 self.dequeue(*ticket, &mut changes);
+                self.learned.forget(*ticket);
                 let t = self
                     .tickets
                     .get_mut(ticket)
@@ -423,6 +441,9 @@ impl HallState {
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].state = *state;
+                if matches!(state, CounterState::Paused | CounterState::Closed) {
+                    self.learned.stopped(ci);
+                }
                 changes.counter = Some(ci);
             }
             Event::CounterStaff { counter, staff } => {

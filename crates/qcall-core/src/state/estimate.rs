@@ -1,16 +1,171 @@
 //! The wait estimate of a waiting ticket: the state's side of the dry run
 //! in [`crate::forecast`] (who works, how long a call takes, how often
-//! people arrive) and the rough count that stands in for it.
+//! people arrive), the rough count that stands in for it, and what the day
+//! teaches both ([`Learned`]).
 //!
-//! It reads the state and changes nothing; the dry run itself is pure.
+//! # Honest, not hopeful
+//! - A call costs its counter the whole time until the clerk's next call
+//!   when someone was waiting: the service, and the gap before the next
+//!   call (learned hall-wide, `Learned::gaps`). Counting only call to
+//!   finish made every estimate short by the gaps.
+//! - The dry run is deterministic; the hall is not. Each ticket's estimate
+//!   carries a spread from the model (today's spread of service times for
+//!   its service over the calls ahead of it per working counter, plus a
+//!   floor for what the run does not model: pauses, clerks' speeds,
+//!   no-shows) and becomes an 80% range around the point.
+//! - The day checks both: each called ticket's actual wait against the raw
+//!   dry run at its issue (`Learned::residuals`) moves the point by the
+//!   day's median error and scales the range by the day's own spread of
+//!   errors, each shrunk toward "no correction" while there are few.
+//!
+//! It reads the state and changes nothing (the learning is `apply`'s, from
+//! events, so replay rebuilds it); the dry run itself is pure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use super::HallState;
 use crate::event::CounterState;
 use crate::forecast;
 use crate::ticket::{Ticket, TicketId, TicketState};
 use crate::time::Millis;
+
+/// z of the 10th and 90th percentiles: the range is an 80% interval.
+const Z80: f64 = 1.2816;
+/// Relative error of the dry run that the spread of service times does not
+/// explain (pauses, clerk speeds, no-shows, arrivals that change).
+const MODEL_ERROR: f64 = 0.22;
+/// Spread (coefficient of variation) of service times before a service's
+/// own calls say, and how many calls that guess counts as.
+const CV_PRIOR: f64 = 0.6;
+const CV_PRIOR_CALLS: f64 = 5.0;
+/// Errors are measured in log((wait + OFFSET) / (estimate + OFFSET)), so a
+/// wait of seconds against a minute is not "100% off".
+const OFFSET_S: f64 = 60.0;
+/// Only estimates or waits of at least this long teach the correction.
+const LEARN_FROM_S: f64 = 180.0;
+/// The correction counts this many called tickets as "none" (shrinkage).
+const LEARN_PRIOR: f64 = 6.0;
+const RESIDUALS: usize = 60;
+/// A pause between a finish and the next call longer than this is a
+/// break, not a gap.
+const GAP_MAX: Millis = 3 * 60_000;
+const GAPS: usize = 40;
+
+/// What the day teaches the estimate, kept by `apply` from events.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Learned {
+    /// Per counter index: when its last ticket ended, while it works on.
+    released: HashMap<usize, Millis>,
+    /// Ms from a finish to the next call while someone waited, newest last.
+    gaps: VecDeque<f64>,
+    /// Per waiting ticket: the raw dry run at issue (s) and its spread.
+    raw: HashMap<TicketId, (f64, f64)>,
+    /// Per called ticket: log error of the raw estimate, and that error
+    /// over its spread; newest last.
+    residuals: VecDeque<(f64, f64)>,
+}
+
+impl Learned {
+    /// Counter `ci` finished (or let go of) its ticket at `at`.
+    pub(super) fn released(&mut self, ci: usize, at: Millis) {
+        self.released.insert(ci, at);
+    }
+
+    /// Counter `ci` stopped working (paused, closed): no gap until it calls.
+    pub(super) fn stopped(&mut self, ci: usize) {
+        self.released.remove(&ci);
+    }
+
+    /// Counter `ci` called a ticket queued at `queued_at`, issued at
+    /// `issued_at`, at `at`.
+    pub(super) fn called(
+        &mut self,
+        ci: usize,
+        ticket: TicketId,
+        queued_at: Millis,
+        issued_at: Millis,
+        at: Millis,
+    ) {
+        if let Some(free) = self.released.remove(&ci) {
+            // Somebody was waiting since the finish: the clerk's gap.
+            let gap = at - free.max(queued_at);
+            if queued_at <= free && (0..=GAP_MAX).contains(&gap) {
+                self.gaps.push_back(gap as f64);
+                if self.gaps.len() > GAPS {
+                    self.gaps.pop_front();
+                }
+            }
+        }
+        let actual = (at - issued_at).max(0) as f64 / 1000.0;
+        // Those told a long wait, and those who had one: an applicant
+        // told "3 minutes" who waited 8 was misled too.
+        if let Some((raw, spread)) = self.raw.remove(&ticket)
+            && (raw >= LEARN_FROM_S || actual >= LEARN_FROM_S)
+        {
+            let error = ((actual + OFFSET_S) / (raw + OFFSET_S))
+                .ln()
+                .clamp(-2.0, 2.0);
+            self.residuals.push_back((error, error / spread.max(0.05)));
+            if self.residuals.len() > RESIDUALS {
+                self.residuals.pop_front();
+            }
+        }
+    }
+
+    /// The ticket was estimated at issue: `raw` seconds, this spread.
+    pub(super) fn issued(&mut self, ticket: TicketId, raw: f64, spread: f64) {
+        self.raw.insert(ticket, (raw, spread));
+    }
+
+    /// The ticket left the queue without a call (cancelled, transferred
+    /// before any call): it teaches nothing.
+    pub(super) fn forget(&mut self, ticket: TicketId) {
+        self.raw.remove(&ticket);
+    }
+
+    /// Mean gap between a finish and the next call, ms.
+    fn gap_ms(&self) -> f64 {
+        if self.gaps.is_empty() {
+            0.0
+        } else {
+            self.gaps.iter().sum::<f64>() / self.gaps.len() as f64
+        }
+    }
+
+    /// The day's correction: (log shift of the point, scale of the spread).
+    fn correction(&self) -> (f64, f64) {
+        let n = self.residuals.len() as f64;
+        if n == 0.0 {
+            return (0.0, 1.0);
+        }
+        let mut errors: Vec<f64> = self.residuals.iter().map(|r| r.0).collect();
+        errors.sort_by(f64::total_cmp);
+        let median = errors[errors.len() / 2];
+        let shift = median * n / (n + LEARN_PRIOR);
+        let mut z: Vec<f64> = self.residuals.iter().map(|r| r.1).collect();
+        z.sort_by(f64::total_cmp);
+        let q = |p: f64| z[((z.len() - 1) as f64 * p).round() as usize];
+        let seen = ((q(0.9) - q(0.1)) / (2.0 * Z80)).clamp(0.3, 4.0);
+        let scale = (seen * n + LEARN_PRIOR) / (n + LEARN_PRIOR);
+        (shift, scale)
+    }
+}
+
+/// A waiting ticket's estimate: the point and its 80% interval, seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Estimate {
+    pub wait_s: u32,
+    pub low_s: u32,
+    pub high_s: u32,
+}
+
+/// The raw dry run of a ticket before the day's correction.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Raw {
+    pub wait_s: f64,
+    /// Relative spread (sigma of the log).
+    pub spread: f64,
+}
 
 /// The configured average counts as this many calls at first, less with
 /// each real call, and not at all after `PER_CALL_FADE` of them.
@@ -28,44 +183,50 @@ const ARRIVAL_WINDOW_MIN: Millis = 15 * 60_000;
 const FORECAST_MAX_STEPS: usize = 4000;
 const FORECAST_MAX_WAITING: usize = 1000;
 
-/// A waiting ticket's estimate: the point and its 80% interval, seconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Estimate {
-    pub wait_s: u32,
-    pub low_s: u32,
-    pub high_s: u32,
-}
-
 impl HallState {
-    /// The estimate of a ticket: its point and 80% interval.
+    /// The estimate of a ticket, as of the last event: the point and its
+    /// 80% range. Zero for a ticket no longer waiting.
     pub fn estimate(&self, id: TicketId) -> Estimate {
-        let wait_s = self.estimated_wait_s(id);
+        // Just issued, and nothing since that could change it (the reply
+        // to the kiosk, the event for the displays): the estimate made then.
+        if let Some(&e) = self.fresh_estimates.get(&id) {
+            return e;
+        }
+        self.raw_estimate(id)
+            .map_or(Estimate::default(), |raw| self.corrected(raw))
+    }
+
+    /// Estimated seconds until the ticket is called: the point of
+    /// [`HallState::estimate`].
+    pub fn estimated_wait_s(&self, id: TicketId) -> u32 {
+        self.estimate(id).wait_s
+    }
+
+    /// The raw estimate with the day's correction, as a point and range.
+    pub(super) fn corrected(&self, raw: Raw) -> Estimate {
+        let (shift, scale) = self.learned.correction();
+        let at = |z: f64| {
+            let s = (raw.wait_s + OFFSET_S) * (shift + z * scale * raw.spread).exp() - OFFSET_S;
+            s.max(0.0).round() as u32
+        };
+        let wait_s = at(0.0);
         Estimate {
             wait_s,
-            low_s: wait_s,
-            high_s: wait_s,
+            low_s: at(-Z80).min(wait_s),
+            high_s: at(Z80).max(wait_s),
         }
     }
 
-    /// Estimated seconds until the ticket is called, as of the last event:
-    /// a dry run of the hall (the `forecast` module) with its counters, its
-    /// policy, its breaks, the measured time per call and the recent
-    /// arrivals. Zero for a ticket no longer waiting.
-    pub fn estimated_wait_s(&self, id: TicketId) -> u32 {
-        let Some(t) = self.tickets.get(&id) else {
-            return 0;
-        };
+    /// The dry run of a waiting ticket (the `forecast` module) with its
+    /// counters, its policy, its breaks, the measured time per call and the
+    /// recent arrivals, and the spread the model gives it. `None` for a
+    /// ticket not waiting.
+    pub(super) fn raw_estimate(&self, id: TicketId) -> Option<Raw> {
+        let t = self.tickets.get(&id)?;
         if t.state != TicketState::Waiting {
-            return 0;
+            return None;
         }
-        let Some(si) = self.hall.service_index(&t.service) else {
-            return 0;
-        };
-        // Just issued, and nothing since that could change it (the reply
-        // to the kiosk, the event for the displays): the estimate made then.
-        if let Some(&wait) = self.fresh_estimates.get(&id) {
-            return wait;
-        }
+        let si = self.hall.service_index(&t.service)?;
         let now = self.last_at;
         let waiting: usize = self
             .queues
@@ -74,8 +235,12 @@ impl HallState {
             .map(BTreeSet::len)
             .sum::<usize>()
             + self.direct.iter().map(BTreeSet::len).sum::<usize>();
+        let rough = || Raw {
+            wait_s: f64::from(self.rough_wait_s(t, si)),
+            spread: (CV_PRIOR * CV_PRIOR + MODEL_ERROR * MODEL_ERROR).sqrt(),
+        };
         if waiting > FORECAST_MAX_WAITING {
-            return self.rough_wait_s(t, si);
+            return Some(rough());
         }
         let plan = self.hall.schedule.day_at(now, &self.hall.tz);
         let per_call_ms: Vec<f64> = (0..self.hall.services.len())
@@ -104,6 +269,7 @@ impl HallState {
                 });
             }
         }
+        let working = counters.iter().flatten().count().max(1);
         let placement = |ticket: TicketId| {
             let t = self.tickets.get(&ticket)?;
             Some((
@@ -123,11 +289,49 @@ impl HallState {
             now,
         };
         match forecast::call_at(&inputs, id, FORECAST_MAX_STEPS) {
-            forecast::Outcome::Called(at) | forecast::Outcome::Beyond(at) => {
-                ((at - now).max(0) as f64 / 1000.0).round() as u32
+            forecast::Outcome::Called(at, calls) => {
+                // Calls ahead per working counter, the one in progress
+                // counting as one: over more calls the spread averages out.
+                let rounds = (calls as f64 / working as f64 + 1.0).max(1.0);
+                let cv = self.service_cv(si);
+                Some(Raw {
+                    wait_s: (at - now).max(0) as f64 / 1000.0,
+                    spread: (cv * cv / rounds + MODEL_ERROR * MODEL_ERROR).sqrt(),
+                })
             }
-            forecast::Outcome::Never => self.rough_wait_s(t, si),
+            forecast::Outcome::Beyond(at) => Some(Raw {
+                wait_s: (at - now).max(0) as f64 / 1000.0,
+                spread: rough().spread,
+            }),
+            forecast::Outcome::Never => Some(rough()),
         }
+    }
+
+    /// Whether a service's time per call comes from today's calls alone:
+    /// only then do the dry run's errors teach the correction (errors made
+    /// on the configured average are already being unlearned).
+    pub(super) fn knows_its_calls(&self, service: &str) -> bool {
+        self.hall
+            .service_index(service)
+            .is_some_and(|si| self.per_call[si].len() as f64 >= PER_CALL_FADE)
+    }
+
+    /// Today's spread of a service's time per call (coefficient of
+    /// variation), starting from a guess until its calls say.
+    fn service_cv(&self, si: usize) -> f64 {
+        let samples = &self.per_call[si];
+        let n = samples.len() as f64;
+        if n < 2.0 {
+            return CV_PRIOR;
+        }
+        let mean = samples.iter().sum::<f64>() / n;
+        let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let cv = if mean > 0.0 {
+            var.sqrt() / mean
+        } else {
+            CV_PRIOR
+        };
+        (cv * n + CV_PRIOR * CV_PRIOR_CALLS) / (n + CV_PRIOR_CALLS)
     }
 
     /// Each counter's state for the dry run: `None` when closed or paused,
@@ -182,15 +386,17 @@ impl HallState {
     }
 
     /// How long a call of service `si` keeps a counter: the mean of its
-    /// recent calls. The configured average stands in for the first few
-    /// calls of the day, then fades out: a wrong setting must not bias the
-    /// estimate all day.
+    /// recent calls plus the clerks' mean gap before the next call. The
+    /// configured average stands in for the first few calls of the day,
+    /// then fades out: a wrong setting must not bias the estimate all day.
     fn per_call_ms(&self, si: usize) -> f64 {
         let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0;
         let samples = &self.per_call[si];
         let n = samples.len() as f64;
         let prior_weight = (PER_CALL_PRIOR * (1.0 - n / PER_CALL_FADE)).max(0.0);
-        (prior * prior_weight + samples.iter().sum::<f64>()) / (prior_weight + n).max(1.0)
+        let service =
+            (prior * prior_weight + samples.iter().sum::<f64>()) / (prior_weight + n).max(1.0);
+        service + self.learned.gap_ms()
     }
 
     /// The estimate without a dry run, for a queue far longer than a day

@@ -132,7 +132,9 @@ pub struct HallState {
     /// nothing happens that could change them: later ordinary tickets queue
     /// behind, anything else (a call, a green ticket) clears them. Saves
     /// the dry run for the views of a batch of new tickets.
-    fresh_estimates: HashMap<TicketId, u32>,
+    fresh_estimates: HashMap<TicketId, Estimate>,
+    /// What the day taught the estimate: clerks' gaps, its own errors.
+    learned: estimate::Learned,
     /// Time of the last applied event: "now" as far as the state knows.
     last_at: Millis,
     /// Tickets whose applicant wants messages.
@@ -169,6 +171,7 @@ impl HallState {
             arrivals: vec![vec![VecDeque::new(); classes]; services],
             first_issue: None,
             fresh_estimates: HashMap::new(),
+            learned: estimate::Learned::default(),
             last_at: 0,
             subscriptions: HashMap::new(),
             hall,

@@ -135,7 +135,10 @@ pub const SHAPES: &[Shape] = &[
         about: "the reported day: 2.5x arrivals 9:00-10:30 and an afternoon bump, sigma 0.7, means off by up to 50%, \
                 12% green, 5% no-shows, one pause per counter, gaps, a late counter",
         tickets: 380,
-        peaks: &[(9 * 60, 10 * 60 + 30, 2.5), (14 * 60 + 30, 15 * 60 + 30, 1.5)],
+        peaks: &[
+            (9 * 60, 10 * 60 + 30, 2.5),
+            (14 * 60 + 30, 15 * 60 + 30, 1.5),
+        ],
         sigma: 0.7,
         mean_error: 0.5,
         gap_s: (10.0, 40.0),
@@ -295,8 +298,12 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
     else {
         anyhow::bail!("the hall does not serve on the simulated day: pick another --date");
     };
-    let intake_until = day_plan.intake_until.unwrap_or(closing).max(opening + MINUTE);
-    let working = |t: Millis| t >= closing || day_plan.serving.iter().any(|&(o, c)| (o..c).contains(&t));
+    let intake_until = day_plan
+        .intake_until
+        .unwrap_or(closing)
+        .max(opening + MINUTE);
+    let working =
+        |t: Millis| t >= closing || day_plan.serving.iter().any(|&(o, c)| (o..c).contains(&t));
     let local_minute = |t: Millis| (t - midnight) / MINUTE;
 
     // Arrivals: thinning against the intensity profile, from half an hour
@@ -316,7 +323,10 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
             .filter(|(from, to, _)| (*from..*to).contains(&m))
             .fold(base, |f, (_, _, x)| f * x)
     };
-    let peak = shape.peaks.iter().fold(1.0f64, |f, (_, _, x)| f * x.max(1.0));
+    let peak = shape
+        .peaks
+        .iter()
+        .fold(1.0f64, |f, (_, _, x)| f * x.max(1.0));
     let first = opening - 30 * MINUTE;
     let mut arrivals = Vec::with_capacity(tickets);
     while arrivals.len() < tickets {
@@ -337,7 +347,10 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
     // True service times: configured, scaled so the counters can serve the
     // day (about 92% busy at most), then off by the day's error per service.
     let weight_sum: f64 = mix.iter().map(|(_, w)| w).sum();
-    let configured = |code: &str| hall.service(code).map_or(300.0, |s| f64::from(s.avg_service_s));
+    let configured = |code: &str| {
+        hall.service(code)
+            .map_or(300.0, |s| f64::from(s.avg_service_s))
+    };
     let configured_mean: f64 = mix
         .iter()
         .map(|(code, w)| w / weight_sum * configured(code))

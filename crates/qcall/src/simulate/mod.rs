@@ -142,7 +142,9 @@ fn mix_of(args: &SimulateArgs, hall: &Hall) -> anyhow::Result<Vec<(String, f64)>
                 .parse()
                 .ok()
                 .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                .with_context(|| format!("--mix {item:?}: the share must be a number, 0 or more"))?;
+                .with_context(|| {
+                    format!("--mix {item:?}: the share must be a number, 0 or more")
+                })?;
             Ok((code.to_string(), share))
         })
         .collect()

@@ -260,7 +260,10 @@ pub fn write_day(
          Every ticket of the day, with its estimate and actual wait, is in [tickets.csv](tickets.csv)."
     );
     std::fs::write(out.join("report.md"), md)?;
-    std::fs::write(out.join("tickets.csv"), tickets_csv(hall, tickets, &samples))?;
+    std::fs::write(
+        out.join("tickets.csv"),
+        tickets_csv(hall, tickets, &samples),
+    )?;
     Ok(())
 }
 
@@ -300,7 +303,8 @@ impl Sample {
 
 /// Median and p90 of green-channel waits per service, as a table.
 pub fn green_waits(hall: &Hall, samples: &[Sample]) -> String {
-    let mut md = String::from("| service | green tickets | wait p50 | wait p90 |\n|---|---|---|---|\n");
+    let mut md =
+        String::from("| service | green tickets | wait p50 | wait p90 |\n|---|---|---|---|\n");
     for sv in &hall.services {
         let mut waits: Vec<f64> = samples
             .iter()
@@ -311,7 +315,9 @@ pub fn green_waits(hall: &Hall, samples: &[Sample]) -> String {
             continue;
         }
         waits.sort_by(f64::total_cmp);
-        let at = |q: f64| Some(waits[((waits.len() as f64 * q).ceil() as usize).clamp(1, waits.len()) - 1] as i64);
+        let at = |q: f64| {
+            Some(waits[((waits.len() as f64 * q).ceil() as usize).clamp(1, waits.len()) - 1] as i64)
+        };
         let _ = writeln!(
             md,
             "| {} {} | {} | {} | {} |",
@@ -527,7 +533,11 @@ pub fn sweep(command: &str, hall: &Hall, runs: &[Run]) -> String {
         "| tickets | called | inside the range | within 25% | median bias | worst shape |\n|---|---|---|---|---|---|"
     );
     let mut group = |name: String, keep: &dyn Fn(&Sample) -> bool| {
-        let all = Accuracy::of(runs.iter().flat_map(|r| r.samples.iter()).filter(|s| keep(s)));
+        let all = Accuracy::of(
+            runs.iter()
+                .flat_map(|r| r.samples.iter())
+                .filter(|s| keep(s)),
+        );
         if all.called == 0 {
             return;
         }
@@ -545,7 +555,11 @@ pub fn sweep(command: &str, hall: &Hall, runs: &[Run]) -> String {
             .filter(|(_, a)| a.n > 0)
             .min_by(|x, y| x.1.within.total_cmp(&y.1.within));
         let worst = worst.map_or("-".into(), |(name, a)| {
-            format!("{name}: {:.0}%, range {:.0}%", a.within * 100.0, a.coverage * 100.0)
+            format!(
+                "{name}: {:.0}%, range {:.0}%",
+                a.within * 100.0,
+                a.coverage * 100.0
+            )
         });
         let _ = writeln!(
             md,
@@ -564,7 +578,10 @@ pub fn sweep(command: &str, hall: &Hall, runs: &[Run]) -> String {
     }
     group("ordinary".into(), &|s: &Sample| !s.green);
     group("green channel".into(), &|s: &Sample| s.green);
-    let all: Vec<Sample> = runs.iter().flat_map(|r| r.samples.iter().cloned()).collect();
+    let all: Vec<Sample> = runs
+        .iter()
+        .flat_map(|r| r.samples.iter().cloned())
+        .collect();
     let _ = writeln!(
         md,
         "\nGreen-channel waits per service over every day of the sweep:\n\n{}",
