@@ -207,7 +207,7 @@ function showTicket(res) {
   mark.hidden = !tk.green && !tk.mark;
   mark.textContent = (tk.mark ? tk.mark + ' ' : '') + className(tk.priority);
   $('#t-ahead').textContent = t('people_n', { n: tk.ahead });
-  $('#t-wait').textContent = minutes(tk.estimated_wait_s);
+  $('#t-wait').textContent = bi(tk.estimated_wait_text);
   // `print` is `printed`, `failed` (with `print_reason`) or `none` (no
   // printer serves this kiosk): without paper, the number must be remembered.
   const p = $('#t-print');

@@ -34,7 +34,7 @@ function render() {
   const waiting = tk.state === 'waiting';
   $('#facts').hidden = !waiting && tk.state !== 'called';
   $('#ahead').textContent = waiting ? t('people_n', { n: tk.ahead }) : '–';
-  $('#wait').textContent = waiting ? minutes(tk.estimated_wait_s) : '–';
+  $('#wait').textContent = waiting ? bi(tk.estimated_wait_text) : '–';
   $('#issued').textContent = hhmm(tk.issued_at);
   document.title = `${tk.number} · ${t('tstate_' + tk.state)}`;
   // Finished and not yet rated: the holder may rate it here (once; the

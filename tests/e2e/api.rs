@@ -15,6 +15,22 @@ async fn observable(conn: &mut Conn) -> (Value, Value) {
     )
 }
 
+/// The estimate's 80% range holds its point and is said in both languages.
+fn has_a_range(t: &Value) {
+    let range = t["estimated_wait_range_s"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no range: {t}"));
+    let (low, high) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+    let point = t["estimated_wait_s"].as_u64().unwrap();
+    assert!(low <= point && point <= high, "{range:?} around {point}");
+    for lang in ["zh", "en"] {
+        assert!(
+            !t["estimated_wait_text"][lang].as_str().unwrap().is_empty(),
+            "{t}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_ticket_has_the_contract_fields_and_can_be_followed() {
     let hall = Hall::demo();
@@ -39,10 +55,13 @@ async fn a_ticket_has_the_contract_fields_and_can_be_followed() {
         "issued_at",
         "ahead",
         "estimated_wait_s",
+        "estimated_wait_range_s",
+        "estimated_wait_text",
         "status_url",
     ] {
         assert!(!t[field].is_null(), "ticket lacks `{field}`: {t}");
     }
+    has_a_range(t);
     assert_eq!(t["number"], "A001");
     assert_eq!(t["state"], "waiting");
     assert_eq!(t["priority"], "normal");
@@ -75,6 +94,7 @@ async fn a_ticket_has_the_contract_fields_and_can_be_followed() {
         .unwrap();
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body["ticket"]["number"], "A001");
+    has_a_range(&got.body["ticket"]);
     assert_eq!(
         got.body["ticket"]["ahead"], 1,
         "behind the green-channel ticket"

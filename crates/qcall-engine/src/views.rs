@@ -18,6 +18,16 @@ pub struct TicketView {
 }
 
 impl TicketView {
+    /// The estimate in words, as every screen and slip says it.
+    pub fn wait_words(&self) -> qcall_core::Text {
+        qcall_core::Estimate {
+            wait_s: self.estimated_wait_s,
+            low_s: self.estimated_wait_range_s.0,
+            high_s: self.estimated_wait_range_s.1,
+        }
+        .words()
+    }
+
     pub fn of(state: &HallState, id: TicketId) -> Option<TicketView> {
         let ticket = state.ticket(id)?.clone();
         let estimate = state.estimate(id);

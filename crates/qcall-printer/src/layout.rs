@@ -164,12 +164,12 @@ pub fn ticket_doc(slip: &TicketSlip, width: PaperWidth) -> Doc {
     }
     b.blocks.push(Block::Feed(1));
     b.line(&format!(
-        "前面还有 {} 人，预计等候约 {} 分钟",
-        slip.ahead, slip.wait_minutes
+        "前面还有 {} 人，预计等候 {}",
+        slip.ahead, slip.wait_zh
     ));
     b.line(&format!(
-        "{} ahead of you, about {} min wait",
-        slip.ahead, slip.wait_minutes
+        "{} ahead of you, wait {}",
+        slip.ahead, slip.wait_en
     ));
     b.line(&format!("取号时间 Issued: {}", slip.issued_at));
     if !slip.materials.is_empty() {
@@ -321,7 +321,8 @@ pub(crate) mod tests {
             service_en: "Social insurance".into(),
             priority_label: Some("绿色通道 Green channel".into()),
             ahead: 3,
-            wait_minutes: 15,
+            wait_zh: "约 12-19 分钟".into(),
+            wait_en: "about 12-19 min".into(),
             issued_at: "2026-11-22 09:05".into(),
             status_url: "http://10.0.0.5:8080/t/17".into(),
             materials: vec!["居民身份证原件及复印件".into(), "社会保障卡".into()],

@@ -42,7 +42,10 @@ pub struct TicketSlip {
     /// Green channel (or other priority) label, e.g. `绿色通道 Green channel`.
     pub priority_label: Option<String>,
     pub ahead: u32,
-    pub wait_minutes: u32,
+    /// The estimated wait as a range, in words, e.g. `约 25-35 分钟` and
+    /// `about 25-35 min`, or `马上` and `a few minutes`.
+    pub wait_zh: String,
+    pub wait_en: String,
     /// Local time, as people read it: `2026-11-22 09:05`.
     pub issued_at: String,
     /// The phone status page; encoded in the QR code.

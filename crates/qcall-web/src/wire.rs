@@ -84,7 +84,14 @@ pub struct TicketJson {
     pub state: &'static str,
     pub issued_at: String,
     pub ahead: u32,
+    /// The point estimate of the wait until called, seconds (0 once called).
     pub estimated_wait_s: u32,
+    /// The wait's 80% interval `[low, high]`, seconds: the actual wait falls
+    /// inside it four times out of five.
+    pub estimated_wait_range_s: [u32; 2],
+    /// The range as screens and slips say it: "约 25-35 分钟" / "about 25-35
+    /// min", or "马上" / "a few minutes" when short.
+    pub estimated_wait_text: Bilingual,
     /// The ticket's page, `/t/{id}`; for its holder with `?k=KEY`.
     pub status_url: String,
     /// The ticket's key, only in the holder's view (the response to whoever
@@ -170,6 +177,8 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         issued_at: local_rfc3339(t.issued_at, &hall.tz),
         ahead: v.ahead,
         estimated_wait_s: v.estimated_wait_s,
+        estimated_wait_range_s: [v.estimated_wait_range_s.0, v.estimated_wait_range_s.1],
+        estimated_wait_text: (&v.wait_words()).into(),
         status_url: format!("{base_url}/t/{}", t.id),
         ticket_key: None,
         served_by: match viewer {

@@ -62,7 +62,8 @@ pub fn ticket_slip(
         service_en: service.map_or_else(String::new, |s| s.name.en.clone()),
         priority_label,
         ahead: view.ahead,
-        wait_minutes: view.estimated_wait_s.div_ceil(60),
+        wait_zh: view.wait_words().zh,
+        wait_en: view.wait_words().en,
         issued_at: local_minute(hall, t.issued_at),
         status_url: status_url.to_owned(),
         materials,
@@ -354,6 +355,7 @@ mod tests {
         let mut v = TicketView::of(&state, d.subject.unwrap()).unwrap();
         v.ahead = ahead;
         v.estimated_wait_s = wait_s;
+        v.estimated_wait_range_s = (wait_s * 3 / 4, wait_s * 4 / 3);
         v
     }
 
@@ -374,10 +376,11 @@ mod tests {
             slip.priority_label.as_deref(),
             Some("绿色通道 残疾人 Person with disability")
         );
+        assert_eq!(slip.ahead, 3);
         assert_eq!(
-            (slip.ahead, slip.wait_minutes),
-            (3, 2),
-            "61 s rounds up to 2 min"
+            (slip.wait_zh.as_str(), slip.wait_en.as_str()),
+            ("马上", "a few minutes"),
+            "a range that ends within 5 minutes is not a number"
         );
         assert_eq!(slip.issued_at, "2026-11-22 09:05");
         // Six materials, four printed and a pointer to the rest.
@@ -397,6 +400,19 @@ mod tests {
         );
         assert_eq!(normal.priority_label, None);
         assert!(normal.reprint);
+        // A longer wait prints its range: 1125-2000 s.
+        let long = ticket_slip(
+            &hall,
+            "1",
+            &view(&hall, "A", "normal", 9, 1500),
+            "u",
+            false,
+            4,
+        );
+        assert_eq!(
+            (long.wait_zh.as_str(), long.wait_en.as_str()),
+            ("约 18-34 分钟", "about 18-34 min")
+        );
     }
 
     #[test]

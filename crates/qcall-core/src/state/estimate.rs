@@ -26,6 +26,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use super::HallState;
 use crate::event::CounterState;
 use crate::forecast;
+use crate::hall::Text;
 use crate::ticket::{Ticket, TicketId, TicketState};
 use crate::time::Millis;
 
@@ -157,6 +158,34 @@ pub struct Estimate {
     pub wait_s: u32,
     pub low_s: u32,
     pub high_s: u32,
+}
+
+/// A range whose upper end is at most this says "马上 / a few minutes":
+/// minutes would be false precision.
+pub const SHORT_WAIT_S: u32 = 300;
+
+impl Estimate {
+    /// The range as the kiosk, the slip, the phone page and text messages
+    /// say it: "约 25-35 分钟" / "about 25-35 min", "6 分钟以内" / "within
+    /// 6 min" when it may be any moment, or "马上" / "a few minutes" for a
+    /// short wait.
+    pub fn words(&self) -> Text {
+        if self.high_s <= SHORT_WAIT_S {
+            return Text::new("马上", "a few minutes");
+        }
+        let low = self.low_s / 60;
+        let high = self.high_s.div_ceil(60);
+        if low == 0 {
+            Text::new(format!("{high} 分钟以内"), format!("within {high} min"))
+        } else if low >= high {
+            Text::new(format!("约 {high} 分钟"), format!("about {high} min"))
+        } else {
+            Text::new(
+                format!("约 {low}-{high} 分钟"),
+                format!("about {low}-{high} min"),
+            )
+        }
+    }
 }
 
 /// The raw dry run of a ticket before the day's correction.

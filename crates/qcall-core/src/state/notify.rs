@@ -47,10 +47,11 @@ impl HallState {
                 TicketState::Waiting if !sub.sent.contains("near") => {
                     let ahead = self.ahead(t.id);
                     (ahead <= self.hall.notify_ahead).then(|| {
+                        let wait = self.estimate(t.id).words().zh;
                         (
                             "near",
                             format!(
-                                "【{hall}】您的 {} 号前面还有 {ahead} 人，请回到大厅等候叫号。",
+                                "【{hall}】您的 {} 号前面还有 {ahead} 人，预计等候 {wait}，请回到大厅等候叫号。",
                                 t.number
                             ),
                         )

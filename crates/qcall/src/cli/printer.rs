@@ -83,6 +83,7 @@ fn sample_ticket(hall: &Hall) -> TicketView {
     }
     let mut v = TicketView::of(&state, view.expect("issued")).expect("issued");
     v.estimated_wait_s = 15 * 60;
+    v.estimated_wait_range_s = (12 * 60, 19 * 60);
     v
 }
 
@@ -128,6 +129,11 @@ fn server_ticket(hall: &Hall, t: &Value) -> anyhow::Result<TicketView> {
     let mut view = TicketView::of(&state, id).context("the rebuilt ticket is missing")?;
     view.ahead = t["ahead"].as_u64().unwrap_or(0) as u32;
     view.estimated_wait_s = t["estimated_wait_s"].as_u64().unwrap_or(0) as u32;
+    let range = |i: usize| t["estimated_wait_range_s"][i].as_u64().map(|s| s as u32);
+    view.estimated_wait_range_s = (
+        range(0).unwrap_or(view.estimated_wait_s),
+        range(1).unwrap_or(view.estimated_wait_s),
+    );
     Ok(view)
 }
 

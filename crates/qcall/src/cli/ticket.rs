@@ -51,8 +51,8 @@ pub(super) fn describe_ticket(t: &Value) -> String {
         t["state"].as_str().unwrap_or("?"),
     );
     if t["state"] == "waiting" {
-        let wait_min = t["estimated_wait_s"].as_u64().unwrap_or(0).div_ceil(60);
-        line += &format!("  {} ahead, about {wait_min} min", t["ahead"]);
+        let wait = t["estimated_wait_text"]["en"].as_str().unwrap_or("?");
+        line += &format!("  {} ahead, wait {wait}", t["ahead"]);
     }
     if let Some(n) = t["counter"]["number"].as_u64() {
         line += &format!("  -> counter {n}");

@@ -692,6 +692,7 @@ mod appointments;
 mod green;
 mod hall_ops;
 mod props;
+mod range;
 mod suspend;
 
 /// A call that ends in a no-show kept the counter for call to no-show: that
