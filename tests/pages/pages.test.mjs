@@ -112,6 +112,11 @@ test('kiosk → ticket; counter calls it; display shows it within a second; phon
   await waitText(phone, '#number', number);
   await phone.waitForSelector('#state[data-state="waiting"]');
   await live(phone);
+  // The phone says the wait as the API's range, in words.
+  const seen = await hall.api(`/tickets/${id}`);
+  const words = seen.body.ticket.estimated_wait_text.zh;
+  assert.match(words, /^(马上|约 \d+(-\d+)? 分钟|\d+ 分钟以内)$/);
+  await waitText(phone, '#wait', words);
 
   // The clerk signs in with the counter's token and calls with the keyboard.
   const counter = await open('/counter');
@@ -255,6 +260,10 @@ test('a ticket taken on /kiosk?kiosk=kiosk-1 comes out of kiosk-1\'s printer', a
     assert.ok(slip.lines.includes(number), `the slip prints ${number}: ${JSON.stringify(slip.lines)}`);
     assert.ok(slip.lines.includes('社会保险'), 'the service in Chinese (GB18030)');
     assert.ok(slip.lines.some((l) => l.includes('Hotline: 12345')), 'the hotline');
+    // The wait as a range in words, the same the kiosk shows.
+    const wait = (await kiosk.textContent('#t-wait')).trim();
+    assert.ok(wait.length > 0);
+    assert.ok(slip.lines.some((l) => l.includes(`预计等候 ${wait}`)), `the slip prints the wait "${wait}": ${JSON.stringify(slip.lines)}`);
     assert.equal(slip.qr.length, 1);
     assert.match(slip.qr[0], new RegExp(`/t/${id}\\?k=[A-Za-z0-9_-]{20}$`), 'the QR code leads to the ticket\'s page, with its key');
     assert.equal(slip.cuts, 1);
