@@ -246,6 +246,7 @@ async function loadStats() {
     $('#date').dataset.today = s.date;
   }
   const m = (x) => (x == null ? '–' : (x / 60).toFixed(1));
+  const pct = (x, signed = false) => (x == null ? '–' : `${signed && x > 0 ? '+' : ''}${Math.round(x * 100)}%`);
   const tot = s.total;
   const card = (label, value) => el('div', { class: 'total' }, el('span', { class: 'total-v' }, value), el('span', { class: 'total-l' }, label));
   $('#totals').replaceChildren(
@@ -258,6 +259,8 @@ async function loadStats() {
     card(t('satisfaction'), tot.satisfaction == null ? '–' : tot.satisfaction.toFixed(2)),
     card(t('over_target'), `${tot.over_target.yellow} / ${tot.over_target.red}`),
     card(t('estimate_error_min'), m(tot.estimate_error_s)),
+    card(t('estimate_bias'), pct(tot.estimate_bias, true)),
+    card(t('estimate_coverage'), pct(tot.estimate_range_coverage)),
     card(t('appointments_missed'), `${s.appointments.total.missed} / ${s.appointments.total.booked}`),
   );
   const name = (code) => {

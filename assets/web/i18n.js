@@ -241,6 +241,8 @@ export const STRINGS = {
   over_target: { zh: '超时（黄/红）', en: 'Over target (yellow/red)' },
   appointments_missed: { zh: '预约爽约 / 预约数', en: 'Appointments missed / booked' },
   estimate_error_min: { zh: '预计等候误差（分）', en: 'Wait estimate error (min)' },
+  estimate_bias: { zh: '预计等候偏差（负为偏短）', en: 'Wait estimate bias (below 0: too short)' },
+  estimate_coverage: { zh: '实际等候落在预计范围内', en: 'Actual waits inside the range' },
   plot_services: { zh: '各业务取号与办结', en: 'Issued and served per service' },
   plot_waits: { zh: '各业务等候时间（分钟）', en: 'Wait per service (minutes)' },
   plot_counters: { zh: '各窗口办结与过号', en: 'Served and no-shows per counter' },

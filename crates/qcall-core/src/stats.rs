@@ -36,6 +36,13 @@ pub struct GroupStats {
     /// Mean absolute error of the wait predicted at issue, against the
     /// actual wait, over called tickets (seconds).
     pub estimate_error_s: Option<i64>,
+    /// Median signed error of that estimate over tickets that waited 5
+    /// minutes or more, relative to the actual wait: below zero, estimates
+    /// ran short (a config whose averages are too low shows here).
+    pub estimate_bias: Option<f64>,
+    /// Share of called tickets whose actual wait fell inside the 80% range
+    /// printed on them (near 0.8 when the range is honest).
+    pub estimate_coverage: Option<f64>,
     /// Ratings given, per score 1..=5.
     pub ratings_by_score: [u32; 5],
 }
@@ -110,6 +117,8 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
     let mut services = Vec::new();
     let mut rating_sum = 0u32;
     let mut errors = Vec::new();
+    let mut bias = Vec::new();
+    let (mut ranged, mut inside) = (0u32, 0u32);
     for t in tickets {
         match t.state {
             TicketState::Done => g.served += 1,
@@ -129,6 +138,13 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
             g.extended += u32::from(hall.schedule_of(&t.service).after_closing(called, &hall.tz));
             if let Some(p) = t.predicted_wait_s {
                 errors.push((wait - i64::from(p)).abs());
+                if wait >= 300 {
+                    bias.push((i64::from(p) - wait) as f64 / wait as f64);
+                }
+            }
+            if let Some((low, high)) = t.predicted_range_s {
+                ranged += 1;
+                inside += u32::from((i64::from(low)..=i64::from(high)).contains(&wait));
             }
         }
         if let (TicketState::Done, Some(end)) = (t.state, t.finished_at)
@@ -152,6 +168,9 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
     g.satisfaction = (g.ratings > 0).then(|| f64::from(rating_sum) / f64::from(g.ratings));
     g.estimate_error_s =
         (!errors.is_empty()).then(|| errors.iter().sum::<i64>() / errors.len() as i64);
+    bias.sort_by(f64::total_cmp);
+    g.estimate_bias = bias.get(bias.len() / 2).copied();
+    g.estimate_coverage = (ranged > 0).then(|| f64::from(inside) / f64::from(ranged));
     g
 }
 
@@ -311,6 +330,38 @@ mod tests {
         assert_eq!(stats.by_service[1].1.cancelled, 1);
         assert_eq!(stats.total.issued, 5);
         assert_eq!(stats.by_counter[0].1.issued, 3, "counter 1 called three");
+    }
+
+    #[test]
+    fn the_estimates_bias_and_range_coverage_are_measured() {
+        let hall = fixtures::hall(PolicyKind::Strict, None);
+        // (waited s, predicted s, range): told 800 and waited 1000 (-20%),
+        // told 450 and waited 500 (-10%), told 990 and waited 900 (+10%);
+        // 100 s waits are too short for the bias but count for the range.
+        let told = |id, waited: Millis, predicted: u32, range: (u32, u32)| {
+            let mut t = ticket(id, "A", TicketState::Done, Some(waited), Some(60));
+            t.predicted_wait_s = Some(predicted);
+            t.predicted_range_s = Some(range);
+            t
+        };
+        let tickets = vec![
+            told(1, 1000, 800, (600, 900)),
+            told(2, 500, 450, (300, 600)),
+            told(3, 900, 990, (700, 1300)),
+            told(4, 100, 0, (0, 300)),
+        ];
+        let a = &day_stats(&hall, &tickets).total;
+        assert_eq!(a.estimate_bias.map(|b| (b * 100.0).round()), Some(-10.0));
+        assert_eq!(
+            a.estimate_coverage,
+            Some(0.75),
+            "ticket 1 waited past its range"
+        );
+        let none = day_stats(&hall, &[ticket(5, "A", TicketState::Waiting, None, None)]);
+        assert_eq!(
+            (none.total.estimate_bias, none.total.estimate_coverage),
+            (None, None)
+        );
     }
 
     #[test]

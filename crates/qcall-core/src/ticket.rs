@@ -167,6 +167,8 @@ pub struct Ticket {
     pub queued_behind: Option<TicketId>,
     /// The wait estimated when it was issued, to measure the estimate.
     pub predicted_wait_s: Option<u32>,
+    /// The 80% range estimated when it was issued (low, high seconds).
+    pub predicted_range_s: Option<(u32, u32)>,
     pub called_at: Option<Millis>,
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
@@ -208,6 +210,7 @@ impl Ticket {
             queued_at: issued_at,
             queued_behind: None,
             predicted_wait_s: None,
+            predicted_range_s: None,
             called_at: None,
             started_at: None,
             finished_at: None,

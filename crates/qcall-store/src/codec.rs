@@ -15,7 +15,7 @@ pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, count
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
-     queued_at_ms, predicted_wait_s, queued_behind, served_by FROM tickets";
+     queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -383,8 +383,8 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
          called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
-         queued_at_ms, predicted_wait_s, queued_behind, served_by) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
+         queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
          rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21",
@@ -410,7 +410,9 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         t.queued_at,
         t.predicted_wait_s,
         t.queued_behind.map(|b| b.0),
-        t.served_by
+        t.served_by,
+        t.predicted_range_s.map(|r| r.0),
+        t.predicted_range_s.map(|r| r.1)
     ])?;
     Ok(())
 }
@@ -438,6 +440,9 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
             issued_at,
             queued_at: r.get::<_, Option<i64>>(16)?.unwrap_or(issued_at),
             predicted_wait_s: r.get(17)?,
+            predicted_range_s: r
+                .get::<_, Option<u32>>(20)?
+                .zip(r.get::<_, Option<u32>>(21)?),
             queued_behind: r.get::<_, Option<i64>>(18)?.map(TicketId),
             called_at: r.get(8)?,
             started_at: r.get(9)?,

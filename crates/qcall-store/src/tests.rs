@@ -22,6 +22,7 @@ fn ticket(id: i64, seq_no: u32, service: &str) -> Ticket {
         queued_at: 1000 + id,
         queued_behind: None,
         predicted_wait_s: Some(60),
+        predicted_range_s: Some((45, 90)),
         called_at: None,
         started_at: None,
         finished_at: None,

@@ -260,6 +260,7 @@ mod tests {
                 queued_at: at,
                 queued_behind: None,
                 predicted_wait_s: None,
+                predicted_range_s: None,
                 called_at: Some(at),
                 started_at: None,
                 finished_at: None,

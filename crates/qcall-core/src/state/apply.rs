@@ -138,6 +138,7 @@ impl HallState {
                 let predicted = estimate.wait_s;
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.predicted_wait_s = Some(predicted);
+                    t.predicted_range_s = Some((estimate.low_s, estimate.high_s));
                 }
                 if self.fresh_estimates.len() >= FRESH_ESTIMATES_MAX {
                     // A flood of tickets with no call in between: keep the

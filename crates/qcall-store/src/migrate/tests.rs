@@ -50,6 +50,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0006_hall_secrets.sql",
         "5ca04a012927433520b7dbf9aac65530d66106862b70d64e4e23d41bf2cf9521",
     ),
+    (
+        "0007_wait_range.sql",
+        "d0fee6fc6a6764e0609ea839e0f0df53e9afffc1dc67292945340dde65f42c26",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are

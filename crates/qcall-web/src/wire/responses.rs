@@ -193,6 +193,13 @@ pub struct GroupJson {
     pub over_target: OverTargetJson,
     pub extended: u32,
     pub estimate_error_s: Option<i64>,
+    /// Median signed error of the estimate printed at issue, relative to
+    /// the actual wait, over tickets that waited 5 minutes or more
+    /// (-0.1: estimates ran 10% short).
+    pub estimate_bias: Option<f64>,
+    /// Share of called tickets whose actual wait fell inside the 80% range
+    /// printed on them.
+    pub estimate_range_coverage: Option<f64>,
     pub ratings_by_score: [u32; 5],
 }
 
@@ -221,6 +228,8 @@ impl From<&GroupStats> for GroupJson {
             },
             extended: g.extended,
             estimate_error_s: g.estimate_error_s,
+            estimate_bias: g.estimate_bias,
+            estimate_range_coverage: g.estimate_coverage,
             ratings_by_score: g.ratings_by_score,
         }
     }

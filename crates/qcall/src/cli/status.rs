@@ -179,6 +179,8 @@ fn stats_csv(body: &Value) -> String {
         ("over_red", "/over_target/red"),
         ("extended", "/extended"),
         ("estimate_error_s", "/estimate_error_s"),
+        ("estimate_bias", "/estimate_bias"),
+        ("estimate_range_coverage", "/estimate_range_coverage"),
     ];
     let mut out = String::from("date,scope,id");
     for (name, _) in &columns {
