@@ -85,6 +85,7 @@ export const STRINGS = {
   opens_on: { zh: '{date} {time} 开始取号', en: 'Opens {date} at {time}' },
   closed_today: { zh: '今日已下班', en: 'Closed for today' },
   cutoff_note: { zh: '已停止取号', en: 'No more tickets today' },
+  queue_full_note: { zh: '今日排队已满，延时服务内也办不完', en: 'Today\'s queue is full, even with extended hours' },
   sold_out: { zh: '今日号已取完', en: 'Fully booked today' },
   print_ok: { zh: '请取走打印的号票', en: 'Please take your printed ticket' },
   print_remember: { zh: '请记住您的号码，留意叫号屏和广播', en: 'Please remember your number and watch the display' },

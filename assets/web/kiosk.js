@@ -51,6 +51,8 @@ function tileState(s) {
       return s.sold_out || full.has(s.code) ? 'full' : 'open';
     case 'past_cutoff':
       return 'cutoff';
+    case 'queue_full':
+      return 'queue_full';
     default:
       return 'closed';
   }
@@ -115,6 +117,7 @@ function renderTiles() {
       open: () => t('waiting_n', { n: waiting }) + ' · ' + minutes(wait_s),
       full: () => t('sold_out'),
       cutoff: () => then(t('cutoff_note')),
+      queue_full: () => then(t('queue_full_note')),
       closed: () => (s.intake === 'not_yet_open' && opens) || then(t('closed_today')),
     }[state]();
     const tile = el(

@@ -29,6 +29,20 @@ pub struct Schedule {
     pub workdays: BTreeMap<Date, Weekday>,
     /// No new tickets this many minutes before the day's last closing.
     pub cutoff_minutes: Minute,
+    /// Whether that fixed cut-off applies or the queue decides.
+    pub cutoff: Cutoff,
+}
+
+/// When new tickets stop before closing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cutoff {
+    /// `cutoff_minutes` before the day's last closing.
+    #[default]
+    Fixed,
+    /// While the wait's range says a new ticket is still served by closing
+    /// plus this many minutes of extended service (延时服务), until closing
+    /// at the latest; judged by the day's state, not here.
+    Forecast { extended_minutes: Minute },
 }
 
 /// Whether a ticket can be taken now, and if not, why.
@@ -54,6 +68,16 @@ impl Schedule {
             holidays: BTreeSet::new(),
             workdays: BTreeMap::new(),
             cutoff_minutes: 0,
+            cutoff: Cutoff::Fixed,
+        }
+    }
+
+    /// Minutes before closing at which intake stops by the clock: none
+    /// when the queue decides.
+    fn clock_cutoff(&self) -> Minute {
+        match self.cutoff {
+            Cutoff::Fixed => self.cutoff_minutes,
+            Cutoff::Forecast { .. } => 0,
         }
     }
 
@@ -77,7 +101,7 @@ impl Schedule {
         let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
             return Intake::ClosedToday;
         };
-        let cutoff_at = last.1.saturating_sub(self.cutoff_minutes);
+        let cutoff_at = last.1.saturating_sub(self.clock_cutoff());
         if minute < first.0 {
             Intake::NotYetOpen { opens_at: first.0 }
         } else if minute >= cutoff_at {
@@ -112,7 +136,7 @@ impl Schedule {
                 continue;
             };
             // A day whose cut-off comes before its opening takes no tickets.
-            let takes_tickets = first.0 < last.1.saturating_sub(self.cutoff_minutes);
+            let takes_tickets = first.0 < last.1.saturating_sub(self.clock_cutoff());
             if takes_tickets && (day > 0 || minute < first.0) {
                 return instant(date, first.0, tz);
             }
@@ -168,7 +192,7 @@ impl Schedule {
                 .collect(),
             intake_until: ranges
                 .last()
-                .map(|last| instant(last.1.saturating_sub(self.cutoff_minutes))),
+                .map(|last| instant(last.1.saturating_sub(self.clock_cutoff()))),
         }
     }
 
@@ -257,6 +281,7 @@ mod tests {
             holidays: ["2026-10-01".parse().unwrap()].into(),
             workdays: [("2026-10-11".parse().unwrap(), Weekday::Monday)].into(),
             cutoff_minutes: 30,
+            cutoff: Cutoff::Fixed,
         }
     }
 
@@ -345,6 +370,33 @@ mod tests {
         };
         assert_eq!(short.next_opening(at("2026-11-23 07:00"), &tz), None);
         assert_eq!(short.next_opening(at("2026-11-23 10:00"), &tz), None);
+    }
+
+    #[test]
+    fn with_a_forecast_cut_off_the_clock_stops_intake_only_at_closing() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let forecast = Schedule {
+            cutoff: Cutoff::Forecast {
+                extended_minutes: 30,
+            },
+            ..hall_hours()
+        };
+        let at = |wall| local(wall, &tz);
+        assert_eq!(
+            forecast.intake(at("2026-11-23 17:10"), &tz),
+            Intake::Open {
+                closes_at: 1050,
+                cutoff_at: 1050
+            }
+        );
+        assert_eq!(
+            forecast.intake(at("2026-11-23 17:30"), &tz),
+            Intake::PastCutoff { cutoff_at: 1050 }
+        );
+        assert!(matches!(
+            hall_hours().intake(at("2026-11-23 17:10"), &tz),
+            Intake::PastCutoff { cutoff_at: 1020 }
+        ));
     }
 
     #[test]

@@ -545,6 +545,10 @@ pub struct ClassJson {
 }
 
 /// The wire name of an intake state.
+/// The intake state of a service whose queue, with `[hours] cutoff =
+/// "forecast"`, already runs past closing plus the extended minutes.
+pub const QUEUE_FULL: &str = "queue_full";
+
 pub fn intake(i: qcall_core::hours::Intake) -> &'static str {
     use qcall_core::hours::Intake;
     match i {
@@ -615,7 +619,13 @@ pub(crate) mod doc {
     /// [`super::intake`]'s names.
     pub fn intake() -> Object {
         strings(
-            ["open", "not_yet_open", "past_cutoff", "closed_today"],
+            [
+                "open",
+                "not_yet_open",
+                "past_cutoff",
+                "closed_today",
+                super::QUEUE_FULL,
+            ],
             false,
         )
     }

@@ -208,6 +208,16 @@ impl HallState {
                 ));
             }
         }
+        if let Some(limit) = self.queue_full(service, now) {
+            let extended = match self.hall.schedule_of(service).cutoff {
+                hours::Cutoff::Forecast { extended_minutes } => extended_minutes,
+                hours::Cutoff::Fixed => 0,
+            };
+            return Err(closed(format!(
+                "today's queue for it can no longer be served by {} (closing plus {extended} minutes of extended service), so new tickets have stopped; please come back on the next working day",
+                hours::clock(hours::local_minute(limit, &self.hall.tz)),
+            )));
+        }
         self.capacity_left(service, now)?;
         let si = self.hall.service_index(service).unwrap_or_default();
         let issued = self.issued[si];

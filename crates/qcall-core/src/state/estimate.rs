@@ -27,6 +27,7 @@ use super::HallState;
 use crate::event::CounterState;
 use crate::forecast;
 use crate::hall::Text;
+use crate::hours::Cutoff;
 use crate::ticket::{Ticket, TicketId, TicketState};
 use crate::time::Millis;
 
@@ -334,6 +335,45 @@ impl HallState {
             }),
             forecast::Outcome::Never => Some(rough()),
         }
+    }
+
+    /// With `[hours] cutoff = "forecast"`: `Some(limit)` when a new ticket
+    /// of `service` would no longer be served by `limit` (the day's last
+    /// closing plus `extended_minutes`) by the upper end of the range of
+    /// the newest ticket waiting for it, plus one call. `None` while it
+    /// would, with a fixed cut-off, or with hours not enforced.
+    pub fn queue_full(&self, service: &str, now: Millis) -> Option<Millis> {
+        let schedule = self.hall.schedule_of(service);
+        let Cutoff::Forecast { extended_minutes } = schedule.cutoff else {
+            return None;
+        };
+        if !self.hall.hours_enforced {
+            return None;
+        }
+        let close = schedule.day_at(now, &self.hall.tz).serving.last()?.1;
+        let limit = close + Millis::from(extended_minutes) * 60_000;
+        let si = self.hall.service_index(service)?;
+        let default = self.hall.class_index(&self.hall.default_class);
+        let queues = &self.queues[si];
+        let newest = default
+            .and_then(|k| queues[k].last())
+            .or_else(|| queues.iter().filter_map(|q| q.last()).max())?;
+        let working = self
+            .hall
+            .counters_serving(service)
+            .filter_map(|c| self.hall.counter_index(&c.id))
+            .filter(|&ci| {
+                !matches!(
+                    self.counters[ci].state,
+                    CounterState::Closed | CounterState::Paused
+                )
+            })
+            .count()
+            .max(1);
+        let one_more = self.per_call_ms(si) / working as f64;
+        let served_by =
+            now + Millis::from(self.estimate(newest.id).high_s) * 1000 + one_more as Millis;
+        (served_by > limit).then_some(limit)
     }
 
     /// Whether a service's time per call comes from today's calls alone:

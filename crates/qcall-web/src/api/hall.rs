@@ -29,7 +29,7 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
     // One read of the writer's state for the queues and what is sold out,
     // at one instant, so that they agree with `now`.
     let now = state.engine.now();
-    let (snap, sold_out) = state
+    let (snap, (sold_out, queue_full)) = state
         .engine
         .read(move |s, _| {
             let sold_out: Vec<String> = s
@@ -39,7 +39,14 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
                 .filter(|svc| s.sold_out(&svc.code, now))
                 .map(|svc| svc.code.clone())
                 .collect();
-            (qcall_engine::Snapshot::of(s, now), sold_out)
+            let queue_full: Vec<String> = s
+                .hall()
+                .services
+                .iter()
+                .filter(|svc| s.queue_full(&svc.code, now).is_some())
+                .map(|svc| svc.code.clone())
+                .collect();
+            (qcall_engine::Snapshot::of(s, now), (sold_out, queue_full))
         })
         .await?;
     let queues = wire::queues(&hall, &snap.queues, snap.at);
@@ -51,7 +58,9 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
             // The core decides: `Hall::intake` folds in `[hours] enforce`,
             // and the next opening is only given while intake is shut.
             let intake = hall.intake(&s.code, now);
-            let open_now = matches!(intake, qcall_core::hours::Intake::Open { .. });
+            // With a forecast cut-off the day's state may stop intake first.
+            let full = queue_full.contains(&s.code);
+            let open_now = matches!(intake, qcall_core::hours::Intake::Open { .. }) && !full;
             let opens_at = hall.next_opening(&s.code, now);
             wire::ServiceJson {
                 code: s.code.clone(),
@@ -72,7 +81,11 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
                 issued_today: q.issued_today,
                 sla: q.sla,
                 open_now,
-                intake: wire::intake(intake),
+                intake: if full {
+                    wire::QUEUE_FULL
+                } else {
+                    wire::intake(intake)
+                },
                 opens_at: opens_at.map(|at| qcall_core::time::local_rfc3339(at, &hall.tz)),
                 // The daily cap or the current slot's quota, as issuing sees it.
                 sold_out: sold_out.contains(&s.code),

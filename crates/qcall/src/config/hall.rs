@@ -316,6 +316,13 @@ impl Hours {
             holidays,
             workdays,
             cutoff_minutes: self.cutoff_minutes.min(1440) as u16,
+            cutoff: match self.cutoff.as_str() {
+                "fixed" => qcall_core::hours::Cutoff::Fixed,
+                "forecast" => qcall_core::hours::Cutoff::Forecast {
+                    extended_minutes: self.extended_minutes.min(1440) as u16,
+                },
+                other => bail!("[hours] cutoff = {other:?}: use \"fixed\" or \"forecast\""),
+            },
         })
     }
 

@@ -362,6 +362,13 @@ pub struct Hours {
     pub sun: Vec<String>,
     /// No new tickets this many minutes before closing.
     pub cutoff_minutes: u32,
+    /// "fixed" (`cutoff_minutes`) or "forecast" (the queue decides).
+    #[serde(default = "fixed")]
+    pub cutoff: String,
+    /// With `cutoff = "forecast"`: minutes of extended service after
+    /// closing that a new ticket may still be served in.
+    #[serde(default = "thirty")]
+    pub extended_minutes: u32,
     /// Whether the hours refuse tickets (false: shown only).
     #[serde(default = "yes")]
     pub enforce: bool,
@@ -375,6 +382,14 @@ pub struct Hours {
 
 fn yes() -> bool {
     true
+}
+
+fn fixed() -> String {
+    "fixed".into()
+}
+
+fn thirty() -> u32 {
+    30
 }
 
 /// A service's own hours (the hall's hours otherwise).

@@ -38,6 +38,58 @@ fn hours_and_cutoff_refuse_tickets_with_the_reason() {
     );
 }
 
+/// `[hours] cutoff = "forecast"`: tickets keep coming while the queue can
+/// still be served by closing plus the extended minutes, then stop with
+/// the reason; the fixed cut-off no longer applies.
+#[test]
+fn a_forecast_cut_off_follows_the_queue() {
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720), (810, 1050)];
+    schedule.cutoff_minutes = 30;
+    schedule.cutoff = crate::hours::Cutoff::Forecast {
+        extended_minutes: 30,
+    };
+    let mut sim = Sim::new(with(strict_hall(), |h| h.with_schedule(schedule, true)));
+    let take = |sim: &mut Sim| {
+        sim.run(Command::Issue {
+            service: "A".into(),
+            class: None,
+            source: None,
+        })
+    };
+    // 17:10, past where the fixed cut-off (17:00) would stop: an empty
+    // queue is served long before 18:00.
+    sim.now = monday(17, 10);
+    sim.counter("1", CounterAction::Open).unwrap();
+    assert!(take(&mut sim).is_ok());
+    // One counter, five minutes a call: the queue fills up to 18:00.
+    let mut taken = 1;
+    let refusal = loop {
+        match take(&mut sim) {
+            Ok(_) => taken += 1,
+            Err(e) => break e,
+        }
+        assert!(taken < 20, "never refused");
+    };
+    // 50 minutes of service for at most ten tickets; the range's upper end
+    // stops it earlier.
+    assert!((2..=10).contains(&taken), "{taken} tickets taken");
+    assert_eq!(sim.state.queue_full("A", sim.now), Some(monday(18, 0)));
+    let why = refusal.to_string();
+    assert!(
+        why.contains(
+            "can no longer be served by 18:00 (closing plus 30 minutes of extended service)"
+        ),
+        "{why}"
+    );
+    // Refusing changed nothing; service B, whose queue is empty, still issues.
+    assert_eq!(sim.state.tickets().count(), taken);
+    assert_eq!(sim.state.queue_full("B", sim.now), None);
+    // Closing still closes.
+    sim.now = monday(17, 30);
+    assert!(take(&mut sim).is_err());
+}
+
 #[test]
 fn a_slot_quota_refuses_until_the_next_slot() {
     let quota = crate::hall::SlotQuota {
