@@ -73,7 +73,7 @@ async fn call(c: &mut Conn, counter: &str, token: &str) -> Value {
 }
 
 #[tokio::test]
-async fn three_quick_calls_are_played_whole_in_order_without_overlap() {
+async fn three_calls_are_played_whole_in_order_without_overlap() {
     // Counters read as 一, 十二 and 一百零五: three sentences of clearly
     // different length, so the capture shows which came when.
     let hall = Hall::with(|c| {
@@ -98,14 +98,31 @@ async fn three_quick_calls_are_played_whole_in_order_without_overlap() {
             .await
             .unwrap();
     }
+    // Each call once the one before has been said: a call that finds
+    // others waiting is merged with them (see qcall-audio's plan), which is
+    // not what this test is about.
     let mut said = Vec::new();
-    for (id, token) in ids.iter().zip(&tokens) {
+    let mut last = Value::Null;
+    for (k, (id, token)) in ids.iter().zip(&tokens).enumerate() {
         let t = call(&mut c, id, token).await;
         said.push((
             t["number"].as_str().unwrap().to_owned(),
             t["counter"]["number"].as_u64().unwrap() as u32,
         ));
+        loop {
+            let s = display.next_of("audio_state").await;
+            if s["played"] == k as u64 + 1 {
+                last = s;
+                break;
+            }
+        }
     }
+    assert_eq!(
+        (&last["dropped"], &last["said_full"], &last["skipped"]),
+        (&json!(0), &json!(3), &json!(0)),
+        "{last}"
+    );
+    assert_eq!(last["last_played"], "A003 -> 105");
     assert_eq!(
         said,
         [
@@ -114,15 +131,6 @@ async fn three_quick_calls_are_played_whole_in_order_without_overlap() {
             ("A003".into(), 105)
         ]
     );
-    // Wait for the speaker to report all three played (no sleeps).
-    loop {
-        let s = display.next_of("audio_state").await;
-        assert_eq!(s["dropped"], 0, "{s}");
-        if s["played"] == 3 {
-            assert_eq!(s["last_played"], "A003 -> 105");
-            break;
-        }
-    }
 
     // What each announcement should sound like, rendered by the same code.
     let script = qcall::audio::Script::from_config(&config.audio).unwrap();

@@ -19,10 +19,12 @@
 
 pub mod analysis;
 pub mod pack;
+pub mod plan;
 pub mod render;
 pub mod speaker;
 
 pub use pack::VoicePack;
+pub use plan::{Counts, Plan, Planner, Policy};
 pub use render::{PAUSE, Rendered, Style, render};
 pub use speaker::{Announcement, AudioState, Refused, Settings, Speaker};
 

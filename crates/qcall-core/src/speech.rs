@@ -72,6 +72,78 @@ pub fn announcement(call: &Call, locales: &[Locale], chime: bool) -> Vec<String>
     clips
 }
 
+/// The whole announcement for `call` in parts, as the speaker says a lone
+/// call: the first part is the chime (if wanted) and the first locale's
+/// sentence, then one part per further locale. The speaker drops the later
+/// parts when other calls are waiting.
+pub fn parts(call: &Call, locales: &[Locale], chime: bool) -> Vec<Vec<String>> {
+    let mut parts: Vec<Vec<String>> = locales.iter().map(|&l| sentence(call, l)).collect();
+    if chime {
+        match parts.first_mut() {
+            Some(first) => {
+                first.insert(0, PAUSE.to_owned());
+                first.insert(0, CHIME.to_owned());
+            }
+            None => parts.push(vec![CHIME.to_owned()]),
+        }
+    }
+    parts
+}
+
+/// The short form of `call` said under backlog, between [`merge_head`] and
+/// [`merge_tail`] with other calls' short forms: 「A012 号 到 3 号窗口」,
+/// "number A012, counter 3" (the recall word kept).
+pub fn brief(call: &Call, locale: Locale) -> Vec<String> {
+    let tag = locale.tag();
+    let word = |w: &str| format!("{tag}/{w}");
+    let mut out = Vec::new();
+    match locale {
+        Locale::ZhCn => {
+            if call.recall {
+                out.push(word("chonghu"));
+            }
+            out.extend(ticket_number(&call.number, locale));
+            out.push(word("hao"));
+            out.push(word("dao"));
+            out.extend(counter_number(call.counter, locale));
+            out.push(word("hao-chuangkou"));
+        }
+        Locale::En => {
+            if call.recall {
+                out.push(word("calling-again"));
+            }
+            out.push(word("number"));
+            out.extend(ticket_number(&call.number, locale));
+            out.push(word("please-go-to-counter"));
+            out.extend(counter_number(call.counter, locale));
+        }
+    }
+    out
+}
+
+/// What opens a merged sentence: the chime (if wanted), then 请 for zh-CN.
+pub fn merge_head(locale: Locale, chime: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if chime {
+        out.push(CHIME.to_owned());
+    }
+    if locale == Locale::ZhCn {
+        if chime {
+            out.push(PAUSE.to_owned());
+        }
+        out.push(format!("{}/qing", locale.tag()));
+    }
+    out
+}
+
+/// What closes a merged sentence: 办理 for zh-CN.
+pub fn merge_tail(locale: Locale) -> Vec<String> {
+    match locale {
+        Locale::ZhCn => vec![format!("{}/banli", locale.tag())],
+        Locale::En => Vec::new(),
+    }
+}
+
 /// The sentence for `call` in one locale.
 pub fn sentence(call: &Call, locale: Locale) -> Vec<String> {
     let tag = locale.tag();
@@ -353,6 +425,44 @@ mod tests {
             "en/number",
             "no chime"
         );
+    }
+
+    #[test]
+    fn parts_brief_forms_and_merged_sentences() {
+        let call = Call {
+            number: "A12".into(),
+            counter: 3,
+            recall: false,
+        };
+        let both = [Locale::ZhCn, Locale::En];
+        let parts = parts(&call, &both, true);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            short(&parts[0]),
+            "chime pause qing a 1 2 hao dao 3 hao-chuangkou banli"
+        );
+        assert_eq!(short(&parts[1]), "number a 1 2 please-go-to-counter 3");
+        // Joined with a pause, the parts are the announcement.
+        let joined: Vec<String> = parts.join(&PAUSE.to_owned());
+        assert_eq!(joined, announcement(&call, &both, true));
+        assert_eq!(super::parts(&call, &[], true), [vec![CHIME.to_owned()]]);
+        assert_eq!(
+            short(&brief(&call, Locale::ZhCn)),
+            "a 1 2 hao dao 3 hao-chuangkou"
+        );
+        let recall = Call {
+            recall: true,
+            ..call.clone()
+        };
+        assert_eq!(
+            short(&brief(&recall, Locale::En)),
+            "calling-again number a 1 2 please-go-to-counter 3"
+        );
+        assert_eq!(short(&merge_head(Locale::ZhCn, true)), "chime pause qing");
+        assert_eq!(short(&merge_head(Locale::En, true)), "chime");
+        assert_eq!(short(&merge_head(Locale::En, false)), "");
+        assert_eq!(short(&merge_tail(Locale::ZhCn)), "banli");
+        assert!(merge_tail(Locale::En).is_empty());
     }
 
     #[test]

@@ -61,10 +61,7 @@ pub(super) fn say(args: SayArgs) -> anyhow::Result<()> {
         *seen.lock().unwrap_or_else(|e| e.into_inner()) = s.clone();
     });
     let (speaker, join) = qcall_audio::Speaker::start(pack, settings, on_state)?;
-    speaker.announce(qcall_audio::Announcement {
-        label: format!("{} -> {}", args.ticket, args.counter),
-        clips,
-    })?;
+    speaker.announce(script.announcement(&args.ticket, args.counter, args.recall, None))?;
     // The last handle gone, the speaker plays what is queued and stops.
     drop(speaker);
     join.join()
