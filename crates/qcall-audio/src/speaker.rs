@@ -399,22 +399,44 @@ fn render_part(
     Ok(out)
 }
 
-/// Plays `plan` to the end on `out`, then the gap; a full announcement
-/// stops before a part when another call is waiting. Returns when the first
-/// sample was pulled.
-fn play(
+/// How one plan was played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Played {
+    /// When the output pulled its first sample.
+    pub first: Option<Instant>,
+    /// Every part was said (always, for a merged plan).
+    pub whole: bool,
+    /// Audio played, the gap after it included: the time it takes a device
+    /// that plays in real time.
+    pub length: Duration,
+}
+
+/// Plays `plan` to the end on `out`, then the gap. Before each part of a
+/// full announcement after the first, `may_continue` is asked (with the
+/// audio played so far) whether nothing else waits; when it says no, the
+/// rest is not said. The speaker thread and `qcall bench --only-audio-load`
+/// both play through this.
+pub fn play_plan(
     pack: &VoicePack,
     settings: &Settings,
     plan: &Plan,
     out: &output::Output,
-    desk: &mut Desk,
-) -> Result<Option<Instant>, crate::AudioError> {
+    may_continue: &mut dyn FnMut(Duration) -> bool,
+) -> Result<Played, crate::AudioError> {
     let style = &settings.style;
-    let first = match plan {
+    let mut length = Duration::ZERO;
+    let mut first = None;
+    let mut whole = true;
+    let mut say = |audio: &Rendered, length: &mut Duration| {
+        *length += audio.duration();
+        let f = out.play(audio);
+        first = first.or(f);
+    };
+    match plan {
         Plan::Merged { clips, .. } => {
             let mut audio = render_part(pack, clips, style, Duration::ZERO)?;
             audio.push_silence(settings.gap);
-            out.play(&audio)
+            say(&audio, &mut length);
         }
         Plan::Full {
             announcement,
@@ -422,39 +444,53 @@ fn play(
             ..
         } => {
             let per_saying = announcement.parts.len().max(1);
-            let mut first = None;
-            let mut whole = true;
             for (i, part) in parts.iter().enumerate() {
                 let lead = if i == 0 {
                     Duration::ZERO
+                } else if !may_continue(length) {
+                    whole = false;
+                    break;
+                } else if i % per_saying == 0 {
+                    style.repeat_gap
                 } else {
-                    desk.gather(false);
-                    if !desk.planner.may_continue(desk.now()) {
-                        whole = false;
-                        break;
-                    }
-                    if i % per_saying == 0 {
-                        style.repeat_gap
-                    } else {
-                        style.pause
-                    }
+                    style.pause
                 };
                 let audio = render_part(pack, part, style, lead)?;
-                let f = out.play(&audio);
-                first = first.or(f);
+                say(&audio, &mut length);
             }
-            desk.planner.finished(whole);
             let mut gap = Rendered::empty(pack.sample_rate(), pack.channels());
             gap.push_silence(settings.gap);
-            out.play(&gap);
-            first
+            say(&gap, &mut length);
         }
-    };
-    Ok(first)
+    }
+    Ok(Played {
+        first,
+        whole,
+        length,
+    })
+}
+
+/// [`play_plan`] on the speaker thread: the planner hears of calls that came
+/// while it played, and of how far a full announcement went.
+fn play(
+    pack: &VoicePack,
+    settings: &Settings,
+    plan: &Plan,
+    out: &output::Output,
+    desk: &mut Desk,
+) -> Result<Option<Instant>, crate::AudioError> {
+    let played = play_plan(pack, settings, plan, out, &mut |_| {
+        desk.gather(false);
+        desk.planner.may_continue(desk.now())
+    })?;
+    if let Plan::Full { .. } = plan {
+        desk.planner.finished(played.whole);
+    }
+    Ok(played.first)
 }
 
 #[cfg(feature = "playback")]
-mod output {
+pub mod output {
     //! The rodio side: a device sink, one player, a source that notes when
     //! its first sample is pulled.
 
@@ -467,11 +503,18 @@ mod output {
 
     use crate::Rendered;
 
+    /// An open output device with one player on it.
     pub struct Output {
         // Keeps the device open; dropping it stops the sound.
         _sink: MixerDeviceSink,
         player: Player,
         name: String,
+    }
+
+    impl std::fmt::Debug for Output {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Output").field("name", &self.name).finish()
+        }
     }
 
     impl Output {
@@ -587,13 +630,14 @@ mod output {
 }
 
 #[cfg(not(feature = "playback"))]
-mod output {
+pub mod output {
     //! Built without the `playback` feature: there is never an output.
 
     use std::time::Instant;
 
     use crate::Rendered;
 
+    #[derive(Debug)]
     pub struct Output;
 
     impl Output {

@@ -15,8 +15,15 @@
 //!   the output device (a second daemon with audio on; by default its ALSA
 //!   output is a file plugin over a null sink, so no sound card is needed).
 //!
+//! - `--only-stalled-printer`: kiosk tickets while the kiosk's printer
+//!   accepts and never answers;
+//! - `--only-audio-load` ([`audio_load`]): the speaker under a busy hall's
+//!   calls, on a simulated clock.
+//!
 //! Each figure is a median over `--runs` repetitions. This is a benchmark:
 //! nothing here asserts a speed.
+
+mod audio_load;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -75,6 +82,20 @@ pub struct BenchArgs {
     /// Tickets taken for the stalled-printer figure.
     #[arg(long, default_value_t = 200)]
     printer_tickets: usize,
+    /// Only the hall audio under load: the demo hall, one call every
+    /// `--audio-every-s` for `--audio-minutes` simulated minutes, played
+    /// through real rodio into an ALSA file sink.
+    #[arg(long)]
+    only_audio_load: bool,
+    /// Simulated seconds between two calls for `--only-audio-load`.
+    #[arg(long, default_value_t = 4.0)]
+    audio_every_s: f64,
+    /// Simulated minutes of calls for `--only-audio-load`.
+    #[arg(long, default_value_t = 10.0)]
+    audio_minutes: f64,
+    /// Another config for `--only-audio-load` than the demo hall's.
+    #[arg(long)]
+    audio_config: Option<PathBuf>,
 }
 
 /// The daemon under test; killed on drop.
@@ -124,7 +145,7 @@ struct HallOptions {
 }
 
 /// The demo hall's config, as `qcall serve --config config/demo.toml` reads it.
-const DEMO: &str = include_str!("../../../config/demo.toml");
+const DEMO: &str = include_str!("../../../../config/demo.toml");
 
 /// Writes a bench hall: the example (or demo) config without rate limit or
 /// caps, with audio only when asked. Every printer is local: a file in
@@ -529,6 +550,16 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.only_estimate {
         return bench_estimate(runs);
+    }
+    if args.only_audio_load {
+        audio_load::run(
+            args.audio_config.as_deref(),
+            args.audio_every_s,
+            args.audio_minutes,
+            &dir,
+        )?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
     }
     if args.only_stalled_printer {
         bench_stalled_printer(&args, &dir).await?;
