@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use qcall_audio::{Announcement, AudioState, Policy, Settings, Speaker, Style, VoicePack};
-use qcall_core::speech::{self, Call, Locale};
+use qcall_core::speech::{self, Call, Locale, Voice};
 use qcall_core::{Event, Hall, Millis, TicketState};
 use qcall_engine::{Published, Publisher};
 
@@ -28,6 +28,9 @@ pub struct Script {
     pub recall_prefix: bool,
     /// Minutes after local midnight, `[from, to)`.
     pub quiet_hours: Vec<(u32, u32)>,
+    /// The phrases the voice pack has beyond the required words (set by
+    /// [`load_pack`]).
+    pub voice: Voice,
 }
 
 impl Script {
@@ -54,6 +57,7 @@ impl Script {
             chime: a.chime,
             recall_prefix: a.recall_prefix,
             quiet_hours,
+            voice: Voice::default(),
         })
     }
 
@@ -64,7 +68,7 @@ impl Script {
             counter,
             recall: recall && self.recall_prefix,
         };
-        speech::announcement(&call, &self.locales, self.chime)
+        speech::announcement(&call, &self.locales, self.chime, &self.voice)
     }
 
     /// One call as the speaker takes it: in full by parts, its brief form
@@ -84,7 +88,7 @@ impl Script {
         let brief = self
             .locales
             .first()
-            .map(|&l| speech::brief(&call, l))
+            .map(|&l| speech::brief(&call, l, &self.voice))
             .unwrap_or_default();
         Announcement {
             label: format!(
@@ -92,7 +96,7 @@ impl Script {
                 if recall { " (recall)" } else { "" }
             ),
             subject,
-            parts: speech::parts(&call, &self.locales, self.chime),
+            parts: speech::parts(&call, &self.locales, self.chime, &self.voice),
             brief,
         }
     }
@@ -165,8 +169,13 @@ pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
 /// channel, keeps the hall from falling behind.
 const QUEUE: usize = 256;
 
-/// Loads the pack and checks that it can say everything the script needs.
-pub fn load_pack(a: &AudioSection, script: &Script) -> anyhow::Result<VoicePack> {
+/// Counter phrases (「N 号窗口」) looked for in a pack, at most.
+const MAX_WINDOW_PHRASES: u32 = 99;
+
+/// Loads the pack, checks that it can say everything the script needs, and
+/// tells the script which phrases the pack has (counters 1..=N said as one
+/// phrase, N the longest unbroken run of `zh-CN/window/N` clips).
+pub fn load_pack(a: &AudioSection, script: &mut Script) -> anyhow::Result<VoicePack> {
     let pack = VoicePack::load(&a.pack)
         .with_context(|| format!("[audio] pack = {:?}", a.pack.display().to_string()))?;
     let mut needed: Vec<String> = script
@@ -185,6 +194,12 @@ pub fn load_pack(a: &AudioSection, script: &Script) -> anyhow::Result<VoicePack>
             missing.join(", ")
         );
     }
+    script.voice = Voice {
+        window_phrases: speech::phrase_clips(MAX_WINDOW_PHRASES)
+            .iter()
+            .take_while(|c| pack.clip(c).is_some())
+            .count() as u32,
+    };
     Ok(pack)
 }
 
@@ -193,8 +208,8 @@ pub fn start(
     a: &AudioSection,
     on_state: impl FnMut(&AudioState) + Send + 'static,
 ) -> anyhow::Result<(Speaker, Script, std::thread::JoinHandle<()>)> {
-    let script = Script::from_config(a)?;
-    let pack = load_pack(a, &script)?;
+    let mut script = Script::from_config(a)?;
+    let pack = load_pack(a, &mut script)?;
     let (speaker, join) = Speaker::start(pack, settings(a)?, Box::new(on_state))
         .context("cannot start the speaker thread")?;
     Ok((speaker, script, join))
@@ -302,6 +317,7 @@ mod tests {
             chime: false,
             recall_prefix: true,
             quiet_hours: quiet.iter().map(|r| parse_range(r).unwrap()).collect(),
+            voice: Voice::default(),
         }
     }
 

@@ -56,8 +56,9 @@ pub fn run(config: Option<&Path>, every_s: f64, minutes: f64, dir: &Path) -> any
     let hall = config.hall()?;
     let mut audio = config.audio.clone();
     audio.quiet_hours.clear();
-    let script = crate::audio::Script::from_config(&audio)?;
-    let pack = crate::audio::load_pack(&audio, &script).context("run from the repository root")?;
+    let mut script = crate::audio::Script::from_config(&audio)?;
+    let pack =
+        crate::audio::load_pack(&audio, &mut script).context("run from the repository root")?;
     let settings = crate::audio::settings(&audio)?;
     let mut policy = settings.policy.clone();
     policy.repeat = settings.style.repeat.max(1);

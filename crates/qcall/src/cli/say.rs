@@ -39,8 +39,8 @@ pub(super) fn say(args: SayArgs) -> anyhow::Result<()> {
     if let Some(l) = args.locale {
         audio.locales = vec![l];
     }
-    let script = crate::audio::Script::from_config(&audio)?;
-    let pack = crate::audio::load_pack(&audio, &script)?;
+    let mut script = crate::audio::Script::from_config(&audio)?;
+    let pack = crate::audio::load_pack(&audio, &mut script)?;
     let settings = crate::audio::settings(&audio)?;
     let clips = script.clips(&args.ticket, args.counter, args.recall);
     if let Some(out) = args.out {
