@@ -88,6 +88,7 @@ export const STRINGS = {
   queue_full_note: { zh: '今日排队已满，延时服务内也办不完', en: 'Today\'s queue is full, even with extended hours' },
   sold_out: { zh: '今日号已取完', en: 'Fully booked today' },
   print_ok: { zh: '请取走打印的号票', en: 'Please take your printed ticket' },
+  print_queued: { zh: '正在打印号票…', en: 'Printing your ticket…' },
   print_remember: { zh: '请记住您的号码，留意叫号屏和广播', en: 'Please remember your number and watch the display' },
   print_failed: { zh: '号票打印失败：请记住您的号码（或拍照），您的排队不受影响', en: 'The printer failed: please remember (or photograph) your number — your place in the queue is kept' },
   follow_on_phone: { zh: '手机查看进度：', en: 'Follow on your phone:' },

@@ -211,13 +211,13 @@ function showTicket(res) {
   mark.textContent = (tk.mark ? tk.mark + ' ' : '') + className(tk.priority);
   $('#t-ahead').textContent = t('people_n', { n: tk.ahead });
   $('#t-wait').textContent = bi(tk.estimated_wait_text);
-  // `print` is `printed`, `failed` (with `print_reason`) or `none` (no
-  // printer serves this kiosk): without paper, the number must be remembered.
-  const p = $('#t-print');
-  p.dataset.kind = res.print || 'none';
-  p.textContent = t({ printed: 'print_ok', failed: 'print_failed' }[res.print] || 'print_remember');
-  $('#t-url').textContent = tk.status_url;
+  // `print` is `queued` (the printer's result follows on the stream as a
+  // `ticket_print` notice, which may even have come first), `failed`
+  // (with `print_reason`) or `none` (no printer serves this kiosk):
+  // without paper, the number must be remembered.
   document.body.dataset.ticket = tk.id;
+  showPrint(printResults.get(tk.id) || res.print);
+  $('#t-url').textContent = tk.status_url;
   // The ticket's key, shown only to whoever took it: leaving a phone
   // number needs it. Forgotten with the ticket when the kiosk resets.
   ticketKey = tk.ticket_key || '';
@@ -332,6 +332,21 @@ function reset() {
 
 let idleTimer = null;
 let ticketKey = '';
+// `ticket_print` results by ticket id, kept briefly: the notice may reach
+// the stream before the reply that names the ticket.
+const printResults = new Map();
+
+function showPrint(kind) {
+  const p = $('#t-print');
+  p.dataset.kind = kind || 'none';
+  p.textContent = t({ printed: 'print_ok', failed: 'print_failed', queued: 'print_queued' }[kind] || 'print_remember');
+}
+
+function printed(f) {
+  printResults.set(f.ticket_id, f.status);
+  if (printResults.size > 20) printResults.delete(printResults.keys().next().value);
+  if (String(f.ticket_id) === document.body.dataset.ticket) showPrint(f.status);
+}
 function armIdle(seconds = IDLE_S) {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
@@ -427,6 +442,7 @@ function init() {
   const stream = new Stream('/ws/display', {
     onFrame: (f) => {
       model.apply(f);
+      if (f.type === 'ticket_print') printed(f);
       if (f.type === 'snapshot') {
         if (day && f.day !== day) full.clear();
         day = f.day;

@@ -171,18 +171,13 @@ async fn ticket_preview_shows_what_the_daemon_prints() {
     let d = hall.start_at(1_795_363_200_000 + 10 * 3_600_000);
     // Service B needs six materials (four fit on a slip), and the disabled
     // are served in the green channel.
-    let resp = d
-        .conn()
-        .await
-        .post(
-            "/api/v1/tickets",
-            None,
+    let (resp, printed) = d
+        .take_and_print(
             &serde_json::json!({"service": "B", "priority": "disabled", "source": "kiosk-1"}),
         )
-        .await
-        .unwrap();
-    assert_eq!(resp.status.as_u16(), 201, "{}", resp.body);
-    assert_eq!(resp.body["print"], "printed", "{}", resp.body);
+        .await;
+    assert_eq!(resp.body["print"], "queued", "{}", resp.body);
+    assert_eq!(printed["status"], "printed", "{printed}");
     let printer = resp.body["printer"].as_str().unwrap();
     let job = std::fs::read(hall.path().join(format!("{printer}.escpos"))).unwrap();
     let printed = escpos_lines(&job);

@@ -370,6 +370,30 @@ impl Daemon {
     async fn display(&self, query: &str) -> Ws {
         Ws::connect(&self.ws_url(&format!("/ws/display{query}"))).await
     }
+
+    /// Takes a ticket with `body` (which names a kiosk with a printer) and
+    /// follows it to its printer: the reply (201, `print` queued or, for a
+    /// printer known to be down, failed) and the `ticket_print` notice the
+    /// display stream carries for it.
+    async fn take_and_print(&self, body: &serde_json::Value) -> (qcall::client::Response, Value) {
+        let mut display = self.display("").await;
+        display.next_of("snapshot").await;
+        let resp = self
+            .conn()
+            .await
+            .post("/api/v1/tickets", None, body)
+            .await
+            .unwrap();
+        assert_eq!(resp.status.as_u16(), 201, "{}", resp.body);
+        let id = resp.body["ticket"]["id"].clone();
+        let notice = loop {
+            let v = display.next_of("ticket_print").await;
+            if v["ticket_id"] == id {
+                break v;
+            }
+        };
+        (resp, notice)
+    }
 }
 
 impl Drop for Daemon {

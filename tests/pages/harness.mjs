@@ -158,6 +158,8 @@ export async function fakePrinter({ state = 'ready' } = {}) {
     let pending = Buffer.alloc(0);
     let job = null; // once a byte is not a status request, the rest is the job
     socket.on('data', (chunk) => {
+      // `stall`: accepts the connection, reads, never answers.
+      if (printer.state === 'stall') return;
       if (job) {
         job.push(chunk);
         return;

@@ -285,6 +285,30 @@ test('a ticket taken on /kiosk?kiosk=kiosk-1 comes out of kiosk-1\'s printer', a
   }
 });
 
+test('a kiosk whose printer accepts and never answers shows the ticket at once and learns the failure from the stream', async () => {
+  const printer = await fakePrinter({ state: 'stall' });
+  const printing = await startHall({ printers: { 'kiosk-1': printer.uri } });
+  try {
+    const kiosk = await open('/kiosk?kiosk=kiosk-1', { width: 1280, height: 800 }, printing);
+    const reply = kiosk.waitForResponse((r) => r.url().endsWith('/api/v1/tickets') && r.request().method() === 'POST');
+    const { number } = await takeAt(kiosk, 'A');
+    // The reply did not wait for the printer: it only says the slip is queued.
+    const body = await (await reply).json();
+    assert.equal(body.print, 'queued');
+    assert.equal(body.ticket.number, number);
+    // The printer's timeout passes; the daemon's `ticket_print` notice on
+    // /ws/display is the only way the page can learn the slip failed.
+    await kiosk.waitForSelector('#t-print[data-kind="failed"]', { timeout: 15000 });
+    assert.match(await kiosk.textContent('#t-print'), /请记住您的号码/);
+    assert.deepEqual(printer.jobs, [], 'nothing printed');
+    assert.deepEqual(kiosk.errors, []);
+    await kiosk.context().close();
+  } finally {
+    await printing.stop();
+    await printer.close();
+  }
+});
+
 test('with kiosk-1\'s printer out of paper the kiosk says to remember the number', async () => {
   const printer = await fakePrinter({ state: 'paper_out' });
   const printing = await startHall({ printers: { 'kiosk-1': printer.uri } });

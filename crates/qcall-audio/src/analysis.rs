@@ -17,7 +17,7 @@ const FRAME_MS: u64 = 10;
 
 /// Shortest silence that separates two sounds. Shorter than the word gap
 /// the renderer puts between clips, longer than any pause inside a clip.
-pub const MIN_GAP: Duration = Duration::from_millis(110);
+pub const MIN_GAP: Duration = Duration::from_millis(75);
 
 /// One stretch of sound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,12 +19,15 @@
 
 pub mod analysis;
 pub mod pack;
+pub mod plan;
 pub mod render;
 pub mod speaker;
 
 pub use pack::VoicePack;
+pub use plan::{Counts, Plan, Planner, Policy};
 pub use render::{PAUSE, Rendered, Style, render};
-pub use speaker::{Announcement, AudioState, Refused, Settings, Speaker};
+pub use speaker::output::Output;
+pub use speaker::{Announcement, AudioState, Played, Refused, Settings, Speaker, play_plan};
 
 use std::path::PathBuf;
 

@@ -35,7 +35,7 @@ impl Default for Style {
         Style {
             repeat: 1,
             repeat_gap: Duration::from_millis(1000),
-            word_gap: Duration::from_millis(150),
+            word_gap: Duration::from_millis(90),
             pause: Duration::from_millis(450),
             volume: 1.0,
         }
@@ -191,8 +191,8 @@ mod tests {
     // (16 kHz mono): written out here, not taken from `Style::default()`,
     // so a renderer that miscounts a gap disagrees with the test.
     const RATE: u32 = 16_000;
-    /// 150 ms between two clips.
-    const WORD_GAP: usize = 2_400;
+    /// 90 ms between two clips.
+    const WORD_GAP: usize = 1_440;
     /// 450 ms for `pause`, instead of the word gap.
     const PAUSE_GAP: usize = 7_200;
     /// 1 s between repeats.
@@ -416,6 +416,76 @@ mod tests {
         assert!(
             got.samples.len() - stretches[1].1 < 160,
             "nothing after the repeat"
+        );
+    }
+
+    /// The largest step allowed where sound meets silence: -54 dBFS. A
+    /// clip that starts or ends on a loud sample clicks (the old pack's
+    /// first sample was -2181, its edge steps reached -22 dBFS).
+    const EDGE: i32 = 64;
+
+    /// Every step between digital silence (a run of at least 1 ms of
+    /// zeros: a lone zero is a zero crossing) and sound, in both directions,
+    /// found by scanning the samples (not from the clip list).
+    fn edge_steps(samples: &[i16]) -> Vec<(usize, i32)> {
+        let run = RATE as usize / 1000;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < samples.len() {
+            if samples[i] != 0 {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < samples.len() && samples[i] == 0 {
+                i += 1;
+            }
+            if i - start < run {
+                continue;
+            }
+            if start > 0 {
+                out.push((start - 1, i32::from(samples[start - 1]).abs()));
+            }
+            if i < samples.len() {
+                out.push((i, i32::from(samples[i]).abs()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn no_clip_boundary_jumps() {
+        // Every clip of the pack starts and ends at (nearly) zero...
+        let pack = pack();
+        for id in pack.clip_ids() {
+            let clip = clip_file(id);
+            let (first, last) = (clip[0], clip[clip.len() - 1]);
+            assert!(
+                i32::from(first).abs() <= EDGE && i32::from(last).abs() <= EDGE,
+                "{id}: starts at {first}, ends at {last}"
+            );
+        }
+        // ...so a whole announcement (chime, both languages, twice) has no
+        // step at any edge between sound and silence.
+        let style = Style {
+            repeat: 2,
+            ..Style::default()
+        };
+        let clips = "chime pause zh-CN/qing letter/a zh-CN/0 zh-CN/1 zh-CN/2 zh-CN/hao zh-CN/dao zh-CN/window/3 zh-CN/banli pause en/number letter/a en/0 en/1 en/2 en/please-go-to-counter en/3";
+        let got = render(&pack, &ids(clips), &style).unwrap();
+        let steps = edge_steps(&got.samples);
+        assert!(
+            steps.len() >= 2 * 19,
+            "one edge or more per clip: {}",
+            steps.len()
+        );
+        let worst = steps.iter().max_by_key(|s| s.1).unwrap();
+        assert!(
+            worst.1 <= EDGE,
+            "a step of {} at sample {} ({:.3} s)",
+            worst.1,
+            worst.0,
+            worst.0 as f64 / f64::from(RATE)
         );
     }
 

@@ -1,13 +1,14 @@
 //! The speaker: one long-lived thread that owns the output device and plays
-//! announcements strictly one after another, in the order they were handed
-//! over.
+//! announcements one after another, never two at once, never falling
+//! behind the hall.
 //!
 //! A [`Speaker`] is a cheap handle on that thread. [`Speaker::announce`]
-//! never blocks (the engine's writer thread calls it): it puts the
-//! announcement, with its own clip list, into a bounded queue and returns.
-//! The thread takes one announcement, renders it, plays it to the end, then
-//! takes the next, so two calls never overlap and a second call can never
-//! replace the first: what is said is exactly what was dequeued.
+//! and [`Speaker::withdraw`] never block (the engine's writer thread calls
+//! them): they put a message into a bounded channel and return. The thread
+//! keeps waiting announcements in a [`Planner`] (see [`crate::plan`]), which
+//! decides what is said next: a lone call in full, waiting calls merged
+//! and brief, stale or too-late calls not at all. What is said is always
+//! what was queued for that call, never "whatever is current".
 //!
 //! The device is probed at start and then opened only while announcements
 //! are waiting, and closed when the queue is empty. No sound card is not an
@@ -20,20 +21,14 @@
 //! What to say and when (quiet hours, which events) is decided by the caller.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::{Style, VoicePack, render};
+use crate::plan::{Counts, Plan, Planner, Policy};
+use crate::{Rendered, Style, VoicePack, render};
 
-/// One thing to say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Announcement {
-    /// For logs and health, e.g. `A012 -> 3`.
-    pub label: String,
-    /// Clip ids in order (see [`crate::render`]).
-    pub clips: Vec<String>,
-}
+pub use crate::plan::Announcement;
 
 /// Why [`Speaker::announce`] did not queue an announcement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -53,17 +48,20 @@ pub struct AudioState {
     pub output: bool,
     /// The device in use, or the one asked for.
     pub device: String,
-    /// Announcements waiting (not counting the one playing).
+    /// Messages not yet taken by the thread (not counting what is playing).
     pub queued: usize,
-    /// Announcements played to the end since start.
+    /// Announcements (one call, or several merged) played to the end.
     pub played: u64,
-    /// Announcements dropped (queue full, no output, render error).
+    /// Calls dropped (queue full, no output, render error).
     pub dropped: u64,
+    /// What became of each call (said in full, shortened, merged, skipped).
+    pub counts: Counts,
     /// The last problem, if any.
     pub last_error: Option<String>,
     /// The label of the last announcement played.
     pub last_played: Option<String>,
-    /// From `announce` to the first sample pulled by the output, last time.
+    /// From `announce` to the first sample pulled by the output, last time
+    /// (for a merged announcement, from its oldest call).
     pub last_latency: Option<Duration>,
     /// Wall-clock time (µs since the epoch) the last announcement's first
     /// sample went to the output: lets another process measure call → sound.
@@ -76,11 +74,16 @@ pub struct Settings {
     /// Output device name (as `aplay -L` or the system lists it); empty for
     /// the system default.
     pub device: String,
+    /// How each part is rendered; its `repeat` is how often a lone call is
+    /// said in full.
     pub style: Style,
     /// Silence after each announcement before the next one starts.
     pub gap: Duration,
-    /// Announcements that may wait; more are dropped (and counted).
+    /// Messages that may wait in the channel; more are dropped (and counted).
     pub queue: usize,
+    /// Lag limit, merging, and the merged sentence's head and tail (its
+    /// `repeat` is taken from `style`).
+    pub policy: Policy,
 }
 
 /// Called on the speaker thread whenever the state changes.
@@ -88,11 +91,13 @@ pub type OnState = Box<dyn FnMut(&AudioState) + Send>;
 
 /// The closed set of requests the speaker thread handles.
 enum Msg {
-    /// Play this, after everything before it.
+    /// Say this, called at `at`, after everything before it.
     Play {
         announcement: Announcement,
         at: Instant,
     },
+    /// The subject's waiting announcements are no longer to be said.
+    Withdraw { subject: u64 },
 }
 
 /// State the thread writes and handles read.
@@ -100,7 +105,8 @@ struct Shared {
     // A std mutex over a small struct: the thread updates it between
     // announcements, handles copy it for health; never held while playing.
     state: Mutex<AudioState>,
-    // Queue length, counted outside the mutex so `announce` stays cheap.
+    // Messages in the channel, counted outside the mutex so `announce`
+    // stays cheap.
     queued: AtomicUsize,
 }
 
@@ -146,21 +152,32 @@ impl Speaker {
 
     /// Queues `announcement` behind those already waiting. Never blocks.
     pub fn announce(&self, announcement: Announcement) -> Result<(), Refused> {
-        self.shared.queued.fetch_add(1, Ordering::SeqCst);
-        let msg = Msg::Play {
+        self.send(Msg::Play {
             announcement,
             at: Instant::now(),
-        };
+        })
+    }
+
+    /// Says nothing more about `subject` that is still waiting (its ticket
+    /// was started, finished, went no-show). Never blocks.
+    pub fn withdraw(&self, subject: u64) -> Result<(), Refused> {
+        self.send(Msg::Withdraw { subject })
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), Refused> {
+        self.shared.queued.fetch_add(1, Ordering::SeqCst);
         match self.tx.try_send(msg) {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.shared.queued.fetch_sub(1, Ordering::SeqCst);
                 let mut state = lock(&self.shared.state);
-                state.dropped += 1;
-                let refused = match e {
-                    TrySendError::Full(_) => Refused::QueueFull,
-                    TrySendError::Disconnected(_) => Refused::Stopped,
+                let (refused, msg) = match e {
+                    TrySendError::Full(m) => (Refused::QueueFull, m),
+                    TrySendError::Disconnected(m) => (Refused::Stopped, m),
                 };
+                if matches!(msg, Msg::Play { .. }) {
+                    state.dropped += 1;
+                }
                 state.last_error = Some(refused.to_string());
                 Err(refused)
             }
@@ -184,6 +201,53 @@ fn display_device(device: &str) -> String {
         "default".into()
     } else {
         device.into()
+    }
+}
+
+/// The thread's side: the planner, the clock it runs on, the channel.
+struct Desk {
+    planner: Planner,
+    origin: Instant,
+    rx: Receiver<Msg>,
+    shared: Arc<Shared>,
+    /// Every handle is gone: play what waits, then stop.
+    closed: bool,
+}
+
+impl Desk {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn take(&mut self, msg: Msg) {
+        self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+        match msg {
+            Msg::Play { announcement, at } => {
+                let at = at.saturating_duration_since(self.origin);
+                self.planner.push(announcement, at);
+            }
+            Msg::Withdraw { subject } => self.planner.withdraw(subject),
+        }
+    }
+
+    /// Takes every message already sent; with `block`, waits for one first.
+    fn gather(&mut self, block: bool) {
+        if block && !self.closed {
+            match self.rx.recv() {
+                Ok(m) => self.take(m),
+                Err(_) => self.closed = true,
+            }
+        }
+        loop {
+            match self.rx.try_recv() {
+                Ok(m) => self.take(m),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.closed = true;
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -228,32 +292,45 @@ fn run(
             });
         }
     }
+    let mut policy = settings.policy.clone();
+    policy.repeat = settings.style.repeat.max(1);
+    let mut desk = Desk {
+        planner: Planner::new(policy),
+        origin: Instant::now(),
+        rx,
+        shared: shared.clone(),
+        closed: false,
+    };
     let mut output: Option<output::Output> = None;
-    while let Ok(msg) = rx.recv() {
-        let Msg::Play { announcement, at } = msg;
-        shared.queued.fetch_sub(1, Ordering::SeqCst);
-        let mut rendered = match render(&pack, &announcement.clips, &settings.style) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(announcement = %announcement.label, error = %e, "cannot render an announcement");
-                report(&shared, &mut on_state, &mut |s| {
-                    s.dropped += 1;
-                    s.last_error = Some(e.to_string());
-                });
-                continue;
+    loop {
+        desk.gather(desk.planner.waiting() == 0);
+        let before = desk.planner.counts();
+        let Some(plan) = desk.planner.next(desk.now()) else {
+            if desk.closed {
+                break;
             }
+            if desk.planner.counts() != before {
+                let counts = desk.planner.counts();
+                report(&shared, &mut on_state, &mut |s| s.counts = counts);
+            }
+            continue;
         };
-        // The gap belongs to the announcement: the next one cannot start
-        // before it has passed.
-        rendered.push_silence(settings.gap);
+        let label = plan.label();
+        let calls = match &plan {
+            Plan::Full { .. } => 1,
+            Plan::Merged { labels, .. } => labels.len() as u64,
+        };
         if output.is_none() {
             match output::Output::open(&settings.device) {
                 Ok(o) => output = Some(o),
                 Err(e) => {
-                    tracing::debug!(error = %e, announcement = %announcement.label, "no sound output: not announced");
+                    tracing::debug!(error = %e, announcement = %label, "no sound output: not announced");
+                    desk.planner.lost(&plan);
+                    let counts = desk.planner.counts();
                     report(&shared, &mut on_state, &mut |s| {
                         s.output = false;
-                        s.dropped += 1;
+                        s.dropped += calls;
+                        s.counts = counts;
                         s.last_error = Some(format!("no sound output: {e}"));
                     });
                     continue;
@@ -261,8 +338,23 @@ fn run(
             }
         }
         let Some(out) = &output else { continue };
-        let first = out.play(&rendered);
-        let latency = first.map(|f| f.saturating_duration_since(at));
+        let called = desk.origin + plan.called_at();
+        let played = play(&pack, &settings, &plan, out, &mut desk);
+        let first = match played {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::error!(announcement = %label, error = %e, "cannot render an announcement");
+                desk.planner.lost(&plan);
+                let counts = desk.planner.counts();
+                report(&shared, &mut on_state, &mut |s| {
+                    s.dropped += calls;
+                    s.counts = counts;
+                    s.last_error = Some(e.to_string());
+                });
+                continue;
+            }
+        };
+        let latency = first.map(|f| f.saturating_duration_since(called));
         let first_unix = first.map(|f| {
             let wall = SystemTime::now()
                 .checked_sub(Instant::now().saturating_duration_since(f))
@@ -270,15 +362,18 @@ fn run(
             wall.duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_micros() as u64)
         });
-        if shared.queued.load(Ordering::SeqCst) == 0 {
+        desk.gather(false);
+        if desk.planner.waiting() == 0 {
             // Nothing waits: close the device (see above).
             output = None;
         }
-        tracing::debug!(announcement = %announcement.label, ?latency, "announced");
+        tracing::debug!(announcement = %label, ?latency, "announced");
+        let counts = desk.planner.counts();
         report(&shared, &mut on_state, &mut |s| {
             s.output = true;
             s.played += 1;
-            s.last_played = Some(announcement.label.clone());
+            s.counts = counts;
+            s.last_played = Some(label.clone());
             s.last_latency = latency;
             s.last_first_sample_unix_us = first_unix;
         });
@@ -286,8 +381,116 @@ fn run(
     tracing::info!("speaker stopped");
 }
 
+/// One part of an announcement: `lead` of silence, then its clips.
+fn render_part(
+    pack: &VoicePack,
+    clips: &[String],
+    style: &Style,
+    lead: Duration,
+) -> Result<Rendered, crate::AudioError> {
+    let once = Style {
+        repeat: 1,
+        ..style.clone()
+    };
+    let body = render(pack, clips, &once)?;
+    let mut out = Rendered::empty(body.sample_rate, body.channels);
+    out.push_silence(lead);
+    out.samples.extend_from_slice(&body.samples);
+    Ok(out)
+}
+
+/// How one plan was played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Played {
+    /// When the output pulled its first sample.
+    pub first: Option<Instant>,
+    /// Every part was said (always, for a merged plan).
+    pub whole: bool,
+    /// Audio played, the gap after it included: the time it takes a device
+    /// that plays in real time.
+    pub length: Duration,
+}
+
+/// Plays `plan` to the end on `out`, then the gap. Before each part of a
+/// full announcement after the first, `may_continue` is asked (with the
+/// audio played so far) whether nothing else waits; when it says no, the
+/// rest is not said. The speaker thread and `qcall bench --only-audio-load`
+/// both play through this.
+pub fn play_plan(
+    pack: &VoicePack,
+    settings: &Settings,
+    plan: &Plan,
+    out: &output::Output,
+    may_continue: &mut dyn FnMut(Duration) -> bool,
+) -> Result<Played, crate::AudioError> {
+    let style = &settings.style;
+    let mut length = Duration::ZERO;
+    let mut first = None;
+    let mut whole = true;
+    let mut say = |audio: &Rendered, length: &mut Duration| {
+        *length += audio.duration();
+        let f = out.play(audio);
+        first = first.or(f);
+    };
+    match plan {
+        Plan::Merged { clips, .. } => {
+            let mut audio = render_part(pack, clips, style, Duration::ZERO)?;
+            audio.push_silence(settings.gap);
+            say(&audio, &mut length);
+        }
+        Plan::Full {
+            announcement,
+            parts,
+            ..
+        } => {
+            let per_saying = announcement.parts.len().max(1);
+            for (i, part) in parts.iter().enumerate() {
+                let lead = if i == 0 {
+                    Duration::ZERO
+                } else if !may_continue(length) {
+                    whole = false;
+                    break;
+                } else if i % per_saying == 0 {
+                    style.repeat_gap
+                } else {
+                    style.pause
+                };
+                let audio = render_part(pack, part, style, lead)?;
+                say(&audio, &mut length);
+            }
+            let mut gap = Rendered::empty(pack.sample_rate(), pack.channels());
+            gap.push_silence(settings.gap);
+            say(&gap, &mut length);
+        }
+    }
+    Ok(Played {
+        first,
+        whole,
+        length,
+    })
+}
+
+/// [`play_plan`] on the speaker thread: the planner hears of calls that came
+/// while it played, and of how far a full announcement went.
+fn play(
+    pack: &VoicePack,
+    settings: &Settings,
+    plan: &Plan,
+    out: &output::Output,
+    desk: &mut Desk,
+) -> Result<Option<Instant>, crate::AudioError> {
+    let played = play_plan(pack, settings, plan, out, &mut |_| {
+        desk.gather(false);
+        desk.planner.may_continue(desk.now())
+    })?;
+    if let Plan::Full { .. } = plan {
+        desk.planner.finished(played.whole);
+    }
+    Ok(played.first)
+}
+
 #[cfg(feature = "playback")]
-mod output {
+pub mod output {
     //! The rodio side: a device sink, one player, a source that notes when
     //! its first sample is pulled.
 
@@ -300,11 +503,18 @@ mod output {
 
     use crate::Rendered;
 
+    /// An open output device with one player on it.
     pub struct Output {
         // Keeps the device open; dropping it stops the sound.
         _sink: MixerDeviceSink,
         player: Player,
         name: String,
+    }
+
+    impl std::fmt::Debug for Output {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Output").field("name", &self.name).finish()
+        }
     }
 
     impl Output {
@@ -420,13 +630,14 @@ mod output {
 }
 
 #[cfg(not(feature = "playback"))]
-mod output {
+pub mod output {
     //! Built without the `playback` feature: there is never an output.
 
     use std::time::Instant;
 
     use crate::Rendered;
 
+    #[derive(Debug)]
     pub struct Output;
 
     impl Output {

@@ -44,6 +44,31 @@ pub const CHIME: &str = "chime";
 /// the player renders as silence longer than the gap between words.
 pub const PAUSE: &str = "pause";
 
+/// What a voice pack can say beyond the words every pack has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Voice {
+    /// The pack says 「N 号窗口」 as one phrase (clip `zh-CN/window/N`) for
+    /// counters 1 to this; others are read as a number and 号窗口. 0: none.
+    pub window_phrases: u32,
+}
+
+/// The optional phrase clips a pack may carry for [`Voice`], up to `upto`.
+pub fn phrase_clips(upto: u32) -> Vec<String> {
+    (1..=upto).map(|n| format!("zh-CN/window/{n}")).collect()
+}
+
+/// 「N 号窗口」: one phrase when the voice has it, else number and 号窗口.
+fn window(n: u32, locale: Locale, voice: &Voice) -> Vec<String> {
+    if locale == Locale::ZhCn && (1..=voice.window_phrases).contains(&n) {
+        return vec![format!("{}/window/{n}", locale.tag())];
+    }
+    let mut out = counter_number(n, locale);
+    if locale == Locale::ZhCn {
+        out.push(format!("{}/hao-chuangkou", locale.tag()));
+    }
+    out
+}
+
 /// What to announce: one call (or recall) of one ticket to one counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -58,7 +83,7 @@ pub struct Call {
 /// The whole announcement for `call`: the chime (if wanted), then the
 /// sentence in each locale, in the order given, with a [`PAUSE`] between
 /// these phrases.
-pub fn announcement(call: &Call, locales: &[Locale], chime: bool) -> Vec<String> {
+pub fn announcement(call: &Call, locales: &[Locale], chime: bool, voice: &Voice) -> Vec<String> {
     let mut clips: Vec<String> = Vec::new();
     if chime {
         clips.push(CHIME.to_owned());
@@ -67,13 +92,84 @@ pub fn announcement(call: &Call, locales: &[Locale], chime: bool) -> Vec<String>
         if !clips.is_empty() {
             clips.push(PAUSE.to_owned());
         }
-        clips.extend(sentence(call, locale));
+        clips.extend(sentence(call, locale, voice));
     }
     clips
 }
 
+/// The whole announcement for `call` in parts, as the speaker says a lone
+/// call: the first part is the chime (if wanted) and the first locale's
+/// sentence, then one part per further locale. The speaker drops the later
+/// parts when other calls are waiting.
+pub fn parts(call: &Call, locales: &[Locale], chime: bool, voice: &Voice) -> Vec<Vec<String>> {
+    let mut parts: Vec<Vec<String>> = locales.iter().map(|&l| sentence(call, l, voice)).collect();
+    if chime {
+        match parts.first_mut() {
+            Some(first) => {
+                first.insert(0, PAUSE.to_owned());
+                first.insert(0, CHIME.to_owned());
+            }
+            None => parts.push(vec![CHIME.to_owned()]),
+        }
+    }
+    parts
+}
+
+/// The short form of `call` said under backlog, between [`merge_head`] and
+/// [`merge_tail`] with other calls' short forms: 「A012 号 到 3 号窗口」,
+/// "number A012, counter 3" (the recall word kept).
+pub fn brief(call: &Call, locale: Locale, voice: &Voice) -> Vec<String> {
+    let tag = locale.tag();
+    let word = |w: &str| format!("{tag}/{w}");
+    let mut out = Vec::new();
+    match locale {
+        Locale::ZhCn => {
+            if call.recall {
+                out.push(word("chonghu"));
+            }
+            out.extend(ticket_number(&call.number, locale));
+            out.push(word("hao"));
+            out.push(word("dao"));
+            out.extend(window(call.counter, locale, voice));
+        }
+        Locale::En => {
+            if call.recall {
+                out.push(word("calling-again"));
+            }
+            out.push(word("number"));
+            out.extend(ticket_number(&call.number, locale));
+            out.push(word("please-go-to-counter"));
+            out.extend(window(call.counter, locale, voice));
+        }
+    }
+    out
+}
+
+/// What opens a merged sentence: the chime (if wanted), then 请 for zh-CN.
+pub fn merge_head(locale: Locale, chime: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if chime {
+        out.push(CHIME.to_owned());
+    }
+    if locale == Locale::ZhCn {
+        if chime {
+            out.push(PAUSE.to_owned());
+        }
+        out.push(format!("{}/qing", locale.tag()));
+    }
+    out
+}
+
+/// What closes a merged sentence: 办理 for zh-CN.
+pub fn merge_tail(locale: Locale) -> Vec<String> {
+    match locale {
+        Locale::ZhCn => vec![format!("{}/banli", locale.tag())],
+        Locale::En => Vec::new(),
+    }
+}
+
 /// The sentence for `call` in one locale.
-pub fn sentence(call: &Call, locale: Locale) -> Vec<String> {
+pub fn sentence(call: &Call, locale: Locale, voice: &Voice) -> Vec<String> {
     let tag = locale.tag();
     let word = |w: &str| format!("{tag}/{w}");
     let mut out = Vec::new();
@@ -86,8 +182,7 @@ pub fn sentence(call: &Call, locale: Locale) -> Vec<String> {
             out.extend(ticket_number(&call.number, locale));
             out.push(word("hao"));
             out.push(word("dao"));
-            out.extend(counter_number(call.counter, locale));
-            out.push(word("hao-chuangkou"));
+            out.extend(window(call.counter, locale, voice));
             out.push(word("banli"));
         }
         Locale::En => {
@@ -97,7 +192,7 @@ pub fn sentence(call: &Call, locale: Locale) -> Vec<String> {
             out.push(word("number"));
             out.extend(ticket_number(&call.number, locale));
             out.push(word("please-go-to-counter"));
-            out.extend(counter_number(call.counter, locale));
+            out.extend(window(call.counter, locale, voice));
         }
     }
     out
@@ -288,7 +383,7 @@ mod tests {
                 counter,
                 recall,
             };
-            assert_eq!(short(&sentence(&call, locale)), expect);
+            assert_eq!(short(&sentence(&call, locale, &Voice::default())), expect);
         };
         check(
             "A012",
@@ -328,7 +423,7 @@ mod tests {
             recall: false,
         };
         assert_eq!(
-            announcement(&call, &[Locale::ZhCn, Locale::En], true),
+            announcement(&call, &[Locale::ZhCn, Locale::En], true, &Voice::default()),
             [
                 "chime",
                 "pause",
@@ -349,10 +444,74 @@ mod tests {
             ]
         );
         assert_eq!(
-            announcement(&call, &[Locale::En], false)[0],
+            announcement(&call, &[Locale::En], false, &Voice::default())[0],
             "en/number",
             "no chime"
         );
+    }
+
+    #[test]
+    fn parts_brief_forms_and_merged_sentences() {
+        let call = Call {
+            number: "A12".into(),
+            counter: 3,
+            recall: false,
+        };
+        let both = [Locale::ZhCn, Locale::En];
+        let v = Voice::default();
+        let parts = parts(&call, &both, true, &v);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            short(&parts[0]),
+            "chime pause qing a 1 2 hao dao 3 hao-chuangkou banli"
+        );
+        assert_eq!(short(&parts[1]), "number a 1 2 please-go-to-counter 3");
+        // Joined with a pause, the parts are the announcement.
+        let joined: Vec<String> = parts.join(&PAUSE.to_owned());
+        assert_eq!(joined, announcement(&call, &both, true, &v));
+        assert_eq!(super::parts(&call, &[], true, &v), [vec![CHIME.to_owned()]]);
+        assert_eq!(
+            short(&brief(&call, Locale::ZhCn, &v)),
+            "a 1 2 hao dao 3 hao-chuangkou"
+        );
+        let recall = Call {
+            recall: true,
+            ..call.clone()
+        };
+        assert_eq!(
+            short(&brief(&recall, Locale::En, &v)),
+            "calling-again number a 1 2 please-go-to-counter 3"
+        );
+        assert_eq!(short(&merge_head(Locale::ZhCn, true)), "chime pause qing");
+        assert_eq!(short(&merge_head(Locale::En, true)), "chime");
+        assert_eq!(short(&merge_head(Locale::En, false)), "");
+        assert_eq!(short(&merge_tail(Locale::ZhCn)), "banli");
+        assert!(merge_tail(Locale::En).is_empty());
+    }
+
+    #[test]
+    fn a_voice_with_window_phrases_says_them_as_one_clip() {
+        let voice = Voice { window_phrases: 20 };
+        let call = |counter| Call {
+            number: "A012".into(),
+            counter,
+            recall: false,
+        };
+        let zh = |c| short(&sentence(&call(c), Locale::ZhCn, &voice));
+        assert_eq!(zh(3), "qing a 0 1 2 hao dao 3 banli");
+        assert_eq!(
+            sentence(&call(3), Locale::ZhCn, &voice)[7],
+            "zh-CN/window/3"
+        );
+        assert_eq!(zh(20), "qing a 0 1 2 hao dao 20 banli");
+        assert_eq!(zh(21), "qing a 0 1 2 hao dao 2 10 1 hao-chuangkou banli");
+        assert_eq!(zh(0), "qing a 0 1 2 hao dao 0 hao-chuangkou banli");
+        assert_eq!(
+            short(&sentence(&call(3), Locale::En, &voice)),
+            "number a 0 1 2 please-go-to-counter 3",
+            "English is unchanged"
+        );
+        assert_eq!(phrase_clips(2), ["zh-CN/window/1", "zh-CN/window/2"]);
     }
 
     #[test]
@@ -366,10 +525,19 @@ mod tests {
                         counter,
                         recall,
                     };
-                    for clip in announcement(&call, &[locale], true) {
+                    for clip in announcement(&call, &[locale], true, &Voice::default()) {
                         assert!(
                             clip == PAUSE || all.contains(&clip),
                             "{clip} missing for {locale:?}"
+                        );
+                    }
+                    // With phrases: only the listed phrase clips are added.
+                    let voice = Voice { window_phrases: 30 };
+                    let phrases = phrase_clips(30);
+                    for clip in announcement(&call, &[locale], true, &voice) {
+                        assert!(
+                            clip == PAUSE || all.contains(&clip) || phrases.contains(&clip),
+                            "{clip} missing for {locale:?} with phrases"
                         );
                     }
                 }

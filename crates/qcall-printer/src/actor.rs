@@ -6,6 +6,7 @@
 //! [`PrintError::Busy`] rather than queueing forever) and answered on a
 //! oneshot channel, so async callers never block a thread on a printer.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,6 +67,19 @@ impl PrinterState {
         }
     }
 
+    /// Known not to print now: a new ticket is not sent to it (it would
+    /// only wait for the timeout) until a check or a reprint finds it back.
+    pub fn is_down(self) -> bool {
+        match self {
+            PrinterState::Unknown | PrinterState::Ready | PrinterState::PaperLow => false,
+            PrinterState::PaperOut
+            | PrinterState::CoverOpen
+            | PrinterState::Offline
+            | PrinterState::Unreachable
+            | PrinterState::Error => true,
+        }
+    }
+
     fn of_status(s: &Status) -> PrinterState {
         if s.paper == Paper::Out {
             PrinterState::PaperOut
@@ -90,7 +104,9 @@ impl PrinterState {
             PrintError::Write { .. } | PrintError::BadReply { .. } | PrintError::Encode(_) => {
                 PrinterState::Error
             }
-            PrintError::Busy(_) | PrintError::Stopped => PrinterState::Error,
+            PrintError::Busy(_) | PrintError::Stopped | PrintError::Skipped(_) => {
+                PrinterState::Error
+            }
         }
     }
 }
@@ -118,6 +134,8 @@ enum Job {
     Check {
         reply: oneshot::Sender<Result<(), PrintError>>,
     },
+    /// A check nobody waits for; clears `checking` when done.
+    CheckSoon,
 }
 
 /// A handle on one printer's thread; the thread ends when the last drops.
@@ -128,6 +146,9 @@ pub struct PrinterHandle {
     // Written by the printer thread after each job, read by status pages;
     // a plain value behind a short lock, never held across IO.
     health: Arc<Mutex<Health>>,
+    // Set while a check asked for by `check_soon` waits or runs, so a
+    // printer that is down gets one check at a time, not one per ticket.
+    checking: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for PrinterHandle {
@@ -155,14 +176,20 @@ pub fn spawn(settings: PrinterSettings, on_change: OnChange) -> std::io::Result<
         since_ms: now_ms(),
     }));
     let (tx, rx) = sync_channel::<Job>(QUEUE);
-    let (s, h) = (settings.clone(), health.clone());
+    let checking = Arc::new(AtomicBool::new(false));
+    let (s, h, c) = (settings.clone(), health.clone(), checking.clone());
     std::thread::Builder::new().name(format!("printer-{}", settings.id)).spawn(move || {
         while let Ok(job) = rx.recv() {
             let (result, reply, printing) = match job {
                 Job::Print { bytes, reply } => {
-                    (transport::print_job(&s.uri, &bytes, s.timeout, s.status_query), reply, true)
+                    (transport::print_job(&s.uri, &bytes, s.timeout, s.status_query), Some(reply), true)
                 }
-                Job::Check { reply } => (transport::check(&s.uri, s.timeout), reply, false),
+                Job::Check { reply } => (transport::check(&s.uri, s.timeout), Some(reply), false),
+                Job::CheckSoon => {
+                    let result = transport::check(&s.uri, s.timeout);
+                    c.store(false, Ordering::SeqCst);
+                    (result, None, false)
+                }
             };
             let (state, detail) = match &result {
                 Ok(Some(status)) => (PrinterState::of_status(status), None),
@@ -194,13 +221,16 @@ pub fn spawn(settings: PrinterSettings, on_change: OnChange) -> std::io::Result<
                 }
                 on_change(&s, &health);
             }
-            let _ = reply.send(result.map(|_| ()));
+            if let Some(reply) = reply {
+                let _ = reply.send(result.map(|_| ()));
+            }
         }
     })?;
     Ok(PrinterHandle {
         settings,
         tx,
         health,
+        checking,
     })
 }
 
@@ -223,11 +253,36 @@ impl PrinterHandle {
         rx.await.map_err(|_| PrintError::Stopped)?
     }
 
+    /// Queues `bytes` now, after the jobs already waiting, and returns the
+    /// job's result as a future that need not be awaited for the job to
+    /// run: a caller that must not wait (the kiosk's reply) hands it to a
+    /// task, and jobs still print in the order they were queued.
+    pub fn print_queued(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<impl Future<Output = Result<(), PrintError>> + Send + 'static, PrintError> {
+        let (reply, rx) = oneshot::channel();
+        self.submit(Job::Print { bytes, reply })?;
+        Ok(async move { rx.await.map_err(|_| PrintError::Stopped)? })
+    }
+
     /// Asks the printer how it is (updates [`Self::health`]).
     pub async fn check(&self) -> Result<(), PrintError> {
         let (reply, rx) = oneshot::channel();
         self.submit(Job::Check { reply })?;
         rx.await.map_err(|_| PrintError::Stopped)?
+    }
+
+    /// Asks for a check without waiting for it, unless one is already
+    /// waiting: how a printer skipped as down is found back without a
+    /// periodic check.
+    pub fn check_soon(&self) {
+        if self.checking.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if self.submit(Job::CheckSoon).is_err() {
+            self.checking.store(false, Ordering::SeqCst);
+        }
     }
 
     fn submit(&self, job: Job) -> Result<(), PrintError> {

@@ -37,6 +37,9 @@ pub enum PrintError {
     Stopped,
     #[error("cannot lay out the slip: {0}")]
     Encode(String),
+    /// Not sent: the printer was already known to be down.
+    #[error("not sent, the printer is down ({0}); a guide can reprint the ticket once it is back")]
+    Skipped(String),
 }
 
 /// An open link to a printer.

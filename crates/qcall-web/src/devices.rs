@@ -24,10 +24,14 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrintStatus {
     Printed,
-    /// Tried and failed: the ticket stands, the applicant reads the screen.
+    /// Tried and failed, or skipped because the printer is known to be
+    /// down: the ticket stands, the applicant reads the screen.
     Failed,
     /// No printer is set up for this source.
     None,
+    /// Sent to the printer; the result follows on the stream as a
+    /// `ticket_print` notice (a new ticket's reply does not wait for paper).
+    Queued,
 }
 
 impl PrintStatus {
@@ -36,8 +40,22 @@ impl PrintStatus {
             PrintStatus::Printed => "printed",
             PrintStatus::Failed => "failed",
             PrintStatus::None => "none",
+            PrintStatus::Queued => "queued",
         }
     }
+}
+
+/// A new ticket's print, as far as it is known when the reply goes out.
+pub enum TicketPrint {
+    /// Decided at once: no printer for the source, or skipped (the
+    /// printer is known to be down, its queue is full, the slip cannot be
+    /// encoded).
+    Now(PrintOutcome),
+    /// Queued on `printer`; `result` resolves when it has printed or failed.
+    Queued {
+        printer: String,
+        result: BoxFuture<PrintOutcome>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +92,17 @@ pub struct PrinterInfo {
     pub counters: Vec<String>,
 }
 
+impl std::fmt::Debug for TicketPrint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TicketPrint::Now(o) => f.debug_tuple("Now").field(o).finish(),
+            TicketPrint::Queued { printer, .. } => {
+                f.debug_struct("Queued").field("printer", printer).finish()
+            }
+        }
+    }
+}
+
 /// Printing, as the web layer uses it.
 pub trait Printing: Send + Sync + std::fmt::Debug {
     /// Prints a ticket: on `printer` if given, else on the printer of the
@@ -85,6 +114,10 @@ pub trait Printing: Send + Sync + std::fmt::Debug {
         printer: Option<String>,
         reprint: bool,
     ) -> BoxFuture<PrintOutcome>;
+    /// Starts printing a newly taken ticket on the printer of the kiosk its
+    /// source names, without waiting for the printer: a printer known to be
+    /// down is skipped at once (and checked again in the background).
+    fn new_ticket(&self, ticket: TicketView, base_url: String) -> TicketPrint;
     /// Prints a one-time notice slip on the counter's (or the hall's) printer.
     fn notice(&self, request: NoticeRequest) -> BoxFuture<PrintOutcome>;
     /// Every printer with its health.

@@ -594,6 +594,18 @@ mod tests {
             Box::pin(async move { outcome })
         }
 
+        fn new_ticket(
+            &self,
+            _: qcall_engine::TicketView,
+            _: String,
+        ) -> crate::devices::TicketPrint {
+            crate::devices::TicketPrint::Now(crate::devices::PrintOutcome {
+                status: crate::devices::PrintStatus::None,
+                printer: None,
+                reason: None,
+            })
+        }
+
         fn notice(
             &self,
             _: crate::devices::NoticeRequest,

@@ -632,7 +632,13 @@ pub(crate) mod doc {
 
     pub fn print_status() -> Object {
         strings(
-            [PrintStatus::Printed, PrintStatus::Failed, PrintStatus::None].map(PrintStatus::as_str),
+            [
+                PrintStatus::Printed,
+                PrintStatus::Failed,
+                PrintStatus::None,
+                PrintStatus::Queued,
+            ]
+            .map(PrintStatus::as_str),
             false,
         )
     }

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use qcall_audio::{Announcement, AudioState, Settings, Speaker, Style, VoicePack};
-use qcall_core::speech::{self, Call, Locale};
-use qcall_core::{Event, Hall, Millis};
+use qcall_audio::{Announcement, AudioState, Policy, Settings, Speaker, Style, VoicePack};
+use qcall_core::speech::{self, Call, Locale, Voice};
+use qcall_core::{Event, Hall, Millis, TicketState};
 use qcall_engine::{Published, Publisher};
 
 use crate::config::{AudioSection, parse_range};
@@ -28,6 +28,9 @@ pub struct Script {
     pub recall_prefix: bool,
     /// Minutes after local midnight, `[from, to)`.
     pub quiet_hours: Vec<(u32, u32)>,
+    /// The phrases the voice pack has beyond the required words (set by
+    /// [`load_pack`]).
+    pub voice: Voice,
 }
 
 impl Script {
@@ -54,6 +57,7 @@ impl Script {
             chime: a.chime,
             recall_prefix: a.recall_prefix,
             quiet_hours,
+            voice: Voice::default(),
         })
     }
 
@@ -64,7 +68,52 @@ impl Script {
             counter,
             recall: recall && self.recall_prefix,
         };
-        speech::announcement(&call, &self.locales, self.chime)
+        speech::announcement(&call, &self.locales, self.chime, &self.voice)
+    }
+
+    /// One call as the speaker takes it: in full by parts, its brief form
+    /// for merging, and the ticket it is about (the newest call wins).
+    pub fn announcement(
+        &self,
+        number: &str,
+        counter: u32,
+        recall: bool,
+        subject: Option<u64>,
+    ) -> Announcement {
+        let call = Call {
+            number: number.to_owned(),
+            counter,
+            recall: recall && self.recall_prefix,
+        };
+        let brief = self
+            .locales
+            .first()
+            .map(|&l| speech::brief(&call, l, &self.voice))
+            .unwrap_or_default();
+        Announcement {
+            label: format!(
+                "{number} -> {counter}{}",
+                if recall { " (recall)" } else { "" }
+            ),
+            subject,
+            parts: speech::parts(&call, &self.locales, self.chime, &self.voice),
+            brief,
+        }
+    }
+
+    /// How merged sentences open and close, and the lag limit.
+    pub fn policy(&self, max_lag_s: u32) -> Policy {
+        let first = self.locales.first().copied();
+        Policy {
+            max_lag: Duration::from_secs(max_lag_s.into()),
+            max_merge: MAX_MERGE,
+            merge_head: match first {
+                Some(l) => speech::merge_head(l, self.chime),
+                None => vec![speech::CHIME.to_owned()],
+            },
+            merge_tail: first.map(speech::merge_tail).unwrap_or_default(),
+            repeat: 1,
+        }
     }
 
     /// Whether `at` falls in quiet hours in the hall's time zone.
@@ -83,6 +132,10 @@ impl Script {
     }
 }
 
+/// Calls said in one merged sentence at most: four brief forms are about
+/// as long as one call in full.
+const MAX_MERGE: usize = 4;
+
 /// How the renderer and the speaker deliver announcements, from config.
 pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
     if !(0.0..=1.0).contains(&a.volume) {
@@ -91,6 +144,12 @@ pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
     if a.repeat == 0 {
         anyhow::bail!("[audio] repeat must be at least 1");
     }
+    if a.max_lag_s == 0 {
+        anyhow::bail!(
+            "[audio] max_lag_s must be at least 1 (seconds from a call to the start of its announcement)"
+        );
+    }
+    let script = Script::from_config(a)?;
     Ok(Settings {
         device: a.device.clone(),
         style: Style {
@@ -101,16 +160,22 @@ pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
         },
         gap: Duration::from_millis(a.gap_ms.into()),
         queue: QUEUE,
+        policy: script.policy(a.max_lag_s),
     })
 }
 
-/// Announcements that may wait. At one call every few seconds per counter
-/// and several seconds per announcement a busy hall queues a handful; 64 is
-/// a minute or more of speech, after which older calls would be stale.
-const QUEUE: usize = 64;
+/// Messages (calls, withdrawals) that may wait for the speaker thread,
+/// which takes them all before each announcement; the planner, not this
+/// channel, keeps the hall from falling behind.
+const QUEUE: usize = 256;
 
-/// Loads the pack and checks that it can say everything the script needs.
-pub fn load_pack(a: &AudioSection, script: &Script) -> anyhow::Result<VoicePack> {
+/// Counter phrases (「N 号窗口」) looked for in a pack, at most.
+const MAX_WINDOW_PHRASES: u32 = 99;
+
+/// Loads the pack, checks that it can say everything the script needs, and
+/// tells the script which phrases the pack has (counters 1..=N said as one
+/// phrase, N the longest unbroken run of `zh-CN/window/N` clips).
+pub fn load_pack(a: &AudioSection, script: &mut Script) -> anyhow::Result<VoicePack> {
     let pack = VoicePack::load(&a.pack)
         .with_context(|| format!("[audio] pack = {:?}", a.pack.display().to_string()))?;
     let mut needed: Vec<String> = script
@@ -129,6 +194,12 @@ pub fn load_pack(a: &AudioSection, script: &Script) -> anyhow::Result<VoicePack>
             missing.join(", ")
         );
     }
+    script.voice = Voice {
+        window_phrases: speech::phrase_clips(MAX_WINDOW_PHRASES)
+            .iter()
+            .take_while(|c| pack.clip(c).is_some())
+            .count() as u32,
+    };
     Ok(pack)
 }
 
@@ -137,8 +208,8 @@ pub fn start(
     a: &AudioSection,
     on_state: impl FnMut(&AudioState) + Send + 'static,
 ) -> anyhow::Result<(Speaker, Script, std::thread::JoinHandle<()>)> {
-    let script = Script::from_config(a)?;
-    let pack = load_pack(a, &script)?;
+    let mut script = Script::from_config(a)?;
+    let pack = load_pack(a, &mut script)?;
     let (speaker, join) = Speaker::start(pack, settings(a)?, Box::new(on_state))
         .context("cannot start the speaker thread")?;
     Ok((speaker, script, join))
@@ -152,40 +223,63 @@ pub struct AudioPublisher {
     pub hall: Arc<Hall>,
 }
 
-/// The announcement for one published item, if it is a call or recall
-/// outside quiet hours: exactly that ticket to exactly that counter.
-pub fn announcement_for(script: &Script, hall: &Hall, p: &Published) -> Option<Announcement> {
+/// What the speaker hears of one published item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToSpeaker {
+    /// A call or recall outside quiet hours: exactly that ticket to exactly
+    /// that counter.
+    Say(Announcement),
+    /// The ticket is no longer called (started, finished, no-show,
+    /// transferred, cancelled): what still waits for it is not said.
+    Withdraw(u64),
+}
+
+/// The speaker's part in one published item, if any.
+pub fn to_speaker(script: &Script, hall: &Hall, p: &Published) -> Option<ToSpeaker> {
     let Published::Event { rec, ticket, .. } = p else {
         return None;
     };
+    let view = ticket.as_ref()?;
     let (counter, recall) = match &rec.event {
         Event::TicketCalled { counter, .. } => (counter, false),
         Event::TicketRecalled { counter, .. } => (counter, true),
+        // Any other event that leaves its ticket not called withdraws it;
+        // the state after the event says so, not a list of event kinds.
+        _ if view.ticket.state != TicketState::Called => {
+            return Some(ToSpeaker::Withdraw(view.ticket.id.0 as u64));
+        }
         _ => return None,
     };
-    let number = &ticket.as_ref()?.ticket.number;
+    let number = &view.ticket.number;
     let counter = hall.counter(counter)?.number;
     if script.is_quiet(rec.at, &hall.tz) {
         tracing::debug!(%number, counter, "quiet hours: not announced");
         return None;
     }
-    Some(Announcement {
-        label: format!(
-            "{number} -> {counter}{}",
-            if recall { " (recall)" } else { "" }
-        ),
-        clips: script.clips(number, counter, recall),
-    })
+    Some(ToSpeaker::Say(script.announcement(
+        number,
+        counter,
+        recall,
+        Some(view.ticket.id.0 as u64),
+    )))
 }
 
 impl Publisher for AudioPublisher {
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
-            if let Some(a) = announcement_for(&self.script, &self.hall, p) {
-                let label = a.label.clone();
-                if let Err(e) = self.speaker.announce(a) {
-                    tracing::warn!(announcement = %label, error = %e, "announcement dropped");
+            match to_speaker(&self.script, &self.hall, p) {
+                Some(ToSpeaker::Say(a)) => {
+                    let label = a.label.clone();
+                    if let Err(e) = self.speaker.announce(a) {
+                        tracing::warn!(announcement = %label, error = %e, "announcement dropped");
+                    }
                 }
+                Some(ToSpeaker::Withdraw(subject)) => {
+                    if let Err(e) = self.speaker.withdraw(subject) {
+                        tracing::debug!(subject, error = %e, "withdrawal not delivered");
+                    }
+                }
+                None => {}
             }
         }
     }
@@ -199,6 +293,13 @@ pub fn state_json(s: &AudioState) -> serde_json::Value {
         "queued": s.queued,
         "played": s.played,
         "dropped": s.dropped,
+        "said": s.counts.said(),
+        "said_full": s.counts.full,
+        "shortened": s.counts.shortened,
+        "merged": s.counts.merged,
+        "skipped": s.counts.skipped(),
+        "skipped_stale": s.counts.skipped_stale,
+        "skipped_late": s.counts.skipped_late,
         "last_error": s.last_error,
         "last_played": s.last_played,
         "last_latency_ms": s.last_latency.map(|d| d.as_secs_f64() * 1000.0),
@@ -216,6 +317,7 @@ mod tests {
             chime: false,
             recall_prefix: true,
             quiet_hours: quiet.iter().map(|r| parse_range(r).unwrap()).collect(),
+            voice: Voice::default(),
         }
     }
 
@@ -281,8 +383,12 @@ mod tests {
             counter: None,
         };
         let id = qcall_core::TicketId(7);
+        let said = |p: Option<ToSpeaker>| match p {
+            Some(ToSpeaker::Say(a)) => Some(a),
+            _ => None,
+        };
         let check = |script: &Script, event: Event, expect: Option<&str>| {
-            let got = announcement_for(script, &hall, &published(event.clone()));
+            let got = said(to_speaker(script, &hall, &published(event.clone())));
             assert_eq!(got.map(|a| a.label), expect.map(String::from), "{event:?}");
         };
         let s = script(&[]);
@@ -300,26 +406,47 @@ mod tests {
             },
             Some("A012 -> 2 (recall)"),
         );
-        check(
-            &s,
-            Event::TicketStarted {
-                ticket: id,
-                counter: "2".into(),
-            },
-            None,
-        );
         check(&script(&["12:00-13:30"]), called, None);
-        let a = announcement_for(
+        // An event that leaves the ticket called (a phone number left)
+        // changes nothing; one that leaves it started, done or gone
+        // withdraws what still waits for it.
+        let notify = Event::NotifyRequested {
+            ticket: id,
+            phone: "x".into(),
+        };
+        assert_eq!(to_speaker(&s, &hall, &published(notify)), None);
+        let started = Published::Event {
+            rec: qcall_core::Recorded {
+                seq: 2,
+                at,
+                event: Event::TicketStarted {
+                    ticket: id,
+                    counter: "2".into(),
+                },
+            },
+            ticket: Some({
+                let mut t = ticket("A012");
+                t.ticket.state = qcall_core::TicketState::Serving;
+                t
+            }),
+            counter: None,
+        };
+        assert_eq!(
+            to_speaker(&s, &hall, &started),
+            Some(ToSpeaker::Withdraw(7))
+        );
+        let a = said(to_speaker(
             &s,
             &hall,
             &published(Event::TicketCalled {
                 ticket: id,
                 counter: "1".into(),
             }),
-        )
+        ))
         .unwrap();
+        assert_eq!(a.subject, Some(7), "the newest call for ticket 7 wins");
         assert_eq!(
-            a.clips,
+            a.clips(),
             [
                 "zh-CN/qing",
                 "letter/a",
@@ -333,6 +460,19 @@ mod tests {
                 "zh-CN/banli"
             ],
             "the ticket of the event, to the counter of the event"
+        );
+        assert_eq!(
+            a.brief,
+            [
+                "letter/a",
+                "zh-CN/0",
+                "zh-CN/1",
+                "zh-CN/2",
+                "zh-CN/hao",
+                "zh-CN/dao",
+                "zh-CN/1",
+                "zh-CN/hao-chuangkou"
+            ]
         );
     }
 

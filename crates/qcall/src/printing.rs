@@ -5,7 +5,9 @@
 //! ticket) because this crate is the one that knows both the queue and the
 //! printer crate; layout and ESC/POS stay in `qcall-printer`. Printing runs
 //! on each printer's own thread, after the ticket is committed, and never
-//! holds up the engine.
+//! holds up the engine nor the kiosk's reply: a new ticket is queued on its
+//! printer and the result follows on the stream, and a printer known to be
+//! down is skipped at once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +21,7 @@ use qcall_printer::{
 };
 use qcall_web::Hub;
 use qcall_web::devices::{
-    BoxFuture, NoticeRequest, PrintOutcome, PrintStatus, PrinterInfo, Printing,
+    BoxFuture, NoticeRequest, PrintOutcome, PrintStatus, PrinterInfo, Printing, TicketPrint,
 };
 use serde_json::json;
 
@@ -237,6 +239,33 @@ impl HallPrinters {
         }))
     }
 
+    /// The printer of the kiosk a ticket's source names.
+    fn kiosk_printer(&self, view: &TicketView) -> Option<usize> {
+        let source = view.ticket.source.as_deref()?;
+        self.by_kiosk.get(kiosk_name(source)).copied()
+    }
+
+    /// A ticket's slip, encoded for printer `index`.
+    fn ticket_bytes(
+        &self,
+        index: usize,
+        view: &TicketView,
+        base_url: &str,
+        reprint: bool,
+    ) -> Result<Vec<u8>, String> {
+        let url = self.keys.status_url(base_url, view.ticket.id);
+        let slip = ticket_slip(
+            &self.hall,
+            &self.hotline,
+            view,
+            &url,
+            reprint,
+            self.materials_on_ticket,
+        );
+        let (width, qr) = self.width(index);
+        encode(&ticket_doc(&slip, width), qr).map_err(|e| e.to_string())
+    }
+
     fn width(&self, index: usize) -> (PaperWidth, qcall_printer::QrMode) {
         let s = self.printers[index].handle.settings();
         (s.width, s.qr)
@@ -256,28 +285,49 @@ impl Printing for HallPrinters {
                 Some(&i) => i,
                 None => return HallPrinters::none(Some(format!("there is no printer `{id}`"))),
             },
-            None => match view
-                .ticket
-                .source
-                .as_deref()
-                .and_then(|source| self.by_kiosk.get(kiosk_name(source)))
-            {
-                Some(&i) => i,
+            None => match self.kiosk_printer(&view) {
+                Some(i) => i,
                 None => return HallPrinters::none(None),
             },
         };
-        let url = self.keys.status_url(&base_url, view.ticket.id);
-        let slip = ticket_slip(
-            &self.hall,
-            &self.hotline,
-            &view,
-            &url,
-            reprint,
-            self.materials_on_ticket,
-        );
-        let (width, qr) = self.width(index);
-        let bytes = encode(&ticket_doc(&slip, width), qr).map_err(|e| e.to_string());
+        let bytes = self.ticket_bytes(index, &view, &base_url, reprint);
         self.send(index, bytes)
+    }
+
+    fn new_ticket(&self, view: TicketView, base_url: String) -> TicketPrint {
+        let Some(index) = self.kiosk_printer(&view) else {
+            return TicketPrint::Now(PrintOutcome {
+                status: PrintStatus::None,
+                printer: None,
+                reason: None,
+            });
+        };
+        let handle = self.printers[index].handle.clone();
+        let id = handle.settings().id.clone();
+        let health = handle.health();
+        if health.state.is_down() {
+            // Sending it would only wait for the timeout; a check in the
+            // background finds the printer back for the next ticket.
+            handle.check_soon();
+            let why = health
+                .detail
+                .unwrap_or_else(|| health.state.as_str().replace('_', " "));
+            return TicketPrint::Now(HallPrinters::outcome(
+                &id,
+                Err(qcall_printer::PrintError::Skipped(why)),
+            ));
+        }
+        let queued = self
+            .ticket_bytes(index, &view, &base_url, false)
+            .map_err(qcall_printer::PrintError::Encode)
+            .and_then(|bytes| handle.print_queued(bytes));
+        match queued {
+            Ok(done) => TicketPrint::Queued {
+                printer: id.clone(),
+                result: Box::pin(async move { HallPrinters::outcome(&id, done.await) }),
+            },
+            Err(e) => TicketPrint::Now(HallPrinters::outcome(&id, Err(e))),
+        }
     }
 
     fn notice(&self, request: NoticeRequest) -> BoxFuture<PrintOutcome> {

@@ -216,9 +216,66 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render() + &audio_metrics(state.hub.latest("audio_state")),
     )
 }
+
+/// The speaker's counters, from its last `audio_state` notice (nothing when
+/// the hall has no audio): what became of each call.
+fn audio_metrics(audio: Option<serde_json::Value>) -> String {
+    use std::fmt::Write as _;
+    let Some(audio) = audio else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (name, key, help) in AUDIO_METRICS {
+        let value = audio[key].as_u64().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    out
+}
+
+/// (metric, `audio_state` field, help) for each speaker counter.
+const AUDIO_METRICS: [(&str, &str, &str); 7] = [
+    (
+        "qcall_audio_played_total",
+        "played",
+        "Announcements played to the end (one call, or several merged).",
+    ),
+    (
+        "qcall_audio_calls_said_total",
+        "said",
+        "Calls said in any form.",
+    ),
+    (
+        "qcall_audio_calls_shortened_total",
+        "shortened",
+        "Calls said once, cut short because others were waiting.",
+    ),
+    (
+        "qcall_audio_calls_merged_total",
+        "merged",
+        "Calls said briefly inside a merged sentence.",
+    ),
+    (
+        "qcall_audio_calls_skipped_stale_total",
+        "skipped_stale",
+        "Calls not said: the ticket was started, finished, gone or called again.",
+    ),
+    (
+        "qcall_audio_calls_skipped_late_total",
+        "skipped_late",
+        "Calls not said: they could not start within [audio] max_lag_s.",
+    ),
+    (
+        "qcall_audio_calls_dropped_total",
+        "dropped",
+        "Calls not said: no sound output, or the queue was full.",
+    ),
+];
 
 pub async fn not_found() -> ApiError {
     ApiError::not_found(

@@ -37,7 +37,8 @@ fn print_result(
             printer: outcome.printer,
             ticket,
         })),
-        PrintStatus::Failed => Err(ApiError::new(
+        // A request made only to print waits for the printer: never queued.
+        PrintStatus::Failed | PrintStatus::Queued => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "print_failed",
             outcome

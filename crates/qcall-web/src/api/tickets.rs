@@ -13,7 +13,7 @@ use qcall_store::Role;
 use serde::Deserialize;
 
 use super::{KeyQuery, base_url, optional_body, parse_ticket_id, require_holder};
-use crate::devices::{PrintOutcome, PrintStatus};
+use crate::devices::{PrintOutcome, PrintStatus, TicketPrint};
 use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 use crate::{AppState, ClientIp};
@@ -103,9 +103,30 @@ pub async fn take_ticket(
     // Whoever took it holds it: the key is theirs (and the slip's QR code's).
     let ticket = wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view);
     let location = format!("/api/v1/tickets/{}", view.ticket.id.0);
-    // The ticket is committed: whatever the printer does now, it stands.
+    // The ticket is committed: whatever the printer does now, it stands,
+    // and the kiosk is not kept waiting for paper (a printer that accepts
+    // and never answers would hold it for the printer's timeout).
     let outcome = match &state.printing {
-        Some(p) => p.ticket(view, base, None, false).await,
+        Some(p) => match p.new_ticket(view.clone(), base) {
+            TicketPrint::Now(outcome) => {
+                if outcome.status != PrintStatus::None {
+                    print_notice(&state, &view, &outcome);
+                }
+                outcome
+            }
+            TicketPrint::Queued { printer, result } => {
+                let (hub_state, view) = (state.clone(), view.clone());
+                tokio::spawn(async move {
+                    let outcome = result.await;
+                    print_notice(&hub_state, &view, &outcome);
+                });
+                PrintOutcome {
+                    status: PrintStatus::Queued,
+                    printer: Some(printer),
+                    reason: None,
+                }
+            }
+        },
         None => PrintOutcome {
             status: PrintStatus::None,
             printer: None,
@@ -124,6 +145,23 @@ pub async fn take_ticket(
         Json(body),
     )
         .into_response())
+}
+
+/// How a new ticket's print ended, on the public stream: the kiosk that took
+/// it shows "remember your number" when it failed. Public like the wall
+/// display's calls: the ticket's id and number, the printer's id and why.
+fn print_notice(state: &AppState, view: &qcall_engine::TicketView, outcome: &PrintOutcome) {
+    state.hub.notice(
+        "ticket_print",
+        serde_json::json!({
+            "ticket_id": view.ticket.id.0,
+            "number": view.ticket.number,
+            "source": view.ticket.source,
+            "status": outcome.status.as_str(),
+            "printer": outcome.printer,
+            "reason": outcome.reason,
+        }),
+    );
 }
 
 /// `GET /tickets/{id}`: public (the status page reads it), so without the

@@ -27,7 +27,11 @@ pub struct MaybeTicketBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TakenBody {
     pub ticket: TicketJson,
-    /// `printed`, `failed` or `none`.
+    /// `queued` (sent to the kiosk's printer: the result follows on
+    /// `/ws/display` as a `ticket_print` notice with this `ticket_id`),
+    /// `failed` (skipped: the printer is known to be down; `print_reason`
+    /// says why) or `none` (no printer serves this source). Never waits
+    /// for paper.
     #[schema(schema_with = super::doc::print_status)]
     pub print: &'static str,
     pub print_reason: Option<String>,

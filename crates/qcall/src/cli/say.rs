@@ -39,8 +39,8 @@ pub(super) fn say(args: SayArgs) -> anyhow::Result<()> {
     if let Some(l) = args.locale {
         audio.locales = vec![l];
     }
-    let script = crate::audio::Script::from_config(&audio)?;
-    let pack = crate::audio::load_pack(&audio, &script)?;
+    let mut script = crate::audio::Script::from_config(&audio)?;
+    let pack = crate::audio::load_pack(&audio, &mut script)?;
     let settings = crate::audio::settings(&audio)?;
     let clips = script.clips(&args.ticket, args.counter, args.recall);
     if let Some(out) = args.out {
@@ -61,10 +61,7 @@ pub(super) fn say(args: SayArgs) -> anyhow::Result<()> {
         *seen.lock().unwrap_or_else(|e| e.into_inner()) = s.clone();
     });
     let (speaker, join) = qcall_audio::Speaker::start(pack, settings, on_state)?;
-    speaker.announce(qcall_audio::Announcement {
-        label: format!("{} -> {}", args.ticket, args.counter),
-        clips,
-    })?;
+    speaker.announce(script.announcement(&args.ticket, args.counter, args.recall, None))?;
     // The last handle gone, the speaker plays what is queued and stops.
     drop(speaker);
     join.join()

@@ -95,6 +95,10 @@ pub(super) async fn ticket(cmd: TicketCmd) -> Result<(), Failure> {
                         resp.body["printer"].as_str().unwrap_or("?")
                     )
                 }
+                Some("queued") => println!(
+                    "  sent to printer {} (`qcall status` or GET /api/v1/printers shows how it went)",
+                    resp.body["printer"].as_str().unwrap_or("?")
+                ),
                 Some("failed") => println!(
                     "  NOT printed (the ticket stands; reprint it later): {}",
                     resp.body["print_reason"].as_str().unwrap_or("?")

@@ -485,6 +485,13 @@ pub struct AudioSection {
     pub recall_prefix: bool,
     /// `HH:MM-HH:MM` ranges with no announcements.
     pub quiet_hours: Vec<String>,
+    /// No announcement starts later than this after its call (seconds).
+    #[serde(default = "default_max_lag_s")]
+    pub max_lag_s: u32,
+}
+
+fn default_max_lag_s() -> u32 {
+    10
 }
 
 /// Wall displays: layout, zones, ticker.

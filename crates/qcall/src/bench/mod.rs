@@ -15,8 +15,15 @@
 //!   the output device (a second daemon with audio on; by default its ALSA
 //!   output is a file plugin over a null sink, so no sound card is needed).
 //!
+//! - `--only-stalled-printer`: kiosk tickets while the kiosk's printer
+//!   accepts and never answers;
+//! - `--only-audio-load` ([`audio_load`]): the speaker under a busy hall's
+//!   calls, on a simulated clock.
+//!
 //! Each figure is a median over `--runs` repetitions. This is a benchmark:
 //! nothing here asserts a speed.
+
+mod audio_load;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -68,6 +75,27 @@ pub struct BenchArgs {
     /// Only the wait estimate's cost (in process, seconds).
     #[arg(long)]
     only_estimate: bool,
+    /// Only kiosk tickets whose printer (a fake one on 127.0.0.1) accepts
+    /// the connection and never answers: POST /api/v1/tickets latency.
+    #[arg(long)]
+    only_stalled_printer: bool,
+    /// Tickets taken for the stalled-printer figure.
+    #[arg(long, default_value_t = 200)]
+    printer_tickets: usize,
+    /// Only the hall audio under load: the demo hall, one call every
+    /// `--audio-every-s` for `--audio-minutes` simulated minutes, played
+    /// through real rodio into an ALSA file sink.
+    #[arg(long)]
+    only_audio_load: bool,
+    /// Simulated seconds between two calls for `--only-audio-load`.
+    #[arg(long, default_value_t = 4.0)]
+    audio_every_s: f64,
+    /// Simulated minutes of calls for `--only-audio-load`.
+    #[arg(long, default_value_t = 10.0)]
+    audio_minutes: f64,
+    /// Another config for `--only-audio-load` than the demo hall's.
+    #[arg(long)]
+    audio_config: Option<PathBuf>,
 }
 
 /// The daemon under test; killed on drop.
@@ -101,16 +129,42 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS in /proc status")
 }
 
-/// Writes a bench hall: the example config without rate limit or caps,
-/// with audio only when asked (thousands of calls are not to be heard).
-fn bench_config(dir: &Path, audio: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let mut config = Config::parse(EXAMPLE)?;
-    let name = if audio { "bench-audio" } else { "bench" };
+/// How a bench hall differs from a plain one.
+#[derive(Debug, Default)]
+struct HallOptions {
+    /// Announcements on (thousands of calls are not to be heard otherwise).
+    audio: bool,
+    /// The ALSA config the daemon plays through (a file sink), if any.
+    alsa_conf: Option<PathBuf>,
+    /// A printer for kiosk-1 at this URI (a fake printer on 127.0.0.1).
+    kiosk_printer: Option<String>,
+    /// The demo hall's config instead of the example's.
+    demo: bool,
+    /// Another voice pack than the config's (relative to the repository root).
+    pack: Option<PathBuf>,
+}
+
+/// The demo hall's config, as `qcall serve --config config/demo.toml` reads it.
+const DEMO: &str = include_str!("../../../../config/demo.toml");
+
+/// Writes a bench hall: the example (or demo) config without rate limit or
+/// caps, with audio only when asked. Every printer is local: a file in
+/// `dir`, or the fake printer `options.kiosk_printer` names.
+fn bench_config(dir: &Path, options: &HallOptions) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let mut config = Config::parse(if options.demo { DEMO } else { EXAMPLE })?;
+    let name = match (options.audio, options.kiosk_printer.is_some()) {
+        (true, _) => "bench-audio",
+        (false, true) => "bench-printer",
+        (false, false) => "bench",
+    };
     let db = dir.join(format!("{name}.db"));
-    config.audio.enabled = audio;
+    config.audio.enabled = options.audio;
     config.audio.repeat = 1;
     config.audio.quiet_hours.clear();
-    if audio && !config.audio.pack.exists() {
+    if let Some(pack) = &options.pack {
+        config.audio.pack = pack.clone();
+    }
+    if options.audio && !config.audio.pack.exists() {
         bail!(
             "no voice pack at {}: run the benchmark from the repository root",
             config.audio.pack.display()
@@ -127,6 +181,15 @@ fn bench_config(dir: &Path, audio: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     for p in &mut config.printers {
         p.uri = format!("file://{}/{}.escpos", dir.display(), p.id);
     }
+    if let Some(uri) = &options.kiosk_printer {
+        let kiosk = config
+            .printers
+            .iter_mut()
+            .find(|p| p.kiosks.iter().any(|k| k == "kiosk-1"))
+            .context("the bench hall has no printer for kiosk-1")?;
+        kiosk.uri = uri.clone();
+        kiosk.status_query = true;
+    }
     config.server.listen = "127.0.0.1:0".into();
     for s in &mut config.services {
         s.daily_cap = 0;
@@ -137,9 +200,9 @@ fn bench_config(dir: &Path, audio: bool) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((path, db))
 }
 
-/// `alsa_conf`: start with audio on, and this ALSA config if any.
-async fn start_daemon(dir: &Path, audio: Option<Option<PathBuf>>) -> anyhow::Result<Daemon> {
-    let (config_path, db) = bench_config(dir, audio.is_some())?;
+/// Starts the daemon on a bench hall made with `options`.
+async fn start_daemon(dir: &Path, options: &HallOptions) -> anyhow::Result<Daemon> {
+    let (config_path, db) = bench_config(dir, options)?;
     let config = Config::load(&config_path)?;
     let counter = config
         .counters
@@ -151,7 +214,7 @@ async fn start_daemon(dir: &Path, audio: Option<Option<PathBuf>>) -> anyhow::Res
     Store::open(&db)?.add_token(&token_hash(&token), Role::Counter, &counter, 0)?;
     let exe = std::env::current_exe()?;
     let mut command = tokio::process::Command::new(exe);
-    if let Some(Some(conf)) = &audio {
+    if let Some(conf) = &options.alsa_conf {
         command.env("ALSA_CONFIG_PATH", conf);
     }
     let mut child = command
@@ -488,12 +551,27 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     if args.only_estimate {
         return bench_estimate(runs);
     }
+    if args.only_audio_load {
+        audio_load::run(
+            args.audio_config.as_deref(),
+            args.audio_every_s,
+            args.audio_minutes,
+            &dir,
+        )?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
+    if args.only_stalled_printer {
+        bench_stalled_printer(&args, &dir).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     if args.only_audio {
         bench_audio(&args, &dir).await?;
         let _ = std::fs::remove_dir_all(&dir);
         return Ok(());
     }
-    let daemon = start_daemon(&dir, None).await?;
+    let daemon = start_daemon(&dir, &HallOptions::default()).await?;
     println!(
         "daemon pid {} at {}; idle RSS {} KiB",
         daemon.pid,
@@ -645,7 +723,12 @@ async fn bench_audio(args: &BenchArgs, dir: &Path) -> anyhow::Result<()> {
         "the default sound device"
     };
     println!("\n== hall audio: call-next sent -> first sample to the output ({output}) ==");
-    let daemon = start_daemon(dir, Some(sink)).await?;
+    let options = HallOptions {
+        audio: true,
+        alsa_conf: sink,
+        ..HallOptions::default()
+    };
+    let daemon = start_daemon(dir, &options).await?;
     let (mut total, mut inside) = audio_latency(&daemon, args.audio_calls).await?;
     total.sort_by(f64::total_cmp);
     inside.sort_by(f64::total_cmp);
@@ -659,6 +742,92 @@ async fn bench_audio(args: &BenchArgs, dir: &Path) -> anyhow::Result<()> {
     println!(
         "  of which queued in the speaker -> first sample (device open, render, mixer): p50 {:.1} ms",
         pct(&inside, 50.0)
+    );
+    Ok(())
+}
+
+/// A printer on 127.0.0.1 that accepts every connection, reads what it is
+/// sent and never answers (a printer hung in its firmware). Ends with the
+/// returned task.
+async fn stalled_printer() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let uri = format!("tcp://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            // Read and drop, so the daemon's writes never block on a full
+            // buffer: it waits for an answer that never comes.
+            held.push(tokio::spawn(async move {
+                let mut socket = socket;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }));
+        }
+    });
+    Ok((uri, task))
+}
+
+/// Kiosk tickets (`source: kiosk-1`) while kiosk-1's printer accepts and
+/// never answers: each reply's latency, one kiosk at a time, the way a
+/// kiosk takes them. The first tickets find the printer not yet known to
+/// be down (queued on it); after its timeout it is skipped at once.
+async fn bench_stalled_printer(args: &BenchArgs, dir: &Path) -> anyhow::Result<()> {
+    let (uri, printer) = stalled_printer().await?;
+    println!(
+        "\n== kiosk ticket with a printer that accepts and never answers ({uri}, timeout {} ms) ==",
+        Config::parse(EXAMPLE)?
+            .printers
+            .iter()
+            .find(|p| p.kiosks.iter().any(|k| k == "kiosk-1"))
+            .map_or(0, |p| p.timeout_ms)
+    );
+    let options = HallOptions {
+        kiosk_printer: Some(uri),
+        ..HallOptions::default()
+    };
+    let runs = args.runs.max(1);
+    let (mut p50s, mut p99s, mut maxes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut queued, mut failed) = (0usize, 0usize);
+    for run in 0..runs {
+        let run_dir = dir.join(format!("stalled-{run}"));
+        std::fs::create_dir_all(&run_dir)?;
+        let daemon = start_daemon(&run_dir, &options).await?;
+        let mut http = Conn::connect(&daemon.url).await?;
+        let mut lat = Vec::with_capacity(args.printer_tickets);
+        let body = json!({"service": "A", "source": "kiosk-1"});
+        for _ in 0..args.printer_tickets {
+            let t0 = Instant::now();
+            let resp = http.post("/api/v1/tickets", None, &body).await?;
+            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+            if resp.status != StatusCode::CREATED {
+                bail!("ticket refused: {} {}", resp.status, resp.error_message());
+            }
+            match resp.body["print"].as_str() {
+                Some("queued") => queued += 1,
+                Some("failed") => failed += 1,
+                other => bail!("kiosk-1's ticket was not sent to its printer: {other:?}"),
+            }
+        }
+        lat.sort_by(f64::total_cmp);
+        p50s.push(pct(&lat, 50.0));
+        p99s.push(pct(&lat, 99.0));
+        maxes.push(lat.last().copied().unwrap_or(f64::NAN));
+        drop(daemon);
+    }
+    printer.abort();
+    println!(
+        "{} tickets x {runs} runs: POST /api/v1/tickets p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 100 ms)",
+        args.printer_tickets,
+        median(p50s),
+        median(p99s),
+        median(maxes)
+    );
+    println!(
+        "  replies: {queued} queued on the printer (result on the stream), {failed} failed at once (printer known down or its queue full)"
     );
     Ok(())
 }
@@ -682,20 +851,60 @@ mod tests {
         assert_eq!(called_seq(r#"{"type":"ticket_issued","seq":42}"#), None);
     }
 
+    /// A printer URI that reaches only this machine: a file, or TCP to a
+    /// loopback IP literal.
+    fn is_local(uri: &str) -> bool {
+        if uri.starts_with("file://") {
+            return true;
+        }
+        uri.strip_prefix("tcp://")
+            .and_then(|rest| rest.parse::<std::net::SocketAddr>().ok())
+            .is_some_and(|a| a.ip().is_loopback())
+    }
+
+    fn pack() -> Option<PathBuf> {
+        Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/voice/default").into())
+    }
+
     #[test]
-    fn the_bench_hall_prints_into_files_and_listens_on_loopback() {
+    fn every_bench_hall_prints_only_on_this_machine_and_listens_on_loopback() {
         let dir = tempfile_dir().unwrap().join("config-test");
         std::fs::create_dir_all(&dir).unwrap();
-        let (path, _) = bench_config(&dir, false).unwrap();
-        let config = Config::load(&path).unwrap();
-        assert!(!config.printers.is_empty(), "the example has printers");
-        for p in &config.printers {
-            assert!(p.uri.starts_with("file://"), "{}: {}", p.id, p.uri);
+        assert!(!is_local("tcp://192.168.1.50:9100") && !is_local("usb:///dev/usb/lp0"));
+        assert!(is_local("tcp://127.0.0.1:9100"));
+        let halls = [
+            HallOptions::default(),
+            HallOptions {
+                audio: true,
+                pack: pack(),
+                ..HallOptions::default()
+            },
+            HallOptions {
+                kiosk_printer: Some("tcp://127.0.0.1:9".into()),
+                ..HallOptions::default()
+            },
+            HallOptions {
+                audio: true,
+                demo: true,
+                pack: pack(),
+                ..HallOptions::default()
+            },
+        ];
+        for options in &halls {
+            let (path, _) = bench_config(&dir, options).unwrap();
+            let config = Config::load(&path).unwrap();
+            assert!(
+                !config.printers.is_empty(),
+                "{options:?}: the hall has printers"
+            );
+            for p in &config.printers {
+                assert!(is_local(&p.uri), "{options:?}: {}: {}", p.id, p.uri);
+            }
+            assert!(config.server.listen.starts_with("127.0.0.1:"));
+            // A thousand displays from one address must not meet the per-address cap.
+            assert_eq!(config.server.max_connections_per_ip, 0);
+            assert!(config.notify.webhook.is_empty(), "no gateway to text");
         }
-        assert!(config.server.listen.starts_with("127.0.0.1:"));
-        // A thousand displays from one address must not meet the per-address cap.
-        assert_eq!(config.server.max_connections_per_ip, 0);
-        assert!(config.notify.webhook.is_empty(), "no gateway to text");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
