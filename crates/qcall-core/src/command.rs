@@ -70,6 +70,14 @@ pub enum Command {
     MarkReady { ticket: TicketId, by: String },
     /// The gateway accepted outbox message `id`.
     Delivered { id: u64 },
+    /// Record something staff did (or that happened to an account) outside
+    /// the queue, for the audit trail: a locked account, a reload.
+    Audit {
+        action: String,
+        by: String,
+        detail: String,
+        counter: Option<String>,
+    },
 }
 
 /// What a counter can do.

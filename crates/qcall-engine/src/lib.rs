@@ -87,6 +87,7 @@ pub trait Publisher: Send {
 }
 
 type ReadFn = Box<dyn FnOnce(&HallState, &Store) + Send>;
+type WriteFn = Box<dyn FnOnce(&HallState, &mut Store) + Send>;
 
 /// The closed set of requests the writer thread handles.
 enum Request {
@@ -97,6 +98,9 @@ enum Request {
     },
     /// Run a read against committed state (and the store).
     Read(ReadFn),
+    /// Write store rows outside the event log (staff accounts, sessions):
+    /// nothing replay reads, so it needs no event.
+    Write(WriteFn),
 }
 
 /// What [`EngineHandle::check_storage`] found, with where the log stands
@@ -123,6 +127,7 @@ impl std::fmt::Debug for Request {
         match self {
             Request::Execute { cmd, .. } => f.debug_struct("Execute").field("cmd", cmd).finish(),
             Request::Read(_) => f.write_str("Read"),
+            Request::Write(_) => f.write_str("Write"),
         }
     }
 }
@@ -205,6 +210,25 @@ impl EngineHandle {
         });
         self.tx
             .send(Request::Read(job))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Runs `f` on the writer thread with the read-write store, between
+    /// batches: for rows outside the event log only (staff accounts and
+    /// their sessions), which no replay reads and no stream shows.
+    pub async fn write<R, F>(&self, f: F) -> Result<R, EngineError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&HallState, &mut Store) -> R + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteFn = Box::new(move |state, store| {
+            let _ = tx.send(f(state, store));
+        });
+        self.tx
+            .send(Request::Write(job))
             .await
             .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)
@@ -332,6 +356,10 @@ impl Writer {
                         // A read must not see this batch before it commits.
                         self.commit_batch(&mut commands);
                         f(&self.state, &self.store);
+                    }
+                    Request::Write(f) => {
+                        self.commit_batch(&mut commands);
+                        f(&self.state, &mut self.store);
                     }
                 }
                 if commands.len() < MAX_BATCH {

@@ -35,6 +35,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to send as `Retry-After` (a locked account's 429).
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -43,7 +45,14 @@ impl ApiError {
             status,
             code,
             message: shorten(message.into()),
+            retry_after_s: None,
         }
+    }
+
+    /// The same, telling the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after_s = Some(seconds);
+        self
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
@@ -90,6 +99,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(s) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         response
     }

@@ -394,6 +394,7 @@ async fn authenticate(
         role: credential.role,
         subject: counter,
         staff: credential.staff,
+        account: credential.account,
     };
     Some((credential, hash))
 }
@@ -611,7 +612,12 @@ impl Session {
         // A command acts with the token as it is now, not as it was at
         // sign-in: a revoked token's command is refused and its socket closed.
         match self.check_token() {
-            TokenCheck::Live => {}
+            TokenCheck::Live => {
+                // A command is a use: a session's idle time starts again.
+                if let Some(hash) = &self.token {
+                    self.state.auth.touch(hash, &credential);
+                }
+            }
             TokenCheck::Revoked => {
                 let err = ApiError::unauthorized(REVOKED);
                 let _ = self.reply(with_type("error", err.body(), id)).await;

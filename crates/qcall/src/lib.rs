@@ -179,10 +179,14 @@ pub async fn run_with(
         engine.health().clone(),
         stop_rx.clone(),
     ));
+    let session_policy = qcall_web::SessionPolicy {
+        idle_ms: config.staff.idle_ms(),
+    };
+    let auth = Arc::new(Auth::open(db, engine.clone(), session_policy)?);
     let state = AppState {
         engine,
         hub,
-        auth: Arc::new(Auth::open(db)?),
+        auth,
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),

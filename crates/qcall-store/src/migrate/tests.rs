@@ -50,6 +50,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0006_hall_secrets.sql",
         "5ca04a012927433520b7dbf9aac65530d66106862b70d64e4e23d41bf2cf9521",
     ),
+    (
+        "0007_staff_accounts.sql",
+        "646e0b39fb78f4856913a818f78796dba5f3c6963fe2a70617e7a623c1ce5527",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are
@@ -513,7 +517,7 @@ fn upgrades_with_its_rows(file: &str) {
 
     // Tokens: live ones found with their clerk, the revoked one not.
     for &(secret, subject, staff) in f.tokens {
-        let cred = store.credential(&token_hash(secret)).unwrap();
+        let cred = store.credential_at(&token_hash(secret), 0).unwrap();
         let role = if subject == "Li Na" {
             Role::Supervisor
         } else {
@@ -525,12 +529,15 @@ fn upgrades_with_its_rows(file: &str) {
                 role,
                 subject: subject.into(),
                 staff: staff.map(str::to_owned),
+                account: None,
             }),
             "{file}: token {secret}"
         );
     }
     assert_eq!(
-        store.credential(&token_hash("fixture-revoked")).unwrap(),
+        store
+            .credential_at(&token_hash("fixture-revoked"), 0)
+            .unwrap(),
         None,
         "{file}"
     );

@@ -42,6 +42,31 @@ pub struct NoticePrint {
     pub reason: Option<String>,
 }
 
+/// `POST /session`: a signed-in staff member's session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionBody {
+    /// The bearer token for this session; shown only now.
+    pub token: String,
+    /// The account's role: `clerk`, `guide` or `supervisor`.
+    #[schema(example = "clerk")]
+    pub role: &'static str,
+    /// When the session ends at the latest: the end of the business day
+    /// (RFC 3339, the hall's offset). It ends sooner when signed out,
+    /// revoked, or unused for `[staff] idle_hours`.
+    pub expires_at: String,
+    pub staff: StaffRef,
+}
+
+/// A staff member as screens name them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffRef {
+    /// 工号.
+    #[schema(example = "1024")]
+    pub id: String,
+    #[schema(example = "李娜")]
+    pub name: String,
+}
+
 /// A counter action's answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionBody {
