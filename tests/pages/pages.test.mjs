@@ -392,6 +392,62 @@ test('the counter page has a button for each counter action the server lists; re
   }
 });
 
+test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
+  hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
+  hall.staff('1032', '李娜', 'clerk', 's3cret-pass');
+  hall.staff('2031', '王强', 'supervisor', 'boss-pass-1');
+  const counter = await open('/counter');
+  await counter.waitForSelector('#signin-counter option[value="2"]', { state: 'attached' });
+  const attempt = async (id, password) => {
+    await counter.fill('#staff-id', id);
+    await counter.fill('#password', password);
+    await counter.click('#signin-form button[type="submit"]');
+  };
+  await attempt('1031', 'not-my-password');
+  await waitText(counter, '#signin-error', '工号或密码错误，请核对后重试');
+  for (let i = 2; i <= 4; i++) {
+    await counter.evaluate(() => (document.querySelector('#signin-error').textContent = ''));
+    await attempt('1031', 'not-my-password');
+    await waitText(counter, '#signin-error', /工号或密码错误/);
+  }
+  assert.match(await counter.textContent('#signin-error'), /再错 1 次账号将锁定 15 分钟/);
+  await attempt('1031', 'not-my-password');
+  await waitText(counter, '#signin-error', /账号已锁定，请 15 分钟后再试/);
+  // Locked: the right password waits too.
+  await counter.evaluate(() => (document.querySelector('#signin-error').textContent = ''));
+  await attempt('1031', 'wrong-wrong-1');
+  await waitText(counter, '#signin-error', /账号已锁定/);
+  assert.equal(await counter.isHidden('#desk'), true);
+
+  // Another clerk at counter 2: the desk of counter 2, live.
+  await counter.selectOption('#signin-counter', '2');
+  await attempt('1032', 's3cret-pass');
+  await live(counter);
+  await waitText(counter, '#counter-name', '2号窗口');
+  assert.equal(await counter.inputValue('#password'), '', 'the password is not kept on screen');
+  const token = await counter.evaluate(() => localStorage.getItem('qcall.counter.token'));
+  assert.equal((await hall.api('/whoami', { token })).body.subject, '2');
+  // Signing out ends the session on the server.
+  await counter.click('#sign-out');
+  await counter.waitForSelector('#signin:not([hidden])');
+  assert.equal((await hall.api('/whoami', { token })).status, 401, 'the session is signed out');
+  assert.deepEqual(counter.errors, []);
+  await counter.context().close();
+
+  const admin = await open('/admin');
+  await admin.fill('#staff-id', '1032');
+  await admin.fill('#password', 's3cret-pass');
+  await admin.click('#signin-form button[type="submit"]');
+  await waitText(admin, '#signin-error', '需要主管令牌');
+  await admin.fill('#staff-id', '2031');
+  await admin.fill('#password', 'boss-pass-1');
+  await admin.click('#signin-form button[type="submit"]');
+  await waitText(admin, '#who', '主管：王强');
+  await live(admin);
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+});
+
 // Monday 2026-11-23, 21:30 in Shanghai: after the demo's 17:30 closing.
 const MONDAY_2130 = Date.parse('2026-11-23T21:30:00+08:00');
 
