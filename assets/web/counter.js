@@ -25,7 +25,7 @@ const PARTNER = { pause: 'resume', resume: 'pause', close: 'open', open: 'close'
 /** How each action looks (by the table's name); others look plain. */
 const STYLE = { 'call-next': 'primary', 'no-show': 'warn' };
 /** Actions whose arguments the clerk chooses in a dialog. */
-const DIALOGS = { transfer: () => openTransfer(), suspend: () => openSuspend() };
+const DIALOGS = { transfer: () => openTransfer(), suspend: () => openSuspend(), call: () => openCall() };
 
 let actions = null; // GET /api/v1/counter-actions, in the table's order
 let secret = null; // the signed-in token, for the HTTP-only suspend
@@ -296,6 +296,7 @@ function renderButtons() {
   // action not named here is enabled whenever the page is live.
   const enabled = {
     'call-next': st !== 'paused',
+    call: !has,
     recall: st === 'calling',
     'no-show': st === 'calling',
     requeue: st === 'calling' && called,
@@ -348,6 +349,37 @@ async function run(name, args) {
     else result(done(name, r.ticket ? r.ticket.number : ''));
   } catch (e) {
     result(e.code === 'offline' ? t('err_offline') : e.message, 'error');
+  }
+}
+
+/** Call a specific number (叫指定号): typed by the clerk, with a reason;
+ *  the server says when that ticket does not wait for this counter. */
+function openCall() {
+  if (!mine()) return;
+  $('#call-number').value = '';
+  $('#call-reason').value = '';
+  $('#call-error').textContent = '';
+  $('#call-reasons').replaceChildren(el('option', { value: t('call_reason_away') }));
+  $('#call-dialog').showModal();
+  $('#call-number').focus();
+}
+
+async function submitCall(e) {
+  e.preventDefault();
+  const number = $('#call-number').value.trim().toUpperCase();
+  const reason = $('#call-reason').value.trim();
+  if (!number || !reason) {
+    $('#call-error').textContent = t('call_need_both');
+    return;
+  }
+  try {
+    const r = await stream.command('call', { number, reason });
+    $('#call-dialog').close();
+    result(t('called_n', { number: r.ticket ? r.ticket.number : number }));
+  } catch (err) {
+    // Stays open: the clerk corrects the number or gives up.
+    const known = { offline: 'err_offline', unknown_number: 'err_unknown_number', not_for_this_counter: 'err_not_for_counter' };
+    $('#call-error').textContent = known[err.code] ? t(known[err.code], { number }) : err.message;
   }
 }
 
@@ -457,6 +489,8 @@ function init() {
   });
   $('#sign-out').addEventListener('click', signOut);
   $('#suspend-form').addEventListener('submit', submitSuspend);
+  $('#call-form').addEventListener('submit', submitCall);
+  $('#call-cancel').addEventListener('click', () => $('#call-dialog').close());
   $('#suspend-cancel').addEventListener('click', () => $('#suspend-dialog').close());
   document.addEventListener('keydown', onKey);
   setInterval(() => {

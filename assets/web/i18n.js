@@ -125,6 +125,14 @@ export const STRINGS = {
   actions: { zh: '操作', en: 'Actions' },
   // The action buttons' labels and keys come from the server's table
   // (GET /api/v1/counter-actions), not from here.
+  call_title: { zh: '叫指定号', en: 'Call a number' },
+  call_number: { zh: '号码', en: 'Number' },
+  call_reason: { zh: '原因（必填，记入审计）', en: 'Reason (required, audited)' },
+  call_reason_away: { zh: '叫号时申请人不在，现已到场', en: 'Called while the applicant was away; now here' },
+  call_submit: { zh: '叫号', en: 'Call' },
+  err_unknown_number: { zh: '今天没有 {number} 这个号，请核对号票', en: 'No ticket {number} was taken today; check the slip' },
+  err_not_for_counter: { zh: '{number} 不在本窗口业务的等候队列中，不能在此叫号（主管可强制）', en: '{number} is not waiting for this counter\'s services, so it cannot be called here (a supervisor may override)' },
+  call_need_both: { zh: '请填写号码和原因', en: 'Enter the number and a reason' },
   transfer_to: { zh: '转办到', en: 'Transfer to' },
   to_service: { zh: '其他业务', en: 'Another service' },
   to_counter: { zh: '指定窗口', en: 'A counter' },

@@ -317,3 +317,109 @@ async fn a_session_ends_with_the_business_day_and_with_its_account() {
     let r = sign_in(&mut c, body).await;
     assert_eq!(code(&r), (403, "account_disabled"));
 }
+
+#[tokio::test]
+async fn post_call_calls_a_waiting_number_of_this_counter_and_refuses_others_clearly() {
+    let hall = Hall::demo();
+    let clerk = hall.counter_token("1"); // counter 1 serves A and B
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let take = |service: &'static str| {
+        let url = d.url.clone();
+        async move {
+            let mut c = Conn::connect(&url).await.unwrap();
+            c.post("/api/v1/tickets", None, &json!({"service": service}))
+                .await
+                .unwrap()
+                .body["ticket"]
+                .clone()
+        }
+    };
+    let (a1, a2, c1) = (take("A").await, take("A").await, take("C").await);
+    let call = |body: Value, token: &str| {
+        let (url, token) = (d.url.clone(), token.to_owned());
+        async move {
+            let mut c = Conn::connect(&url).await.unwrap();
+            c.post("/api/v1/counters/1/call", Some(&token), &body)
+                .await
+                .unwrap()
+        }
+    };
+    let r = call(json!({"number": a2["number"]}), &clerk).await;
+    assert_eq!(code(&r), (422, "bad_input"), "{}", r.body);
+    let r = call(json!({"reason": "away"}), &clerk).await;
+    assert_eq!(code(&r), (422, "invalid_body"), "{}", r.body);
+    let r = call(json!({"number": "Z999", "reason": "away"}), &clerk).await;
+    assert_eq!(code(&r), (404, "unknown_number"));
+    let r = call(json!({"number": c1["number"], "reason": "away"}), &clerk).await;
+    assert_eq!(code(&r), (409, "not_for_this_counter"), "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not serve")
+    );
+    let r = call(
+        json!({"number": c1["number"], "reason": "away", "force": true}),
+        &clerk,
+    )
+    .await;
+    assert_eq!(code(&r), (403, "forbidden"));
+    let r = c
+        .post(
+            "/api/v1/counters/1/call",
+            None,
+            &json!({"number": "A001", "reason": "x"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (401, "unauthorized"));
+
+    let r = call(
+        json!({"number": a2["number"], "reason": "called while away"}),
+        &clerk,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["ticket"]["id"], a2["id"]);
+    assert_eq!(r.body["ticket"]["state"], "called");
+    assert_eq!(r.body["counter_state"], "calling");
+    let first = c
+        .get(&format!("/api/v1/tickets/{}", a1["id"]))
+        .await
+        .unwrap();
+    assert_eq!(first.body["ticket"]["state"], "waiting");
+
+    // A supervisor may call another service's number here, audited as theirs.
+    let r = c
+        .post("/api/v1/counters/1/finish", Some(&clerk), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200);
+    let r = call(
+        json!({"number": c1["number"], "reason": "urgent", "force": true}),
+        &supervisor,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let audit = c
+        .send(Method::GET, "/api/v1/audit", Some(&supervisor), None)
+        .await
+        .unwrap();
+    let rows = audit.body["audit"].as_array().unwrap();
+    let actions: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|a| {
+            a["action"]
+                .as_str()
+                .is_some_and(|x| x.starts_with("call_number"))
+        })
+        .map(|a| (a["action"].as_str().unwrap(), a["by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("call_number", "1"), ("call_number_override", "王强")],
+        "{rows:?}"
+    );
+}

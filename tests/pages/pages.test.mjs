@@ -392,6 +392,45 @@ test('the counter page has a button for each counter action the server lists; re
   }
 });
 
+test('the counter calls a specific number with a reason; another counter\'s number is refused clearly; the call is audited', async () => {
+  const own = await startHall();
+  try {
+    const take = async (service) => (await own.api('/tickets', { method: 'POST', body: { service } })).body.ticket;
+    const first = await take('A');
+    const second = await take('A');
+    const other = await take('C'); // counter 1 serves A and B, not C
+    const counter = await open('/counter', { width: 1366, height: 900 }, own);
+    await counter.fill('#token', own.token('--counter', '1'));
+    await counter.click('#signin-form button[type="submit"]');
+    await live(counter);
+    await counter.waitForSelector('.act[data-cmd="call"]:not([disabled])');
+    await counter.keyboard.press('g');
+    await counter.waitForSelector('#call-dialog[open]');
+    await counter.fill('#call-number', other.number);
+    await counter.fill('#call-reason', '叫号时不在');
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#call-error', `${other.number} 不在本窗口业务的等候队列中，不能在此叫号（主管可强制）`);
+    assert.equal((await own.api(`/tickets/${other.id}`)).body.ticket.state, 'waiting', 'refused: nothing changed');
+    await counter.fill('#call-reason', '');
+    await counter.fill('#call-number', second.number.toLowerCase());
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#call-error', '请填写号码和原因');
+    await counter.fill('#call-reason', '叫号时不在，现已到场');
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#cur-number', second.number);
+    await waitText(counter, '#result', `已叫 ${second.number}`);
+    assert.equal(await counter.locator('#call-dialog[open]').count(), 0, 'the dialog closed');
+    assert.equal((await own.api(`/tickets/${first.id}`)).body.ticket.state, 'waiting', 'the first still waits');
+    const audit = (await own.api('/audit', { token: own.token('--supervisor', 'li') })).body.audit;
+    const row = audit.find((a) => a.action === 'call_number');
+    assert.ok(row && row.detail.includes('叫号时不在，现已到场') && row.detail.includes(second.number), JSON.stringify(audit));
+    assert.deepEqual(counter.errors, []);
+    await counter.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
 test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
   hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
   hall.staff('1032', '李娜', 'clerk', 's3cret-pass');

@@ -226,9 +226,9 @@ impl Store {
 
     /// One account and its password hash.
     pub fn staff_account(&self, id: &str) -> Result<Option<(StaffAccount, String)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, name, role, disabled_at_ms, failed_logins, locked_until_ms, password_hash FROM staff WHERE id = ?1"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, role, disabled_at_ms, failed_logins, locked_until_ms, password_hash FROM staff WHERE id = ?1",
+        )?;
         let row = stmt
             .query_row([id], |r| Ok((staff_row(r)?, r.get::<_, String>(6)?)))
             .optional()?;

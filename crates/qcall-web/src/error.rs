@@ -116,6 +116,8 @@ impl From<Rejection> for ApiError {
             Rejection::UnknownService(_) => (S::NOT_FOUND, "unknown_service"),
             Rejection::UnknownCounter(_) => (S::NOT_FOUND, "unknown_counter"),
             Rejection::UnknownTicket(_) => (S::NOT_FOUND, "unknown_ticket"),
+            Rejection::UnknownNumber(_) => (S::NOT_FOUND, "unknown_number"),
+            Rejection::NotForCounter { .. } => (S::CONFLICT, "not_for_this_counter"),
             Rejection::UnknownClass(_) => (S::UNPROCESSABLE_ENTITY, "unknown_priority"),
             Rejection::BadRating(_) => (S::UNPROCESSABLE_ENTITY, "bad_rating"),
             Rejection::BadInput(_) => (S::UNPROCESSABLE_ENTITY, "bad_input"),
