@@ -196,6 +196,8 @@ export const STRINGS = {
   tstate_long_done: { zh: '已办结，感谢您的耐心', en: 'Done — thank you for your patience' },
   tstate_long_no_show: { zh: '已过号，请咨询导办员', en: 'Your number was missed; please ask a guide' },
   tstate_long_cancelled: { zh: '此号已取消', en: 'This ticket was cancelled' },
+  bring_back: { zh: '请补齐以下材料', en: 'Please bring' },
+  return_by: { zh: '请于 {date} 前（含当天）带齐材料凭本号回来，回到原来的位置', en: 'Come back with them by {date} (inclusive) with this ticket to keep your place' },
   tstate_long_suspended: { zh: '材料待补齐：补齐后凭本号回到原位，无需重新取号', en: 'Waiting for missing documents: come back with them and keep your place' },
   sla_green: { zh: '正常', en: 'On target' },
   sla_yellow: { zh: '偏长', en: 'Over target' },

@@ -312,7 +312,7 @@ function actionButtons(page) {
     })));
 }
 
-test('the counter page has a button for each counter action the server lists; requeue and suspend work and the notice slip names the material', async () => {
+test('the counter page has a button for each counter action the server lists; requeue and suspend work, the notice slip (GB18030) names the material and /t/{id} says what to bring back and until when', async () => {
   const printer = await fakePrinter();
   const own = await startHall({ printers: { hall: printer.uri } });
   try {
@@ -384,8 +384,28 @@ test('the counter page has a button for each counter action the server lists; re
     assert.ok(slip.lines.some((l) => l.includes(material.zh)), `it names the ticked material: ${text}`);
     assert.ok(slip.lines.some((l) => l.includes('户口簿')), `and the typed one: ${text}`);
     assert.ok(slip.lines.some((l) => l.includes('下午可补')), `and the note: ${text}`);
+    // Chinese went out as GB18030 (the reader decodes only FS & runs as
+    // GB18030): never as UTF-8 bytes.
+    const raw = await printer.jobs.at(-1);
+    assert.equal(raw.includes(Buffer.from(material.zh, 'utf8')), false, 'no UTF-8 text on the slip');
     assert.deepEqual(counter.errors, []);
     await counter.context().close();
+
+    // The holder's phone page (the slip's QR code) says what to bring back
+    // and until when; without the key it says neither.
+    const phone = await open(`/t/${taken.id}?k=${taken.ticket_key}`, { width: 390, height: 844 }, own);
+    await phone.waitForSelector('#suspension:not([hidden])');
+    const missing = await phone.locator('#missing li').allTextContents();
+    assert.ok(missing.some((m) => m.includes(material.zh)) && missing.includes('户口簿'), JSON.stringify(missing));
+    const day = taken.issued_at.slice(0, 10);
+    const until = new Date(Date.parse(day + 'T00:00:00Z') + 7 * 86400000).toISOString().slice(0, 10);
+    await waitText(phone, '#return-by', `请于 ${until} 前（含当天）带齐材料凭本号回来，回到原来的位置`);
+    assert.deepEqual(phone.errors, []);
+    await phone.context().close();
+    const stranger = await open(`/t/${taken.id}`, { width: 390, height: 844 }, own);
+    await waitText(stranger, '#state', /材料待补齐/);
+    assert.equal(await stranger.isHidden('#suspension'), true);
+    await stranger.context().close();
   } finally {
     await own.stop();
     await printer.close();

@@ -359,6 +359,18 @@ impl Store {
         rows.map(|r| codec::decode_ticket(r?)).collect()
     }
 
+    /// The materials listed when ticket `id` was last suspended, if it was.
+    pub fn suspension(&self, id: TicketId) -> Result<Option<Vec<String>>, StoreError> {
+        let detail: Option<Option<String>> = self
+            .conn
+            .prepare_cached(
+                "SELECT detail FROM events WHERE ticket_id = ?1 AND kind = 'ticket_suspended' ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([id.0], |r| r.get(0))
+            .optional()?;
+        Ok(detail.map(|d| d.unwrap_or_default().lines().map(str::to_owned).collect()))
+    }
+
     /// Starts a write transaction; nothing is visible or durable until
     /// [`Batch::commit`] returns.
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
