@@ -225,6 +225,14 @@ export const STRINGS = {
   live_note: { zh: '本页自动更新，无需刷新。', en: 'This page updates by itself.' },
   err_no_ticket: { zh: '找不到这张号票（可能不是今天的号）', en: 'This ticket was not found (it may be from another day)' },
 
+  // ---- window screen
+  window_title: { zh: '窗口屏', en: 'Counter screen' },
+  window_now: { zh: '正在办理', en: 'Now serving' },
+  window_paused: { zh: '暂停服务', en: 'Service paused' },
+  window_closed: { zh: '本窗口暂未开放', en: 'This counter is closed' },
+  window_clerk: { zh: '工作人员：{name}（工号 {id}）', en: 'Served by {name} (staff ID {id})' },
+  err_no_counter: { zh: '没有 {counter} 号窗口，请检查地址', en: 'There is no counter {counter}; check the address' },
+
   // ---- admin
   admin_signin: { zh: '主管登录', en: 'Supervisor sign-in' },
   supervisor_token: { zh: '主管令牌', en: 'Supervisor token' },

@@ -451,6 +451,42 @@ test('the counter calls a specific number with a reason; another counter\'s numb
   }
 });
 
+test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, and says 暂停服务 when paused', async () => {
+  const own = await startHall();
+  try {
+    own.staff('1041', '李娜', 'clerk', 's3cret-pass');
+    const win = await open('/window/5', { width: 800, height: 480 }, own);
+    await waitText(win, '#w-counter', '5号窗口');
+    await waitText(win, '#w-state', '本窗口暂未开放');
+    assert.equal(await win.textContent('#w-clerk'), '', 'nobody is named at a closed counter');
+    const session = await own.api('/session', { method: 'POST', body: { staff: '1041', password: 's3cret-pass', counter: '5' } });
+    assert.equal(session.status, 201);
+    const token = session.body.token;
+    const act = (action) => own.api(`/counters/5/${action}`, { method: 'POST', token, body: {} });
+    assert.equal((await act('open')).status, 200);
+    await waitText(win, '#w-clerk', '工作人员：李娜（工号 1041）');
+    await waitText(win, '#w-state', '');
+    const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'C' } })).body.ticket;
+    assert.equal((await act('call-next')).status, 200);
+    await waitText(win, '#w-number', taken.number);
+    assert.equal((await act('finish')).status, 200);
+    await waitText(win, '#w-number', '—');
+    assert.equal((await act('pause')).status, 200);
+    await waitText(win, '#w-state', '暂停服务');
+    await win.waitForSelector('body[data-state="paused"]');
+    assert.deepEqual(win.errors, []);
+    await win.context().close();
+
+    const res = await fetch(`${own.url}/window/99`);
+    assert.equal(res.status, 404);
+    const none = await open('/window/99', { width: 800, height: 480 }, own);
+    await waitText(none, '#error', '没有 99 号窗口，请检查地址');
+    await none.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
 test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
   hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
   hall.staff('1032', '李娜', 'clerk', 's3cret-pass');

@@ -88,6 +88,7 @@ socket with 1008.";
         crate::api::hall::alerts,
         crate::screens::alert,
         crate::screens::display,
+        crate::screens::window,
         crate::screens::admin_overview,
         crate::api::hall::healthz,
         crate::api::hall::metrics,

@@ -57,6 +57,28 @@ pub struct SessionBody {
     pub staff: StaffRef,
 }
 
+/// `GET /window/{counter}`: what the small screen above a counter shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowBody {
+    pub counter: super::CounterRef,
+    /// `closed`, `open_idle`, `calling`, `serving`, `paused` (暂停服务).
+    pub state: &'static str,
+    /// The ticket called or being served here, if any (public view).
+    pub current: Option<super::TicketJson>,
+    /// Who works at the counter while it is open: the signed-in clerk.
+    pub clerk: Option<ClerkRef>,
+    /// The event the answer is as of: frames after it are news.
+    pub seq: u64,
+}
+
+/// The clerk at a counter, as its window screen names them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClerkRef {
+    /// 工号, when they signed in with a staff account.
+    pub id: Option<String>,
+    pub name: String,
+}
+
 /// A staff member as screens name them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StaffRef {
