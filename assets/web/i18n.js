@@ -198,6 +198,8 @@ export const STRINGS = {
   tstate_long_cancelled: { zh: '此号已取消', en: 'This ticket was cancelled' },
   bring_back: { zh: '请补齐以下材料', en: 'Please bring' },
   return_by: { zh: '请于 {date} 前（含当天）带齐材料凭本号回来，回到原来的位置', en: 'Come back with them by {date} (inclusive) with this ticket to keep your place' },
+  tstate_expired: { zh: '已过期', en: 'Expired' },
+  tstate_long_expired: { zh: '已过期：这张号当天未叫到或未办理，营业日已结束，请重新取号', en: 'Expired: this ticket was not served before its business day ended; please take a new one' },
   tstate_long_suspended: { zh: '材料待补齐：补齐后凭本号回到原位，无需重新取号', en: 'Waiting for missing documents: come back with them and keep your place' },
   sla_green: { zh: '正常', en: 'On target' },
   sla_yellow: { zh: '偏长', en: 'Over target' },

@@ -16,6 +16,7 @@ mod integrations;
 mod notify;
 mod print;
 mod protocol;
+mod rollover;
 mod screens;
 mod staff;
 mod storage;

@@ -233,6 +233,8 @@ pub struct GroupJson {
     pub no_show: u32,
     pub cancelled: u32,
     pub open: u32,
+    /// Still waiting or called when the day ended: closed at rollover.
+    pub expired: u32,
     pub wait_s: WaitJson,
     pub service_time_s: ServiceTimeJson,
     pub satisfaction: Option<f64>,
@@ -251,6 +253,7 @@ impl From<&GroupStats> for GroupJson {
             no_show: g.no_show,
             cancelled: g.cancelled,
             open: g.open,
+            expired: g.expired,
             wait_s: WaitJson {
                 p50: g.wait_p50_s,
                 p90: g.wait_p90_s,
