@@ -1,13 +1,16 @@
-// /admin: the supervisor's view. Asks for a supervisor token (kept in this
+// /admin: the supervisor's view. A supervisor signs in with 工号 and
+// password (POST /api/v1/session) or a supervisor token (kept in this
 // browser), then shows the live hall — counters, queues with SLA colours,
 // printer and audio health, alerts — and the day's statistics with plots.
 // The overview comes from GET /api/v1/admin/overview (supervisor only) and
 // stays live over /ws/staff, which carries what displays must not show
 // (poor ratings with the applicant's comment).
 
-import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate } from './common.js';
 
 const KEY = 'qcall.admin.token';
+/** Set while the token is a staff session's (signed out with DELETE /session). */
+const SESSION = 'qcall.admin.session';
 const model = new HallModel();
 let secret = null;
 let info = null;
@@ -19,15 +22,45 @@ let supervisorName = '';
 
 // ---------------------------------------------------------------- sign-in
 
+/** 工号 and password: a supervisor's session, then as a token. */
+async function staffSignInHere() {
+  const staff = $('#staff-id').value.trim();
+  const password = $('#password').value;
+  if (!staff || !password) {
+    $('#signin-error').textContent = t('err_signin_empty');
+    return;
+  }
+  let session;
+  try {
+    session = await staffSignIn(staff, password);
+  } catch (e) {
+    // A clerk's right password: asked for a counter, which is not this page.
+    $('#signin-error').textContent = e.code === 'counter_required' ? t('err_not_supervisor') : signInError(e);
+    return;
+  }
+  $('#password').value = '';
+  if (session.role !== 'supervisor') {
+    await staffSignOut(session.token);
+    $('#signin-error').textContent = t('err_not_supervisor');
+    return;
+  }
+  localStorage.setItem(SESSION, '1');
+  await signIn(session.token);
+}
+
 async function signIn(token) {
   $('#signin-error').textContent = '';
   let overview;
   try {
     overview = await api('/admin/overview', { token });
   } catch (e) {
+    const session = localStorage.getItem(SESSION);
     $('#signin-error').textContent =
-      e.status === 401 ? t('err_bad_token') : e.status === 403 ? t('err_not_supervisor') : t('err_generic', { message: e.message });
-    if (e.status === 401 || e.status === 403) localStorage.removeItem(KEY);
+      e.status === 401 ? t(session ? 'err_session_ended' : 'err_bad_token') : e.status === 403 ? t('err_not_supervisor') : t('err_generic', { message: e.message });
+    if (e.status === 401 || e.status === 403) {
+      localStorage.removeItem(KEY);
+      localStorage.removeItem(SESSION);
+    }
     return;
   }
   secret = token;
@@ -57,9 +90,10 @@ async function signIn(token) {
     onState: (state, reason) => {
       showConnection($('#conn'), state);
       if (state === 'refused') {
-        // The token was revoked while the page was open.
+        // The token was revoked (or the session ended) while the page was open.
+        const session = localStorage.getItem(SESSION);
         signOut();
-        $('#signin-error').textContent = reason || t('err_bad_token');
+        $('#signin-error').textContent = session ? t('err_session_ended') : reason || t('err_bad_token');
       }
     },
     onFrame: onFrame,
@@ -67,8 +101,11 @@ async function signIn(token) {
   window.qcall = { stream, model };
 }
 
-function signOut() {
+async function signOut() {
+  // Ended on the server before the page says so.
+  if (localStorage.getItem(SESSION)) await staffSignOut(secret);
   localStorage.removeItem(KEY);
+  localStorage.removeItem(SESSION);
   if (stream) stream.stop();
   stream = null;
   secret = null;
@@ -350,13 +387,17 @@ function init() {
   });
   $('#signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    signIn($('#token').value.trim());
+    const token = $('#token').value.trim();
+    if (token) {
+      localStorage.removeItem(SESSION);
+      signIn(token);
+    } else staffSignInHere();
   });
   $('#sign-out').addEventListener('click', signOut);
   $('#date').addEventListener('change', loadStats);
   const saved = localStorage.getItem(KEY);
   if (saved) signIn(saved);
-  else $('#token').focus();
+  else $('#staff-id').focus();
 }
 
 init();

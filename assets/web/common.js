@@ -133,6 +133,33 @@ export class ApiError extends Error {
   }
 }
 
+// ---------------------------------------------------------------- staff sign-in
+
+/** Signs a staff member in (POST /session {staff, password, counter?});
+ *  resolves to {token, role, expires_at, staff}. */
+export function staffSignIn(staff, password, counter) {
+  return api('/session', { method: 'POST', body: counter ? { staff, password, counter } : { staff, password } });
+}
+
+/** Ends a session token (DELETE /session); a device token or one already
+ *  ended is left as it is. */
+export async function staffSignOut(token) {
+  if (token) await api('/session', { method: 'DELETE', token }).catch(() => null);
+}
+
+/** What a refused sign-in says, in the page's language. */
+export function signInError(e) {
+  if (e.code === 'account_locked') return t('err_locked', { minutes: Math.max(1, Math.ceil((e.retryAfter || 900) / 60)) });
+  if (e.code === 'account_disabled') return t('err_disabled');
+  if (e.code === 'counter_required') return t('err_counter_required');
+  if (e.code === 'offline') return t('err_offline');
+  if (e.status === 401) {
+    const left = /(\d+) more wrong/.exec(e.message || '');
+    return left ? t('err_wrong_password_left', { n: left[1] }) : t('err_wrong_password');
+  }
+  return t('err_generic', { message: e.message });
+}
+
 /** Calls `/api/v1{path}`; resolves to the JSON body (null for 204). */
 export async function api(path, { method = 'GET', body, token } = {}) {
   const headers = {};
@@ -148,7 +175,9 @@ export async function api(path, { method = 'GET', body, token } = {}) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const err = data && data.error ? data.error : { code: 'http_' + res.status, message: res.statusText };
-    throw new ApiError(res.status, err.code, err.message);
+    const e = new ApiError(res.status, err.code, err.message);
+    e.retryAfter = Number(res.headers.get('Retry-After')) || 0;
+    throw e;
   }
   return data;
 }

@@ -1,4 +1,5 @@
-// /counter: the clerk's terminal. Signs in with the counter's token, then
+// /counter: the clerk's terminal. The clerk signs in with their 工号,
+// password and counter (POST /api/v1/session), or with a counter's token, then
 // sends commands over /ws/counter and follows the same event stream, so the
 // screen always shows what the server committed. Its buttons, their labels
 // and keyboard shortcuts come from the server's table of counter actions
@@ -7,13 +8,15 @@
 // look usable in the counter's state; the server decides what is allowed.
 // The connection state is always on screen.
 
-import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate } from './common.js';
 import { STRINGS } from './i18n.js';
 
 /** SLA and rating alerts for supervisors and clerks alike, by id. */
 const banners = new Map();
 
 const KEY = 'qcall.counter.token';
+/** Set while the token is a staff session's (signed out with DELETE /session). */
+const SESSION = 'qcall.counter.session';
 
 /** Pairs shown as one toggling button: the half that fits the counter's
  *  state is shown, the other hidden. The table gives the shortcut to
@@ -22,7 +25,7 @@ const PARTNER = { pause: 'resume', resume: 'pause', close: 'open', open: 'close'
 /** How each action looks (by the table's name); others look plain. */
 const STYLE = { 'call-next': 'primary', 'no-show': 'warn' };
 /** Actions whose arguments the clerk chooses in a dialog. */
-const DIALOGS = { transfer: () => openTransfer(), suspend: () => openSuspend() };
+const DIALOGS = { transfer: () => openTransfer(), suspend: () => openSuspend(), call: () => openCall() };
 
 let actions = null; // GET /api/v1/counter-actions, in the table's order
 let secret = null; // the signed-in token, for the HTTP-only suspend
@@ -41,16 +44,43 @@ function service(code) {
   return info && info.services.find((s) => s.code === code);
 }
 
-async function signIn(token, remember) {
+/** 工号 and password: a session at the chosen counter, then as a token. */
+async function staffSignInHere(remember) {
+  const staff = $('#staff-id').value.trim();
+  const password = $('#password').value;
+  if (!staff || !password) {
+    $('#signin-error').textContent = t('err_signin_empty');
+    return;
+  }
+  let session;
+  try {
+    session = await staffSignIn(staff, password, $('#signin-counter').value || undefined);
+  } catch (e) {
+    $('#signin-error').textContent = signInError(e);
+    return;
+  }
+  if (session.role === 'guide') {
+    await staffSignOut(session.token);
+    $('#signin-error').textContent = t('err_not_clerk_here');
+    return;
+  }
+  $('#password').value = '';
+  (remember ? localStorage : sessionStorage).setItem(SESSION, '1');
+  await signIn(session.token, remember, $('#signin-counter').value);
+}
+
+async function signIn(token, remember, chosen) {
   $('#signin-error').textContent = '';
   let who;
   try {
     who = await api('/whoami', { token });
   } catch (e) {
-    $('#signin-error').textContent = e.status === 401 ? t('err_bad_token') : t('err_generic', { message: e.message });
+    const session = localStorage.getItem(SESSION) || sessionStorage.getItem(SESSION);
+    $('#signin-error').textContent = e.status === 401 ? t(session ? 'err_session_ended' : 'err_bad_token') : t('err_generic', { message: e.message });
+    if (e.status === 401) forget();
     return;
   }
-  const counter = who.role === 'counter' ? who.subject : params.get('counter');
+  const counter = who.role === 'counter' ? who.subject : chosen || params.get('counter');
   if (who.role === 'guide' || !counter) {
     $('#signin-error').textContent = who.role === 'supervisor' ? t('err_supervisor_needs_counter') : t('err_not_counter');
     return;
@@ -69,8 +99,9 @@ async function signIn(token, remember) {
     onState: (state, reason) => {
       showConnection($('#conn'), state);
       if (state === 'refused') {
+        const session = localStorage.getItem(SESSION) || sessionStorage.getItem(SESSION);
         signOut();
-        $('#signin-error').textContent = reason || t('err_bad_token');
+        $('#signin-error').textContent = session ? t('err_session_ended') : reason || t('err_bad_token');
       }
       renderButtons();
     },
@@ -94,9 +125,17 @@ async function signIn(token, remember) {
   render();
 }
 
-function signOut() {
-  localStorage.removeItem(KEY);
-  sessionStorage.removeItem(KEY);
+function forget() {
+  for (const store of [localStorage, sessionStorage]) {
+    store.removeItem(KEY);
+    store.removeItem(SESSION);
+  }
+}
+
+async function signOut() {
+  // Ended on the server before the page says so.
+  if (localStorage.getItem(SESSION) || sessionStorage.getItem(SESSION)) await staffSignOut(secret);
+  forget();
   if (stream) stream.stop();
   stream = null;
   me = null;
@@ -106,7 +145,17 @@ function signOut() {
   $('#sign-out').hidden = true;
   $('#keys-help').hidden = true;
   $('#token').value = '';
-  $('#token').focus();
+  $('#staff-id').focus();
+}
+
+/** The counters to choose from at sign-in; `?counter=` preselects one. */
+async function loadCounters() {
+  const list = await api('/counters').catch(() => null);
+  if (!list) return;
+  const select = $('#signin-counter');
+  const want = select.value || params.get('counter') || '';
+  select.replaceChildren(...list.counters.map((c) => el('option', { value: c.id }, counterName(c))));
+  if (want) select.value = want;
 }
 
 function mine() {
@@ -247,6 +296,7 @@ function renderButtons() {
   // action not named here is enabled whenever the page is live.
   const enabled = {
     'call-next': st !== 'paused',
+    call: !has,
     recall: st === 'calling',
     'no-show': st === 'calling',
     requeue: st === 'calling' && called,
@@ -299,6 +349,37 @@ async function run(name, args) {
     else result(done(name, r.ticket ? r.ticket.number : ''));
   } catch (e) {
     result(e.code === 'offline' ? t('err_offline') : e.message, 'error');
+  }
+}
+
+/** Call a specific number (叫指定号): typed by the clerk, with a reason;
+ *  the server says when that ticket does not wait for this counter. */
+function openCall() {
+  if (!mine()) return;
+  $('#call-number').value = '';
+  $('#call-reason').value = '';
+  $('#call-error').textContent = '';
+  $('#call-reasons').replaceChildren(el('option', { value: t('call_reason_away') }));
+  $('#call-dialog').showModal();
+  $('#call-number').focus();
+}
+
+async function submitCall(e) {
+  e.preventDefault();
+  const number = $('#call-number').value.trim().toUpperCase();
+  const reason = $('#call-reason').value.trim();
+  if (!number || !reason) {
+    $('#call-error').textContent = t('call_need_both');
+    return;
+  }
+  try {
+    const r = await stream.command('call', { number, reason });
+    $('#call-dialog').close();
+    result(t('called_n', { number: r.ticket ? r.ticket.number : number }));
+  } catch (err) {
+    // Stays open: the clerk corrects the number or gives up.
+    const known = { offline: 'err_offline', unknown_number: 'err_unknown_number', not_for_this_counter: 'err_not_for_counter' };
+    $('#call-error').textContent = known[err.code] ? t(known[err.code], { number }) : err.message;
   }
 }
 
@@ -393,15 +474,23 @@ function init() {
   onLang(() => {
     renderActions();
     render();
+    loadCounters();
     if (!me) showConnection($('#conn'), 'offline');
     else showConnection($('#conn'), stream ? stream.state : 'offline');
   });
   $('#signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    signIn($('#token').value.trim(), $('#remember').checked);
+    const token = $('#token').value.trim();
+    if (token) {
+      forget();
+      signIn(token, $('#remember').checked);
+    }
+    else staffSignInHere($('#remember').checked);
   });
   $('#sign-out').addEventListener('click', signOut);
   $('#suspend-form').addEventListener('submit', submitSuspend);
+  $('#call-form').addEventListener('submit', submitCall);
+  $('#call-cancel').addEventListener('click', () => $('#call-dialog').close());
   $('#suspend-cancel').addEventListener('click', () => $('#suspend-dialog').close());
   document.addEventListener('keydown', onKey);
   setInterval(() => {
@@ -411,9 +500,10 @@ function init() {
     }
   }, 1000);
   loadActions();
+  loadCounters();
   const saved = savedToken();
   if (saved) signIn(saved, !!localStorage.getItem(KEY));
-  else $('#token').focus();
+  else $('#staff-id').focus();
 }
 
 init();

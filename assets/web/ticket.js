@@ -40,6 +40,11 @@ function render() {
   // Finished and not yet rated: the holder may rate it here (once; the
   // pad at the counter and this page share the one rating).
   $('#rate').hidden = !(key && tk.state === 'done' && tk.rating == null);
+  // Suspended: what to bring back and until when (the holder's view only).
+  const sus = tk.state === 'suspended' ? tk.suspension : null;
+  $('#suspension').hidden = !sus;
+  $('#missing').replaceChildren(...(sus ? sus.missing.map((m) => el('li', {}, m)) : []));
+  $('#return-by').textContent = sus ? t('return_by', { date: sus.return_by }) : '';
   const s = services && services.services.find((s) => s.code === tk.service);
   $('#materials').replaceChildren(...(s ? s.materials.map((m) => el('li', {}, bi(m))) : []));
 }
@@ -82,8 +87,11 @@ async function init() {
         soon();
       } else if (f.ticket && f.ticket.id === id) {
         const before = ticket && ticket.state;
-        // Public frames carry no rating: keep what the holder's view said.
-        ticket = { ...f.ticket, rating: f.ticket.rating ?? (ticket && ticket.rating) };
+        // Public frames carry no rating or suspension: keep what the
+        // holder's view said, and ask again when it is newly suspended.
+        const was = ticket && ticket.state;
+        ticket = { ...f.ticket, rating: f.ticket.rating ?? (ticket && ticket.rating), suspension: f.ticket.suspension ?? (ticket && ticket.suspension) };
+        if (key && ticket.state === 'suspended' && was !== 'suspended') soon();
         render();
         if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
       } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {

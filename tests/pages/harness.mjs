@@ -111,6 +111,10 @@ export async function startHall(options = {}) {
       if (!secret) throw new Error(`no token in: ${out}`);
       return secret.trim();
     },
+    /** `qcall staff add` with the password on standard input. */
+    staff(id, name, role, password) {
+      execFileSync(bin, ['staff', 'add', '--config', config, '--db', db, '--id', id, '--name', name, '--role', role, '--password-stdin'], { input: password + '\n', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    },
     /** A v1 API call: resolves to {status, body}. */
     async api(path, { method = 'GET', body, token } = {}) {
       const headers = {};

@@ -345,7 +345,7 @@ function actionButtons(page) {
     })));
 }
 
-test('the counter page has a button for each counter action the server lists; requeue and suspend work and the notice slip names the material', async () => {
+test('the counter page has a button for each counter action the server lists; requeue and suspend work, the notice slip (GB18030) names the material and /t/{id} says what to bring back and until when', async () => {
   const printer = await fakePrinter();
   const own = await startHall({ printers: { hall: printer.uri } });
   try {
@@ -417,12 +417,163 @@ test('the counter page has a button for each counter action the server lists; re
     assert.ok(slip.lines.some((l) => l.includes(material.zh)), `it names the ticked material: ${text}`);
     assert.ok(slip.lines.some((l) => l.includes('户口簿')), `and the typed one: ${text}`);
     assert.ok(slip.lines.some((l) => l.includes('下午可补')), `and the note: ${text}`);
+    // Chinese went out as GB18030 (the reader decodes only FS & runs as
+    // GB18030): never as UTF-8 bytes.
+    const raw = await printer.jobs.at(-1);
+    assert.equal(raw.includes(Buffer.from(material.zh, 'utf8')), false, 'no UTF-8 text on the slip');
     assert.deepEqual(counter.errors, []);
     await counter.context().close();
+
+    // The holder's phone page (the slip's QR code) says what to bring back
+    // and until when; without the key it says neither.
+    const phone = await open(`/t/${taken.id}?k=${taken.ticket_key}`, { width: 390, height: 844 }, own);
+    await phone.waitForSelector('#suspension:not([hidden])');
+    const missing = await phone.locator('#missing li').allTextContents();
+    assert.ok(missing.some((m) => m.includes(material.zh)) && missing.includes('户口簿'), JSON.stringify(missing));
+    const day = taken.issued_at.slice(0, 10);
+    const until = new Date(Date.parse(day + 'T00:00:00Z') + 7 * 86400000).toISOString().slice(0, 10);
+    await waitText(phone, '#return-by', `请于 ${until} 前（含当天）带齐材料凭本号回来，回到原来的位置`);
+    assert.deepEqual(phone.errors, []);
+    await phone.context().close();
+    const stranger = await open(`/t/${taken.id}`, { width: 390, height: 844 }, own);
+    await waitText(stranger, '#state', /材料待补齐/);
+    assert.equal(await stranger.isHidden('#suspension'), true);
+    await stranger.context().close();
   } finally {
     await own.stop();
     await printer.close();
   }
+});
+
+test('the counter calls a specific number with a reason; another counter\'s number is refused clearly; the call is audited', async () => {
+  const own = await startHall();
+  try {
+    const take = async (service) => (await own.api('/tickets', { method: 'POST', body: { service } })).body.ticket;
+    const first = await take('A');
+    const second = await take('A');
+    const other = await take('C'); // counter 1 serves A and B, not C
+    const counter = await open('/counter', { width: 1366, height: 900 }, own);
+    await counter.fill('#token', own.token('--counter', '1'));
+    await counter.click('#signin-form button[type="submit"]');
+    await live(counter);
+    await counter.waitForSelector('.act[data-cmd="call"]:not([disabled])');
+    await counter.keyboard.press('g');
+    await counter.waitForSelector('#call-dialog[open]');
+    await counter.fill('#call-number', other.number);
+    await counter.fill('#call-reason', '叫号时不在');
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#call-error', `${other.number} 不在本窗口业务的等候队列中，不能在此叫号（主管可强制）`);
+    assert.equal((await own.api(`/tickets/${other.id}`)).body.ticket.state, 'waiting', 'refused: nothing changed');
+    await counter.fill('#call-reason', '');
+    await counter.fill('#call-number', second.number.toLowerCase());
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#call-error', '请填写号码和原因');
+    await counter.fill('#call-reason', '叫号时不在，现已到场');
+    await counter.click('#call-form button[type="submit"]');
+    await waitText(counter, '#cur-number', second.number);
+    await waitText(counter, '#result', `已叫 ${second.number}`);
+    assert.equal(await counter.locator('#call-dialog[open]').count(), 0, 'the dialog closed');
+    assert.equal((await own.api(`/tickets/${first.id}`)).body.ticket.state, 'waiting', 'the first still waits');
+    const audit = (await own.api('/audit', { token: own.token('--supervisor', 'li') })).body.audit;
+    const row = audit.find((a) => a.action === 'call_number');
+    assert.ok(row && row.detail.includes('叫号时不在，现已到场') && row.detail.includes(second.number), JSON.stringify(audit));
+    assert.deepEqual(counter.errors, []);
+    await counter.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, and says 暂停服务 when paused', async () => {
+  const own = await startHall();
+  try {
+    own.staff('1041', '李娜', 'clerk', 's3cret-pass');
+    const win = await open('/window/5', { width: 800, height: 480 }, own);
+    await waitText(win, '#w-counter', '5号窗口');
+    await waitText(win, '#w-state', '本窗口暂未开放');
+    assert.equal(await win.textContent('#w-clerk'), '', 'nobody is named at a closed counter');
+    const session = await own.api('/session', { method: 'POST', body: { staff: '1041', password: 's3cret-pass', counter: '5' } });
+    assert.equal(session.status, 201);
+    const token = session.body.token;
+    const act = (action) => own.api(`/counters/5/${action}`, { method: 'POST', token, body: {} });
+    assert.equal((await act('open')).status, 200);
+    await waitText(win, '#w-clerk', '工作人员：李娜（工号 1041）');
+    await waitText(win, '#w-state', '');
+    const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'C' } })).body.ticket;
+    assert.equal((await act('call-next')).status, 200);
+    await waitText(win, '#w-number', taken.number);
+    assert.equal((await act('finish')).status, 200);
+    await waitText(win, '#w-number', '—');
+    assert.equal((await act('pause')).status, 200);
+    await waitText(win, '#w-state', '暂停服务');
+    await win.waitForSelector('body[data-state="paused"]');
+    assert.deepEqual(win.errors, []);
+    await win.context().close();
+
+    const res = await fetch(`${own.url}/window/99`);
+    assert.equal(res.status, 404);
+    const none = await open('/window/99', { width: 800, height: 480 }, own);
+    await waitText(none, '#error', '没有 99 号窗口，请检查地址');
+    await none.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
+  hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
+  hall.staff('1032', '李娜', 'clerk', 's3cret-pass');
+  hall.staff('2031', '王强', 'supervisor', 'boss-pass-1');
+  const counter = await open('/counter');
+  await counter.waitForSelector('#signin-counter option[value="2"]', { state: 'attached' });
+  const attempt = async (id, password) => {
+    await counter.fill('#staff-id', id);
+    await counter.fill('#password', password);
+    await counter.click('#signin-form button[type="submit"]');
+  };
+  await attempt('1031', 'not-my-password');
+  await waitText(counter, '#signin-error', '工号或密码错误，请核对后重试');
+  for (let i = 2; i <= 4; i++) {
+    await counter.evaluate(() => (document.querySelector('#signin-error').textContent = ''));
+    await attempt('1031', 'not-my-password');
+    await waitText(counter, '#signin-error', /工号或密码错误/);
+  }
+  assert.match(await counter.textContent('#signin-error'), /再错 1 次账号将锁定 15 分钟/);
+  await attempt('1031', 'not-my-password');
+  await waitText(counter, '#signin-error', /账号已锁定，请 15 分钟后再试/);
+  // Locked: the right password waits too.
+  await counter.evaluate(() => (document.querySelector('#signin-error').textContent = ''));
+  await attempt('1031', 'wrong-wrong-1');
+  await waitText(counter, '#signin-error', /账号已锁定/);
+  assert.equal(await counter.isHidden('#desk'), true);
+
+  // Another clerk at counter 2: the desk of counter 2, live.
+  await counter.selectOption('#signin-counter', '2');
+  await attempt('1032', 's3cret-pass');
+  await live(counter);
+  await waitText(counter, '#counter-name', '2号窗口');
+  assert.equal(await counter.inputValue('#password'), '', 'the password is not kept on screen');
+  const token = await counter.evaluate(() => localStorage.getItem('qcall.counter.token'));
+  assert.equal((await hall.api('/whoami', { token })).body.subject, '2');
+  // Signing out ends the session on the server.
+  await counter.click('#sign-out');
+  await counter.waitForSelector('#signin:not([hidden])');
+  assert.equal((await hall.api('/whoami', { token })).status, 401, 'the session is signed out');
+  assert.deepEqual(counter.errors, []);
+  await counter.context().close();
+
+  const admin = await open('/admin');
+  await admin.fill('#staff-id', '1032');
+  await admin.fill('#password', 's3cret-pass');
+  await admin.click('#signin-form button[type="submit"]');
+  await waitText(admin, '#signin-error', '需要主管令牌');
+  await admin.fill('#staff-id', '2031');
+  await admin.fill('#password', 'boss-pass-1');
+  await admin.click('#signin-form button[type="submit"]');
+  await waitText(admin, '#who', '主管：王强');
+  await live(admin);
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
 });
 
 // Monday 2026-11-23, 21:30 in Shanghai: after the demo's 17:30 closing.

@@ -70,6 +70,14 @@ pub enum Command {
     MarkReady { ticket: TicketId, by: String },
     /// The gateway accepted outbox message `id`.
     Delivered { id: u64 },
+    /// Record something staff did (or that happened to an account) outside
+    /// the queue, for the audit trail: a locked account, a reload.
+    Audit {
+        action: String,
+        by: String,
+        detail: String,
+        counter: Option<String>,
+    },
 }
 
 /// What a counter can do.
@@ -109,6 +117,16 @@ pub enum CounterAction {
     SignIn {
         staff: String,
     },
+    /// Call one waiting ticket by its number (叫指定号): the applicant who
+    /// steps up with it. Audited with `by` and `reason`; a ticket that is
+    /// not waiting for this counter's services is refused unless a
+    /// supervisor overrides (`override_by`).
+    CallNumber {
+        number: String,
+        reason: String,
+        by: String,
+        override_by: Option<String>,
+    },
 }
 
 impl CounterAction {
@@ -129,6 +147,7 @@ impl CounterAction {
             CounterAction::Open => CounterActionKind::Open,
             CounterAction::Close { .. } => CounterActionKind::Close,
             CounterAction::SignIn { .. } => CounterActionKind::SignIn,
+            CounterAction::CallNumber { .. } => CounterActionKind::CallNumber,
         }
     }
 }
@@ -149,11 +168,12 @@ pub enum CounterActionKind {
     Open,
     Close,
     SignIn,
+    CallNumber,
 }
 
 impl CounterActionKind {
     /// Every kind, in the table's order.
-    pub const ALL: [CounterActionKind; 13] = [
+    pub const ALL: [CounterActionKind; 14] = [
         CounterActionKind::CallNext,
         CounterActionKind::Recall,
         CounterActionKind::NoShow,
@@ -167,6 +187,7 @@ impl CounterActionKind {
         CounterActionKind::Open,
         CounterActionKind::Close,
         CounterActionKind::SignIn,
+        CounterActionKind::CallNumber,
     ];
 
     /// Its row of [`COUNTER_ACTIONS`].
@@ -282,6 +303,37 @@ pub const COUNTER_ACTIONS: &[ActionSpec] = &[
         label_zh: "叫号",
         label_en: "Call next",
         help: "finish the current ticket, if any, and call the next one",
+    },
+    ActionSpec {
+        kind: CounterActionKind::CallNumber,
+        name: "call",
+        aliases: &["call_number"],
+        args: &[
+            arg(
+                "number",
+                "NUMBER",
+                ArgNeed::Required,
+                "the ticket's number, e.g. A012; it must be waiting for one of this counter's services",
+            ),
+            arg(
+                "reason",
+                "TEXT",
+                ArgNeed::Required,
+                "why this number goes first (audited), e.g. called while the applicant was away",
+            ),
+            ActionArg {
+                name: "force",
+                value: "true",
+                need: ArgNeed::Optional,
+                supervisor_only: true,
+                help: "call it although it waits for another counter's service (audited)",
+            },
+        ],
+        access: ActionAccess::Counter,
+        key: Some('g'),
+        label_zh: "叫指定号",
+        label_en: "Call a number",
+        help: "call one waiting ticket by its number, with a reason (audited)",
     },
     ActionSpec {
         kind: CounterActionKind::Recall,
@@ -481,6 +533,8 @@ pub enum Rejection {
     UnknownCounter(String),
     #[error("there is no ticket {0} today")]
     UnknownTicket(TicketId),
+    #[error("no ticket numbered {0} was taken today; check the number on the applicant's slip")]
+    UnknownNumber(String),
 
     // --- bad input ---
     #[error(
@@ -534,6 +588,12 @@ pub enum Rejection {
         service: String,
         waiting: usize,
     },
+    #[error("ticket {number} is not waiting for counter `{counter}`: {why}")]
+    NotForCounter {
+        number: String,
+        counter: String,
+        why: String,
+    },
     #[error("ticket {number} cannot re-enter the queue: {why}")]
     ReentryRefused { number: String, why: String },
     #[error("counter `{0}` has no finished ticket left to rate")]
@@ -583,6 +643,12 @@ mod tests {
             CounterActionKind::Close => CounterAction::Close { override_by: None },
             CounterActionKind::SignIn => CounterAction::SignIn {
                 staff: "wang".into(),
+            },
+            CounterActionKind::CallNumber => CounterAction::CallNumber {
+                number: "A012".into(),
+                reason: "called while away".into(),
+                by: "1024".into(),
+                override_by: None,
             },
         }
     }

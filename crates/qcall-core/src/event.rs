@@ -91,6 +91,9 @@ pub enum Event {
     },
     /// A waiting ticket was withdrawn.
     TicketCancelled { ticket: TicketId },
+    /// Its business day ended while it was still waiting or called: it is
+    /// closed, and counted in that day's statistics.
+    TicketExpired { ticket: TicketId },
     /// A no-show came back in time and waits again, at `queued_at`
     /// (behind the tickets that were next when it returned).
     TicketReentered {
@@ -164,6 +167,11 @@ pub enum Event {
         ticket: Option<TicketId>,
     },
 
+    // --- the day ---
+    /// A new business day started (recorded on that day): numbering
+    /// restarts, counters start closed, every screen gets a fresh snapshot.
+    DayStarted,
+
     // --- counters ---
     /// A clerk now works at the counter (their token names them).
     CounterStaff { counter: String, staff: String },
@@ -187,6 +195,8 @@ impl Event {
             Event::TicketNoShow { .. } => "ticket_no_show",
             Event::TicketTransferred { .. } => "ticket_transferred",
             Event::TicketCancelled { .. } => "ticket_cancelled",
+            Event::TicketExpired { .. } => "ticket_expired",
+            Event::DayStarted => "day_started",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
             Event::NotifyRequested { .. } => "notify_requested",
@@ -215,6 +225,7 @@ impl Event {
             | Event::TicketNoShow { ticket, .. }
             | Event::TicketTransferred { ticket, .. }
             | Event::TicketCancelled { ticket }
+            | Event::TicketExpired { ticket }
             | Event::TicketReentered { ticket, .. }
             | Event::TicketRated { ticket, .. }
             | Event::AppointmentCheckedIn { ticket, .. }
@@ -223,7 +234,7 @@ impl Event {
             | Event::NotifyRequested { ticket, .. }
             | Event::TicketReady { ticket, .. }
             | Event::NotificationQueued { ticket, .. } => Some(*ticket),
-            Event::NotificationDelivered { .. } => None,
+            Event::NotificationDelivered { .. } | Event::DayStarted => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
@@ -245,6 +256,8 @@ impl Event {
             Event::Audit { counter, .. } => counter.as_deref(),
             Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
+            | Event::TicketExpired { .. }
+            | Event::DayStarted
             | Event::TicketReentered { .. }
             | Event::TicketRated { .. }
             | Event::AppointmentBooked { .. }

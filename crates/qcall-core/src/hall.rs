@@ -258,6 +258,14 @@ pub enum HallError {
 }
 
 impl Hall {
+    /// The last day a ticket of `day` that was suspended may come back
+    /// with its own number (the return's rule: at most `suspend_days`
+    /// after the ticket's day).
+    pub fn return_by(&self, day: crate::time::BusinessDay) -> crate::time::BusinessDay {
+        day.checked_add(jiff::Span::new().days(i64::from(self.suspend_days)))
+            .unwrap_or(day)
+    }
+
     /// Validates and indexes a hall definition.
     #[allow(clippy::too_many_arguments)]
     pub fn new(

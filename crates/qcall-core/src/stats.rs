@@ -20,6 +20,8 @@ pub struct GroupStats {
     pub open: u32,
     /// Set aside for missing materials (挂起).
     pub suspended: u32,
+    /// Still waiting or called when the day ended (closed at rollover).
+    pub expired: u32,
     pub wait_p50_s: Option<i64>,
     pub wait_p90_s: Option<i64>,
     pub wait_max_s: Option<i64>,
@@ -126,6 +128,7 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
             TicketState::Cancelled => g.cancelled += 1,
             TicketState::Waiting | TicketState::Called | TicketState::Serving => g.open += 1,
             TicketState::Suspended => g.suspended += 1,
+            TicketState::Expired => g.expired += 1,
         }
         if let Some(called) = t.called_at {
             let wait = (called - t.issued_at).max(0) / 1000;

@@ -7,6 +7,7 @@
 //!    │  │              │  └──requeue──▶ waiting
 //!    │  └──cancel──▶ cancelled
 //!    └──── transfer (from waiting, called or serving; keeps its place)
+//! waiting, called ──the business day ends──▶ expired
 //! ```
 //! The allowed transitions are spelled out once, in [`TicketState::can`].
 
@@ -40,6 +41,8 @@ pub enum TicketState {
     /// Set aside at the counter until missing materials are brought
     /// (挂起/补件); comes back with the same ticket, ahead of new ones.
     Suspended,
+    /// Still waiting or called when its business day ended. Final.
+    Expired,
 }
 
 /// A transition a ticket can be asked to take.
@@ -56,10 +59,11 @@ pub enum Transition {
     Reenter,
     Suspend,
     Return,
+    Expire,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 7] = [
+    pub const ALL: [TicketState; 8] = [
         TicketState::Suspended,
         TicketState::Waiting,
         TicketState::Called,
@@ -67,6 +71,7 @@ impl TicketState {
         TicketState::Done,
         TicketState::NoShow,
         TicketState::Cancelled,
+        TicketState::Expired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +83,7 @@ impl TicketState {
             TicketState::NoShow => "no_show",
             TicketState::Cancelled => "cancelled",
             TicketState::Suspended => "suspended",
+            TicketState::Expired => "expired",
         }
     }
 
@@ -108,6 +114,7 @@ impl TicketState {
                 | (Called, T::NoShow)
                 | (Serving, T::Finish)
                 | (Waiting | Called | Serving, T::Transfer)
+                | (Waiting | Called, T::Expire)
                 | (NoShow, T::Reenter)
                 | (Called | Serving, T::Suspend)
                 | (Suspended, T::Return)

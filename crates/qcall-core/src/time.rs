@@ -27,6 +27,14 @@ pub fn business_day(at: Millis, tz: &TimeZone) -> BusinessDay {
     ts.to_zoned(tz.clone()).date()
 }
 
+/// The first instant of the business day after the one `at` falls on:
+/// when today's sessions end.
+pub fn day_end(at: Millis, tz: &TimeZone) -> Millis {
+    let next = business_day(at, tz).tomorrow().ok();
+    next.and_then(|d| d.to_zoned(tz.clone()).ok())
+        .map_or(Millis::MAX, |z| z.timestamp().as_millisecond())
+}
+
 /// Formats `at` as RFC 3339 with the hall's UTC offset, e.g.
 /// `2026-11-22T09:05:00+08:00`: what people in the hall read.
 pub fn local_rfc3339(at: Millis, tz: &TimeZone) -> String {
@@ -62,6 +70,15 @@ mod tests {
         check("2026-11-21T16:00:00Z", "Asia/Shanghai", "2026-11-22");
         check("2026-11-22T04:59:59Z", "America/New_York", "2026-11-21");
         check("2026-11-22T05:00:00Z", "America/New_York", "2026-11-22");
+    }
+
+    #[test]
+    fn the_day_ends_at_the_next_local_midnight() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let at: jiff::Timestamp = "2026-11-22T01:05:00Z".parse().unwrap();
+        let end: jiff::Timestamp = "2026-11-22T16:00:00Z".parse().unwrap();
+        assert_eq!(day_end(at.as_millisecond(), &tz), end.as_millisecond());
+        assert_eq!(day_end(end.as_millisecond() - 1, &tz), end.as_millisecond());
     }
 
     #[test]

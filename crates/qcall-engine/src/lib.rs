@@ -87,6 +87,7 @@ pub trait Publisher: Send {
 }
 
 type ReadFn = Box<dyn FnOnce(&HallState, &Store) + Send>;
+type WriteFn = Box<dyn FnOnce(&HallState, &mut Store) + Send>;
 
 /// The closed set of requests the writer thread handles.
 enum Request {
@@ -97,6 +98,11 @@ enum Request {
     },
     /// Run a read against committed state (and the store).
     Read(ReadFn),
+    /// Write store rows outside the event log (staff accounts, sessions):
+    /// nothing replay reads, so it needs no event.
+    Write(WriteFn),
+    /// Look at the clock: start a new business day if it is one.
+    Tick,
 }
 
 /// What [`EngineHandle::check_storage`] found, with where the log stands
@@ -123,6 +129,8 @@ impl std::fmt::Debug for Request {
         match self {
             Request::Execute { cmd, .. } => f.debug_struct("Execute").field("cmd", cmd).finish(),
             Request::Read(_) => f.write_str("Read"),
+            Request::Write(_) => f.write_str("Write"),
+            Request::Tick => f.write_str("Tick"),
         }
     }
 }
@@ -208,6 +216,36 @@ impl EngineHandle {
             .await
             .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Runs `f` on the writer thread with the read-write store, between
+    /// batches: for rows outside the event log only (staff accounts and
+    /// their sessions), which no replay reads and no stream shows.
+    pub async fn write<R, F>(&self, f: F) -> Result<R, EngineError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&HallState, &mut Store) -> R + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteFn = Box::new(move |state, store| {
+            let _ = tx.send(f(state, store));
+        });
+        self.tx
+            .send(Request::Write(job))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Asks the writer to look at the clock: at a new business day it
+    /// closes the old one and starts the new (see `roll_over`). Returns
+    /// once that is done.
+    pub async fn tick(&self) -> Result<(), EngineError> {
+        self.tx
+            .send(Request::Tick)
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        self.read(|_, _| ()).await
     }
 
     /// Everything a display needs to draw the hall, at one sequence number.
@@ -333,6 +371,15 @@ impl Writer {
                         self.commit_batch(&mut commands);
                         f(&self.state, &self.store);
                     }
+                    Request::Write(f) => {
+                        self.commit_batch(&mut commands);
+                        f(&self.state, &mut self.store);
+                    }
+                    Request::Tick => {
+                        self.commit_batch(&mut commands);
+                        let now = self.clock.now();
+                        self.roll_over(now);
+                    }
                 }
                 if commands.len() < MAX_BATCH {
                     next = self.rx.try_recv().ok();
@@ -362,15 +409,7 @@ impl Writer {
             return;
         }
         let now = self.clock.now();
-        let day = business_day(now, &self.state.hall().tz);
-        if day != self.state.day() {
-            tracing::info!(from = %self.state.day(), to = %day, "new business day: numbering restarts");
-            self.state = self.state.next_day(day);
-            match self.store.appointments_of_day(day) {
-                Ok(list) => self.state.load_appointments(list),
-                Err(e) => tracing::error!(error = %e, "cannot load today's appointments"),
-            }
-        }
+        self.roll_over(now);
         // A suspended ticket of an earlier day returns: fetch it now, as the
         // core does no IO and the batch will hold the connection.
         for (cmd, _) in commands.iter_mut() {
@@ -458,6 +497,62 @@ impl Writer {
                     }
                 }
             }
+        }
+    }
+
+    /// Starts the business day `now` falls on, if it is a new one: the old
+    /// day's still waiting and called tickets expire (recorded on that
+    /// day, so its statistics count them), the new day starts empty with a
+    /// `day_started` event (every screen gets a fresh snapshot on it), all
+    /// in one transaction, published after it commits. Called before every
+    /// batch and on the daemon's tick, so a hall left on overnight rolls
+    /// over at midnight, not at the first ticket.
+    fn roll_over(&mut self, now: Millis) {
+        let day = business_day(now, &self.state.hall().tz);
+        if day == self.state.day() {
+            return;
+        }
+        if self.health.fault().is_some_and(|f| f.refuses_writes()) {
+            return;
+        }
+        let from = self.state.day();
+        let expired = self.state.expiry();
+        let mut published = Vec::new();
+        let outcome = (|| {
+            let mut batch = self.store.batch()?;
+            for event in expired.iter().cloned() {
+                record(&mut self.state, &mut batch, event, now, &mut published)?;
+            }
+            self.state = self.state.next_day(day);
+            record(
+                &mut self.state,
+                &mut batch,
+                Event::DayStarted,
+                now,
+                &mut published,
+            )?;
+            batch.commit()
+        })();
+        match outcome {
+            Ok(()) => {
+                tracing::info!(from = %from, to = %day, expired = expired.len(), "new business day: numbering restarts");
+                for publisher in &mut self.publishers {
+                    publisher.publish(&published);
+                }
+            }
+            Err(e) => {
+                // Nothing of it is stored: start the day from the store, as
+                // a restart would (the expiry is tried again next time).
+                tracing::error!(error = %e, "cannot record the start of the new business day");
+                match restore(self.state.hall(), &self.store, now) {
+                    Ok(state) => self.state = state,
+                    Err(e) => tracing::error!(error = %e, "cannot restore the new day"),
+                }
+            }
+        }
+        match self.store.appointments_of_day(day) {
+            Ok(list) => self.state.load_appointments(list),
+            Err(e) => tracing::error!(error = %e, "cannot load today's appointments"),
         }
     }
 

@@ -254,12 +254,14 @@ async fn numbering_restarts_on_the_next_business_day_without_cron() {
     assert_eq!(next_day.ticket.number, "A001");
     assert!(next_day.ticket.id > first.ticket.id, "ids never repeat");
     assert_eq!(next_day.ticket.day, first.ticket.day.tomorrow().unwrap());
-    // Yesterday's ticket is still readable.
+    // Yesterday's ticket is still readable, closed with its day: it no
+    // longer says "waiting, 0 ahead".
     let old = d.handle.ticket(first.ticket.id).await.unwrap().unwrap();
     assert_eq!(
         (old.ticket.number.as_str(), old.ticket.state),
-        ("A001", TicketState::Waiting)
+        ("A001", TicketState::Expired)
     );
+    assert_eq!(old.ticket.day, first.ticket.day, "on its own day");
     d.stop();
 }
 

@@ -185,7 +185,9 @@ fn encode(rec: &Recorded) -> EventRow {
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
         | Event::TicketNoShow { .. }
-        | Event::TicketCancelled { .. } => {}
+        | Event::TicketCancelled { .. }
+        | Event::TicketExpired { .. }
+        | Event::DayStarted => {}
     }
     row
 }
@@ -238,6 +240,8 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             to_counter: row.to_counter.clone(),
         },
         "ticket_cancelled" => Event::TicketCancelled { ticket: ticket()? },
+        "ticket_expired" => Event::TicketExpired { ticket: ticket()? },
+        "day_started" => Event::DayStarted,
         "appointment_booked" => Event::AppointmentBooked {
             code: row.code.clone().ok_or_else(|| bad("code"))?,
             service: row.service.clone().ok_or_else(|| bad("service"))?,

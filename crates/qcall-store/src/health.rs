@@ -81,6 +81,7 @@ impl Fault {
             StoreError::Corrupt(_)
             | StoreError::TooNew { .. }
             | StoreError::Unverified { .. }
+            | StoreError::Staff(_)
             | StoreError::OrphanWal { .. } => {
                 return None;
             }

@@ -18,6 +18,7 @@ mod health;
 mod keys;
 mod lock;
 mod migrate;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +35,10 @@ pub use health::{BackupStatus, Fault, Health};
 pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
+pub use staff::{
+    LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffAccount, StaffRole, check_id, check_name,
+    check_password, hash_password, new_secret, verify_password,
+};
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,10 @@ pub enum StoreError {
         path: PathBuf,
         problems: Vec<String>,
     },
+    /// A staff account operation refused (unknown 工号, taken 工号); the
+    /// message says what to do.
+    #[error("{0}")]
+    Staff(String),
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
 }
@@ -138,8 +147,13 @@ pub struct Credential {
     pub role: Role,
     /// Counter id for counter tokens; a name for people.
     pub subject: String,
-    /// For a counter token issued to one clerk: their name.
+    /// For a counter token issued to one clerk: who their work is counted
+    /// under (their name for `qcall token create --staff`, their 工号 for
+    /// a signed-in clerk).
     pub staff: Option<String>,
+    /// For a signed-in session: the staff account (工号). `None` for device
+    /// tokens.
+    pub account: Option<String>,
 }
 
 /// The read-write handle on a hall's database.
@@ -345,6 +359,18 @@ impl Store {
         rows.map(|r| codec::decode_ticket(r?)).collect()
     }
 
+    /// The materials listed when ticket `id` was last suspended, if it was.
+    pub fn suspension(&self, id: TicketId) -> Result<Option<Vec<String>>, StoreError> {
+        let detail: Option<Option<String>> = self
+            .conn
+            .prepare_cached(
+                "SELECT detail FROM events WHERE ticket_id = ?1 AND kind = 'ticket_suspended' ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([id.0], |r| r.get(0))
+            .optional()?;
+        Ok(detail.map(|d| d.unwrap_or_default().lines().map(str::to_owned).collect()))
+    }
+
     /// Starts a write transaction; nothing is visible or durable until
     /// [`Batch::commit`] returns.
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
@@ -355,7 +381,6 @@ impl Store {
 
     // --- credentials ---
 
-    /// Records a new credential by the SHA-256 hex of its secret.
     /// Records a counter token issued to one clerk (`staff`), so what they
     /// do is counted as theirs.
     pub fn add_staff_token(
@@ -412,6 +437,7 @@ impl Store {
         }
     }
 
+    /// Records a new credential by the SHA-256 hex of its secret.
     pub fn add_token(
         &mut self,
         hash: &str,
@@ -439,21 +465,30 @@ impl Store {
         )?)
     }
 
-    /// The live credential with this hash, if any.
-    pub fn credential(&self, hash: &str) -> Result<Option<Credential>, StoreError> {
+    /// The live credential with this hash at `now`, if any: not revoked,
+    /// and for a session also not expired, not idle past its limit and of
+    /// an account that is not disabled.
+    pub fn credential_at(&self, hash: &str, now: i64) -> Result<Option<Credential>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT role, subject, staff FROM tokens WHERE hash = ?1 AND revoked_at_ms IS NULL",
+            "SELECT t.role, t.subject, t.staff, t.account FROM tokens t \
+             LEFT JOIN staff s ON s.id = t.account \
+             WHERE t.hash = ?1 AND t.revoked_at_ms IS NULL \
+             AND (t.account IS NULL OR (s.id IS NOT NULL AND s.disabled_at_ms IS NULL \
+                  AND t.expires_at_ms > ?2 AND t.last_used_ms + t.idle_ms > ?2))",
         )?;
-        let row: Option<(String, String, Option<String>)> = stmt
-            .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let row: Option<(String, String, Option<String>, Option<String>)> = stmt
+            .query_row(params![hash, now], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
-        row.map(|(role, subject, staff)| {
+        row.map(|(role, subject, staff, account)| {
             let role = Role::parse(&role)
                 .ok_or_else(|| StoreError::Corrupt(format!("token role `{role}`")))?;
             Ok(Credential {
                 role,
                 subject,
                 staff,
+                account,
             })
         })
         .transpose()

@@ -225,16 +225,17 @@ fn tokens_are_found_by_hash_until_revoked() {
     store.add_token("abc", Role::Counter, "3", 1).unwrap();
     let reader = Store::open_read_only(store.path()).unwrap();
     assert_eq!(
-        reader.credential("abc").unwrap(),
+        reader.credential_at("abc", 0).unwrap(),
         Some(Credential {
             role: Role::Counter,
             subject: "3".into(),
             staff: None,
+            account: None,
         })
     );
-    assert_eq!(reader.credential("abd").unwrap(), None);
+    assert_eq!(reader.credential_at("abd", 0).unwrap(), None);
     assert_eq!(store.revoke_tokens(Role::Counter, "3", 2).unwrap(), 1);
-    assert_eq!(reader.credential("abc").unwrap(), None);
+    assert_eq!(reader.credential_at("abc", 0).unwrap(), None);
 }
 
 // --- faults, backups, restores ------------------------------------------------

@@ -35,6 +35,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to send as `Retry-After` (a locked account's 429).
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -43,7 +45,14 @@ impl ApiError {
             status,
             code,
             message: shorten(message.into()),
+            retry_after_s: None,
         }
+    }
+
+    /// The same, telling the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after_s = Some(seconds);
+        self
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
@@ -91,6 +100,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(s) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         response
     }
 }
@@ -102,6 +116,8 @@ impl From<Rejection> for ApiError {
             Rejection::UnknownService(_) => (S::NOT_FOUND, "unknown_service"),
             Rejection::UnknownCounter(_) => (S::NOT_FOUND, "unknown_counter"),
             Rejection::UnknownTicket(_) => (S::NOT_FOUND, "unknown_ticket"),
+            Rejection::UnknownNumber(_) => (S::NOT_FOUND, "unknown_number"),
+            Rejection::NotForCounter { .. } => (S::CONFLICT, "not_for_this_counter"),
             Rejection::UnknownClass(_) => (S::UNPROCESSABLE_ENTITY, "unknown_priority"),
             Rejection::BadRating(_) => (S::UNPROCESSABLE_ENTITY, "bad_rating"),
             Rejection::BadInput(_) => (S::UNPROCESSABLE_ENTITY, "bad_input"),

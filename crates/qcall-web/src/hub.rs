@@ -34,6 +34,9 @@ pub struct Frame {
     pub notice: bool,
     /// Who may receive it: unauthenticated streams skip staff frames.
     pub audience: Audience,
+    /// A new business day started: after this frame every socket gets a
+    /// fresh snapshot of the new day.
+    pub resync: bool,
     pub text: Utf8Bytes,
 }
 
@@ -97,17 +100,19 @@ impl Hub {
         })
     }
 
+    #[cfg(test)]
     fn push(&self, seq: u64, text: String) {
-        self.push_frame(seq, false, Audience::Everyone, text);
+        self.push_frame(seq, false, Audience::Everyone, false, text);
     }
 
-    fn push_frame(&self, seq: u64, notice: bool, audience: Audience, text: String) {
+    fn push_frame(&self, seq: u64, notice: bool, audience: Audience, resync: bool, text: String) {
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let frame = Frame {
             idx: ring.next_idx,
             seq,
             notice,
             audience,
+            resync,
             text: Utf8Bytes::from(text),
         };
         ring.next_idx += 1;
@@ -143,7 +148,7 @@ impl Hub {
                 }
             }
         }
-        self.push_frame(seq, true, audience, frame.to_string());
+        self.push_frame(seq, true, audience, false, frame.to_string());
         if audience == Audience::Staff {
             return;
         }
@@ -214,8 +219,14 @@ impl Publisher for HubPublisher {
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
             self.metrics.observe(p);
-            self.hub
-                .push(p.seq(), wire::published_frame(&self.hall, &self.site, p));
+            let day_started = matches!(p, Published::Event { rec, .. } if rec.event == qcall_core::Event::DayStarted);
+            self.hub.push_frame(
+                p.seq(),
+                false,
+                Audience::Everyone,
+                day_started,
+                wire::published_frame(&self.hall, &self.site, p),
+            );
         }
     }
 }

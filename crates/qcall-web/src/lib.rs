@@ -44,7 +44,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use qcall_engine::EngineHandle;
 
-pub use auth::Auth;
+pub use auth::{Auth, SessionPolicy};
 pub use client_addr::{ClientIp, TrustedProxies};
 pub use hub::{Hub, HubPublisher};
 pub use metrics::Metrics;
@@ -127,9 +127,14 @@ pub fn router(state: AppState) -> Router {
         .route("/counter-actions", get(api::counters::actions))
         .route("/queue", get(api::hall::queue))
         .route("/stats", get(api::stats::stats))
+        .route(
+            "/session",
+            post(api::session::sign_in).delete(api::session::sign_out),
+        )
         .route("/whoami", get(screens::whoami))
         .route("/alerts", get(api::hall::alerts).post(screens::alert))
         .route("/display", get(screens::display))
+        .route("/window/{counter}", get(screens::window))
         .route("/admin/overview", get(screens::admin_overview))
         .route("/healthz", get(api::hall::healthz))
         .route("/metrics", get(api::hall::metrics))
@@ -150,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(pages::admin))
         .route("/t/{id}", get(pages::ticket))
         .route("/rate/{counter}", get(pages::rate))
+        .route("/window/{counter}", get(pages::window))
         .route("/static/{file}", get(pages::file))
         .fallback(api::hall::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT))

@@ -28,8 +28,10 @@ The HTTP API of one qcall hall daemon. Everything is JSON; every error is \
 programs and `message` saying what to do. v1 rule: fields may be added, never \
 renamed or dropped.
 
-**Credentials.** Staff send `Authorization: Bearer <token>`; tokens are made \
-with `qcall token create` and have one role: `counter` (acts at its own \
+**Credentials.** Staff send `Authorization: Bearer <token>`: a session's \
+token from `POST /api/v1/session` (工号 and password; a clerk's acts at the \
+counter they signed in at, a supervisor's or guide's hall-wide), or a device \
+token made with `qcall token create`. Each has one role: `counter` (acts at its own \
 counter), `supervisor` (any counter, supervision), `guide` (takes, cancels and \
 reprints tickets for applicants) or `integration` (appointments). The role an \
 endpoint needs is listed as the scopes of its `bearer` requirement. A missing \
@@ -81,9 +83,12 @@ socket with 1008.";
         crate::api::hall::queue,
         crate::api::stats::stats,
         crate::screens::whoami,
+        crate::api::session::sign_in,
+        crate::api::session::sign_out,
         crate::api::hall::alerts,
         crate::screens::alert,
         crate::screens::display,
+        crate::screens::window,
         crate::screens::admin_overview,
         crate::api::hall::healthz,
         crate::api::hall::metrics,
@@ -98,6 +103,7 @@ socket with 1008.";
         (name = "appointments", description = "Booked appointments"),
         (name = "reports", description = "Figures and the audit trail"),
         (name = "devices", description = "Printers and the hall speaker"),
+        (name = "staff", description = "Staff sign-in with 工号 and password"),
     )
 )]
 pub struct ApiDoc;
@@ -159,7 +165,10 @@ impl Modify for Finish {
             .build()
             .into();
         for item in doc.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for op in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
                 let responses = &mut op.responses.responses;
                 if op.security.is_some() || responses.contains_key("503") {
                     responses
@@ -366,10 +375,14 @@ mod tests {
             qcall_engine::start(hall(), store, Arc::new(qcall_engine::SystemClock), vec![])
                 .unwrap();
         let (_stop, stop) = tokio::sync::watch::channel(false);
+        let policy = crate::SessionPolicy {
+            idle_ms: 8 * 3_600_000,
+        };
+        let auth = Arc::new(Auth::open(&db, engine.clone(), policy).unwrap());
         crate::router(AppState {
             engine,
             hub: Hub::new(0),
-            auth: Arc::new(Auth::open(&db).unwrap()),
+            auth,
             site: Arc::new(wire::Site::default()),
             metrics: Arc::new(Metrics::default()),
             limiter: Arc::new(RateLimiter::new(0)),

@@ -1,5 +1,6 @@
 //! The hall's screens: `/kiosk`, `/counter`, `/display`, `/t/{id}`,
-//! `/admin`, and the files under `/static/` they load.
+//! `/admin`, `/rate/{counter}`, `/window/{counter}`, and the files under
+//! `/static/` they load.
 //!
 //! The pages are plain HTML, CSS and ES modules in `assets/web/`, embedded
 //! in the binary at compile time, so a hall needs no web server, CDN or font
@@ -50,6 +51,7 @@ const ASSETS: &[Asset] = &[
     asset!("ticket.html", HTML),
     asset!("admin.html", HTML),
     asset!("rate.html", HTML),
+    asset!("window.html", HTML),
     asset!("qcall.css", CSS),
     asset!("common.js", JS),
     asset!("i18n.js", JS),
@@ -59,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("ticket.js", JS),
     asset!("admin.js", JS),
     asset!("rate.js", JS),
+    asset!("window.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -171,6 +174,17 @@ pub async fn rate(
 ) -> Response {
     let known = state.engine.hall().counters.iter().any(|c| c.id == counter);
     serve_as("rate.html", &headers, found(known))
+}
+
+/// `/window/{counter}`: the small screen above a counter; 404 (with the
+/// page, which says so) for a counter the hall does not have.
+pub async fn window(
+    State(state): State<AppState>,
+    Path(counter): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let known = state.engine.hall().counter(&counter).is_some();
+    serve_as("window.html", &headers, found(known))
 }
 
 /// `/t/{id}`: the same page for every ticket; it reads the id from its URL.

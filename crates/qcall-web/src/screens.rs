@@ -1,7 +1,9 @@
 //! API the hall's screens need beyond the v1 core, all additive:
 //! `GET /api/v1/whoami` (what a token may do, for sign-in screens),
 //! `POST /api/v1/alerts` (a kiosk's "call a guide" button),
-//! `GET /api/v1/display` (wall display layout from `[display]`) and
+//! `GET /api/v1/display` (wall display layout from `[display]`),
+//! `GET /api/v1/window/{counter}` (the screen above a counter: who serves
+//! there, public by design, like the name badge at the counter) and
 //! `GET /api/v1/admin/overview` (the supervisor's live hall).
 //!
 //! Alerts are notices, not domain events: they go through the hub's
@@ -177,4 +179,64 @@ pub async fn admin_overview(
         "queue": wire::queue_for(wire::Viewer::Staff, hall, &base, &snap),
         "alerts": state.hub.recent_notices("alert", RECENT_ALERTS),
     })))
+}
+
+/// `GET /api/v1/window/{counter}`: the counter's name, state, current
+/// number and the clerk working there (name and 工号), for the small screen
+/// above it. Public: the applicant at the counter sees who serves them;
+/// the clerk is named only while the counter is open.
+#[utoipa::path(
+    get,
+    path = "/api/v1/window/{counter}",
+    tag = "hall",
+    params(crate::api::counters::CounterPath),
+    responses(
+        (status = 200, description = "What the window screen shows", body = wire::WindowBody),
+        (status = 404, description = "`unknown_counter`", body = crate::error::ErrorBody),
+        (status = 503, description = "`shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn window(
+    State(state): State<AppState>,
+    axum::extract::Path(counter): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<wire::WindowBody>, ApiError> {
+    let hall = state.engine.hall().clone();
+    let counter_ref = wire::counter_ref(&hall, &counter)
+        .ok_or_else(|| qcall_core::Rejection::UnknownCounter(counter.clone()))?;
+    let id = counter.clone();
+    let (view, staff, seq) = state
+        .engine
+        .read(move |s, _| {
+            let index = s.hall().counter_index(&id)?;
+            let view = qcall_engine::CounterView::of(s, index);
+            Some((view, s.counter_at(index).staff.clone(), s.last_seq()))
+        })
+        .await?
+        .ok_or_else(|| qcall_core::Rejection::UnknownCounter(counter.clone()))?;
+    let open = view.state != qcall_core::CounterState::Closed;
+    let clerk = match staff.filter(|_| open) {
+        Some(staff) => {
+            let names = state.auth.staff_names()?;
+            Some(match names.get(&staff) {
+                Some(name) => wire::ClerkRef {
+                    id: Some(staff),
+                    name: name.clone(),
+                },
+                None => wire::ClerkRef {
+                    id: None,
+                    name: staff,
+                },
+            })
+        }
+        None => None,
+    };
+    let base = base_url(&state, &headers);
+    Ok(Json(wire::WindowBody {
+        counter: counter_ref,
+        state: view.state.as_str(),
+        current: view.current.as_ref().map(|t| wire::ticket(&hall, &base, t)),
+        clerk,
+        seq,
+    }))
 }

@@ -111,6 +111,20 @@ pub struct TicketJson {
     pub source: Option<String>,
     pub rating: Option<u8>,
     pub day: String,
+    /// A suspended ticket (挂起/补件), in its holder's and staff's views:
+    /// what to bring back and until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<SuspensionJson>,
+}
+
+/// What a suspended ticket's holder brings back, and by when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuspensionJson {
+    /// The materials still missing, as the notice slip lists them.
+    pub missing: Vec<String>,
+    /// The last day (YYYY-MM-DD, the hall's calendar) it may come back
+    /// with this ticket (`[queue] suspend_days` after its day).
+    pub return_by: String,
 }
 
 pub fn counter_ref(hall: &Hall, id: &str) -> Option<CounterRef> {
@@ -198,6 +212,7 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
             Viewer::Public => None,
         },
         day: t.day.to_string(),
+        suspension: None,
     }
 }
 

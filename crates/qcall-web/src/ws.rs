@@ -394,6 +394,7 @@ async fn authenticate(
         role: credential.role,
         subject: counter,
         staff: credential.staff,
+        account: credential.account,
     };
     Some((credential, hash))
 }
@@ -480,7 +481,7 @@ impl Session {
                                 Err(_) => break,
                             }
                         }
-                        if !self.forward(batch, &mut covered_idx, covered_seq).await {
+                        if !self.forward(batch, &mut covered_idx, &mut covered_seq).await {
                             return;
                         }
                     }
@@ -518,14 +519,14 @@ impl Session {
         &mut self,
         batch: Vec<Frame>,
         covered_idx: &mut u64,
-        covered_seq: u64,
+        covered_seq: &mut u64,
     ) -> bool {
         let mut sent = false;
         for f in batch {
             // Skip what a replay or snapshot already covered. A snapshot
             // covers events up to its seq, never notices (which carry the
             // seq of the last event): those always go out.
-            if f.idx <= *covered_idx || (!f.notice && f.seq <= covered_seq) {
+            if f.idx <= *covered_idx || (!f.notice && f.seq <= *covered_seq) {
                 continue;
             }
             *covered_idx = f.idx;
@@ -536,6 +537,18 @@ impl Session {
                 return false;
             }
             sent = true;
+            // A new business day: the screen starts from the new day's
+            // snapshot (yesterday's calls and counts are gone).
+            if f.resync {
+                if self.sink.flush().await.is_err() {
+                    return false;
+                }
+                sent = false;
+                match self.snapshot().await {
+                    Some(seq) => *covered_seq = (*covered_seq).max(seq),
+                    None => return false,
+                }
+            }
         }
         !sent || self.sink.flush().await.is_ok()
     }
@@ -611,7 +624,12 @@ impl Session {
         // A command acts with the token as it is now, not as it was at
         // sign-in: a revoked token's command is refused and its socket closed.
         match self.check_token() {
-            TokenCheck::Live => {}
+            TokenCheck::Live => {
+                // A command is a use: a session's idle time starts again.
+                if let Some(hash) = &self.token {
+                    self.state.auth.touch(hash, &credential);
+                }
+            }
             TokenCheck::Revoked => {
                 let err = ApiError::unauthorized(REVOKED);
                 let _ = self.reply(with_type("error", err.body(), id)).await;

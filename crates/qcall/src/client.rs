@@ -35,6 +35,8 @@ pub fn authority(server: &str) -> anyhow::Result<String> {
 pub struct Response {
     pub status: StatusCode,
     pub body: Value,
+    /// The response's headers (`Retry-After`, `Content-Type`, ...).
+    pub headers: hyper::HeaderMap,
 }
 
 impl Response {
@@ -78,8 +80,8 @@ impl Conn {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> anyhow::Result<Response> {
-        let (status, bytes) = self
-            .send_raw(
+        let (status, headers, bytes) = self
+            .exchange(
                 method,
                 path,
                 token,
@@ -91,7 +93,11 @@ impl Conn {
         } else {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null)
         };
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            headers,
+        })
     }
 
     /// Sends raw bytes as a JSON body; returns status and raw body.
@@ -102,6 +108,17 @@ impl Conn {
         token: Option<&str>,
         body: Option<Bytes>,
     ) -> anyhow::Result<(StatusCode, Bytes)> {
+        let (status, _, bytes) = self.exchange(method, path, token, body).await?;
+        Ok((status, bytes))
+    }
+
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Bytes>,
+    ) -> anyhow::Result<(StatusCode, hyper::HeaderMap, Bytes)> {
         self.sender
             .ready()
             .await
@@ -123,8 +140,9 @@ impl Conn {
             .await
             .context("the server did not answer")?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await?.to_bytes();
-        Ok((status, bytes))
+        Ok((status, headers, bytes))
     }
 
     pub async fn get(&mut self, path: &str) -> anyhow::Result<Response> {

@@ -156,7 +156,8 @@ pub async fn run_with(
     {
         // The database file deleted or replaced under the daemon is noticed
         // within a second even when no change comes in (the writer also
-        // checks around every commit). Ends at shutdown: it holds an
+        // checks around every commit), and the business day rolls over
+        // within a second of midnight. Ends at shutdown: it holds an
         // engine handle.
         let (engine, mut stop) = (engine.clone(), stop_rx.clone());
         tokio::spawn(async move {
@@ -164,7 +165,9 @@ pub async fn run_with(
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
-                        if engine.check_storage().await.is_err() {
+                        // And a new business day starts at midnight, not
+                        // at the first ticket after it.
+                        if engine.check_storage().await.is_err() || engine.tick().await.is_err() {
                             break;
                         }
                     }
@@ -179,10 +182,14 @@ pub async fn run_with(
         engine.health().clone(),
         stop_rx.clone(),
     ));
+    let session_policy = qcall_web::SessionPolicy {
+        idle_ms: config.staff.idle_ms(),
+    };
+    let auth = Arc::new(Auth::open(db, engine.clone(), session_policy)?);
     let state = AppState {
         engine,
         hub,
-        auth: Arc::new(Auth::open(db)?),
+        auth,
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),

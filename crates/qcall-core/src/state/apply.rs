@@ -284,6 +284,21 @@ impl HallState {
                 t.state = TicketState::Cancelled;
                 t.finished_at = Some(at);
             }
+            Event::TicketExpired { ticket } => {
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
+                let counter = self.tickets.get(ticket).and_then(|t| t.counter.clone());
+                if let Some(counter) = counter {
+                    self.release(&counter, *ticket, &mut changes);
+                }
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Expired;
+                t.finished_at = Some(at);
+            }
+            Event::DayStarted => {}
             Event::TicketReentered {
                 ticket,
                 queued_at,

@@ -61,6 +61,75 @@ impl HallState {
                 }
                 pick
             }
+            CounterAction::CallNumber {
+                number,
+                reason,
+                by,
+                override_by,
+            } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.chars().count() > 200 {
+                    return Err(Rejection::BadInput(
+                        "calling a number out of turn needs a reason (1 to 200 characters); it is audited".into(),
+                    ));
+                }
+                let number = number.trim().to_uppercase();
+                let t = self
+                    .ticket_numbered(&number)
+                    .ok_or_else(|| Rejection::UnknownNumber(number.clone()))?;
+                let refuse = |why: String| Rejection::NotForCounter {
+                    number: t.number.clone(),
+                    counter: counter.into(),
+                    why,
+                };
+                if t.state != crate::ticket::TicketState::Waiting {
+                    return Err(refuse(format!(
+                        "it is {}; only a waiting ticket can be called (a no-show comes back through re-entry)",
+                        t.state.as_str()
+                    )));
+                }
+                if let Some(cur) = current {
+                    return Err(Rejection::CounterBusy {
+                        counter: counter.into(),
+                        number: cur.number.clone(),
+                    });
+                }
+                let elsewhere = match &t.target_counter {
+                    Some(c) if c != counter => Some(format!("it was sent to counter {c}")),
+                    Some(_) => None,
+                    None if !self.hall.counters[ci].services.contains(&t.service) => Some(format!(
+                        "it waits for service {}, which this counter does not serve (a supervisor may override)",
+                        t.service
+                    )),
+                    None => None,
+                };
+                let (action, by, detail) = match (elsewhere, override_by) {
+                    (Some(why), None) => return Err(refuse(why)),
+                    (Some(why), Some(sup)) => (
+                        "call_number_override",
+                        sup.clone(),
+                        format!("called {} out of turn: {reason}; {why}", t.number),
+                    ),
+                    (None, _) => (
+                        "call_number",
+                        by.clone(),
+                        format!("called {} out of turn: {reason}", t.number),
+                    ),
+                };
+                events.push(Event::TicketCalled {
+                    ticket: t.id,
+                    counter: counter.into(),
+                });
+                events.push(Event::Audit {
+                    action: action.into(),
+                    by,
+                    detail,
+                    counter: Some(counter.into()),
+                    ticket: Some(t.id),
+                });
+                set_state(&mut events, CounterState::Calling);
+                Some(t.id)
+            }
             CounterAction::Recall => {
                 let t = need_current()?;
                 check(t, Transition::Recall, "recalled")?;
@@ -259,6 +328,14 @@ impl HallState {
             }
         };
         Ok(Decision { events, subject })
+    }
+
+    /// Today's ticket with this number (numbers are unique per service, and
+    /// services have their own prefixes): the latest one if two share it.
+    fn ticket_numbered(&self, number: &str) -> Option<&crate::ticket::Ticket> {
+        self.tickets()
+            .filter(|t| t.number == number)
+            .max_by_key(|t| t.id)
     }
 
     /// The ticket counter `ci` would call now.

@@ -106,6 +106,21 @@ impl HallState {
                     subject: Some(t.id),
                 })
             }
+            Command::Audit {
+                action,
+                by,
+                detail,
+                counter,
+            } => Ok(Decision {
+                events: vec![Event::Audit {
+                    action: action.clone(),
+                    by: by.clone(),
+                    detail: detail.clone(),
+                    counter: counter.clone(),
+                    ticket: None,
+                }],
+                subject: None,
+            }),
             // Recorded whatever day queued it: the outbox table, not today's
             // state, is what the sender reads.
             Command::Delivered { id } => Ok(Decision {

@@ -32,7 +32,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use crate::event::CounterState;
+use crate::event::{CounterState, Event};
 use crate::hall::Hall;
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
@@ -180,6 +180,21 @@ impl HallState {
 
     /// The same hall on a new business day: numbering restarts, counters are
     /// closed, ids and sequence numbers continue.
+    /// What ends with the business day: every ticket still waiting or
+    /// called expires, recorded on this (the old) day. Pure, like decide.
+    pub fn expiry(&self) -> Vec<Event> {
+        let mut open: Vec<_> = self
+            .tickets
+            .values()
+            .filter(|t| t.state.can(Transition::Expire))
+            .map(|t| t.id)
+            .collect();
+        open.sort();
+        open.into_iter()
+            .map(|ticket| Event::TicketExpired { ticket })
+            .collect()
+    }
+
     pub fn next_day(&self, day: BusinessDay) -> HallState {
         HallState::new(self.hall.clone(), day, self.last_seq, self.next_ticket_id)
     }

@@ -54,6 +54,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0007_wait_range.sql",
         "d0fee6fc6a6764e0609ea839e0f0df53e9afffc1dc67292945340dde65f42c26",
     ),
+    (
+        "0008_staff_accounts.sql",
+        "646e0b39fb78f4856913a818f78796dba5f3c6963fe2a70617e7a623c1ce5527",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are
@@ -517,7 +521,7 @@ fn upgrades_with_its_rows(file: &str) {
 
     // Tokens: live ones found with their clerk, the revoked one not.
     for &(secret, subject, staff) in f.tokens {
-        let cred = store.credential(&token_hash(secret)).unwrap();
+        let cred = store.credential_at(&token_hash(secret), 0).unwrap();
         let role = if subject == "Li Na" {
             Role::Supervisor
         } else {
@@ -529,12 +533,15 @@ fn upgrades_with_its_rows(file: &str) {
                 role,
                 subject: subject.into(),
                 staff: staff.map(str::to_owned),
+                account: None,
             }),
             "{file}: token {secret}"
         );
     }
     assert_eq!(
-        store.credential(&token_hash("fixture-revoked")).unwrap(),
+        store
+            .credential_at(&token_hash("fixture-revoked"), 0)
+            .unwrap(),
         None,
         "{file}"
     );

@@ -64,12 +64,17 @@ pub struct ActionBody {
     /// With `transfer`: the counter to send the ticket to.
     counter: Option<String>,
     /// With `close`: a supervisor closes the last counter of a service
-    /// that still has people waiting (audited).
+    /// that still has people waiting (audited). With `call`: a supervisor
+    /// calls a number that waits for another counter (audited).
     force: Option<bool>,
     /// With `suspend`: the materials still missing (printed on the notice slip).
     missing: Option<Vec<String>>,
     /// With `suspend`: a note for the notice slip.
     pub(crate) note: Option<String>,
+    /// With `call`: the number of the waiting ticket to call, e.g. `A012`.
+    number: Option<String>,
+    /// With `call`: why it goes out of turn (audited).
+    reason: Option<String>,
 }
 
 /// Maps an action name (path segment or websocket command, from the core's
@@ -125,6 +130,35 @@ pub fn counter_action(
             }
             _ => CounterAction::Close { override_by: None },
         },
+        K::CallNumber => {
+            let number = body.number.filter(|n| !n.trim().is_empty()).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    "call needs {\"number\": \"A012\", \"reason\": \"...\"}: the number on the applicant's slip",
+                )
+            })?;
+            let override_by = match body.force {
+                Some(true) if credential.role == Role::Supervisor => {
+                    Some(credential.subject.clone())
+                }
+                Some(true) => {
+                    return Err(ApiError::forbidden(
+                        "only a supervisor may call a number that waits for another counter",
+                    ));
+                }
+                _ => None,
+            };
+            CounterAction::CallNumber {
+                number,
+                reason: body.reason.unwrap_or_default(),
+                by: credential
+                    .staff
+                    .clone()
+                    .unwrap_or_else(|| credential.subject.clone()),
+                override_by,
+            }
+        }
         // Filtered above: no client asks for it.
         K::SignIn => return Err(unknown_action(name)),
     })
@@ -228,8 +262,8 @@ pub(crate) fn counter_command_for(
         (status = 400, description = "`invalid_body`: the body is not JSON", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
         (status = 403, description = "`forbidden`: another counter's token, or a supervisor-only argument", body = ErrorBody),
-        (status = 404, description = "`unknown_counter`, `unknown_action`, `unknown_service`", body = ErrorBody),
-        (status = 409, description = "`no_current_ticket`, `counter_busy`, `counter_closed`, `last_counter`, `wrong_state`, ...", body = ErrorBody),
+        (status = 404, description = "`unknown_counter`, `unknown_action`, `unknown_service`, `unknown_number`", body = ErrorBody),
+        (status = 409, description = "`no_current_ticket`, `counter_busy`, `counter_closed`, `last_counter`, `wrong_state`, `not_for_this_counter`, ...", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),

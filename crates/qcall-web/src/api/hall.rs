@@ -308,7 +308,9 @@ pub async fn test_clock(
     if let Some(ms) = body.advance_ms {
         clock.advance(ms);
     }
-    // Time-based alerts see the new time at once.
+    // A new business day starts, and time-based alerts see the new time,
+    // before the answer: tests need not wait for the daemon's tick.
+    state.engine.tick().await?;
     state.alerts.evaluate(&state.engine, &state.hub).await?;
     Ok(Json(wire::ClockBody {
         now_ms: qcall_engine::Clock::now(clock.as_ref()),

@@ -204,12 +204,23 @@ pub async fn get_ticket(
             ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
         })?;
     let (hall, base) = (state.engine.hall(), base_url(&state, &headers));
-    Ok(Json(wire::TicketBody {
-        ticket: match holder {
-            Some(_) => wire::holder_ticket(hall, &base, &state.keys, &view),
-            None => wire::ticket(hall, &base, &view),
-        },
-    }))
+    let mut ticket = match holder {
+        Some(_) => wire::holder_ticket(hall, &base, &state.keys, &view),
+        None => wire::ticket(hall, &base, &view),
+    };
+    // What to bring back is the holder's to read, from the slip's QR code.
+    if holder.is_some() && view.ticket.state == qcall_core::TicketState::Suspended {
+        let missing = state
+            .engine
+            .read(move |_, store| store.suspension(id))
+            .await?
+            .map_err(|e| state.engine.read_failed(e))?;
+        ticket.suspension = missing.map(|missing| wire::SuspensionJson {
+            missing,
+            return_by: hall.return_by(view.ticket.day).to_string(),
+        });
+    }
+    Ok(Json(wire::TicketBody { ticket }))
 }
 
 /// Cancels a waiting ticket (guide or supervisor).

@@ -46,6 +46,53 @@ pub struct NoticePrint {
     pub reason: Option<String>,
 }
 
+/// `POST /session`: a signed-in staff member's session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionBody {
+    /// The bearer token for this session; shown only now.
+    pub token: String,
+    /// The account's role: `clerk`, `guide` or `supervisor`.
+    #[schema(example = "clerk")]
+    pub role: &'static str,
+    /// When the session ends at the latest: the end of the business day
+    /// (RFC 3339, the hall's offset). It ends sooner when signed out,
+    /// revoked, or unused for `[staff] idle_hours`.
+    pub expires_at: String,
+    pub staff: StaffRef,
+}
+
+/// `GET /window/{counter}`: what the small screen above a counter shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowBody {
+    pub counter: super::CounterRef,
+    /// `closed`, `open_idle`, `calling`, `serving`, `paused` (暂停服务).
+    pub state: &'static str,
+    /// The ticket called or being served here, if any (public view).
+    pub current: Option<super::TicketJson>,
+    /// Who works at the counter while it is open: the signed-in clerk.
+    pub clerk: Option<ClerkRef>,
+    /// The event the answer is as of: frames after it are news.
+    pub seq: u64,
+}
+
+/// The clerk at a counter, as its window screen names them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClerkRef {
+    /// 工号, when they signed in with a staff account.
+    pub id: Option<String>,
+    pub name: String,
+}
+
+/// A staff member as screens name them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffRef {
+    /// 工号.
+    #[schema(example = "1024")]
+    pub id: String,
+    #[schema(example = "李娜")]
+    pub name: String,
+}
+
 /// A counter action's answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CounterActionBody {
@@ -190,6 +237,8 @@ pub struct GroupJson {
     pub no_show: u32,
     pub cancelled: u32,
     pub open: u32,
+    /// Still waiting or called when the day ended: closed at rollover.
+    pub expired: u32,
     pub wait_s: WaitJson,
     pub service_time_s: ServiceTimeJson,
     pub satisfaction: Option<f64>,
@@ -215,6 +264,7 @@ impl From<&GroupStats> for GroupJson {
             no_show: g.no_show,
             cancelled: g.cancelled,
             open: g.open,
+            expired: g.expired,
             wait_s: WaitJson {
                 p50: g.wait_p50_s,
                 p90: g.wait_p90_s,

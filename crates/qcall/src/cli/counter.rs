@@ -27,6 +27,8 @@ pub(super) enum Flag {
     Missing,
     Note,
     Force,
+    Number,
+    Reason,
 }
 
 impl Flag {
@@ -38,6 +40,8 @@ impl Flag {
             Flag::Missing => "--missing",
             Flag::Note => "--note",
             Flag::Force => "--force",
+            Flag::Number => "--number",
+            Flag::Reason => "--reason",
         }
     }
 
@@ -50,6 +54,8 @@ impl Flag {
             Flag::Missing => "missing",
             Flag::Note => "note",
             Flag::Force => "force",
+            Flag::Number => "number",
+            Flag::Reason => "reason",
         }
     }
 }
@@ -58,6 +64,8 @@ impl Flag {
 pub(super) fn word(a: &ActionSpec) -> &'static str {
     match a.kind {
         CounterActionKind::CallNext => "call",
+        // `call` is call-next's word (the contract's), so not this one's.
+        CounterActionKind::CallNumber => "call-number",
         _ => a.name,
     }
 }
@@ -72,14 +80,15 @@ pub(super) fn verbs() -> impl Iterator<Item = &'static ActionSpec> {
 fn verb_parser() -> impl TypedValueParser<Value = &'static ActionSpec> {
     PossibleValuesParser::new(verbs().map(|a| {
         let mut value = PossibleValue::new(word(a)).help(a.help);
-        if word(a) != a.name {
+        if word(a) != a.name && !verbs().any(|o| word(o) == a.name) {
             value = value.alias(a.name);
         }
         a.aliases.iter().fold(value, |v, alias| v.alias(*alias))
     }))
     .map(|typed| {
         verbs()
-            .find(|a| word(a) == typed || a.name == typed || a.aliases.contains(&typed.as_str()))
+            .find(|a| word(a) == typed)
+            .or_else(|| verbs().find(|a| a.name == typed || a.aliases.contains(&typed.as_str())))
             .expect("the parser admits only words of the table")
     })
 }
@@ -114,9 +123,16 @@ pub(super) struct CounterArgs {
     #[arg(long)]
     note: Option<String>,
     /// With close: close the last open counter of a service that still has
-    /// people waiting (a supervisor's token; audited).
+    /// people waiting; with call-number: call a ticket that waits for
+    /// another counter (a supervisor's token; audited).
     #[arg(long)]
     force: bool,
+    /// With call-number: the ticket's number, e.g. A012.
+    #[arg(long)]
+    number: Option<String>,
+    /// With call-number: why it goes out of turn (audited).
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 impl CounterArgs {
@@ -133,6 +149,8 @@ impl CounterArgs {
             ),
             (Flag::Note, self.note.as_ref().map(|n| json!(n))),
             (Flag::Force, self.force.then_some(json!(true))),
+            (Flag::Number, self.number.as_ref().map(|n| json!(n))),
+            (Flag::Reason, self.reason.as_ref().map(|r| json!(r))),
         ];
         let mut body = json!({});
         for (flag, value) in given {
@@ -208,6 +226,8 @@ mod tests {
             Flag::Missing,
             Flag::Note,
             Flag::Force,
+            Flag::Number,
+            Flag::Reason,
         ];
         for a in verbs() {
             for arg in a.args {

@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`serve`]: `serve`, the daemon (listener, clock, signals).
 //! - [`token`]: `token create|revoke`, credentials in the database.
+//! - [`staff`]: `staff add|passwd|disable|enable|list`, staff accounts.
 //! - [`ticket`]: `ticket take|show|preview` over the API.
 //! - [`counter`]: `counter VERB`, its verbs from the core's table of counter actions.
 //! - [`status`]: `status` and `stats`.
@@ -26,6 +27,7 @@ mod db;
 mod printer;
 mod say;
 mod serve;
+mod staff;
 mod status;
 mod ticket;
 mod token;
@@ -65,6 +67,9 @@ enum Cmd {
     /// Create or revoke credentials for counters, supervisors and guides.
     #[command(subcommand)]
     Token(token::TokenCmd),
+    /// Staff accounts (工号, name, role, password) that sign in on /counter and /admin.
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
     /// Take or look up tickets.
     #[command(subcommand)]
     Ticket(ticket::TicketCmd),
@@ -159,6 +164,7 @@ async fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             Ok(())
         }
         Cmd::Token(cmd) => token::token(cmd).map_err(Failure::from),
+        Cmd::Staff(cmd) => staff::staff(cmd).map_err(Failure::from),
         Cmd::Ticket(cmd) => ticket::ticket(cmd).await,
         Cmd::Counter(args) => counter::counter(args).await,
         Cmd::Status(server) => status::status(server).await,
@@ -217,6 +223,39 @@ mod tests {
             "--counter",
             "3",
         ]);
+        ok(&[
+            "qcall",
+            "staff",
+            "add",
+            "--config",
+            "c.toml",
+            "--db",
+            "x.db",
+            "--id",
+            "1024",
+            "--name",
+            "李娜",
+            "--role",
+            "clerk",
+            "--password-stdin",
+        ]);
+        ok(&[
+            "qcall", "staff", "passwd", "--config", "c.toml", "--id", "1024",
+        ]);
+        ok(&[
+            "qcall", "staff", "disable", "--config", "c.toml", "--id", "1024",
+        ]);
+        ok(&[
+            "qcall", "staff", "list", "--config", "c.toml", "--db", "x.db",
+        ]);
+        assert!(
+            Cli::try_parse_from([
+                "qcall", "staff", "add", "--config", "c", "--id", "1", "--name", "n", "--role",
+                "boss"
+            ])
+            .is_err(),
+            "an unknown role"
+        );
         ok(&[
             "qcall",
             "token",

@@ -24,7 +24,7 @@ pub(super) struct ConfigDb {
 }
 
 impl ConfigDb {
-    fn load(&self) -> anyhow::Result<(Config, PathBuf)> {
+    pub(super) fn load(&self) -> anyhow::Result<(Config, PathBuf)> {
         let config = Config::load(&self.config)?;
         let db = self.db.clone().unwrap_or_else(|| config.server.db.clone());
         Ok((config, db))
@@ -91,16 +91,6 @@ pub(super) enum TokenCmd {
     },
 }
 
-/// A fresh secret: 256 random bits, hex, with a recognisable prefix.
-fn new_secret() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-    Ok(format!(
-        "qc_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
-}
-
 pub(super) fn token(cmd: TokenCmd) -> anyhow::Result<()> {
     match cmd {
         TokenCmd::Create { at, subject, staff } => {
@@ -111,7 +101,7 @@ pub(super) fn token(cmd: TokenCmd) -> anyhow::Result<()> {
             }
             ensure_parent(&db)?;
             let mut store = Store::open(&db)?;
-            let secret = new_secret()?;
+            let secret = qcall_store::new_secret()?;
             match &staff.staff {
                 Some(clerk) => {
                     store.add_staff_token(&token_hash(&secret), name, clerk, now_ms())?
@@ -135,7 +125,7 @@ pub(super) fn token(cmd: TokenCmd) -> anyhow::Result<()> {
     }
 }
 
-fn ensure_parent(db: &Path) -> anyhow::Result<()> {
+pub(super) fn ensure_parent(db: &Path) -> anyhow::Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

@@ -57,6 +57,7 @@ impl Config {
         }
         config.server.check()?;
         config.backup.check()?;
+        config.staff.check()?;
         crate::audio::Script::from_config(&config.audio)?;
         crate::audio::settings(&config.audio)?;
         Ok(config)

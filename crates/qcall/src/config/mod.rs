@@ -58,6 +58,40 @@ pub struct Config {
     /// Scheduled backups of the database while serving; optional.
     #[serde(default)]
     pub backup: BackupSection,
+    /// Staff accounts' sessions; optional.
+    #[serde(default)]
+    pub staff: StaffSection,
+}
+
+/// `[staff]`: how staff sessions behave. Every key may be left out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffSection {
+    /// A signed-in session unused this many hours ends.
+    pub idle_hours: u32,
+}
+
+impl Default for StaffSection {
+    fn default() -> Self {
+        StaffSection { idle_hours: 8 }
+    }
+}
+
+impl StaffSection {
+    /// The idle limit in milliseconds.
+    pub fn idle_ms(&self) -> i64 {
+        i64::from(self.idle_hours) * 3_600_000
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !(1..=24).contains(&self.idle_hours) {
+            bail!(
+                "[staff] idle_hours = {}: use 1 to 24 (a session also ends with the business day)",
+                self.idle_hours
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[backup]`: copies of the database taken by the daemon while it serves.

@@ -216,3 +216,73 @@ fn a_no_show_reenters_behind_the_next_tickets_within_its_window() {
     assert!(err.contains("it is waiting, not a no-show"), "{err}");
     assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
 }
+
+#[test]
+fn a_number_is_called_out_of_turn_only_where_it_waits_with_a_reason_audited() {
+    let mut sim = Sim::new(strict_hall()); // A: counters 1, 2, 3; B: counters 2, 3
+    let a1 = sim.issue("A", "normal");
+    let a2 = sim.issue("A", "normal");
+    let b1 = sim.issue("B", "normal");
+    let number = |sim: &Sim, id| sim.state.ticket(id).unwrap().number.clone();
+    let call = |number: &str, reason: &str, override_by: Option<&str>| CounterAction::CallNumber {
+        number: number.into(),
+        reason: reason.into(),
+        by: "1024".into(),
+        override_by: override_by.map(str::to_owned),
+    };
+    let (n1, n2, nb) = (number(&sim, a1), number(&sim, a2), number(&sim, b1));
+    let check =
+        |sim: &mut Sim, counter: &str, action: CounterAction, expect: Result<TicketId, &str>| {
+            let before = sim.state.fingerprint();
+            match (sim.counter(counter, action), expect) {
+                (Ok(got), Ok(want)) => assert_eq!(got, Some(want)),
+                (Err(e), Err(part)) => {
+                    assert!(e.to_string().contains(part), "{e}");
+                    assert_eq!(sim.state.fingerprint(), before, "a refusal changes nothing");
+                }
+                (got, want) => panic!("got {got:?}, want {want:?}"),
+            }
+        };
+    check(&mut sim, "1", call(&n2, " ", None), Err("needs a reason"));
+    check(
+        &mut sim,
+        "1",
+        call("Z999", "away", None),
+        Err("no ticket numbered Z999"),
+    );
+    check(
+        &mut sim,
+        "1",
+        call(&nb, "away", None),
+        Err("which this counter does not serve"),
+    );
+    // The second A goes first at counter 1, lower case typed is fine.
+    check(
+        &mut sim,
+        "1",
+        call(&n2.to_lowercase(), "called while away", None),
+        Ok(a2),
+    );
+    assert_eq!(sim.state.counter("1").unwrap().state, CounterState::Calling);
+    check(&mut sim, "1", call(&n1, "x", None), Err("still has ticket"));
+    check(&mut sim, "2", call(&n2, "again", None), Err("it is called"));
+    // A supervisor may call B's ticket at counter 1: audited as theirs.
+    sim.counter("1", CounterAction::Finish { rating: None })
+        .unwrap();
+    check(&mut sim, "1", call(&nb, "urgent", Some("li")), Ok(b1));
+    let audits: Vec<_> = sim
+        .log
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Audit {
+                action, by, detail, ..
+            } => Some((action.as_str(), by.as_str(), detail.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audits.len(), 2, "{audits:?}");
+    assert_eq!((audits[0].0, audits[0].1), ("call_number", "1024"));
+    assert!(audits[0].2.contains("called while away"), "{audits:?}");
+    assert_eq!((audits[1].0, audits[1].1), ("call_number_override", "li"));
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
