@@ -5,6 +5,7 @@
 //! apply to the state they were decided on. Adding a variant is cheap; changing
 //! the meaning of a recorded one is not (old logs must still replay).
 
+use crate::rating::Channel;
 use crate::ticket::TicketId;
 use crate::time::BusinessDay;
 use crate::time::Millis;
@@ -132,6 +133,9 @@ pub enum Event {
     },
     /// The hall's gateway accepted the message with this id.
     NotificationDelivered { id: u64 },
+    /// The 好差评 platform accepted the upload with this id (the seq of
+    /// the event uploaded).
+    UploadDelivered { id: u64 },
     /// An appointment was booked for a service and a time slot.
     AppointmentBooked {
         code: String,
@@ -147,11 +151,28 @@ pub enum Event {
         ticket: TicketId,
         queued_at: Millis,
     },
-    /// The applicant rated a finished ticket at the counter's rating pad.
+    /// The applicant rated a finished ticket (at the pad, from the QR
+    /// code or a text message's link). Logs before indicators existed
+    /// replay with none, version 0 and the pad as channel.
     TicketRated {
         ticket: TicketId,
         score: u8,
         comment: Option<String>,
+        /// Why, for a 差评 (picked from `[rating] reasons` or typed).
+        reason: Option<String>,
+        /// (indicator code, score) of the set in force.
+        indicators: Vec<(String, u8)>,
+        /// The indicator set's version when it was given.
+        indicator_version: u32,
+        channel: Channel,
+    },
+
+    /// A counter (or the hall's business system) attached a case number
+    /// (办件编号) to the ticket; `by` is who.
+    CaseAttached {
+        ticket: TicketId,
+        case_no: String,
+        by: String,
     },
 
     // --- audit ---
@@ -189,10 +210,12 @@ impl Event {
             Event::TicketCancelled { .. } => "ticket_cancelled",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::CaseAttached { .. } => "case_attached",
             Event::NotifyRequested { .. } => "notify_requested",
             Event::TicketReady { .. } => "ticket_ready",
             Event::NotificationQueued { .. } => "notification_queued",
             Event::NotificationDelivered { .. } => "notification_delivered",
+            Event::UploadDelivered { .. } => "upload_delivered",
             Event::TicketSuspended { .. } => "ticket_suspended",
             Event::TicketReturned { .. } => "ticket_returned",
             Event::AppointmentBooked { .. } => "appointment_booked",
@@ -217,13 +240,14 @@ impl Event {
             | Event::TicketCancelled { ticket }
             | Event::TicketReentered { ticket, .. }
             | Event::TicketRated { ticket, .. }
+            | Event::CaseAttached { ticket, .. }
             | Event::AppointmentCheckedIn { ticket, .. }
             | Event::TicketSuspended { ticket, .. }
             | Event::TicketReturned { ticket, .. }
             | Event::NotifyRequested { ticket, .. }
             | Event::TicketReady { ticket, .. }
             | Event::NotificationQueued { ticket, .. } => Some(*ticket),
-            Event::NotificationDelivered { .. } => None,
+            Event::NotificationDelivered { .. } | Event::UploadDelivered { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
@@ -247,13 +271,15 @@ impl Event {
             | Event::TicketCancelled { .. }
             | Event::TicketReentered { .. }
             | Event::TicketRated { .. }
+            | Event::CaseAttached { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCheckedIn { .. }
             | Event::TicketReturned { .. }
             | Event::NotifyRequested { .. }
             | Event::TicketReady { .. }
             | Event::NotificationQueued { .. }
-            | Event::NotificationDelivered { .. } => None,
+            | Event::NotificationDelivered { .. }
+            | Event::UploadDelivered { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }

@@ -18,12 +18,13 @@ mod health;
 mod keys;
 mod lock;
 mod migrate;
+mod ratings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use qcall_core::state::{Appointment, Changes, Outbox};
+use qcall_core::state::{Appointment, Changes, Outbox, Upload};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -34,6 +35,7 @@ pub use health::{BackupStatus, Fault, Health};
 pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
+pub use ratings::{UploadRecord, Visit};
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -497,6 +499,34 @@ impl Batch<'_> {
         }
         if let Some(change) = &changes.outbox {
             self.put_outbox(change)?;
+        }
+        if let Some(change) = &changes.upload {
+            self.put_upload(change)?;
+        }
+        Ok(())
+    }
+
+    /// Writes an upload change: a record queued for the 好差评 platform,
+    /// or one it took.
+    pub fn put_upload(&mut self, change: &Upload) -> Result<(), StoreError> {
+        match change {
+            Upload::Queued {
+                id,
+                ticket,
+                kind,
+                at,
+            } => {
+                let mut stmt = self.tx.prepare_cached(
+                    "INSERT INTO uploads (id, kind, ticket_id, queued_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                stmt.execute(params![*id as i64, kind, ticket.0, at])?;
+            }
+            Upload::Delivered { id, at } => {
+                let mut stmt = self.tx.prepare_cached(
+                    "UPDATE uploads SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
+                )?;
+                stmt.execute(params![*id as i64, at])?;
+            }
         }
         Ok(())
     }

@@ -105,6 +105,8 @@ impl From<Rejection> for ApiError {
             Rejection::UnknownClass(_) => (S::UNPROCESSABLE_ENTITY, "unknown_priority"),
             Rejection::BadRating(_) => (S::UNPROCESSABLE_ENTITY, "bad_rating"),
             Rejection::BadInput(_) => (S::UNPROCESSABLE_ENTITY, "bad_input"),
+            Rejection::ReasonRequired { .. } => (S::UNPROCESSABLE_ENTITY, "reason_required"),
+            Rejection::UnknownIndicator { .. } => (S::UNPROCESSABLE_ENTITY, "unknown_indicator"),
             Rejection::ServiceFull { .. } => (S::CONFLICT, "service_full"),
             Rejection::NoCurrentTicket { .. } => (S::CONFLICT, "no_current_ticket"),
             Rejection::WrongState { .. } => (S::CONFLICT, "wrong_state"),

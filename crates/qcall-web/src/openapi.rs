@@ -72,6 +72,9 @@ socket with 1008.";
         crate::api::printing::audio,
         crate::api::printing::notice,
         crate::api::counters::rate,
+        crate::api::ratings::rules,
+        crate::api::ratings::attach_case,
+        crate::api::ratings::uploads,
         crate::api::appointments::book,
         crate::api::appointments::appointments,
         crate::api::hall::services,
@@ -98,6 +101,7 @@ socket with 1008.";
         (name = "appointments", description = "Booked appointments"),
         (name = "reports", description = "Figures and the audit trail"),
         (name = "devices", description = "Printers and the hall speaker"),
+        (name = "ratings", description = "好差评: rating rules and the upload to the province"),
     )
 )]
 pub struct ApiDoc;

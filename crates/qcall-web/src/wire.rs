@@ -9,7 +9,9 @@ use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod rating;
 mod responses;
+pub use rating::*;
 pub use responses::*;
 
 /// Settings the wire needs beyond the hall itself.
@@ -24,6 +26,8 @@ pub struct Site {
     pub cutoff_minutes: u32,
     /// How wall displays lay out the hall.
     pub display: DisplaySettings,
+    /// Whether ratings are uploaded (`[rating] upload_url` is set).
+    pub upload_configured: bool,
 }
 
 /// The `[display]` config, as `GET /api/v1/display` serves it to the wall

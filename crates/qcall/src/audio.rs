@@ -269,6 +269,7 @@ mod tests {
                 recalls: 0,
                 source: None,
                 rating: None,
+                case_no: None,
             },
             ahead: 0,
             estimated_wait_s: 0,

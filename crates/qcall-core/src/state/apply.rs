@@ -32,6 +32,23 @@ pub struct Changes {
     pub appointment: Option<(BusinessDay, Appointment)>,
     /// A text message queued or delivered.
     pub outbox: Option<Outbox>,
+    /// A record for the 好差评 platform queued or delivered.
+    pub upload: Option<Upload>,
+}
+
+/// A change to the upload outbox of the 好差评 platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// A record to upload: the event with sequence number `id`, about
+    /// `ticket`; `kind` says what it is (`rating`).
+    Queued {
+        id: u64,
+        ticket: TicketId,
+        kind: &'static str,
+        at: Millis,
+    },
+    /// The platform accepted record `id` at `at`.
+    Delivered { id: u64, at: Millis },
 }
 
 /// A change to the outbox of text messages.
@@ -292,6 +309,26 @@ impl HallState {
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.rating = Some(*score);
+                // Every rating goes to the province, in this transaction.
+                changes.upload = Some(Upload::Queued {
+                    id: rec.seq,
+                    ticket: *ticket,
+                    kind: "rating",
+                    at,
+                });
+            }
+            Event::UploadDelivered { id } => {
+                changes.upload = Some(Upload::Delivered { id: *id, at });
+            }
+            Event::CaseAttached {
+                ticket, case_no, ..
+            } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.case_no = Some(case_no.clone());
             }
             Event::AppointmentBooked {
                 code,

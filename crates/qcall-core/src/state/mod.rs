@@ -38,7 +38,7 @@ use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection, TransferTarget};
-pub use apply::{Changes, Outbox};
+pub use apply::{Changes, Outbox, Upload};
 pub use invariants::Fingerprint;
 pub use notify::mask_phone;
 

@@ -50,6 +50,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0006_hall_secrets.sql",
         "5ca04a012927433520b7dbf9aac65530d66106862b70d64e4e23d41bf2cf9521",
     ),
+    (
+        "0007_ratings_cases_uploads.sql",
+        "6ebe275465b3bea9dfd54c186cdc08591d5d1b92446468bc569a53c08bc60a58",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are
@@ -617,7 +621,15 @@ fn check_values(f: &Fixture, store: &Store) {
         assert!(
             matches!(
                 &find("ticket_rated").unwrap().event,
-                Event::TicketRated { ticket: TicketId(6), score: 4, comment: Some(c) } if c == "办得很快"
+                Event::TicketRated {
+                    ticket: TicketId(6),
+                    score: 4,
+                    comment: Some(c),
+                    reason: None,
+                    indicators,
+                    indicator_version: 0,
+                    channel: qcall_core::rating::Channel::Pad,
+                } if c == "办得很快" && indicators.is_empty()
             ),
             "{file}"
         );

@@ -58,6 +58,9 @@ pub struct Config {
     /// Scheduled backups of the database while serving; optional.
     #[serde(default)]
     pub backup: BackupSection,
+    /// 好差评: indicators, reasons, the upload to the province; optional.
+    #[serde(default)]
+    pub rating: RatingSection,
 }
 
 /// `[backup]`: copies of the database taken by the daemon while it serves.
@@ -551,6 +554,8 @@ impl DisplaySection {
 
 mod hall;
 pub use hall::parse_range;
+mod rating;
+pub use rating::{IndicatorSection, RatingSection};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,128 @@
+//! The bodies of the 好差评 and case endpoints: the hall's rating rules
+//! (what a pad and the phone page ask), a case's visits, and the upload
+//! state of each record for `/admin`. No applicant's name or phone number
+//! is in any of them.
+
+use qcall_core::Hall;
+use qcall_core::rating::{Channel, LEVELS, is_poor};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Bilingual;
+
+/// One of the five levels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelJson {
+    /// 5 非常满意 ... 1 非常不满意.
+    pub score: u8,
+    pub name: Bilingual,
+    /// A 差评 (the bottom two): needs a reason.
+    pub poor: bool,
+}
+
+/// One indicator of the set in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorJson {
+    /// What `indicators` in a rating is keyed by.
+    #[schema(example = "attitude")]
+    pub code: String,
+    pub name: Bilingual,
+}
+
+/// `GET /rating`: what a rating asks for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingRulesBody {
+    /// Best first.
+    pub levels: Vec<LevelJson>,
+    pub indicators: Vec<IndicatorJson>,
+    /// The indicator set's version, kept with every rating.
+    pub indicator_version: u32,
+    /// Reasons offered for a 差评 (a typed reason is accepted too).
+    pub reasons: Vec<Bilingual>,
+    /// `pad`, `qr`, `sms`.
+    pub channels: Vec<&'static str>,
+}
+
+impl RatingRulesBody {
+    pub fn of(hall: &Hall) -> RatingRulesBody {
+        let rules = &hall.rating;
+        RatingRulesBody {
+            levels: LEVELS
+                .iter()
+                .map(|(score, zh, en)| LevelJson {
+                    score: *score,
+                    name: Bilingual {
+                        zh: (*zh).into(),
+                        en: (*en).into(),
+                    },
+                    poor: is_poor(*score),
+                })
+                .collect(),
+            indicators: rules
+                .indicators
+                .iter()
+                .map(|i| IndicatorJson {
+                    code: i.code.clone(),
+                    name: (&i.name).into(),
+                })
+                .collect(),
+            indicator_version: rules.indicator_version,
+            reasons: rules.reasons.iter().map(Bilingual::from).collect(),
+            channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        }
+    }
+}
+
+/// One visit of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitJson {
+    pub ticket: i64,
+    pub number: String,
+    pub service: String,
+    /// The business day, `2026-11-22`.
+    pub day: String,
+}
+
+/// `POST /tickets/{id}/case`: the case the ticket now belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseBody {
+    pub ticket: i64,
+    pub case_no: String,
+    /// This ticket's place among the case's visits: 2 is "this case's 2nd
+    /// visit".
+    pub visit: usize,
+    /// Every visit so far, in order.
+    pub visits: Vec<VisitJson>,
+}
+
+/// One record for the 好差评 platform and where it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadJson {
+    /// Also its idempotency key.
+    pub id: u64,
+    /// `rating`.
+    pub kind: String,
+    pub ticket: i64,
+    pub number: String,
+    pub service: String,
+    pub counter: Option<String>,
+    pub case_no: Option<String>,
+    pub score: u8,
+    pub reason: Option<String>,
+    /// `pad`, `qr` or `sms`.
+    pub channel: &'static str,
+    /// `pending` or `delivered`.
+    pub state: &'static str,
+    /// RFC 3339, hall time.
+    pub queued_at: String,
+    pub delivered_at: Option<String>,
+}
+
+/// `GET /ratings/uploads`: the latest records, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadsBody {
+    /// Whether `[rating] upload_url` is set: without it records wait.
+    pub configured: bool,
+    pub pending: usize,
+    pub uploads: Vec<UploadJson>,
+}
