@@ -126,7 +126,8 @@ pub async fn attach_case(
                     format!("there is no ticket {id} today"),
                 ));
             }
-            Some(c) if c.as_deref() != Some(cred.subject.as_str()) => {
+            // Not called yet: the core says why (wrong_state).
+            Some(Some(c)) if c != cred.subject => {
                 return Err(ApiError::forbidden(format!(
                     "ticket {id} is not counter {}'s; the counter that called it, or a supervisor, gives it its case number",
                     cred.subject

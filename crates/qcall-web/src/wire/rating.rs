@@ -126,3 +126,46 @@ pub struct UploadsBody {
     pub pending: usize,
     pub uploads: Vec<UploadJson>,
 }
+
+/// Visits per case (跑动次数) for a group of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseFiguresJson {
+    /// Cases with a visit on the day.
+    pub cases: u32,
+    /// Their visits so far (every day up to this one).
+    pub visits: u32,
+    /// Cases done in one visit (最多跑一次).
+    pub one_visit: u32,
+    pub visits_per_case: Option<f64>,
+    /// `one_visit / cases`, 0..=1.
+    pub one_visit_share: Option<f64>,
+}
+
+impl From<&qcall_core::stats::CaseStats> for CaseFiguresJson {
+    fn from(g: &qcall_core::stats::CaseStats) -> Self {
+        CaseFiguresJson {
+            cases: g.cases,
+            visits: g.visits,
+            one_visit: g.one_visit,
+            visits_per_case: g.visits_per_case(),
+            one_visit_share: g.one_visit_share(),
+        }
+    }
+}
+
+/// One service's case figures in `GET /stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceCasesJson {
+    pub service: String,
+    #[serde(flatten)]
+    pub figures: CaseFiguresJson,
+}
+
+/// `cases` in `GET /stats`: the cases with a visit on the day, counted
+/// under the service of their last visit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasesStatsJson {
+    pub total: CaseFiguresJson,
+    #[schema(value_type = Vec<ServiceCasesJson>)]
+    pub services: Vec<super::Named<CaseFiguresJson>>,
+}

@@ -322,6 +322,8 @@ pub struct StatsBody {
     #[schema(value_type = Vec<StaffGroupJson>)]
     pub staff: Vec<Named<GroupJson>>,
     pub appointments: AppointmentsStatsJson,
+    /// Visits per case and the one-visit share (最多跑一次).
+    pub cases: super::CasesStatsJson,
 }
 
 /// `GET /audit` as JSON.
