@@ -9,6 +9,7 @@
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 import { STRINGS } from './i18n.js';
+import { caseCardInit, caseCardShow } from './case.js';
 
 /** SLA and rating alerts for supervisors and clerks alike, by id. */
 const banners = new Map();
@@ -60,6 +61,7 @@ async function signIn(token, remember) {
   if (!actions) await loadActions();
   me = counter;
   secret = token;
+  caseCardInit(token);
   $('#signin').hidden = true;
   $('#desk').hidden = false;
   $('#sign-out').hidden = false;
@@ -123,6 +125,7 @@ function render() {
   $('#counter-state').dataset.state = c.state;
   document.title = `${counterName(c)} · ${t('counter_title')}`;
   renderCurrent(c);
+  caseCardShow(c.current);
   renderWaiting(c);
   renderButtons();
 }

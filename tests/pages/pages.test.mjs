@@ -471,9 +471,10 @@ test('a zone display shows only its services', async () => {
   await display.context().close();
 });
 
-test('the rating pad rates the ticket just finished, once, and a poor rating reaches /admin', async () => {
+test('the rating pad asks each indicator, will not send a 差评 without a reason, and a poor rating reaches /admin', async () => {
+  const boss = hall.token('--supervisor', 'zhao');
   const admin = await open('/admin');
-  await admin.fill('#token', hall.token('--supervisor', 'zhao'));
+  await admin.fill('#token', boss);
   await admin.click('#signin-form button[type="submit"]');
   await admin.waitForSelector('#board:not([hidden])');
   await live(admin);
@@ -482,6 +483,7 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'C' } });
   await hall.api('/counters/4/call-next', { method: 'POST', body: {}, token: counter });
   await hall.api('/counters/4/finish', { method: 'POST', body: {}, token: counter });
+  const rated = async () => (await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`)).body.ticket.rating;
 
   // The pad signs in once with its counter's token; until then it asks.
   const pad = await open('/rate/4', { width: 1024, height: 768 });
@@ -491,18 +493,50 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   await pad.click('#setup-form button[type="submit"]');
   await pad.waitForSelector('#ask:not([hidden])');
   await waitText(pad, '#counter-name', /4号窗口/);
-  await pad.fill('#comment', '材料清单没写清楚');
+
+  // The indicators of the hall's set, as GET /rating gives them.
+  const rules = (await hall.api('/rating')).body;
+  const legends = await pad.locator('.rate-indicator legend').allTextContents();
+  assert.deepEqual(legends, rules.indicators.map((i) => i.name.zh));
+  assert.deepEqual(legends, ['整体满意度', '服务效率', '服务水平', '服务态度']);
+
+  // A good level asks no reason.
+  await pad.click('.rate-btn[data-score="4"]');
+  assert.ok(await pad.locator('.rate-reason').isHidden(), 'no reason asked for 满意');
+  // 不满意: the reason is asked, and sending without one is stopped here.
   await pad.click('.rate-btn[data-score="2"]');
+  await pad.waitForSelector('.rate-reason:not([hidden])');
+  await pad.check('#ask-attitude-1');
+  await pad.check('#ask-overall-2');
+  await pad.fill('#comment', '材料清单没写清楚');
+  await pad.click('.rate-send');
+  await waitText(pad, '.rate-error', /原因/);
+  assert.equal(await rated(), null, 'nothing was sent without a reason');
+  assert.ok(await pad.locator('#thanks').isHidden());
+
+  await pad.check('#ask-reason-3'); // 一次性告知不清楚
+  await pad.click('.rate-send');
   await pad.waitForSelector('#thanks:not([hidden])');
   await waitText(pad, '#thanks-note', /主管/);
   await waitText(admin, '#alerts', new RegExp(taken.body.ticket.number));
-  const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
-  assert.equal(held.body.ticket.rating, 2, 'the pad\'s rating is the ticket\'s');
+  assert.equal(await rated(), 2, 'the pad\'s rating is the ticket\'s');
+  const ups = (await hall.api('/ratings/uploads', { token: boss })).body.uploads;
+  const mine = ups.find((u) => u.ticket === taken.body.ticket.id);
+  assert.equal(mine.reason, '一次性告知不清楚');
+  assert.equal(mine.channel, 'pad');
+  assert.equal(mine.state, 'pending', 'this hall has no upload_url');
 
-  // One rating per ticket: the next tap has nothing to rate.
+  // One rating per ticket: the next rating has nothing to rate.
   await pad.evaluate(() => { document.querySelector('#ask').hidden = false; });
   await pad.click('.rate-btn[data-score="5"]');
+  await pad.click('.rate-send');
   await waitText(pad, '#message', /暂无待评价/);
+
+  // In English the indicators and reasons follow the language.
+  await pad.click('#lang-toggle');
+  await pad.click('.rate-btn[data-score="1"]');
+  await waitText(pad, '.rate-reason', /Waited too long/);
+  assert.deepEqual(await pad.locator('.rate-indicator legend').allTextContents(), rules.indicators.map((i) => i.name.en));
   assert.deepEqual(pad.errors, []);
 });
 
@@ -543,12 +577,14 @@ test('the holder rates a finished ticket from its phone page, once', async () =>
   }
   await phone.waitForSelector('#rate:not([hidden])');
   await phone.click('#rate .rate-btn[data-score="4"]');
+  await phone.check('#rate-efficiency-5');
+  await phone.click('#rate .rate-send');
   await waitText(phone, '#rate-done', /感谢/);
   await phone.waitForSelector('#rate', { state: 'hidden' });
   const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
   assert.equal(held.body.ticket.rating, 4, 'the rating is recorded for the ticket');
   // The counter's pad has nothing left to rate: one rating per ticket.
-  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 1 }, token: counter });
+  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 3 }, token: counter });
   assert.equal(pad.body.error.code, 'nothing_to_rate');
   assert.deepEqual(phone.errors, []);
   await phone.context().close();

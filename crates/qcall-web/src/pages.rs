@@ -59,6 +59,8 @@ const ASSETS: &[Asset] = &[
     asset!("ticket.js", JS),
     asset!("admin.js", JS),
     asset!("rate.js", JS),
+    asset!("rating-form.js", JS),
+    asset!("case.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
