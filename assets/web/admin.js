@@ -6,6 +6,7 @@
 // (poor ratings with the applicant's comment).
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { ratingsAdmin, ratingsFrame } from './ratings-admin.js';
 
 const KEY = 'qcall.admin.token';
 const model = new HallModel();
@@ -52,6 +53,7 @@ async function signIn(token) {
   renderAlerts();
   loadDevices();
   loadStats();
+  ratingsAdmin(token);
   stream = new Stream('/ws/staff', {
     auth: { token },
     onState: (state, reason) => {
@@ -81,6 +83,7 @@ function signOut() {
 
 function onFrame(f) {
   model.apply(f);
+  ratingsFrame(f);
   if (f.type === 'alert') {
     // SLA lights come and go; the rest (guide calls, ratings) are a log.
     alerts = alerts.filter((a) => a.id !== f.id);

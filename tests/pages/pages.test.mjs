@@ -61,6 +61,9 @@ test('every text key a page uses is translated in both languages', async () => {
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
     alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],
+    rate_: ['1', '2', '3', '4', '5'],
+    channel_: ['pad', 'qr', 'sms'],
+    upload_: ['pending', 'delivered'],
   };
   for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
   for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current']) used.add(k);
@@ -634,4 +637,58 @@ test('the supervisor sees the audit trail', async () => {
   await waitText(admin, '#audit', /close_override/);
   await waitText(admin, '#audit', /sun/);
   assert.deepEqual(admin.errors, []);
+});
+
+test('the counter attaches a case number and sees its 2nd visit; /admin lists each rating\'s upload and the visits per case', async () => {
+  const own = await startHall();
+  try {
+    const token = own.token('--counter', '8');
+    const serve = async () => {
+      const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'F' } })).body.ticket;
+      const called = await own.api('/counters/8/call-next', { method: 'POST', body: {}, token });
+      assert.equal(called.body.ticket.id, taken.id);
+      return taken;
+    };
+    // The case's first visit, attached by the hall's business system.
+    const first = await serve();
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    const sys = own.token('--integration', 'ywxt');
+    const one = await own.api(`/tickets/${first.id}/case`, { method: 'POST', body: { case_no: 'SB-42' }, token: sys });
+    assert.equal(one.body.visit, 1, JSON.stringify(one.body));
+
+    const counter = await open('/counter', { width: 1366, height: 900 }, own);
+    await counter.fill('#token', token);
+    await counter.click('#signin-form button[type="submit"]');
+    await live(counter);
+    const second = await serve();
+    await counter.waitForSelector('#case-card:not([hidden])');
+    await waitText(counter, '#case-ticket', new RegExp(second.number));
+    // Finished: the card keeps the ticket, so its number is typed now.
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    await counter.waitForSelector('#counter-state[data-state="open_idle"]');
+    await waitText(counter, '#case-ticket', new RegExp(second.number));
+    await counter.fill('#case-no', 'SB-42');
+    await counter.click('#case-form button[type="submit"]');
+    await waitText(counter, '#case-result', /第 2 次来办/);
+    await counter.click('#lang-toggle');
+    await waitText(counter, '#case-result', /2nd visit/);
+    assert.deepEqual(counter.errors, []);
+
+    // Rated at the pad (a 差评 with its reason): /admin lists its upload.
+    const rated = await own.api('/counters/8/rating', { method: 'POST', body: { score: 1, reason: '办理效率低' }, token });
+    assert.equal(rated.status, 200, JSON.stringify(rated.body));
+    const admin = await open('/admin', undefined, own);
+    await admin.fill('#token', own.token('--supervisor', 'zhao'));
+    await admin.click('#signin-form button[type="submit"]');
+    await admin.waitForSelector('#ratings-card:not([hidden])');
+    await waitText(admin, '#uploads', new RegExp(second.number));
+    await waitText(admin, `#uploads tr[data-ticket="${second.id}"]`, /办理效率低/);
+    await waitText(admin, `#uploads tr[data-ticket="${second.id}"] .upload-state`, /待上报/);
+    await waitText(admin, '#uploads-note', /upload_url/);
+    // One case, two visits today: 0% done in one visit.
+    await waitText(admin, '#cases', /合计\s*1\s*2\s*2\.00\s*0%/);
+    assert.deepEqual(admin.errors, []);
+  } finally {
+    await own.stop();
+  }
 });

@@ -61,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("rate.js", JS),
     asset!("rating-form.js", JS),
     asset!("case.js", JS),
+    asset!("ratings-admin.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
