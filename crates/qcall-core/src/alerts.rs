@@ -31,6 +31,12 @@ pub enum AlertKind {
         score: u8,
         comment: Option<String>,
     },
+    /// A 差评 is not put right by its deadline (整改超期).
+    RectificationOverdue {
+        number: String,
+        deadline: String,
+        assignee: Option<String>,
+    },
     /// A ticket has been at a counter longer than the service's limit.
     ServiceTime {
         service: String,
@@ -77,6 +83,19 @@ impl Alert {
                     "{number} at counter {counter} rated the service {score}/5; please follow up"
                 ),
             ),
+            AlertKind::RectificationOverdue {
+                number,
+                deadline,
+                assignee,
+            } => {
+                let who = assignee.as_deref().unwrap_or("未指派 / unassigned");
+                (
+                    format!("{number} 的差评整改已超过期限 {deadline}（负责人：{who}），请尽快整改"),
+                    format!(
+                        "the 差评 of {number} was due to be put right by {deadline} (assigned: {who}); it is overdue"
+                    ),
+                )
+            }
             AlertKind::ServiceTime {
                 counter,
                 number,
@@ -186,6 +205,20 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
                 key: format!("service_time:{}:{}", c.id, t.id),
                 level: Level::Red,
                 kind,
+            });
+        }
+    }
+    let today = crate::time::business_day(now, &hall.tz);
+    for r in state.rectifications() {
+        if r.fix.is_none() && r.overdue(today, &hall.tz) {
+            out.push(Alert {
+                key: format!("rectify:{}", r.ticket),
+                level: Level::Red,
+                kind: AlertKind::RectificationOverdue {
+                    number: r.number.clone(),
+                    deadline: r.deadline.to_string(),
+                    assignee: r.assignee.clone(),
+                },
             });
         }
     }

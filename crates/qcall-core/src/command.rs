@@ -73,6 +73,12 @@ pub enum Command {
         case_no: String,
         by: String,
     },
+    /// A step in putting the 差评 of `ticket` right (整改), by `by`.
+    Rectify {
+        ticket: TicketId,
+        action: crate::rectify::RectifyAction,
+        by: String,
+    },
     /// The 好差评 platform accepted upload `id`.
     Uploaded { id: u64 },
     /// The gateway accepted outbox message `id`.
@@ -551,6 +557,10 @@ pub enum Rejection {
     ReentryRefused { number: String, why: String },
     #[error("counter `{0}` has no finished ticket left to rate")]
     NothingToRate(String),
+    #[error("ticket {number} has no 差评 to put right")]
+    NoRectification { number: String },
+    #[error("the 差评 of {number}: {why}")]
+    RectifyStep { number: String, why: String },
     #[error("ticket {number} is already rated; each ticket is rated once")]
     AlreadyRated { number: String },
     #[error(

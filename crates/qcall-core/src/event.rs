@@ -6,6 +6,7 @@
 //! the meaning of a recorded one is not (old logs must still replay).
 
 use crate::rating::Channel;
+use crate::rectify::RectifyAction;
 use crate::ticket::TicketId;
 use crate::time::BusinessDay;
 use crate::time::Millis;
@@ -167,6 +168,21 @@ pub enum Event {
         channel: Channel,
     },
 
+    /// A 差评 opened an item to put right by the end of `deadline` (a
+    /// working day on the hall's calendar).
+    RectificationOpened {
+        ticket: TicketId,
+        score: u8,
+        reason: Option<String>,
+        deadline: BusinessDay,
+    },
+    /// A step in putting a 差评 right, by `by` (a supervisor, or the
+    /// applicant's key for the fix's rating).
+    Rectified {
+        ticket: TicketId,
+        action: RectifyAction,
+        by: String,
+    },
     /// A counter (or the hall's business system) attached a case number
     /// (办件编号) to the ticket; `by` is who.
     CaseAttached {
@@ -211,6 +227,13 @@ impl Event {
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
             Event::CaseAttached { .. } => "case_attached",
+            Event::RectificationOpened { .. } => "rectification_opened",
+            Event::Rectified { action, .. } => match action {
+                RectifyAction::Assign { .. } => "rectification_assigned",
+                RectifyAction::Callback { .. } => "rectification_called_back",
+                RectifyAction::Fix { .. } => "rectification_fixed",
+                RectifyAction::RateFix { .. } => "rectification_rated",
+            },
             Event::NotifyRequested { .. } => "notify_requested",
             Event::TicketReady { .. } => "ticket_ready",
             Event::NotificationQueued { .. } => "notification_queued",
@@ -241,6 +264,8 @@ impl Event {
             | Event::TicketReentered { ticket, .. }
             | Event::TicketRated { ticket, .. }
             | Event::CaseAttached { ticket, .. }
+            | Event::RectificationOpened { ticket, .. }
+            | Event::Rectified { ticket, .. }
             | Event::AppointmentCheckedIn { ticket, .. }
             | Event::TicketSuspended { ticket, .. }
             | Event::TicketReturned { ticket, .. }
@@ -272,6 +297,8 @@ impl Event {
             | Event::TicketReentered { .. }
             | Event::TicketRated { .. }
             | Event::CaseAttached { .. }
+            | Event::RectificationOpened { .. }
+            | Event::Rectified { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCheckedIn { .. }
             | Event::TicketReturned { .. }

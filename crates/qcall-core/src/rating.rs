@@ -91,6 +91,8 @@ pub struct RatingRules {
     pub indicator_version: u32,
     /// Reasons offered for a 差评 (free text is accepted too).
     pub reasons: Vec<Text>,
+    /// Working days, on the hall's calendar, to put a 差评 right.
+    pub fix_working_days: u32,
 }
 
 impl Default for RatingRules {
@@ -115,6 +117,7 @@ impl Default for RatingRules {
                 Text::new("一次性告知不清楚", "Requirements not explained at once"),
                 Text::new("要求提供不必要的材料", "Asked for unnecessary documents"),
             ],
+            fix_working_days: 5,
         }
     }
 }

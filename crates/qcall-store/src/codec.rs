@@ -6,13 +6,14 @@
 //! fit its kind is [`StoreError::Corrupt`], never a panic.
 
 use qcall_core::rating::Channel;
+use qcall_core::rectify::RectifyAction;
 use qcall_core::{BusinessDay, CounterState, Event, Recorded, Ticket, TicketId, TicketState};
 use rusqlite::{Row, Transaction, params};
 
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq, reason, indicators, indicator_version, channel, case_no FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq, reason, indicators, indicator_version, channel, case_no, deadline FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
@@ -50,6 +51,7 @@ pub(crate) struct EventRow {
     indicator_version: Option<i64>,
     channel: Option<String>,
     case_no: Option<String>,
+    deadline: Option<String>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -83,6 +85,7 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         indicator_version: r.get(26)?,
         channel: r.get(27)?,
         case_no: r.get(28)?,
+        deadline: r.get(29)?,
     })
 }
 
@@ -183,6 +186,25 @@ fn encode(rec: &Recorded) -> EventRow {
             row.actor = Some(by.clone());
         }
         Event::UploadDelivered { id } => row.ref_seq = Some(*id as i64),
+        Event::RectificationOpened {
+            score,
+            reason,
+            deadline,
+            ..
+        } => {
+            row.rating = Some(i64::from(*score));
+            row.reason = reason.clone();
+            row.deadline = Some(deadline.to_string());
+        }
+        Event::Rectified { action, by, .. } => {
+            row.actor = Some(by.clone());
+            match action {
+                RectifyAction::Assign { to } => row.detail = Some(to.clone()),
+                RectifyAction::Callback { outcome } => row.detail = Some(outcome.clone()),
+                RectifyAction::Fix { note } => row.detail = Some(note.clone()),
+                RectifyAction::RateFix { score } => row.rating = Some(i64::from(*score)),
+            }
+        }
         Event::TicketTransferred {
             to_service,
             to_counter,
@@ -362,6 +384,34 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             case_no: row.case_no.clone().ok_or_else(|| bad("case_no"))?,
             by: row.actor.clone().unwrap_or_default(),
         },
+        "rectification_opened" => Event::RectificationOpened {
+            ticket: ticket()?,
+            score: row.rating.ok_or_else(|| bad("rating"))? as u8,
+            reason: row.reason.clone(),
+            deadline: row
+                .deadline
+                .as_deref()
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| bad("deadline"))?,
+        },
+        kind @ ("rectification_assigned"
+        | "rectification_called_back"
+        | "rectification_fixed"
+        | "rectification_rated") => {
+            let text = || row.detail.clone().ok_or_else(|| bad("detail"));
+            Event::Rectified {
+                ticket: ticket()?,
+                action: match kind {
+                    "rectification_assigned" => RectifyAction::Assign { to: text()? },
+                    "rectification_called_back" => RectifyAction::Callback { outcome: text()? },
+                    "rectification_fixed" => RectifyAction::Fix { note: text()? },
+                    _ => RectifyAction::RateFix {
+                        score: row.rating.ok_or_else(|| bad("rating"))? as u8,
+                    },
+                },
+                by: row.actor.clone().unwrap_or_default(),
+            }
+        }
         "upload_delivered" => Event::UploadDelivered {
             id: row.ref_seq.ok_or_else(|| bad("ref_seq"))? as u64,
         },
@@ -409,9 +459,9 @@ pub(crate) fn insert_event(
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
          source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq, \
-         reason, indicators, indicator_version, channel, case_no) \
+         reason, indicators, indicator_version, channel, case_no, deadline) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
-         ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+         ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -443,7 +493,8 @@ pub(crate) fn insert_event(
         r.indicators,
         r.indicator_version,
         r.channel,
-        r.case_no
+        r.case_no,
+        r.deadline
     ])?;
     Ok(())
 }

@@ -503,6 +503,9 @@ impl Batch<'_> {
         if let Some(change) = &changes.upload {
             self.put_upload(change)?;
         }
+        if let Some(r) = changes.rectification.and_then(|id| state.rectification(id)) {
+            ratings::put_rectification(&self.tx, r, rec.seq)?;
+        }
         Ok(())
     }
 

@@ -119,6 +119,8 @@ impl From<Rejection> for ApiError {
             Rejection::ReentryRefused { .. } => (S::CONFLICT, "reentry_refused"),
             Rejection::NothingToRate(_) => (S::CONFLICT, "nothing_to_rate"),
             Rejection::AlreadyRated { .. } => (S::CONFLICT, "already_rated"),
+            Rejection::NoRectification { .. } => (S::NOT_FOUND, "no_rectification"),
+            Rejection::RectifyStep { .. } => (S::CONFLICT, "rectify_step"),
             Rejection::UnknownAppointment(_) => (S::NOT_FOUND, "unknown_appointment"),
             Rejection::AppointmentWindow { .. } => (S::CONFLICT, "appointment_window"),
             Rejection::CodeTaken(_) => (S::CONFLICT, "code_taken"),

@@ -23,8 +23,53 @@ use tokio::sync::watch;
 
 use crate::notify::{Gateway, Outbox, deliver};
 
-/// What the platform receives for one rating.
+/// What the platform receives for one record: a rating, or a step in
+/// putting a 差评 right.
 pub fn payload(u: &UploadRecord, hall: &Hall, department: &str) -> serde_json::Value {
+    match &u.rectification {
+        Some(r) => rectification_payload(u, r, hall, department),
+        None => rating_payload(u, hall, department),
+    }
+}
+
+/// A 差评 put right (`rectification_fixed`) or its fix rated
+/// (`rectification_rated`): the item as it stands.
+fn rectification_payload(
+    u: &UploadRecord,
+    r: &qcall_core::rectify::Rectification,
+    hall: &Hall,
+    department: &str,
+) -> serde_json::Value {
+    let tz = &hall.tz;
+    let step = |s: &Option<qcall_core::rectify::Step>| {
+        s.as_ref()
+            .map(|s| json!({ "at": local_rfc3339(s.at, tz), "by": s.by, "text": s.text }))
+    };
+    json!({
+        "id": u.id,
+        "idempotency_key": u.id.to_string(),
+        "kind": "rectification",
+        "step": if u.event == "rectification_rated" { "fix_rated" } else { "fixed" },
+        "case_no": u.case_no,
+        "service": { "code": u.service },
+        "department": department,
+        "ticket": { "id": u.ticket.0, "number": u.number },
+        "staff": r.staff,
+        "counter": r.counter,
+        "level": { "score": r.score, "poor": is_poor(r.score) },
+        "reason": r.reason,
+        "deadline": r.deadline.to_string(),
+        "assignee": r.assignee,
+        "callback": step(&r.callback),
+        "fix": step(&r.fix),
+        "fixed_on_time": r.fixed_on_time(tz),
+        "fix_score": r.fix_score,
+        "at": local_rfc3339(u.at, tz),
+    })
+}
+
+/// One rating.
+fn rating_payload(u: &UploadRecord, hall: &Hall, department: &str) -> serde_json::Value {
     let service = hall.service(&u.service);
     let rules = &hall.rating;
     // Names from the set in force; a record of an older set keeps its codes.
@@ -119,6 +164,8 @@ mod tests {
             channel: Channel::Pad,
             queued_at: 0,
             delivered_at: None,
+            event: "ticket_rated".into(),
+            rectification: None,
         };
         let body = payload(&u, &hall, "市政务服务中心");
         assert_eq!(body["idempotency_key"], "42");

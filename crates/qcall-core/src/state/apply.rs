@@ -12,6 +12,7 @@ use super::{Appointment, HallState, Inconsistent, RECENT_CALLS, Subscription};
 use super::{FRESH_ESTIMATES_MAX, PER_CALL_SAMPLES};
 use crate::event::{Event, Recorded};
 use crate::hours;
+use crate::rectify::{Rectification, RectifyAction, Step};
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
 use crate::time::{BusinessDay, Millis};
 
@@ -34,6 +35,8 @@ pub struct Changes {
     pub outbox: Option<Outbox>,
     /// A record for the 好差评 platform queued or delivered.
     pub upload: Option<Upload>,
+    /// The 差评 item (by ticket) that was opened or took a step.
+    pub rectification: Option<TicketId>,
 }
 
 /// A change to the upload outbox of the 好差评 platform.
@@ -316,6 +319,66 @@ impl HallState {
                     kind: "rating",
                     at,
                 });
+            }
+            Event::RectificationOpened {
+                ticket,
+                score,
+                reason,
+                deadline,
+            } => {
+                // Replayed before the store's rows are loaded, or opened now.
+                let t = self.tickets.get(ticket);
+                self.rectifications.insert(
+                    *ticket,
+                    Rectification {
+                        ticket: *ticket,
+                        number: t.map_or_else(String::new, |t| t.number.clone()),
+                        service: t.map_or_else(String::new, |t| t.service.clone()),
+                        counter: t.and_then(|t| t.counter.clone()),
+                        staff: t.and_then(|t| t.served_by.clone()),
+                        score: *score,
+                        reason: reason.clone(),
+                        opened_at: at,
+                        deadline: *deadline,
+                        assignee: None,
+                        callback: None,
+                        fix: None,
+                        fix_score: None,
+                    },
+                );
+                changes.rectification = Some(*ticket);
+            }
+            Event::Rectified { ticket, action, by } => {
+                // An item of an earlier day is not in the state while
+                // today's log replays; the store's row is loaded after.
+                if let Some(r) = self.rectifications.get_mut(ticket) {
+                    let step = |text: &str| {
+                        Some(Step {
+                            at,
+                            by: by.clone(),
+                            text: text.to_owned(),
+                        })
+                    };
+                    match action {
+                        RectifyAction::Assign { to } => r.assignee = Some(to.clone()),
+                        RectifyAction::Callback { outcome } => r.callback = step(outcome),
+                        RectifyAction::Fix { note } => r.fix = step(note),
+                        RectifyAction::RateFix { score } => r.fix_score = Some(*score),
+                    }
+                    changes.rectification = Some(*ticket);
+                }
+                // The fix and its rating go to the province too.
+                if matches!(
+                    action,
+                    RectifyAction::Fix { .. } | RectifyAction::RateFix { .. }
+                ) {
+                    changes.upload = Some(Upload::Queued {
+                        id: rec.seq,
+                        ticket: *ticket,
+                        kind: "rectification",
+                        at,
+                    });
+                }
             }
             Event::UploadDelivered { id } => {
                 changes.upload = Some(Upload::Delivered { id: *id, at });

@@ -122,6 +122,25 @@ impl HallState {
                 case_no,
                 by,
             } => self.decide_case(*ticket, case_no, by),
+            Command::Rectify { ticket, action, by } => {
+                let r = self.rectifications.get(ticket).ok_or_else(|| {
+                    Rejection::NoRectification {
+                        number: self
+                            .tickets
+                            .get(ticket)
+                            .map_or(ticket.to_string(), |t| t.number.clone()),
+                    }
+                })?;
+                r.check(action)?;
+                Ok(Decision {
+                    events: vec![Event::Rectified {
+                        ticket: *ticket,
+                        action: action.clone(),
+                        by: by.clone(),
+                    }],
+                    subject: None,
+                })
+            }
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -427,17 +446,29 @@ impl HallState {
                 t
             }
         };
-        let event = Event::TicketRated {
+        let mut events = vec![Event::TicketRated {
             ticket: last.id,
             score: rating.score,
             comment: rating.comment,
-            reason: rating.reason,
+            reason: rating.reason.clone(),
             indicators: rating.indicators,
             indicator_version: rules.indicator_version,
             channel: rating.channel,
-        };
+        }];
+        // Every 差评 is put right, by a deadline in working days.
+        if crate::rating::is_poor(rating.score) {
+            events.push(Event::RectificationOpened {
+                ticket: last.id,
+                score: rating.score,
+                reason: rating.reason,
+                deadline: self
+                    .hall
+                    .schedule
+                    .working_days_after(self.day, rules.fix_working_days),
+            });
+        }
         Ok(Decision {
-            events: vec![event],
+            events,
             subject: Some(last.id),
         })
     }

@@ -52,7 +52,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "0007_ratings_cases_uploads.sql",
-        "6ebe275465b3bea9dfd54c186cdc08591d5d1b92446468bc569a53c08bc60a58",
+        "bed7d4c2cc15ef5f7e8e7560408e4eba6df3cc38c26eb0b60e8afcd8e3169fcb",
     ),
 ];
 

@@ -9,6 +9,7 @@ pub mod counters;
 pub mod hall;
 pub mod printing;
 pub mod ratings;
+pub mod rectify;
 pub mod stats;
 pub mod tickets;
 

@@ -169,3 +169,57 @@ pub struct CasesStatsJson {
     #[schema(value_type = Vec<ServiceCasesJson>)]
     pub services: Vec<super::Named<CaseFiguresJson>>,
 }
+
+/// A step taken on a 差评 item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RectifyStepJson {
+    /// RFC 3339, hall time.
+    pub at: String,
+    pub by: String,
+    /// The callback's outcome, or what was fixed.
+    pub text: String,
+}
+
+/// One 差评 being put right.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RectificationJson {
+    pub ticket: i64,
+    pub number: String,
+    pub service: String,
+    pub counter: Option<String>,
+    /// The clerk rated.
+    pub staff: Option<String>,
+    pub score: u8,
+    pub reason: Option<String>,
+    pub opened_at: String,
+    /// The last working day to fix it on, `2026-11-30`.
+    pub deadline: String,
+    pub assignee: Option<String>,
+    pub callback: Option<RectifyStepJson>,
+    pub fix: Option<RectifyStepJson>,
+    /// The applicant's rating of the fix.
+    pub fix_score: Option<u8>,
+    /// `open`, `called_back`, `fixed` or `rated`.
+    pub state: &'static str,
+    /// Not fixed by the deadline (still open after it, or fixed late).
+    pub overdue: bool,
+    /// Once fixed: whether by the deadline.
+    pub fixed_on_time: Option<bool>,
+    /// The ticket's own page with its key: the applicant rates the fix there.
+    pub fix_rating_url: String,
+}
+
+/// `GET /rectifications`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RectificationsBody {
+    /// `[rating] fix_working_days`.
+    pub fix_working_days: u32,
+    pub items: Vec<RectificationJson>,
+}
+
+/// `POST /tickets/{id}/fix-rating`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FixRatedBody {
+    pub ticket: i64,
+    pub fix_score: u8,
+}

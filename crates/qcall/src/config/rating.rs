@@ -22,6 +22,8 @@ pub struct RatingSection {
     pub indicators: Vec<IndicatorSection>,
     /// Reasons offered for a 差评.
     pub reasons: Vec<Bilingual>,
+    /// Working days to put a 差评 right (5, 7 or 15 by locality).
+    pub fix_working_days: u32,
     /// The 好差评 platform's URL; empty: nothing is uploaded (records wait).
     pub upload_url: String,
     /// First retry after this long; doubling up to a minute.
@@ -63,6 +65,7 @@ impl Default for RatingSection {
                     en: r.en.clone(),
                 })
                 .collect(),
+            fix_working_days: rules.fix_working_days,
             upload_url: String::new(),
             retry_ms: 2000,
             ca_file: PathBuf::new(),
@@ -104,6 +107,12 @@ impl RatingSection {
                 );
             }
         }
+        if !(1..=60).contains(&self.fix_working_days) {
+            bail!(
+                "[rating] fix_working_days = {}: use 1 to 60 working days (local rules say 5, 7 or 15)",
+                self.fix_working_days
+            );
+        }
         if self.reasons.iter().any(|r| r.zh.trim().is_empty()) {
             bail!("[rating] reasons: a reason needs its zh text");
         }
@@ -118,6 +127,7 @@ impl RatingSection {
                 .collect(),
             indicator_version: self.indicator_version,
             reasons: self.reasons.iter().map(Text::from).collect(),
+            fix_working_days: self.fix_working_days,
         })
     }
 

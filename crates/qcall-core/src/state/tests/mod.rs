@@ -763,8 +763,8 @@ fn a_poor_rating_needs_a_reason_and_keeps_the_set_version() {
         )
         .unwrap();
     assert_eq!(
-        d.events,
-        vec![crate::Event::TicketRated {
+        d.events[..1],
+        [crate::Event::TicketRated {
             ticket: id,
             score: 2,
             comment: None,
@@ -774,6 +774,75 @@ fn a_poor_rating_needs_a_reason_and_keeps_the_set_version() {
             channel: crate::rating::Channel::Pad,
         }]
     );
+    assert!(matches!(
+        d.events[1],
+        crate::Event::RectificationOpened { score: 2, .. }
+    ));
+}
+
+/// A 差评 opens an item due a number of working days later; its steps go
+/// in order, and a good rating opens none.
+#[test]
+fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
+    use crate::rectify::RectifyAction;
+    let mut sim = Sim::new(strict_hall());
+    let id = sim.issue("A", "normal");
+    sim.call("1");
+    sim.counter("1", CounterAction::Finish { rating: None })
+        .unwrap();
+    let mut poor = rating(1, None);
+    poor.reason = Some("等候时间太长".into());
+    sim.run(Command::Rate {
+        of: RatingOf::Ticket(id),
+        rating: poor,
+    })
+    .unwrap();
+    let r = sim.state.rectification(id).expect("an item for the 差评");
+    let fix_days = sim.state.hall().rating.fix_working_days;
+    assert_eq!(
+        r.deadline,
+        sim.state.hall().schedule.working_days_after(sim.state.day(), fix_days)
+    );
+    assert_eq!((r.score, r.reason.as_deref()), (1, Some("等候时间太长")));
+    let step = |action| Command::Rectify {
+        ticket: id,
+        action,
+        by: "zhao".into(),
+    };
+    assert!(matches!(
+        sim.run(step(RectifyAction::Fix { note: "培训".into() })),
+        Err(Rejection::RectifyStep { .. })
+    ));
+    sim.run(step(RectifyAction::Callback { outcome: "已致歉".into() }))
+        .unwrap();
+    sim.run(step(RectifyAction::Fix { note: "培训".into() }))
+        .unwrap();
+    sim.run(step(RectifyAction::RateFix { score: 4 })).unwrap();
+    let r = sim.state.rectification(id).unwrap();
+    assert_eq!(r.callback.as_ref().unwrap().text, "已致歉");
+    assert_eq!(r.fix_score, Some(4));
+    // It goes on to the next day.
+    let next = sim.state.next_day(sim.state.day().tomorrow().unwrap());
+    assert!(next.rectification(id).is_some());
+
+    let good = sim.issue("A", "normal");
+    sim.call("1");
+    sim.counter("1", CounterAction::Finish { rating: None })
+        .unwrap();
+    sim.run(Command::Rate {
+        of: RatingOf::Ticket(good),
+        rating: rating(4, None),
+    })
+    .unwrap();
+    assert!(sim.state.rectification(good).is_none());
+    assert!(matches!(
+        sim.run(Command::Rectify {
+            ticket: good,
+            action: RectifyAction::Callback { outcome: "x".into() },
+            by: "zhao".into()
+        }),
+        Err(Rejection::NoRectification { .. })
+    ));
 }
 
 /// A rating's comment may be 500 characters, not 501.
