@@ -7,6 +7,7 @@
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 import { ratingsAdmin, ratingsFrame } from './ratings-admin.js';
+import { rectifyFrame, rectifyInit } from './rectify.js';
 
 const KEY = 'qcall.admin.token';
 const model = new HallModel();
@@ -54,6 +55,7 @@ async function signIn(token) {
   loadDevices();
   loadStats();
   ratingsAdmin(token);
+  rectifyInit(token);
   stream = new Stream('/ws/staff', {
     auth: { token },
     onState: (state, reason) => {
@@ -84,6 +86,7 @@ function signOut() {
 function onFrame(f) {
   model.apply(f);
   ratingsFrame(f);
+  rectifyFrame(f);
   if (f.type === 'alert') {
     // SLA lights come and go; the rest (guide calls, ratings) are a log.
     alerts = alerts.filter((a) => a.id !== f.id);

@@ -5,6 +5,7 @@
 
 import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
 import { ratingForm } from './rating-form.js';
+import { fixRate } from './fix-rate.js';
 
 const id = Number(location.pathname.split('/').pop());
 // The ticket's key, from the QR code's link (`?k=...`): only its holder has
@@ -121,6 +122,9 @@ ratingForm($('#rate'), async (body, score) => {
 }).catch(() => {
   // Without the rules the form cannot ask; the rest of the page works.
 });
+
+// Opened from the link a supervisor sent once the 差评 was put right.
+fixRate(id, key);
 
 // Leave a phone number: the hall texts when the ticket is near, called,
 // needs more documents, or its certificate is ready.

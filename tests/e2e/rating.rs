@@ -417,3 +417,211 @@ async fn one_case_over_three_tickets_on_two_days_counts_three_visits() {
         "Monday counts the visits up to Monday"
     );
 }
+
+/// A 差评 opens an item due five working days later on the hall's own
+/// calendar: here Wednesday is a holiday (skipped), Saturday is closed and
+/// Sunday a make-up day (counted), so Monday's 差评 is due the next Monday.
+/// The callback comes before the fix, both are recorded, the fix is rated
+/// through the ticket's link, and an item left open past its deadline is
+/// overdue.
+#[tokio::test]
+async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_the_fix_rated() {
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.hours.sat = vec![];
+        c.hours.holidays = vec!["2026-11-25".into()];
+        c.hours.workdays = vec!["2026-11-29=mon".into()];
+        c.rating.fix_working_days = 5;
+    });
+    let d = hall.start_at(monday(10, 0));
+    let token = hall.counter_token("2");
+    let boss = hall.token(&["--supervisor", "zhao"]);
+    let mut c = d.conn().await;
+
+    // A 差评 without a reason opens nothing; with one it opens an item.
+    let (id, key) = served(&mut c, "2", &token).await;
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/rating"),
+            None,
+            &json!({"score": 1, "ticket_key": key}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "reason_required".to_owned()));
+    assert_eq!(list(&mut c, &boss).await["items"], json!([]));
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/rating"),
+            None,
+            &json!({"score": 1, "ticket_key": key, "reason": "等候时间太长"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let items = list(&mut c, &boss).await;
+    assert_eq!(items["fix_working_days"], 5);
+    let item = &items["items"][0];
+    assert_eq!(
+        (
+            item["ticket"].clone(),
+            item["score"].clone(),
+            item["reason"].clone(),
+            item["deadline"].clone(),
+            item["state"].clone(),
+            item["overdue"].clone(),
+        ),
+        (
+            json!(id),
+            json!(1),
+            json!("等候时间太长"),
+            json!("2026-11-30"),
+            json!("open"),
+            json!(false),
+        ),
+        "Tue, Thu, Fri, the make-up Sunday and Mon: {item}"
+    );
+
+    // Steps: assign; the fix waits for the callback; each once.
+    let r = step(&mut c, &boss, id, "assign", json!({"supervisor": "zhao"})).await;
+    assert_eq!(r.body["assignee"], "zhao", "{}", r.body);
+    let before = seq(&mut c).await;
+    let r = step(&mut c, &boss, id, "fix", json!({"note": "窗口增派人员"})).await;
+    assert_eq!(code(&r), (409, "rectify_step".to_owned()), "{}", r.body);
+    let r = c
+        .post(
+            &format!("/api/v1/rectifications/{id}/callback"),
+            Some(&token),
+            &json!({"outcome": "x"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 403, "a counter's token: {}", r.body);
+    assert_eq!(seq(&mut c).await, before, "refused steps write nothing");
+    // The fix cannot be rated before it exists.
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/fix-rating"),
+            None,
+            &json!({"score": 4, "ticket_key": key}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (409, "rectify_step".to_owned()), "{}", r.body);
+
+    d.set_clock(monday(15, 30)).await;
+    let r = step(&mut c, &boss, id, "callback", json!({"outcome": "已电话致歉，申请人接受"})).await;
+    assert_eq!(r.body["callback"]["text"], "已电话致歉，申请人接受", "{}", r.body);
+    assert!(
+        r.body["callback"]["at"].as_str().unwrap().starts_with("2026-11-23T15:30"),
+        "logged when: {}",
+        r.body
+    );
+    assert_eq!(r.body["callback"]["by"], "zhao");
+    // Friday: in time.
+    d.set_clock(monday(11, 0) + 4 * DAY_MS).await;
+    let r = step(&mut c, &boss, id, "fix", json!({"note": "窗口增派人员"})).await;
+    assert_eq!(
+        (
+            r.body["state"].clone(),
+            r.body["fixed_on_time"].clone(),
+            r.body["overdue"].clone()
+        ),
+        (json!("fixed"), json!(true), json!(false)),
+        "{}",
+        r.body
+    );
+    let r = step(&mut c, &boss, id, "fix", json!({"note": "again"})).await;
+    assert_eq!(code(&r), (409, "rectify_step".to_owned()));
+
+    // The applicant rates the fix through the link the item gives.
+    let link = r_link(&list(&mut c, &boss).await["items"][0]);
+    assert!(link.contains(&format!("/t/{id}?k={key}")), "{link}");
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/fix-rating"),
+            None,
+            &json!({"score": 4, "ticket_key": "AAAAAAAAAAAAAAAAAAAA"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r).0, 403, "another key: {}", r.body);
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/fix-rating?k={key}"),
+            None,
+            &json!({"score": 4}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let item = &list(&mut c, &boss).await["items"][0];
+    assert_eq!((item["state"].clone(), item["fix_score"].clone()), (json!("rated"), json!(4)));
+    // The rating, the fix and the fix's rating each wait for the platform.
+    let ups = c
+        .send(Method::GET, "/api/v1/ratings/uploads", Some(&boss), None)
+        .await
+        .unwrap();
+    let kinds: Vec<Value> = ups.body["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [json!("rectification"), json!("rectification"), json!("rating")],
+        "{}",
+        ups.body
+    );
+
+    // Audited: every step is in the event log with who did it; an item
+    // left open past its deadline is overdue.
+    let (other, other_key) = served(&mut c, "2", &token).await;
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{other}/rating"),
+            None,
+            &json!({"score": 2, "ticket_key": other_key, "reason": "服务态度差"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let due = list(&mut c, &boss).await["items"][0]["deadline"].clone();
+    assert_eq!(due, "2026-12-03", "Friday's: the make-up Sunday, Mon 30, Tue, Wed, Thu");
+    d.set_clock(monday(10, 0) + 12 * DAY_MS).await;
+    let items = list(&mut c, &boss).await;
+    assert_eq!(items["items"][0]["overdue"], true, "{}", items);
+    assert_eq!(items["items"][1]["overdue"], false, "fixed in time stays so");
+}
+
+/// `GET /rectifications` as the supervisor `boss`.
+async fn list(c: &mut Conn, boss: &str) -> Value {
+    let r = c
+        .send(Method::GET, "/api/v1/rectifications", Some(boss), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    r.body
+}
+
+/// A supervisor's step `what` on the item of ticket `id`.
+async fn step(
+    c: &mut Conn,
+    boss: &str,
+    id: u64,
+    what: &str,
+    body: Value,
+) -> qcall::client::Response {
+    c.post(
+        &format!("/api/v1/rectifications/{id}/{what}"),
+        Some(boss),
+        &body,
+    )
+    .await
+    .unwrap()
+}
+
+fn r_link(item: &Value) -> String {
+    item["fix_rating_url"].as_str().unwrap().to_owned()
+}

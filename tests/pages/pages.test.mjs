@@ -60,10 +60,12 @@ test('every text key a page uses is translated in both languages', async () => {
     sla_: ['green', 'yellow', 'red'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
-    alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],
+    alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time', 'rectify'],
     rate_: ['1', '2', '3', '4', '5'],
     channel_: ['pad', 'qr', 'sms'],
     upload_: ['pending', 'delivered'],
+    rx_state_: ['open', 'called_back', 'fixed', 'rated'],
+    rx_do_: ['assign', 'callback', 'fix'],
   };
   for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
   for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current']) used.add(k);
@@ -688,6 +690,58 @@ test('the counter attaches a case number and sees its 2nd visit; /admin lists ea
     // One case, two visits today: 0% done in one visit.
     await waitText(admin, '#cases', /合计\s*1\s*2\s*2\.00\s*0%/);
     assert.deepEqual(admin.errors, []);
+  } finally {
+    await own.stop();
+  }
+});
+
+test('the rectification list on /admin: each 差评 with its deadline, callback then fix, and the link to rate the fix', async () => {
+  const own = await startHall();
+  try {
+    const token = own.token('--counter', '8');
+    const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'F' } })).body.ticket;
+    await own.api('/counters/8/call-next', { method: 'POST', body: {}, token });
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    const rated = await own.api('/counters/8/rating', { method: 'POST', body: { score: 2, reason: '等候时间太长' }, token });
+    assert.equal(rated.status, 200, JSON.stringify(rated.body));
+    const boss = own.token('--supervisor', 'zhao');
+    const expected = (await own.api('/rectifications', { token: boss })).body.items[0];
+
+    const admin = await open('/admin', undefined, own);
+    await admin.fill('#token', boss);
+    await admin.click('#signin-form button[type="submit"]');
+    await admin.waitForSelector('#rectify-card:not([hidden])');
+    const item = `#rectify li[data-ticket="${taken.id}"]`;
+    await waitText(admin, item, new RegExp(taken.number));
+    await waitText(admin, `${item} .rx-deadline`, new RegExp(expected.deadline));
+    await waitText(admin, item, /待回访/);
+    await waitText(admin, item, /等候时间太长/);
+    assert.equal(await admin.locator(`${item} form[data-step="fix"]`).count(), 0, 'no fix before the callback');
+
+    await admin.fill(`${item} form[data-step="assign"] input`, 'zhao');
+    await admin.click(`${item} form[data-step="assign"] button`);
+    await waitText(admin, `${item} .rx-assignee`, /zhao/);
+    await admin.fill(`${item} form[data-step="callback"] input`, '已电话致歉');
+    await admin.click(`${item} form[data-step="callback"] button`);
+    await waitText(admin, `${item} .rx-callback`, /已电话致歉/);
+    await waitText(admin, item, /已回访，待整改/);
+    await admin.fill(`${item} form[data-step="fix"] input`, '增派窗口人员');
+    await admin.click(`${item} form[data-step="fix"] button`);
+    await waitText(admin, `${item} .rx-fix`, /增派窗口人员/);
+    await waitText(admin, item, /已整改，待评价/);
+
+    // The applicant opens the link and rates the fix there.
+    const href = await admin.locator(`${item} .rx-link`).getAttribute('href');
+    const link = new URL(href);
+    assert.equal(link.searchParams.get('k'), taken.ticket_key);
+    const phone = await open(link.pathname + link.search, { width: 390, height: 844 }, own);
+    await phone.waitForSelector('#fix-rate:not([hidden])');
+    await phone.click('#fix-rate .rate-btn[data-score="4"]');
+    await waitText(phone, '#fix-rate-done', /感谢/);
+    await waitText(admin, `${item} .rx-fix-score`, /满意/);
+    await waitText(admin, item, /已评价/);
+    assert.deepEqual(admin.errors, []);
+    assert.deepEqual(phone.errors, []);
   } finally {
     await own.stop();
   }

@@ -62,6 +62,8 @@ const ASSETS: &[Asset] = &[
     asset!("rating-form.js", JS),
     asset!("case.js", JS),
     asset!("ratings-admin.js", JS),
+    asset!("rectify.js", JS),
+    asset!("fix-rate.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
