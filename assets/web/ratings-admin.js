@@ -1,4 +1,6 @@
-// /admin's 好差评 section: each rating's upload to the provincial platform
+// /admin's 好差评 section: the day's 好评率, 差评率, 回访率 and 整改率 per
+// service, counter, clerk and indicator (GET /stats), each rating's
+// upload to the provincial platform
 // (pending or delivered, GET /api/v1/ratings/uploads) and the day's visits
 // per case (跑动次数, the one-visit share of 最多跑一次, from GET /stats).
 // Kept apart from admin.js, which only calls `ratingsAdmin` once signed in
@@ -52,6 +54,23 @@ async function loadCases() {
     el('td', { class: 'num' }, String(g.visits)),
     el('td', { class: 'num' }, g.visits_per_case == null ? '–' : g.visits_per_case.toFixed(2)),
     el('td', { class: 'num' }, pct(g.one_visit_share)),
+  );
+  const fig = (name, g) => el('tr', {},
+    el('th', { scope: 'row' }, name),
+    el('td', { class: 'num' }, String(g.rated)),
+    el('td', { class: 'num' }, pct(g.good_rate)),
+    el('td', { class: 'num' }, pct(g.poor_rate)),
+    el('td', { class: 'num' }, pct(g.callback_rate)),
+    el('td', { class: 'num' }, pct(g.rectified_rate)),
+  );
+  const r = s.ratings;
+  const some = (list) => list.filter((g) => g.rated > 0);
+  $('#rating-figures').replaceChildren(
+    fig(t('cases_total'), r.total),
+    ...some(r.services).map((g) => fig(t('figures_service', { id: g.service }), g)),
+    ...some(r.counters).map((g) => fig(t('figures_counter', { id: g.counter }), g)),
+    ...some(r.staff).map((g) => fig(t('figures_staff', { id: g.staff }), g)),
+    ...some(r.indicators).map((g) => fig(t('figures_indicator', { id: g.indicator }), g)),
   );
   $('#cases').replaceChildren(
     row(t('cases_total'), s.cases.total),

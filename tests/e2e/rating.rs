@@ -180,6 +180,43 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
         .await
         .unwrap();
     assert_eq!(r.status.as_u16(), 403, "a counter's token: {}", r.body);
+
+    // The day's figures: per counter, service and indicator.
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    let ratings = &stats["ratings"];
+    let pick = |list: &str, key: &str, id: &str| {
+        ratings[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g[key] == id)
+            .unwrap_or_else(|| panic!("no {key} {id} in {ratings}"))
+            .clone()
+    };
+    let two = pick("counters", "counter", "2");
+    assert_eq!(
+        (two["rated"].clone(), two["good_rate"].clone(), two["poor_rate"].clone()),
+        (json!(2), json!(0.5), json!(0.5)),
+        "{two}"
+    );
+    assert_eq!(pick("services", "service", "A")["rated"], 2);
+    let overall = pick("indicators", "indicator", "overall");
+    assert_eq!(
+        (overall["rated"].clone(), overall["good"].clone(), overall["poor"].clone()),
+        (json!(2), json!(1), json!(1)),
+        "overall 2 at the pad, 5 on the phone: {overall}"
+    );
+    assert_eq!(pick("indicators", "indicator", "attitude")["poor_rate"], 1.0);
+    // One 差评, not called back yet.
+    assert_eq!(
+        (
+            ratings["total"]["rectifications"].clone(),
+            ratings["total"]["callback_rate"].clone(),
+            ratings["total"]["rectified_rate"].clone()
+        ),
+        (json!(1), json!(0.0), json!(0.0))
+    );
+    assert_eq!(ratings["staff"], json!([]), "clerks' figures are the supervisor's");
 }
 
 /// The platform is down when the first rating is given, then up but holds
@@ -575,8 +612,59 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         ups.body
     );
 
-    // Audited: every step is in the event log with who did it; an item
-    // left open past its deadline is overdue.
+    // Monday's figures: the one 差评 called back and put right in time.
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    let total = &stats["ratings"]["total"];
+    assert_eq!(
+        (
+            total["poor_rate"].clone(),
+            total["callback_rate"].clone(),
+            total["rectified_rate"].clone()
+        ),
+        (json!(1.0), json!(1.0), json!(1.0)),
+        "{total}"
+    );
+    let csv = qcall(&[
+        "stats", "--server", &d.url, "--date", "2026-11-23", "--format", "csv",
+    ]);
+    let text = stdout(&csv);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.ends_with(",rated,good_rate,poor_rate,callback_rate,rectified_rate"),
+        "{header}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("2026-11-23,hall,,") && l.ends_with(",1,0.0,1.0,1.0,1.0")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("2026-11-23,indicator,attitude,")),
+        "{text}"
+    );
+
+    // Audited: the supervisor's steps are in the day's audit trail.
+    let audit = c
+        .send(Method::GET, "/api/v1/audit?date=2026-11-23", Some(&boss), None)
+        .await
+        .unwrap()
+        .body;
+    let steps: Vec<(Value, Value)> = audit["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ticket"] == json!(id))
+        .map(|r| (r["kind"].clone(), r["by"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (json!("rectification_assigned"), json!("zhao")),
+            (json!("rectification_called_back"), json!("zhao")),
+        ],
+        "Monday's steps (the fix was Friday's): {audit}"
+    );
+
+    // An item left open past its deadline is overdue.
     let (other, other_key) = served(&mut c, "2", &token).await;
     let r = c
         .post(

@@ -689,6 +689,9 @@ test('the counter attaches a case number and sees its 2nd visit; /admin lists ea
     await waitText(admin, '#uploads-note', /upload_url/);
     // One case, two visits today: 0% done in one visit.
     await waitText(admin, '#cases', /合计\s*1\s*2\s*2\.00\s*0%/);
+    // The day's figures: one rating, a 差评 not yet called back.
+    await waitText(admin, '#rating-figures', /合计\s*1\s*0%\s*100%\s*0%\s*0%/);
+    await waitText(admin, '#rating-figures', /8 号窗口\s*1\s*0%\s*100%/);
     assert.deepEqual(admin.errors, []);
   } finally {
     await own.stop();

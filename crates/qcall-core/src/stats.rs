@@ -4,6 +4,9 @@
 //! service time from start (or call, when the clerk never pressed start) to
 //! finish. Percentiles are nearest-rank.
 
+mod ratings;
+pub use ratings::{RatingFigures, RatingStats, rating_stats};
+
 use crate::hall::Hall;
 use crate::state::Appointment;
 use crate::ticket::{Ticket, TicketState};

@@ -307,10 +307,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The audited events of a day: overrides, re-entries and transfers.
+    /// The audited events of a day: overrides, re-entries, transfers and
+    /// the steps of putting 差评 right.
     pub fn audit_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{} WHERE day = ?1 AND kind IN ('audit', 'ticket_reentered', 'ticket_transferred') ORDER BY seq",
+            "{} WHERE day = ?1 AND kind IN ('audit', 'ticket_reentered', 'ticket_transferred', \
+             'rectification_assigned', 'rectification_called_back', 'rectification_fixed', 'rectification_rated') ORDER BY seq",
             codec::SELECT_EVENT
         ))?;
         let rows = stmt.query_map([day.to_string()], codec::event_row)?;

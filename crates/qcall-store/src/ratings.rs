@@ -262,6 +262,36 @@ impl Store {
         self.rectifications_where("ORDER BY ticket_id DESC LIMIT ?1", Some(limit))
     }
 
+    /// The items of the 差评 given to a day's tickets.
+    pub fn rectifications_of_day(&self, day: BusinessDay) -> Result<Vec<Rectification>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SELECT_RECTIFICATION} WHERE ticket_id IN (SELECT id FROM tickets WHERE day = ?1) ORDER BY ticket_id"
+        ))?;
+        let rows = stmt.query_map([day.to_string()], rectification_row)?;
+        rows.map(|r| finish_rectification(r?)).collect()
+    }
+
+    /// The indicators each rating of a day gave, by ticket.
+    pub fn indicators_of_day(
+        &self,
+        day: BusinessDay,
+    ) -> Result<Vec<(TicketId, Vec<(String, u8)>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ticket_id, indicators FROM events WHERE day = ?1 AND kind = 'ticket_rated' AND indicators IS NOT NULL ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([day.to_string()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, text) = row?;
+            let list = decode_indicators(&text).ok_or_else(|| {
+                StoreError::Corrupt(format!("the rating of ticket {id}: indicators `{text}`"))
+            })?;
+            Ok((TicketId(id), list))
+        })
+        .collect()
+    }
+
     /// One item, open or closed.
     pub fn rectification(&self, ticket: TicketId) -> Result<Option<Rectification>, StoreError> {
         let mut stmt = self

@@ -464,6 +464,16 @@ pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
                 None => format!("to service {to_service}"),
             },
         ),
+        Event::Rectified { action, by, .. } => {
+            use qcall_core::rectify::RectifyAction as A;
+            let detail = match action {
+                A::Assign { to } => format!("assigned to {to}"),
+                A::Callback { outcome } => outcome.clone(),
+                A::Fix { note } => note.clone(),
+                A::RateFix { score } => format!("fix rated {score}/5"),
+            };
+            (rec.event.kind().to_owned(), Some(by.clone()), detail)
+        }
         other => (other.kind().to_owned(), None, String::new()),
     };
     serde_json::json!({

@@ -223,3 +223,75 @@ pub struct FixRatedBody {
     pub ticket: i64,
     pub fix_score: u8,
 }
+
+/// 好差评 figures for a group of ratings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingFiguresJson {
+    pub rated: u32,
+    /// 满意 or better.
+    pub good: u32,
+    /// 差评 (不满意 or worse).
+    pub poor: u32,
+    /// 好评率, 0..=1.
+    pub good_rate: Option<f64>,
+    /// 差评率, 0..=1.
+    pub poor_rate: Option<f64>,
+    /// 差评 with an item to put right.
+    pub rectifications: u32,
+    pub called_back: u32,
+    pub fixed_on_time: u32,
+    /// 回访率: `called_back / rectifications`.
+    pub callback_rate: Option<f64>,
+    /// 整改率: `fixed_on_time / rectifications` (put right by the deadline).
+    pub rectified_rate: Option<f64>,
+}
+
+impl From<&qcall_core::stats::RatingFigures> for RatingFiguresJson {
+    fn from(g: &qcall_core::stats::RatingFigures) -> Self {
+        RatingFiguresJson {
+            rated: g.rated,
+            good: g.good,
+            poor: g.poor,
+            good_rate: g.good_rate(),
+            poor_rate: g.poor_rate(),
+            rectifications: g.items,
+            called_back: g.called_back,
+            fixed_on_time: g.fixed_on_time,
+            callback_rate: g.callback_rate(),
+            rectified_rate: g.rectified_rate(),
+        }
+    }
+}
+
+/// One group's rating figures, as `GET /stats` lists them: `service`,
+/// `counter`, `staff` or `indicator` names the group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedRatingFiguresJson {
+    /// In `services`.
+    #[schema(example = "A")]
+    pub service: Option<String>,
+    /// In `counters`.
+    pub counter: Option<String>,
+    /// In `staff`.
+    pub staff: Option<String>,
+    /// In `indicators`: the indicator's code.
+    pub indicator: Option<String>,
+    #[serde(flatten)]
+    pub figures: RatingFiguresJson,
+}
+
+/// `ratings` in `GET /stats`: the day's ratings by service, counter, clerk
+/// (supervisors only) and indicator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingStatsJson {
+    pub total: RatingFiguresJson,
+    #[schema(value_type = Vec<NamedRatingFiguresJson>)]
+    pub services: Vec<super::Named<RatingFiguresJson>>,
+    #[schema(value_type = Vec<NamedRatingFiguresJson>)]
+    pub counters: Vec<super::Named<RatingFiguresJson>>,
+    #[schema(value_type = Vec<NamedRatingFiguresJson>)]
+    pub staff: Vec<super::Named<RatingFiguresJson>>,
+    /// Per indicator of the set: good and poor by the indicator's score.
+    #[schema(value_type = Vec<NamedRatingFiguresJson>)]
+    pub indicators: Vec<super::Named<RatingFiguresJson>>,
+}

@@ -324,6 +324,8 @@ pub struct StatsBody {
     pub appointments: AppointmentsStatsJson,
     /// Visits per case and the one-visit share (最多跑一次).
     pub cases: super::CasesStatsJson,
+    /// 好评率, 差评率, 回访率, 整改率.
+    pub ratings: super::RatingStatsJson,
 }
 
 /// `GET /audit` as JSON.
