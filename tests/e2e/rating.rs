@@ -90,7 +90,9 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
         .filter(|l| l["poor"] == true)
         .collect();
     assert_eq!(
-        poor.iter().map(|l| l["name"]["zh"].clone()).collect::<Vec<_>>(),
+        poor.iter()
+            .map(|l| l["name"]["zh"].clone())
+            .collect::<Vec<_>>(),
         [json!("不满意"), json!("非常不满意")]
     );
 
@@ -119,10 +121,13 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
         let r = c.post(pad, Some(&token), &body).await.unwrap();
         assert_eq!(code(&r), (expect.0, expect.1.to_owned()), "{body}");
         assert!(
-            r.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains(if expect.1 == "reason_required" { "等候时间太长" } else { "" }),
+            r.body["error"]["message"].as_str().unwrap().contains(
+                if expect.1 == "reason_required" {
+                    "等候时间太长"
+                } else {
+                    ""
+                }
+            ),
             "the refusal lists the reasons to pick: {}",
             r.body
         );
@@ -168,11 +173,21 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
     let list = ups.body["uploads"].as_array().unwrap();
     assert_eq!(
         list.iter()
-            .map(|u| (u["channel"].clone(), u["score"].clone(), u["reason"].clone(), u["state"].clone()))
+            .map(|u| (
+                u["channel"].clone(),
+                u["score"].clone(),
+                u["reason"].clone(),
+                u["state"].clone()
+            ))
             .collect::<Vec<_>>(),
         [
             (json!("sms"), json!(5), Value::Null, json!("pending")),
-            (json!("pad"), json!(2), json!("服务态度差"), json!("pending")),
+            (
+                json!("pad"),
+                json!(2),
+                json!("服务态度差"),
+                json!("pending")
+            ),
         ]
     );
     let r = c
@@ -195,18 +210,29 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
     };
     let two = pick("counters", "counter", "2");
     assert_eq!(
-        (two["rated"].clone(), two["good_rate"].clone(), two["poor_rate"].clone()),
+        (
+            two["rated"].clone(),
+            two["good_rate"].clone(),
+            two["poor_rate"].clone()
+        ),
         (json!(2), json!(0.5), json!(0.5)),
         "{two}"
     );
     assert_eq!(pick("services", "service", "A")["rated"], 2);
     let overall = pick("indicators", "indicator", "overall");
     assert_eq!(
-        (overall["rated"].clone(), overall["good"].clone(), overall["poor"].clone()),
+        (
+            overall["rated"].clone(),
+            overall["good"].clone(),
+            overall["poor"].clone()
+        ),
         (json!(2), json!(1), json!(1)),
         "overall 2 at the pad, 5 on the phone: {overall}"
     );
-    assert_eq!(pick("indicators", "indicator", "attitude")["poor_rate"], 1.0);
+    assert_eq!(
+        pick("indicators", "indicator", "attitude")["poor_rate"],
+        1.0
+    );
     // One 差评, not called back yet.
     assert_eq!(
         (
@@ -216,7 +242,11 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
         ),
         (json!(1), json!(0.0), json!(0.0))
     );
-    assert_eq!(ratings["staff"], json!([]), "clerks' figures are the supervisor's");
+    assert_eq!(
+        ratings["staff"],
+        json!([]),
+        "clerks' figures are the supervisor's"
+    );
 }
 
 /// The platform is down when the first rating is given, then up but holds
@@ -302,7 +332,10 @@ async fn ratings_reach_the_platform_once_by_key_through_an_outage_and_a_kill_9()
         ),
         "{body}"
     );
-    assert!(body["rated_at"].as_str().unwrap().starts_with("20"), "{body}");
+    assert!(
+        body["rated_at"].as_str().unwrap().starts_with("20"),
+        "{body}"
+    );
     assert_eq!(body.get("phone"), None, "no personal data: {body}");
 
     d.kill();
@@ -319,7 +352,11 @@ async fn ratings_reach_the_platform_once_by_key_through_an_outage_and_a_kill_9()
     display.next_of("snapshot").await;
     let (second_id, _) = served(&mut c, "2", &token).await;
     let r = c
-        .post("/api/v1/counters/2/rating", Some(&token), &json!({"score": 5}))
+        .post(
+            "/api/v1/counters/2/rating",
+            Some(&token),
+            &json!({"score": 5}),
+        )
         .await
         .unwrap();
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
@@ -336,7 +373,12 @@ async fn ratings_reach_the_platform_once_by_key_through_an_outage_and_a_kill_9()
     // /admin's list: both delivered once the second one is recorded.
     let delivered = loop {
         let ups = c
-            .send(Method::GET, "/api/v1/ratings/uploads", Some(&supervisor), None)
+            .send(
+                Method::GET,
+                "/api/v1/ratings/uploads",
+                Some(&supervisor),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(ups.body["configured"], true);
@@ -375,7 +417,12 @@ async fn one_case_over_three_tickets_on_two_days_counts_three_visits() {
 
     let (a, _) = served(&mut c, "2", &token).await;
     let r = case(&mut c, a, "SB-7", token.clone()).await;
-    assert_eq!((r.body["visit"].clone(), r.status.as_u16()), (json!(1), 200), "{}", r.body);
+    assert_eq!(
+        (r.body["visit"].clone(), r.status.as_u16()),
+        (json!(1), 200),
+        "{}",
+        r.body
+    );
 
     // Refusals write nothing.
     let before = seq(&mut c).await;
@@ -396,7 +443,12 @@ async fn one_case_over_three_tickets_on_two_days_counts_three_visits() {
         (99_999, "SB-7", token.clone(), (404, "unknown_ticket")),
     ] {
         let r = case(&mut c, id, no, cred).await;
-        assert_eq!(code(&r), (expect.0, expect.1.to_owned()), "{id} {no}: {}", r.body);
+        assert_eq!(
+            code(&r),
+            (expect.0, expect.1.to_owned()),
+            "{id} {no}: {}",
+            r.body
+        );
     }
     assert_eq!(seq(&mut c).await, before_refusals);
     // The waiting ticket goes first now; serve it without a case.
@@ -547,10 +599,24 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
     assert_eq!(code(&r), (409, "rectify_step".to_owned()), "{}", r.body);
 
     d.set_clock(monday(15, 30)).await;
-    let r = step(&mut c, &boss, id, "callback", json!({"outcome": "已电话致歉，申请人接受"})).await;
-    assert_eq!(r.body["callback"]["text"], "已电话致歉，申请人接受", "{}", r.body);
+    let r = step(
+        &mut c,
+        &boss,
+        id,
+        "callback",
+        json!({"outcome": "已电话致歉，申请人接受"}),
+    )
+    .await;
+    assert_eq!(
+        r.body["callback"]["text"], "已电话致歉，申请人接受",
+        "{}",
+        r.body
+    );
     assert!(
-        r.body["callback"]["at"].as_str().unwrap().starts_with("2026-11-23T15:30"),
+        r.body["callback"]["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-23T15:30"),
         "logged when: {}",
         r.body
     );
@@ -593,7 +659,10 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         .unwrap();
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     let item = &list(&mut c, &boss).await["items"][0];
-    assert_eq!((item["state"].clone(), item["fix_score"].clone()), (json!("rated"), json!(4)));
+    assert_eq!(
+        (item["state"].clone(), item["fix_score"].clone()),
+        (json!("rated"), json!(4))
+    );
     // The rating, the fix and the fix's rating each wait for the platform.
     let ups = c
         .send(Method::GET, "/api/v1/ratings/uploads", Some(&boss), None)
@@ -607,7 +676,11 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         .collect();
     assert_eq!(
         kinds,
-        [json!("rectification"), json!("rectification"), json!("rating")],
+        [
+            json!("rectification"),
+            json!("rectification"),
+            json!("rating")
+        ],
         "{}",
         ups.body
     );
@@ -625,7 +698,13 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         "{total}"
     );
     let csv = qcall(&[
-        "stats", "--server", &d.url, "--date", "2026-11-23", "--format", "csv",
+        "stats",
+        "--server",
+        &d.url,
+        "--date",
+        "2026-11-23",
+        "--format",
+        "csv",
     ]);
     let text = stdout(&csv);
     let header = text.lines().next().unwrap();
@@ -634,17 +713,24 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         "{header}"
     );
     assert!(
-        text.lines().any(|l| l.starts_with("2026-11-23,hall,,") && l.ends_with(",1,0.0,1.0,1.0,1.0")),
+        text.lines()
+            .any(|l| l.starts_with("2026-11-23,hall,,") && l.ends_with(",1,0.0,1.0,1.0,1.0")),
         "{text}"
     );
     assert!(
-        text.lines().any(|l| l.starts_with("2026-11-23,indicator,attitude,")),
+        text.lines()
+            .any(|l| l.starts_with("2026-11-23,indicator,attitude,")),
         "{text}"
     );
 
     // Audited: the supervisor's steps are in the day's audit trail.
     let audit = c
-        .send(Method::GET, "/api/v1/audit?date=2026-11-23", Some(&boss), None)
+        .send(
+            Method::GET,
+            "/api/v1/audit?date=2026-11-23",
+            Some(&boss),
+            None,
+        )
         .await
         .unwrap()
         .body;
@@ -676,11 +762,17 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
         .unwrap();
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     let due = list(&mut c, &boss).await["items"][0]["deadline"].clone();
-    assert_eq!(due, "2026-12-03", "Friday's: the make-up Sunday, Mon 30, Tue, Wed, Thu");
+    assert_eq!(
+        due, "2026-12-03",
+        "Friday's: the make-up Sunday, Mon 30, Tue, Wed, Thu"
+    );
     d.set_clock(monday(10, 0) + 12 * DAY_MS).await;
     let items = list(&mut c, &boss).await;
     assert_eq!(items["items"][0]["overdue"], true, "{}", items);
-    assert_eq!(items["items"][1]["overdue"], false, "fixed in time stays so");
+    assert_eq!(
+        items["items"][1]["overdue"], false,
+        "fixed in time stays so"
+    );
 }
 
 /// `GET /rectifications` as the supervisor `boss`.

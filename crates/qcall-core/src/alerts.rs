@@ -90,7 +90,9 @@ impl Alert {
             } => {
                 let who = assignee.as_deref().unwrap_or("未指派 / unassigned");
                 (
-                    format!("{number} 的差评整改已超过期限 {deadline}（负责人：{who}），请尽快整改"),
+                    format!(
+                        "{number} 的差评整改已超过期限 {deadline}（负责人：{who}），请尽快整改"
+                    ),
                     format!(
                         "the 差评 of {number} was due to be put right by {deadline} (assigned: {who}); it is overdue"
                     ),
@@ -292,7 +294,10 @@ mod rating_tests {
                 .filter(|a| a.key == "rectify:7")
                 .collect::<Vec<_>>()
         };
-        assert!(overdue(&state, noon("2026-11-30")).is_empty(), "due that day");
+        assert!(
+            overdue(&state, noon("2026-11-30")).is_empty(),
+            "due that day"
+        );
         let a = overdue(&state, noon("2026-12-01"));
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].level, Level::Red);
@@ -303,6 +308,9 @@ mod rating_tests {
             text: "fixed".into(),
         });
         state.load_rectifications(vec![r]);
-        assert!(overdue(&state, noon("2026-12-02")).is_empty(), "fixed, even late");
+        assert!(
+            overdue(&state, noon("2026-12-02")).is_empty(),
+            "fixed, even late"
+        );
     }
 }

@@ -328,9 +328,9 @@ mod tests {
     fn working_days_skip_closed_days_and_holidays_and_count_make_up_days() {
         let mut hours = hall_hours();
         // Sundays off too in this hall, Saturdays served.
-        hours.holidays.extend(
-            ["2026-10-02", "2026-10-05"].map(|d| d.parse::<Date>().unwrap()),
-        );
+        hours
+            .holidays
+            .extend(["2026-10-02", "2026-10-05"].map(|d| d.parse::<Date>().unwrap()));
         let check = |from: &str, n: u32, expect: &str| {
             let from: Date = from.parse().unwrap();
             assert_eq!(

@@ -246,8 +246,11 @@ mod tests {
         }
     }
 
-    /// `Ok(indicators in order, reason)` or the refusal's code word.
-    fn check(i: RatingInput, expect: Result<(&[(&str, u8)], Option<&str>), &str>) {
+    /// What a check should give: the indicators in order and the reason.
+    type Accepted<'a> = (&'a [(&'a str, u8)], Option<&'a str>);
+
+    /// `Ok(indicators in order, reason)` or a word of the refusal.
+    fn check(i: RatingInput, expect: Result<Accepted<'_>, &str>) {
         let rules = RatingRules::default();
         let got = rules.check(i.clone());
         match (got, expect) {

@@ -86,7 +86,8 @@ impl Rectification {
                     "say {what}; it is kept in the item's record"
                 )));
             }
-            if s.chars().count() > MAX_TEXT_CHARS || s.chars().any(|c| c.is_control() && c != '\n') {
+            if s.chars().count() > MAX_TEXT_CHARS || s.chars().any(|c| c.is_control() && c != '\n')
+            {
                 return Err(Rejection::BadInput(format!(
                     "{what} is at most {MAX_TEXT_CHARS} printable characters"
                 )));
@@ -113,7 +114,9 @@ impl Rectification {
             RectifyAction::Fix { note } => {
                 text("what was put right", note)?;
                 if self.callback.is_none() {
-                    return Err(step("call the applicant back first and log it (every 差评 is called back)"));
+                    return Err(step(
+                        "call the applicant back first and log it (every 差评 is called back)",
+                    ));
                 }
                 if self.fix.is_some() {
                     return Err(step("it is already put right"));
@@ -124,7 +127,9 @@ impl Rectification {
                     return Err(Rejection::BadRating(*score));
                 }
                 if self.fix.is_none() {
-                    return Err(step("it is not put right yet; you can rate the fix once it is"));
+                    return Err(step(
+                        "it is not put right yet; you can rate the fix once it is",
+                    ));
                 }
                 if self.fix_score.is_some() {
                     return Err(step("the fix is already rated; each fix is rated once"));
@@ -176,20 +181,42 @@ mod tests {
 
     #[test]
     fn steps_go_in_order_and_once() {
-        let fix = || RectifyAction::Fix { note: "重新培训".into() };
+        let fix = || RectifyAction::Fix {
+            note: "重新培训".into(),
+        };
         let rate = |score| RectifyAction::RateFix { score };
         let mut r = item();
         check(&r, RectifyAction::Assign { to: "zhao".into() }, Ok(()));
-        check(&r, RectifyAction::Assign { to: " ".into() }, Err("say whom"));
+        check(
+            &r,
+            RectifyAction::Assign { to: " ".into() },
+            Err("say whom"),
+        );
         check(&r, fix(), Err("call the applicant back first"));
         check(&r, rate(5), Err("not put right yet"));
-        check(&r, RectifyAction::Callback { outcome: "已致歉".into() }, Ok(()));
+        check(
+            &r,
+            RectifyAction::Callback {
+                outcome: "已致歉".into(),
+            },
+            Ok(()),
+        );
         r.callback = step();
-        check(&r, RectifyAction::Callback { outcome: "again".into() }, Err("already logged"));
+        check(
+            &r,
+            RectifyAction::Callback {
+                outcome: "again".into(),
+            },
+            Err("already logged"),
+        );
         check(&r, fix(), Ok(()));
         r.fix = step();
         check(&r, fix(), Err("already put right"));
-        check(&r, RectifyAction::Assign { to: "li".into() }, Err("already put right"));
+        check(
+            &r,
+            RectifyAction::Assign { to: "li".into() },
+            Err("already put right"),
+        );
         check(&r, rate(0), Err("not 0"));
         check(&r, rate(4), Ok(()));
         r.fix_score = Some(4);
@@ -201,7 +228,10 @@ mod tests {
         let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
         let mut r = item();
         let day = |d: &str| d.parse::<BusinessDay>().unwrap();
-        assert!(!r.overdue(day("2026-11-30"), &tz), "the deadline day is in time");
+        assert!(
+            !r.overdue(day("2026-11-30"), &tz),
+            "the deadline day is in time"
+        );
         assert!(r.overdue(day("2026-12-01"), &tz));
         r.fix = step(); // fixed on 2026-11-23
         assert!(!r.overdue(day("2026-12-09"), &tz));

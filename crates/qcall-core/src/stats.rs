@@ -425,7 +425,12 @@ mod tests {
     fn visits_per_case_and_the_one_visit_share() {
         let hall = fixtures::hall(PolicyKind::Strict, None);
         let case = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let cases = [case(&["A", "A", "A"]), case(&["B"]), case(&["A", "B"]), case(&[])];
+        let cases = [
+            case(&["A", "A", "A"]),
+            case(&["B"]),
+            case(&["A", "B"]),
+            case(&[]),
+        ];
         let (total, by) = case_stats(&hall, cases.iter().map(|c| c.as_slice()));
         let check = |g: &CaseStats, expect: (u32, u32, u32, Option<f64>)| {
             assert_eq!(

@@ -46,6 +46,9 @@ pub struct UploadRecord {
     pub rectification: Option<Rectification>,
 }
 
+/// (indicator code, score) pairs of one rating, in the set's order.
+pub type Indicators = Vec<(String, u8)>;
+
 /// One visit of a case: a ticket that carries its number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
@@ -263,7 +266,10 @@ impl Store {
     }
 
     /// The items of the 差评 given to a day's tickets.
-    pub fn rectifications_of_day(&self, day: BusinessDay) -> Result<Vec<Rectification>, StoreError> {
+    pub fn rectifications_of_day(
+        &self,
+        day: BusinessDay,
+    ) -> Result<Vec<Rectification>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{SELECT_RECTIFICATION} WHERE ticket_id IN (SELECT id FROM tickets WHERE day = ?1) ORDER BY ticket_id"
         ))?;
@@ -275,7 +281,7 @@ impl Store {
     pub fn indicators_of_day(
         &self,
         day: BusinessDay,
-    ) -> Result<Vec<(TicketId, Vec<(String, u8)>)>, StoreError> {
+    ) -> Result<Vec<(TicketId, Indicators)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT ticket_id, indicators FROM events WHERE day = ?1 AND kind = 'ticket_rated' AND indicators IS NOT NULL ORDER BY seq",
         )?;
@@ -317,7 +323,9 @@ impl Store {
     }
 }
 
-fn finish_rectification((mut r, deadline): (Rectification, String)) -> Result<Rectification, StoreError> {
+fn finish_rectification(
+    (mut r, deadline): (Rectification, String),
+) -> Result<Rectification, StoreError> {
     r.deadline = deadline.parse().map_err(|_| {
         StoreError::Corrupt(format!("rectification {}: deadline `{deadline}`", r.ticket))
     })?;

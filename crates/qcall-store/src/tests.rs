@@ -179,10 +179,7 @@ fn events_and_tickets_round_trip() {
     assert_eq!(store.last_seq().unwrap(), 10);
     assert_eq!(store.next_ticket_id().unwrap(), 2);
     let visits = store.visits("BJ-2026/0001").unwrap();
-    assert_eq!(
-        visits.iter().map(|v| v.ticket).collect::<Vec<_>>(),
-        [t1.id]
-    );
+    assert_eq!(visits.iter().map(|v| v.ticket).collect::<Vec<_>>(), [t1.id]);
     assert_eq!(store.visits("other").unwrap(), vec![]);
 
     // An update changes state but keeps the numbering columns.

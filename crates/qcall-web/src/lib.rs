@@ -113,8 +113,14 @@ pub fn router(state: AppState) -> Router {
         .route("/rating", get(api::ratings::rules))
         .route("/ratings/uploads", get(api::ratings::uploads))
         .route("/rectifications", get(api::rectify::list))
-        .route("/rectifications/{ticket}/assign", post(api::rectify::assign))
-        .route("/rectifications/{ticket}/callback", post(api::rectify::callback))
+        .route(
+            "/rectifications/{ticket}/assign",
+            post(api::rectify::assign),
+        )
+        .route(
+            "/rectifications/{ticket}/callback",
+            post(api::rectify::callback),
+        )
         .route("/rectifications/{ticket}/fix", post(api::rectify::fix))
         .route("/tickets/{id}/fix-rating", post(api::rectify::rate_fix))
         .route("/audit", get(api::stats::audit))

@@ -41,9 +41,7 @@ impl HallState {
                 })
             }
             Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
-            Command::Rate { of, rating } => {
-                self.decide_rate(of, rating.clone())
-            }
+            Command::Rate { of, rating } => self.decide_rate(of, rating.clone()),
             Command::Book {
                 code,
                 service,
@@ -123,14 +121,15 @@ impl HallState {
                 by,
             } => self.decide_case(*ticket, case_no, by),
             Command::Rectify { ticket, action, by } => {
-                let r = self.rectifications.get(ticket).ok_or_else(|| {
-                    Rejection::NoRectification {
-                        number: self
-                            .tickets
-                            .get(ticket)
-                            .map_or(ticket.to_string(), |t| t.number.clone()),
-                    }
-                })?;
+                let r =
+                    self.rectifications
+                        .get(ticket)
+                        .ok_or_else(|| Rejection::NoRectification {
+                            number: self
+                                .tickets
+                                .get(ticket)
+                                .map_or(ticket.to_string(), |t| t.number.clone()),
+                        })?;
                 r.check(action)?;
                 Ok(Decision {
                     events: vec![Event::Rectified {

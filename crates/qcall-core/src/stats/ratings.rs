@@ -212,11 +212,19 @@ mod tests {
         let t = &s.total;
         assert_eq!((t.rated, t.good, t.poor, t.items), (5, 2, 2, 2));
         assert_eq!((t.good_rate(), t.poor_rate()), (Some(0.4), Some(0.4)));
-        assert_eq!((t.callback_rate(), t.rectified_rate()), (Some(1.0), Some(0.5)));
+        assert_eq!(
+            (t.callback_rate(), t.rectified_rate()),
+            (Some(1.0), Some(0.5))
+        );
         let b = &s.by_service.iter().find(|(k, _)| k == "B").unwrap().1;
         assert_eq!((b.rated, b.poor_rate()), (2, Some(1.0)));
         assert_eq!(s.by_staff, vec![("wang".to_owned(), t.clone())]);
-        let att = &s.by_indicator.iter().find(|(k, _)| k == "attitude").unwrap().1;
+        let att = &s
+            .by_indicator
+            .iter()
+            .find(|(k, _)| k == "attitude")
+            .unwrap()
+            .1;
         assert_eq!((att.rated, att.good, att.poor), (2, 1, 1));
         assert_eq!(RatingFigures::default().good_rate(), None);
     }

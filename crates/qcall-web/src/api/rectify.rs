@@ -9,7 +9,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use qcall_core::Command;
-use qcall_core::rectify::{RectifyAction, Rectification};
+use qcall_core::rectify::{Rectification, RectifyAction};
 use qcall_core::time::local_rfc3339;
 use qcall_store::Role;
 use serde::Deserialize;
@@ -200,21 +200,27 @@ step_route!(
     "/api/v1/rectifications/{ticket}/assign",
     AssignBody,
     "Assigns a 差评 item to a supervisor. Audited (the event names who).",
-    |b| RectifyAction::Assign { to: b.supervisor.trim().to_owned() }
+    |b| RectifyAction::Assign {
+        to: b.supervisor.trim().to_owned()
+    }
 );
 step_route!(
     callback,
     "/api/v1/rectifications/{ticket}/callback",
     CallbackBody,
     "Logs the callback (回访) of a 差评: now, by whom, and the outcome. Every 差评 is called back before it is fixed.",
-    |b| RectifyAction::Callback { outcome: b.outcome.trim().to_owned() }
+    |b| RectifyAction::Callback {
+        outcome: b.outcome.trim().to_owned()
+    }
 );
 step_route!(
     fix,
     "/api/v1/rectifications/{ticket}/fix",
     FixBody,
     "Records the fix of a 差评 (on time when on or before its deadline) and uploads it; the applicant may then rate it through the item's `fix_rating_url`.",
-    |b| RectifyAction::Fix { note: b.note.trim().to_owned() }
+    |b| RectifyAction::Fix {
+        note: b.note.trim().to_owned()
+    }
 );
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -72,8 +72,7 @@ pub async fn stats(
         .iter()
         .map(|visits| visits.iter().map(|v| v.service.clone()).collect())
         .collect();
-    let (cases_total, cases_by_service) =
-        case_stats(&hall, services_of.iter().map(Vec::as_slice));
+    let (cases_total, cases_by_service) = case_stats(&hall, services_of.iter().map(Vec::as_slice));
     let ratings = rating_stats(&hall, &tickets, &indicators.into_iter().collect(), &items);
     let rated = |groups: &[(String, qcall_core::stats::RatingFigures)], key: &'static str| {
         groups

@@ -232,7 +232,12 @@ fn stats_csv(body: &Value) -> String {
         }
     }
     for r in ratings["indicators"].as_array().into_iter().flatten() {
-        row("indicator", r["indicator"].as_str().unwrap_or(""), &Value::Null, r);
+        row(
+            "indicator",
+            r["indicator"].as_str().unwrap_or(""),
+            &Value::Null,
+            r,
+        );
     }
     out
 }
@@ -277,8 +282,15 @@ mod tests {
         );
         assert!(lines[1].ends_with(",4,0.5,0.25,1.0,0.0"), "{}", lines[1]);
         assert!(lines[2].ends_with(",4,0.5,,,"), "{}", lines[2]);
-        assert!(lines[3].ends_with(",,,,,"), "no ratings at counter 1: {}", lines[3]);
-        assert_eq!(lines[4], format!("2026-11-22,indicator,attitude{},2,,0.5,,", ",".repeat(16)));
+        assert!(
+            lines[3].ends_with(",,,,,"),
+            "no ratings at counter 1: {}",
+            lines[3]
+        );
+        assert_eq!(
+            lines[4],
+            format!("2026-11-22,indicator,attitude{},2,,0.5,,", ",".repeat(16))
+        );
         assert_eq!(lines.len(), 5);
     }
 }

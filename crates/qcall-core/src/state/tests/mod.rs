@@ -747,8 +747,15 @@ fn a_poor_rating_needs_a_reason_and_keeps_the_set_version() {
         of: RatingOf::LastAt("1".into()),
         rating: poor.clone(),
     });
-    assert!(matches!(r, Err(Rejection::ReasonRequired { score: 2, .. })), "{r:?}");
-    assert_eq!(sim.state.last_seq(), before, "a refused rating records nothing");
+    assert!(
+        matches!(r, Err(Rejection::ReasonRequired { score: 2, .. })),
+        "{r:?}"
+    );
+    assert_eq!(
+        sim.state.last_seq(),
+        before,
+        "a refused rating records nothing"
+    );
     assert_eq!(sim.state.ticket(id).unwrap().rating, None);
 
     poor.reason = Some("服务态度差".into());
@@ -801,7 +808,10 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
     let fix_days = sim.state.hall().rating.fix_working_days;
     assert_eq!(
         r.deadline,
-        sim.state.hall().schedule.working_days_after(sim.state.day(), fix_days)
+        sim.state
+            .hall()
+            .schedule
+            .working_days_after(sim.state.day(), fix_days)
     );
     assert_eq!((r.score, r.reason.as_deref()), (1, Some("等候时间太长")));
     let step = |action| Command::Rectify {
@@ -810,13 +820,19 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
         by: "zhao".into(),
     };
     assert!(matches!(
-        sim.run(step(RectifyAction::Fix { note: "培训".into() })),
+        sim.run(step(RectifyAction::Fix {
+            note: "培训".into()
+        })),
         Err(Rejection::RectifyStep { .. })
     ));
-    sim.run(step(RectifyAction::Callback { outcome: "已致歉".into() }))
-        .unwrap();
-    sim.run(step(RectifyAction::Fix { note: "培训".into() }))
-        .unwrap();
+    sim.run(step(RectifyAction::Callback {
+        outcome: "已致歉".into(),
+    }))
+    .unwrap();
+    sim.run(step(RectifyAction::Fix {
+        note: "培训".into(),
+    }))
+    .unwrap();
     sim.run(step(RectifyAction::RateFix { score: 4 })).unwrap();
     let r = sim.state.rectification(id).unwrap();
     assert_eq!(r.callback.as_ref().unwrap().text, "已致歉");
@@ -838,7 +854,9 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
     assert!(matches!(
         sim.run(Command::Rectify {
             ticket: good,
-            action: RectifyAction::Callback { outcome: "x".into() },
+            action: RectifyAction::Callback {
+                outcome: "x".into()
+            },
             by: "zhao".into()
         }),
         Err(Rejection::NoRectification { .. })
