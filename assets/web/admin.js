@@ -7,6 +7,8 @@
 // (poor ratings with the applicant's comment).
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate } from './common.js';
+import { ratingsAdmin, ratingsFrame } from './ratings-admin.js';
+import { rectifyFrame, rectifyInit } from './rectify.js';
 
 const KEY = 'qcall.admin.token';
 /** Set while the token is a staff session's (signed out with DELETE /session). */
@@ -85,6 +87,8 @@ async function signIn(token) {
   renderAlerts();
   loadDevices();
   loadStats();
+  ratingsAdmin(token);
+  rectifyInit(token);
   stream = new Stream('/ws/staff', {
     auth: { token },
     onState: (state, reason) => {
@@ -118,6 +122,8 @@ async function signOut() {
 
 function onFrame(f) {
   model.apply(f);
+  ratingsFrame(f);
+  rectifyFrame(f);
   if (f.type === 'alert') {
     // SLA lights come and go; the rest (guide calls, ratings) are a log.
     alerts = alerts.filter((a) => a.id !== f.id);

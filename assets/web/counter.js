@@ -10,6 +10,7 @@
 
 import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate } from './common.js';
 import { STRINGS } from './i18n.js';
+import { caseCardInit, caseCardShow } from './case.js';
 
 /** SLA and rating alerts for supervisors and clerks alike, by id. */
 const banners = new Map();
@@ -90,6 +91,7 @@ async function signIn(token, remember, chosen) {
   if (!actions) await loadActions();
   me = counter;
   secret = token;
+  caseCardInit(token);
   $('#signin').hidden = true;
   $('#desk').hidden = false;
   $('#sign-out').hidden = false;
@@ -172,6 +174,7 @@ function render() {
   $('#counter-state').dataset.state = c.state;
   document.title = `${counterName(c)} · ${t('counter_title')}`;
   renderCurrent(c);
+  caseCardShow(c.current);
   renderWaiting(c);
   renderButtons();
 }

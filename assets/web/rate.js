@@ -1,9 +1,12 @@
-// /rate/{counter}: the pad facing the applicant at a counter (好差评). One
-// tap rates the service the counter just finished; the server takes one
-// rating per ticket and tells supervisors about a poor one. The pad then
-// thanks the applicant and is ready for the next.
+// /rate/{counter}: the pad facing the applicant at a counter (好差评, the
+// 评价器). The applicant picks a level, may rate each indicator of the
+// hall's set, gives a reason for a 差评 (required), and sends it for the
+// service the counter just finished; the server takes one rating per
+// ticket and tells supervisors about a poor one. The pad then thanks the
+// applicant and is ready for the next.
 
 import { $, api, bi, langButton, onLang, t, translate } from './common.js';
+import { ratingForm } from './rating-form.js';
 
 const counter = decodeURIComponent(location.pathname.split('/').pop());
 // The pad signs in once with its counter's token (kept in this browser), so
@@ -34,15 +37,10 @@ function message(text) {
   m.hidden = !text;
 }
 
-async function rate(score) {
+async function rate(body, score) {
   clearTimeout(reset);
   try {
-    const res = await api(`/counters/${encodeURIComponent(counter)}/rating`, {
-      method: 'POST',
-      body: { score, comment: $('#comment').value.trim() || undefined },
-      token,
-    });
-    $('#comment').value = '';
+    const res = await api(`/counters/${encodeURIComponent(counter)}/rating`, { method: 'POST', body, token });
     message('');
     show(true, score <= 2 ? t('rate_sorry') : t('rate_ticket', { number: res.ticket.number }));
   } catch (e) {
@@ -53,7 +51,11 @@ async function rate(score) {
       needSetup(t('rate_setup_needed'));
       return;
     }
-    message(e.code === 'nothing_to_rate' ? t('rate_nothing') : e.message);
+    if (e.code === 'nothing_to_rate') {
+      message(t('rate_nothing'));
+    } else {
+      throw e;
+    }
   }
   reset = setTimeout(() => {
     show(false);
@@ -74,9 +76,7 @@ async function init() {
     show(false);
   });
   if (!token) needSetup();
-  for (const b of document.querySelectorAll('.rate-btn')) {
-    b.addEventListener('click', () => rate(Number(b.dataset.score)));
-  }
+  await ratingForm($('#ask'), rate);
   try {
     const { counters } = await api('/counters');
     const c = counters.find((c) => c.id === counter);

@@ -4,6 +4,8 @@
 // Waiting counts are re-read (debounced) only when its own queue moves.
 
 import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { ratingForm } from './rating-form.js';
+import { fixRate } from './fix-rate.js';
 
 const id = Number(location.pathname.split('/').pop());
 // The ticket's key, from the QR code's link (`?k=...`): only its holder has
@@ -104,26 +106,33 @@ async function init() {
 
 init();
 
-// Rate the finished service from the phone (好差评), with the ticket's key.
-for (const b of document.querySelectorAll('#rate .rate-btn')) {
-  b.addEventListener('click', async () => {
-    const score = Number(b.dataset.score);
-    const done = $('#rate-done');
-    try {
-      const res = await api(`/tickets/${id}/rating`, {
-        method: 'POST',
-        body: { score, comment: $('#rate-comment').value.trim() || undefined, ticket_key: key },
-      });
-      ticket = res.ticket;
-      render();
-      done.textContent = score <= 2 ? t('rate_sorry') : t('rate_thanks');
-    } catch (err) {
-      done.textContent = err.message;
-      if (err.code === 'already_rated') $('#rate').hidden = true;
-    }
+// Rate the finished service from the phone (好差评), with the ticket's key:
+// the level, the indicators, a reason for a 差评. Reached from the slip's
+// QR code, or from a text message's link (`&via=sms`): the channel.
+const channel = params.get('via') === 'sms' ? 'sms' : 'qr';
+ratingForm($('#rate'), async (body, score) => {
+  const done = $('#rate-done');
+  try {
+    const res = await api(`/tickets/${id}/rating`, { method: 'POST', body: { ...body, ticket_key: key, channel } });
+    ticket = res.ticket;
+    render();
+    done.textContent = score <= 2 ? t('rate_sorry') : t('rate_thanks');
     done.hidden = false;
-  });
-}
+  } catch (err) {
+    if (err.code === 'already_rated') {
+      $('#rate').hidden = true;
+      done.textContent = err.message;
+      done.hidden = false;
+      return;
+    }
+    throw err;
+  }
+}).catch(() => {
+  // Without the rules the form cannot ask; the rest of the page works.
+});
+
+// Opened from the link a supervisor sent once the 差评 was put right.
+fixRate(id, key);
 
 // Leave a phone number: the hall texts when the ticket is near, called,
 // needs more documents, or its certificate is ready.

@@ -471,7 +471,7 @@ async fn a_rating_is_taken_once_per_ticket_and_a_poor_one_alerts_supervisors() {
         .post(
             pad,
             Some(&token),
-            &json!({"score": 2, "comment": "等了很久也没人解释"}),
+            &json!({"score": 2, "reason": "等候时间太长", "comment": "等了很久也没人解释"}),
         )
         .await
         .unwrap();

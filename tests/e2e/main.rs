@@ -17,6 +17,7 @@ mod notify;
 mod print;
 mod protocol;
 mod rollover;
+mod rating;
 mod screens;
 mod staff;
 mod storage;

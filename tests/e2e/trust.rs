@@ -229,7 +229,7 @@ async fn a_rating_comment_stays_off_public_views() {
         .post(
             &format!("/api/v1/tickets/{id}/rating"),
             None,
-            &json!({"score": 1, "comment": comment, "ticket_key": key}),
+            &json!({"score": 1, "reason": "服务态度差", "comment": comment, "ticket_key": key}),
         )
         .await
         .unwrap();
@@ -576,12 +576,12 @@ async fn ratings_need_the_pads_token_or_the_tickets_key() {
     assert_eq!(r.body["ticket"]["rating"], 5);
     // One rating per ticket: the pad has nothing left, the phone is told.
     let r = c
-        .post(pad, Some(&token), &json!({"score": 1}))
+        .post(pad, Some(&token), &json!({"score": 3}))
         .await
         .unwrap();
     assert_eq!(r.body["error"]["code"], "nothing_to_rate", "{}", r.body);
     let r = c
-        .post(&mine, None, &json!({"score": 1, "ticket_key": key}))
+        .post(&mine, None, &json!({"score": 3, "ticket_key": key}))
         .await
         .unwrap();
     assert_eq!(r.body["error"]["code"], "already_rated", "{}", r.body);

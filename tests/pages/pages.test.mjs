@@ -60,7 +60,12 @@ test('every text key a page uses is translated in both languages', async () => {
     sla_: ['green', 'yellow', 'red'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
-    alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],
+    alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time', 'rectify'],
+    rate_: ['1', '2', '3', '4', '5'],
+    channel_: ['pad', 'qr', 'sms'],
+    upload_: ['pending', 'delivered'],
+    rx_state_: ['open', 'called_back', 'fixed', 'rated'],
+    rx_do_: ['assign', 'callback', 'fix'],
   };
   for (const [prefix, names] of Object.entries(families)) for (const n of names) used.add(prefix + n);
   for (const k of ['hall_closed', 'hall_cutoff', 'paused_note', 'closed_note', 'no_current']) used.add(k);
@@ -655,9 +660,10 @@ test('a zone display shows only its services', async () => {
   await display.context().close();
 });
 
-test('the rating pad rates the ticket just finished, once, and a poor rating reaches /admin', async () => {
+test('the rating pad asks each indicator, will not send a 差评 without a reason, and a poor rating reaches /admin', async () => {
+  const boss = hall.token('--supervisor', 'zhao');
   const admin = await open('/admin');
-  await admin.fill('#token', hall.token('--supervisor', 'zhao'));
+  await admin.fill('#token', boss);
   await admin.click('#signin-form button[type="submit"]');
   await admin.waitForSelector('#board:not([hidden])');
   await live(admin);
@@ -666,6 +672,7 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   const taken = await hall.api('/tickets', { method: 'POST', body: { service: 'C' } });
   await hall.api('/counters/4/call-next', { method: 'POST', body: {}, token: counter });
   await hall.api('/counters/4/finish', { method: 'POST', body: {}, token: counter });
+  const rated = async () => (await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`)).body.ticket.rating;
 
   // The pad signs in once with its counter's token; until then it asks.
   const pad = await open('/rate/4', { width: 1024, height: 768 });
@@ -675,18 +682,50 @@ test('the rating pad rates the ticket just finished, once, and a poor rating rea
   await pad.click('#setup-form button[type="submit"]');
   await pad.waitForSelector('#ask:not([hidden])');
   await waitText(pad, '#counter-name', /4号窗口/);
-  await pad.fill('#comment', '材料清单没写清楚');
+
+  // The indicators of the hall's set, as GET /rating gives them.
+  const rules = (await hall.api('/rating')).body;
+  const legends = await pad.locator('.rate-indicator legend').allTextContents();
+  assert.deepEqual(legends, rules.indicators.map((i) => i.name.zh));
+  assert.deepEqual(legends, ['整体满意度', '服务效率', '服务水平', '服务态度']);
+
+  // A good level asks no reason.
+  await pad.click('.rate-btn[data-score="4"]');
+  assert.ok(await pad.locator('.rate-reason').isHidden(), 'no reason asked for 满意');
+  // 不满意: the reason is asked, and sending without one is stopped here.
   await pad.click('.rate-btn[data-score="2"]');
+  await pad.waitForSelector('.rate-reason:not([hidden])');
+  await pad.check('#ask-attitude-1');
+  await pad.check('#ask-overall-2');
+  await pad.fill('#comment', '材料清单没写清楚');
+  await pad.click('.rate-send');
+  await waitText(pad, '.rate-error', /原因/);
+  assert.equal(await rated(), null, 'nothing was sent without a reason');
+  assert.ok(await pad.locator('#thanks').isHidden());
+
+  await pad.check('#ask-reason-3'); // 一次性告知不清楚
+  await pad.click('.rate-send');
   await pad.waitForSelector('#thanks:not([hidden])');
   await waitText(pad, '#thanks-note', /主管/);
   await waitText(admin, '#alerts', new RegExp(taken.body.ticket.number));
-  const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
-  assert.equal(held.body.ticket.rating, 2, 'the pad\'s rating is the ticket\'s');
+  assert.equal(await rated(), 2, 'the pad\'s rating is the ticket\'s');
+  const ups = (await hall.api('/ratings/uploads', { token: boss })).body.uploads;
+  const mine = ups.find((u) => u.ticket === taken.body.ticket.id);
+  assert.equal(mine.reason, '一次性告知不清楚');
+  assert.equal(mine.channel, 'pad');
+  assert.equal(mine.state, 'pending', 'this hall has no upload_url');
 
-  // One rating per ticket: the next tap has nothing to rate.
+  // One rating per ticket: the next rating has nothing to rate.
   await pad.evaluate(() => { document.querySelector('#ask').hidden = false; });
   await pad.click('.rate-btn[data-score="5"]');
+  await pad.click('.rate-send');
   await waitText(pad, '#message', /暂无待评价/);
+
+  // In English the indicators and reasons follow the language.
+  await pad.click('#lang-toggle');
+  await pad.click('.rate-btn[data-score="1"]');
+  await waitText(pad, '.rate-reason', /Waited too long/);
+  assert.deepEqual(await pad.locator('.rate-indicator legend').allTextContents(), rules.indicators.map((i) => i.name.en));
   assert.deepEqual(pad.errors, []);
 });
 
@@ -727,12 +766,14 @@ test('the holder rates a finished ticket from its phone page, once', async () =>
   }
   await phone.waitForSelector('#rate:not([hidden])');
   await phone.click('#rate .rate-btn[data-score="4"]');
+  await phone.check('#rate-efficiency-5');
+  await phone.click('#rate .rate-send');
   await waitText(phone, '#rate-done', /感谢/);
   await phone.waitForSelector('#rate', { state: 'hidden' });
   const held = await hall.api(`/tickets/${taken.body.ticket.id}?k=${taken.body.ticket.ticket_key}`);
   assert.equal(held.body.ticket.rating, 4, 'the rating is recorded for the ticket');
   // The counter's pad has nothing left to rate: one rating per ticket.
-  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 1 }, token: counter });
+  const pad = await hall.api('/counters/6/rating', { method: 'POST', body: { score: 3 }, token: counter });
   assert.equal(pad.body.error.code, 'nothing_to_rate');
   assert.deepEqual(phone.errors, []);
   await phone.context().close();
@@ -782,4 +823,113 @@ test('the supervisor sees the audit trail', async () => {
   await waitText(admin, '#audit', /close_override/);
   await waitText(admin, '#audit', /sun/);
   assert.deepEqual(admin.errors, []);
+});
+
+test('the counter attaches a case number and sees its 2nd visit; /admin lists each rating\'s upload and the visits per case', async () => {
+  const own = await startHall();
+  try {
+    const token = own.token('--counter', '8');
+    const serve = async () => {
+      const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'F' } })).body.ticket;
+      const called = await own.api('/counters/8/call-next', { method: 'POST', body: {}, token });
+      assert.equal(called.body.ticket.id, taken.id);
+      return taken;
+    };
+    // The case's first visit, attached by the hall's business system.
+    const first = await serve();
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    const sys = own.token('--integration', 'ywxt');
+    const one = await own.api(`/tickets/${first.id}/case`, { method: 'POST', body: { case_no: 'SB-42' }, token: sys });
+    assert.equal(one.body.visit, 1, JSON.stringify(one.body));
+
+    const counter = await open('/counter', { width: 1366, height: 900 }, own);
+    await counter.fill('#token', token);
+    await counter.click('#signin-form button[type="submit"]');
+    await live(counter);
+    const second = await serve();
+    await counter.waitForSelector('#case-card:not([hidden])');
+    await waitText(counter, '#case-ticket', new RegExp(second.number));
+    // Finished: the card keeps the ticket, so its number is typed now.
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    await counter.waitForSelector('#counter-state[data-state="open_idle"]');
+    await waitText(counter, '#case-ticket', new RegExp(second.number));
+    await counter.fill('#case-no', 'SB-42');
+    await counter.click('#case-form button[type="submit"]');
+    await waitText(counter, '#case-result', /第 2 次来办/);
+    await counter.click('#lang-toggle');
+    await waitText(counter, '#case-result', /2nd visit/);
+    assert.deepEqual(counter.errors, []);
+
+    // Rated at the pad (a 差评 with its reason): /admin lists its upload.
+    const rated = await own.api('/counters/8/rating', { method: 'POST', body: { score: 1, reason: '办理效率低' }, token });
+    assert.equal(rated.status, 200, JSON.stringify(rated.body));
+    const admin = await open('/admin', undefined, own);
+    await admin.fill('#token', own.token('--supervisor', 'zhao'));
+    await admin.click('#signin-form button[type="submit"]');
+    await admin.waitForSelector('#ratings-card:not([hidden])');
+    await waitText(admin, '#uploads', new RegExp(second.number));
+    await waitText(admin, `#uploads tr[data-ticket="${second.id}"]`, /办理效率低/);
+    await waitText(admin, `#uploads tr[data-ticket="${second.id}"] .upload-state`, /待上报/);
+    await waitText(admin, '#uploads-note', /upload_url/);
+    // One case, two visits today: 0% done in one visit.
+    await waitText(admin, '#cases', /合计\s*1\s*2\s*2\.00\s*0%/);
+    // The day's figures: one rating, a 差评 not yet called back.
+    await waitText(admin, '#rating-figures', /合计\s*1\s*0%\s*100%\s*0%\s*0%/);
+    await waitText(admin, '#rating-figures', /8 号窗口\s*1\s*0%\s*100%/);
+    assert.deepEqual(admin.errors, []);
+  } finally {
+    await own.stop();
+  }
+});
+
+test('the rectification list on /admin: each 差评 with its deadline, callback then fix, and the link to rate the fix', async () => {
+  const own = await startHall();
+  try {
+    const token = own.token('--counter', '8');
+    const taken = (await own.api('/tickets', { method: 'POST', body: { service: 'F' } })).body.ticket;
+    await own.api('/counters/8/call-next', { method: 'POST', body: {}, token });
+    await own.api('/counters/8/finish', { method: 'POST', body: {}, token });
+    const rated = await own.api('/counters/8/rating', { method: 'POST', body: { score: 2, reason: '等候时间太长' }, token });
+    assert.equal(rated.status, 200, JSON.stringify(rated.body));
+    const boss = own.token('--supervisor', 'zhao');
+    const expected = (await own.api('/rectifications', { token: boss })).body.items[0];
+
+    const admin = await open('/admin', undefined, own);
+    await admin.fill('#token', boss);
+    await admin.click('#signin-form button[type="submit"]');
+    await admin.waitForSelector('#rectify-card:not([hidden])');
+    const item = `#rectify li[data-ticket="${taken.id}"]`;
+    await waitText(admin, item, new RegExp(taken.number));
+    await waitText(admin, `${item} .rx-deadline`, new RegExp(expected.deadline));
+    await waitText(admin, item, /待回访/);
+    await waitText(admin, item, /等候时间太长/);
+    assert.equal(await admin.locator(`${item} form[data-step="fix"]`).count(), 0, 'no fix before the callback');
+
+    await admin.fill(`${item} form[data-step="assign"] input`, 'zhao');
+    await admin.click(`${item} form[data-step="assign"] button`);
+    await waitText(admin, `${item} .rx-assignee`, /zhao/);
+    await admin.fill(`${item} form[data-step="callback"] input`, '已电话致歉');
+    await admin.click(`${item} form[data-step="callback"] button`);
+    await waitText(admin, `${item} .rx-callback`, /已电话致歉/);
+    await waitText(admin, item, /已回访，待整改/);
+    await admin.fill(`${item} form[data-step="fix"] input`, '增派窗口人员');
+    await admin.click(`${item} form[data-step="fix"] button`);
+    await waitText(admin, `${item} .rx-fix`, /增派窗口人员/);
+    await waitText(admin, item, /已整改，待评价/);
+
+    // The applicant opens the link and rates the fix there.
+    const href = await admin.locator(`${item} .rx-link`).getAttribute('href');
+    const link = new URL(href);
+    assert.equal(link.searchParams.get('k'), taken.ticket_key);
+    const phone = await open(link.pathname + link.search, { width: 390, height: 844 }, own);
+    await phone.waitForSelector('#fix-rate:not([hidden])');
+    await phone.click('#fix-rate .rate-btn[data-score="4"]');
+    await waitText(phone, '#fix-rate-done', /感谢/);
+    await waitText(admin, `${item} .rx-fix-score`, /满意/);
+    await waitText(admin, item, /已评价/);
+    assert.deepEqual(admin.errors, []);
+    assert.deepEqual(phone.errors, []);
+  } finally {
+    await own.stop();
+  }
 });

@@ -31,6 +31,12 @@ pub enum AlertKind {
         score: u8,
         comment: Option<String>,
     },
+    /// A 差评 is not put right by its deadline (整改超期).
+    RectificationOverdue {
+        number: String,
+        deadline: String,
+        assignee: Option<String>,
+    },
     /// A ticket has been at a counter longer than the service's limit.
     ServiceTime {
         service: String,
@@ -77,6 +83,21 @@ impl Alert {
                     "{number} at counter {counter} rated the service {score}/5; please follow up"
                 ),
             ),
+            AlertKind::RectificationOverdue {
+                number,
+                deadline,
+                assignee,
+            } => {
+                let who = assignee.as_deref().unwrap_or("未指派 / unassigned");
+                (
+                    format!(
+                        "{number} 的差评整改已超过期限 {deadline}（负责人：{who}），请尽快整改"
+                    ),
+                    format!(
+                        "the 差评 of {number} was due to be put right by {deadline} (assigned: {who}); it is overdue"
+                    ),
+                )
+            }
             AlertKind::ServiceTime {
                 counter,
                 number,
@@ -189,6 +210,20 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
             });
         }
     }
+    let today = crate::time::business_day(now, &hall.tz);
+    for r in state.rectifications() {
+        if r.fix.is_none() && r.overdue(today, &hall.tz) {
+            out.push(Alert {
+                key: format!("rectify:{}", r.ticket),
+                level: Level::Red,
+                kind: AlertKind::RectificationOverdue {
+                    number: r.number.clone(),
+                    deadline: r.deadline.to_string(),
+                    assignee: r.assignee.clone(),
+                },
+            });
+        }
+    }
     out
 }
 
@@ -216,5 +251,66 @@ mod rating_tests {
         check(2, Some(Level::Yellow));
         check(3, None);
         check(5, None);
+    }
+
+    /// An item not put right by its deadline is a red alert from the next
+    /// day on, until it is fixed.
+    #[test]
+    fn an_overdue_rectification_raises_an_alert_until_it_is_fixed() {
+        use crate::rectify::{Rectification, Step};
+        let hall = std::sync::Arc::new(crate::hall::fixtures::hall(
+            crate::hall::PolicyKind::Strict,
+            None,
+        ));
+        let day = |d: &str| d.parse::<crate::time::BusinessDay>().unwrap();
+        let noon = |d: &str| {
+            day(d)
+                .at(12, 0, 0, 0)
+                .to_zoned(hall.tz.clone())
+                .unwrap()
+                .timestamp()
+                .as_millisecond()
+        };
+        let mut state = HallState::new(hall.clone(), day("2026-12-01"), 0, 1);
+        let mut r = Rectification {
+            ticket: TicketId(7),
+            number: "A007".into(),
+            service: "A".into(),
+            counter: None,
+            staff: None,
+            score: 1,
+            reason: None,
+            opened_at: 0,
+            deadline: day("2026-11-30"),
+            assignee: Some("zhao".into()),
+            callback: None,
+            fix: None,
+            fix_score: None,
+        };
+        state.load_rectifications(vec![r.clone()]);
+        let overdue = |s: &HallState, at| {
+            active(s, at)
+                .into_iter()
+                .filter(|a| a.key == "rectify:7")
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            overdue(&state, noon("2026-11-30")).is_empty(),
+            "due that day"
+        );
+        let a = overdue(&state, noon("2026-12-01"));
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].level, Level::Red);
+        assert!(a[0].message().0.contains("2026-11-30") && a[0].message().0.contains("zhao"));
+        r.fix = Some(Step {
+            at: noon("2026-12-01"),
+            by: "zhao".into(),
+            text: "fixed".into(),
+        });
+        state.load_rectifications(vec![r]);
+        assert!(
+            overdue(&state, noon("2026-12-02")).is_empty(),
+            "fixed, even late"
+        );
     }
 }

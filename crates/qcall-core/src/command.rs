@@ -7,6 +7,7 @@
 //! that every layer that names a counter action reads the same list.
 
 use crate::event::Event;
+use crate::rating::RatingInput;
 use crate::ticket::{Ticket, TicketId};
 use crate::time::Millis;
 
@@ -38,12 +39,9 @@ pub enum Command {
     /// staff member who let it back in.
     Reenter { ticket: TicketId, by: String },
     /// An applicant rates a finished ticket (好差评): 5 very satisfied ...
-    /// 1 very dissatisfied. One rating per ticket.
-    Rate {
-        of: RatingOf,
-        score: u8,
-        comment: Option<String>,
-    },
+    /// 1 very dissatisfied, the indicators of the hall's set, a reason for
+    /// a 差评. One rating per ticket.
+    Rate { of: RatingOf, rating: RatingInput },
     /// Book an appointment; `code` is the check-in code, chosen by the caller.
     Book {
         code: String,
@@ -68,6 +66,21 @@ pub enum Command {
     Subscribe { ticket: TicketId, phone: String },
     /// The counter marks a served ticket's certificate ready for collection.
     MarkReady { ticket: TicketId, by: String },
+    /// Attach a case number (办件编号) to a ticket a counter has called,
+    /// served or set aside; `by` is the counter, supervisor or system.
+    AttachCase {
+        ticket: TicketId,
+        case_no: String,
+        by: String,
+    },
+    /// A step in putting the 差评 of `ticket` right (整改), by `by`.
+    Rectify {
+        ticket: TicketId,
+        action: crate::rectify::RectifyAction,
+        by: String,
+    },
+    /// The 好差评 platform accepted upload `id`.
+    Uploaded { id: u64 },
     /// The gateway accepted outbox message `id`.
     Delivered { id: u64 },
     /// Record something staff did (or that happened to an account) outside
@@ -545,6 +558,12 @@ pub enum Rejection {
     BadRating(u8),
     #[error("{0}")]
     BadInput(String),
+    #[error(
+        "a rating of {score} is a 差评 and needs a reason: pick one ({reasons}) or type your own in `reason`"
+    )]
+    ReasonRequired { score: u8, reasons: String },
+    #[error("there is no indicator `{code}` in this hall's set; rate these: {known}")]
+    UnknownIndicator { code: String, known: String },
 
     // --- conflicts with the current state ---
     #[error(
@@ -598,6 +617,10 @@ pub enum Rejection {
     ReentryRefused { number: String, why: String },
     #[error("counter `{0}` has no finished ticket left to rate")]
     NothingToRate(String),
+    #[error("ticket {number} has no 差评 to put right")]
+    NoRectification { number: String },
+    #[error("the 差评 of {number}: {why}")]
+    RectifyStep { number: String, why: String },
     #[error("ticket {number} is already rated; each ticket is rated once")]
     AlreadyRated { number: String },
     #[error(

@@ -5,6 +5,8 @@
 //! apply to the state they were decided on. Adding a variant is cheap; changing
 //! the meaning of a recorded one is not (old logs must still replay).
 
+use crate::rating::Channel;
+use crate::rectify::RectifyAction;
 use crate::ticket::TicketId;
 use crate::time::BusinessDay;
 use crate::time::Millis;
@@ -135,6 +137,9 @@ pub enum Event {
     },
     /// The hall's gateway accepted the message with this id.
     NotificationDelivered { id: u64 },
+    /// The 好差评 platform accepted the upload with this id (the seq of
+    /// the event uploaded).
+    UploadDelivered { id: u64 },
     /// An appointment was booked for a service and a time slot.
     AppointmentBooked {
         code: String,
@@ -150,11 +155,43 @@ pub enum Event {
         ticket: TicketId,
         queued_at: Millis,
     },
-    /// The applicant rated a finished ticket at the counter's rating pad.
+    /// The applicant rated a finished ticket (at the pad, from the QR
+    /// code or a text message's link). Logs before indicators existed
+    /// replay with none, version 0 and the pad as channel.
     TicketRated {
         ticket: TicketId,
         score: u8,
         comment: Option<String>,
+        /// Why, for a 差评 (picked from `[rating] reasons` or typed).
+        reason: Option<String>,
+        /// (indicator code, score) of the set in force.
+        indicators: Vec<(String, u8)>,
+        /// The indicator set's version when it was given.
+        indicator_version: u32,
+        channel: Channel,
+    },
+
+    /// A 差评 opened an item to put right by the end of `deadline` (a
+    /// working day on the hall's calendar).
+    RectificationOpened {
+        ticket: TicketId,
+        score: u8,
+        reason: Option<String>,
+        deadline: BusinessDay,
+    },
+    /// A step in putting a 差评 right, by `by` (a supervisor, or the
+    /// applicant's key for the fix's rating).
+    Rectified {
+        ticket: TicketId,
+        action: RectifyAction,
+        by: String,
+    },
+    /// A counter (or the hall's business system) attached a case number
+    /// (办件编号) to the ticket; `by` is who.
+    CaseAttached {
+        ticket: TicketId,
+        case_no: String,
+        by: String,
     },
 
     // --- audit ---
@@ -199,10 +236,19 @@ impl Event {
             Event::DayStarted => "day_started",
             Event::TicketReentered { .. } => "ticket_reentered",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::CaseAttached { .. } => "case_attached",
+            Event::RectificationOpened { .. } => "rectification_opened",
+            Event::Rectified { action, .. } => match action {
+                RectifyAction::Assign { .. } => "rectification_assigned",
+                RectifyAction::Callback { .. } => "rectification_called_back",
+                RectifyAction::Fix { .. } => "rectification_fixed",
+                RectifyAction::RateFix { .. } => "rectification_rated",
+            },
             Event::NotifyRequested { .. } => "notify_requested",
             Event::TicketReady { .. } => "ticket_ready",
             Event::NotificationQueued { .. } => "notification_queued",
             Event::NotificationDelivered { .. } => "notification_delivered",
+            Event::UploadDelivered { .. } => "upload_delivered",
             Event::TicketSuspended { .. } => "ticket_suspended",
             Event::TicketReturned { .. } => "ticket_returned",
             Event::AppointmentBooked { .. } => "appointment_booked",
@@ -228,13 +274,18 @@ impl Event {
             | Event::TicketExpired { ticket }
             | Event::TicketReentered { ticket, .. }
             | Event::TicketRated { ticket, .. }
+            | Event::CaseAttached { ticket, .. }
+            | Event::RectificationOpened { ticket, .. }
+            | Event::Rectified { ticket, .. }
             | Event::AppointmentCheckedIn { ticket, .. }
             | Event::TicketSuspended { ticket, .. }
             | Event::TicketReturned { ticket, .. }
             | Event::NotifyRequested { ticket, .. }
             | Event::TicketReady { ticket, .. }
             | Event::NotificationQueued { ticket, .. } => Some(*ticket),
-            Event::NotificationDelivered { .. } | Event::DayStarted => None,
+            Event::NotificationDelivered { .. }
+            | Event::UploadDelivered { .. }
+            | Event::DayStarted => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
@@ -260,13 +311,17 @@ impl Event {
             | Event::DayStarted
             | Event::TicketReentered { .. }
             | Event::TicketRated { .. }
+            | Event::CaseAttached { .. }
+            | Event::RectificationOpened { .. }
+            | Event::Rectified { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCheckedIn { .. }
             | Event::TicketReturned { .. }
             | Event::NotifyRequested { .. }
             | Event::TicketReady { .. }
             | Event::NotificationQueued { .. }
-            | Event::NotificationDelivered { .. } => None,
+            | Event::NotificationDelivered { .. }
+            | Event::UploadDelivered { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }

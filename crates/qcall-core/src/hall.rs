@@ -213,6 +213,8 @@ pub struct Hall {
     pub suspend_days: u32,
     /// Text an applicant who left a phone number when this many are ahead.
     pub notify_ahead: u32,
+    /// How ratings are taken (好差评): indicators, reasons, fix deadline.
+    pub rating: crate::rating::RatingRules,
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
@@ -354,6 +356,7 @@ impl Hall {
             appointments,
             suspend_days: 7,
             notify_ahead: 3,
+            rating: crate::rating::RatingRules::default(),
             name,
             tz,
             services,

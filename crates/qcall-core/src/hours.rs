@@ -90,6 +90,27 @@ impl Schedule {
         &self.week[weekday.to_monday_zero_offset() as usize]
     }
 
+    /// The `n`th working day after `from` on the hall's own calendar: a
+    /// day it serves (its weekly hours), holidays skipped, make-up days
+    /// counted. `from` itself never counts; `n = 0` is `from`. A calendar
+    /// without a single working day in two years falls back to calendar
+    /// days rather than loop for ever.
+    pub fn working_days_after(&self, from: Date, n: u32) -> Date {
+        let mut day = from;
+        let mut left = n;
+        for _ in 0..731 {
+            if left == 0 {
+                return day;
+            }
+            day = day.tomorrow().unwrap_or(day);
+            if !self.ranges(day).is_empty() {
+                left -= 1;
+            }
+        }
+        from.checked_add(jiff::Span::new().days(i64::from(n)))
+            .unwrap_or(from)
+    }
+
     /// Whether a new ticket may be taken at `at`.
     pub fn intake(&self, at: Millis, tz: &TimeZone) -> Intake {
         let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
@@ -326,6 +347,44 @@ mod tests {
         // National Day closed; the make-up Sunday works Monday hours.
         check("2026-10-01 10:00", Intake::ClosedToday);
         check("2026-10-11 10:00", open);
+    }
+
+    #[test]
+    fn working_days_skip_closed_days_and_holidays_and_count_make_up_days() {
+        let mut hours = hall_hours();
+        // Sundays off too in this hall, Saturdays served.
+        hours
+            .holidays
+            .extend(["2026-10-02", "2026-10-05"].map(|d| d.parse::<Date>().unwrap()));
+        let check = |from: &str, n: u32, expect: &str| {
+            let from: Date = from.parse().unwrap();
+            assert_eq!(
+                hours.working_days_after(from, n).to_string(),
+                expect,
+                "{n} working days after {from}"
+            );
+        };
+        // Monday 2026-11-23: Tue..Fri, Sat served, Sunday closed.
+        check("2026-11-23", 0, "2026-11-23");
+        check("2026-11-23", 1, "2026-11-24");
+        check("2026-11-23", 5, "2026-11-28");
+        check("2026-11-23", 6, "2026-11-30");
+        // Around National Day: 10-01 and 10-02 holidays, 10-03 a Saturday
+        // (served), 10-04 Sunday, 10-05 a holiday, 10-11 a make-up Sunday.
+        check("2026-09-30", 1, "2026-10-03");
+        check("2026-09-30", 2, "2026-10-06");
+        check("2026-10-10", 1, "2026-10-11");
+        // No working day at all: calendar days.
+        let never = Schedule {
+            week: Default::default(),
+            ..hall_hours()
+        };
+        assert_eq!(
+            never
+                .working_days_after("2026-11-23".parse().unwrap(), 3)
+                .to_string(),
+            "2026-11-26"
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! - `forecast`: the wait estimate, a dry run of the hall from its state.
 //! - [`state`]: the day's live state: `decide` a command into events, `apply`
 //!   recorded events. Replaying the log through `apply` rebuilds the state.
+//! - [`rating`]: 好差评 levels, indicators, reasons and channels.
+//! - [`rectify`]: putting a 差评 right: steps, deadline, overdue.
 //! - [`stats`]: a day's figures from its tickets.
 //! - [`alerts`]: the SLA lights that hold right now.
 //! - [`speech`]: what the hall speakers say for a call, as clip ids.
@@ -38,6 +40,8 @@ mod forecast;
 pub mod hall;
 pub mod hours;
 pub mod policy;
+pub mod rating;
+pub mod rectify;
 pub mod speech;
 pub mod state;
 pub mod stats;

@@ -4,6 +4,9 @@
 //! service time from start (or call, when the clerk never pressed start) to
 //! finish. Percentiles are nearest-rank.
 
+mod ratings;
+pub use ratings::{RatingFigures, RatingStats, rating_stats};
+
 use crate::hall::Hall;
 use crate::state::Appointment;
 use crate::ticket::{Ticket, TicketState};
@@ -267,6 +270,57 @@ pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     Some(sorted[rank - 1])
 }
 
+/// Visits per case (跑动次数) and the cases done in one visit
+/// (最多跑一次), for a group of cases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseStats {
+    pub cases: u32,
+    pub visits: u32,
+    /// Cases with exactly one visit.
+    pub one_visit: u32,
+}
+
+impl CaseStats {
+    /// Mean visits per case.
+    pub fn visits_per_case(&self) -> Option<f64> {
+        (self.cases > 0).then(|| f64::from(self.visits) / f64::from(self.cases))
+    }
+
+    /// The share of cases done in one visit, 0..=1.
+    pub fn one_visit_share(&self) -> Option<f64> {
+        (self.cases > 0).then(|| f64::from(self.one_visit) / f64::from(self.cases))
+    }
+}
+
+/// The hall's and each service's case figures. `cases` gives, per case,
+/// the services of its visits in order (the caller picks which cases and
+/// visits count); a case counts under the service of its last visit.
+pub fn case_stats<'a>(
+    hall: &Hall,
+    cases: impl IntoIterator<Item = &'a [String]>,
+) -> (CaseStats, Vec<(String, CaseStats)>) {
+    let mut total = CaseStats::default();
+    let mut by: Vec<(String, CaseStats)> = hall
+        .services
+        .iter()
+        .map(|s| (s.code.clone(), CaseStats::default()))
+        .collect();
+    for visits in cases {
+        let Some(last) = visits.last() else { continue };
+        let n = visits.len() as u32;
+        for g in std::iter::once(&mut total).chain(
+            by.iter_mut()
+                .filter(|(code, _)| code == last)
+                .map(|(_, g)| g),
+        ) {
+            g.cases += 1;
+            g.visits += n;
+            g.one_visit += u32::from(n == 1);
+        }
+    }
+    (total, by)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +473,29 @@ mod tests {
         assert_eq!(counts(total), (4, 1, 1, 1, 1));
         assert_eq!(counts(per[0].1), (2, 1, 1, 0, 0));
         assert_eq!(counts(per[1].1), (2, 0, 0, 1, 1));
+    }
+
+    #[test]
+    fn visits_per_case_and_the_one_visit_share() {
+        let hall = fixtures::hall(PolicyKind::Strict, None);
+        let case = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases = [
+            case(&["A", "A", "A"]),
+            case(&["B"]),
+            case(&["A", "B"]),
+            case(&[]),
+        ];
+        let (total, by) = case_stats(&hall, cases.iter().map(|c| c.as_slice()));
+        let check = |g: &CaseStats, expect: (u32, u32, u32, Option<f64>)| {
+            assert_eq!(
+                (g.cases, g.visits, g.one_visit, g.one_visit_share()),
+                expect
+            );
+        };
+        check(&total, (3, 6, 1, Some(1.0 / 3.0)));
+        check(&by[0].1, (1, 3, 0, Some(0.0)));
+        check(&by[1].1, (2, 3, 1, Some(0.5)));
+        assert_eq!(total.visits_per_case(), Some(2.0));
+        check(&CaseStats::default(), (0, 0, 0, None));
     }
 }

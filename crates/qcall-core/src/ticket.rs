@@ -191,6 +191,9 @@ pub struct Ticket {
     pub source: Option<String>,
     /// Satisfaction rating given at finish (1 worst ..= 5 best).
     pub rating: Option<u8>,
+    /// The case (办件编号) the counter attached: tickets sharing it are one
+    /// case's visits, possibly over several days.
+    pub case_no: Option<String>,
 }
 
 impl Ticket {
@@ -227,6 +230,7 @@ impl Ticket {
             recalls: 0,
             source: None,
             rating: None,
+            case_no: None,
         }
     }
 }

@@ -332,6 +332,8 @@ fn restore(hall: &Arc<Hall>, store: &Store, now: Millis) -> Result<HallState, St
     }
     // Appointments booked on earlier days for this one.
     state.load_appointments(store.appointments_of_day(day)?);
+    // 差评 still being put right, of any day, as the store has them.
+    state.load_rectifications(store.open_rectifications()?);
     let last = store.last_seq()?;
     if last > state.last_seq() {
         tracing::warn!(last, day = %day, "the log has events after today's; was the clock set back?");

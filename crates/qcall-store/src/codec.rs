@@ -5,17 +5,19 @@
 //! `kind` column says which variant a row is. Decoding a row that does not
 //! fit its kind is [`StoreError::Corrupt`], never a panic.
 
+use qcall_core::rating::Channel;
+use qcall_core::rectify::RectifyAction;
 use qcall_core::{BusinessDay, CounterState, Event, Recorded, Ticket, TicketId, TicketState};
 use rusqlite::{Row, Transaction, params};
 
 use crate::StoreError;
 
 pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, counter_id, service, class, seq_no, \
-     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq FROM events";
+     number, source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq, reason, indicators, indicator_version, channel, case_no, deadline FROM events";
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
-     queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s FROM tickets";
+     queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -44,6 +46,12 @@ pub(crate) struct EventRow {
     issued_day: Option<String>,
     phone: Option<String>,
     ref_seq: Option<i64>,
+    reason: Option<String>,
+    indicators: Option<String>,
+    indicator_version: Option<i64>,
+    channel: Option<String>,
+    case_no: Option<String>,
+    deadline: Option<String>,
 }
 
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -72,6 +80,12 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         issued_day: r.get(21)?,
         phone: r.get(22)?,
         ref_seq: r.get(23)?,
+        reason: r.get(24)?,
+        indicators: r.get(25)?,
+        indicator_version: r.get(26)?,
+        channel: r.get(27)?,
+        case_no: r.get(28)?,
+        deadline: r.get(29)?,
     })
 }
 
@@ -151,9 +165,45 @@ fn encode(rec: &Recorded) -> EventRow {
             row.issued_day = Some(issued_day.to_string());
             row.queued_at_ms = Some(*issued_at);
         }
-        Event::TicketRated { score, comment, .. } => {
+        Event::TicketRated {
+            score,
+            comment,
+            reason,
+            indicators,
+            indicator_version,
+            channel,
+            ..
+        } => {
             row.rating = Some(i64::from(*score));
             row.detail = comment.clone();
+            row.reason = reason.clone();
+            row.indicators = Some(encode_indicators(indicators));
+            row.indicator_version = Some(i64::from(*indicator_version));
+            row.channel = Some(channel.as_str().to_owned());
+        }
+        Event::CaseAttached { case_no, by, .. } => {
+            row.case_no = Some(case_no.clone());
+            row.actor = Some(by.clone());
+        }
+        Event::UploadDelivered { id } => row.ref_seq = Some(*id as i64),
+        Event::RectificationOpened {
+            score,
+            reason,
+            deadline,
+            ..
+        } => {
+            row.rating = Some(i64::from(*score));
+            row.reason = reason.clone();
+            row.deadline = Some(deadline.to_string());
+        }
+        Event::Rectified { action, by, .. } => {
+            row.actor = Some(by.clone());
+            match action {
+                RectifyAction::Assign { to } => row.detail = Some(to.clone()),
+                RectifyAction::Callback { outcome } => row.detail = Some(outcome.clone()),
+                RectifyAction::Fix { note } => row.detail = Some(note.clone()),
+                RectifyAction::RateFix { score } => row.rating = Some(i64::from(*score)),
+            }
         }
         Event::TicketTransferred {
             to_service,
@@ -190,6 +240,26 @@ fn encode(rec: &Recorded) -> EventRow {
         | Event::DayStarted => {}
     }
     row
+}
+
+/// `code=score` lines, in the set's order.
+pub(crate) fn encode_indicators(indicators: &[(String, u8)]) -> String {
+    indicators
+        .iter()
+        .map(|(c, s)| format!("{c}={s}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The inverse of [`encode_indicators`]; `None` for a line that is not one.
+pub(crate) fn decode_indicators(text: &str) -> Option<Vec<(String, u8)>> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (code, score) = l.split_once('=')?;
+            Some((code.to_owned(), score.parse().ok()?))
+        })
+        .collect()
 }
 
 pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
@@ -299,10 +369,55 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
                 .ok_or_else(|| bad("issued_day"))?,
             issued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },
+        // Before schema v7 a rating was a score and a comment from the pad.
         "ticket_rated" => Event::TicketRated {
             ticket: ticket()?,
             score: row.rating.ok_or_else(|| bad("rating"))? as u8,
             comment: row.detail.clone(),
+            reason: row.reason.clone(),
+            indicators: decode_indicators(row.indicators.as_deref().unwrap_or(""))
+                .ok_or_else(|| bad("readable indicators"))?,
+            indicator_version: row.indicator_version.unwrap_or(0) as u32,
+            channel: match row.channel.as_deref() {
+                None => Channel::Pad,
+                Some(c) => Channel::parse(c).ok_or_else(|| bad("a known channel"))?,
+            },
+        },
+        "case_attached" => Event::CaseAttached {
+            ticket: ticket()?,
+            case_no: row.case_no.clone().ok_or_else(|| bad("case_no"))?,
+            by: row.actor.clone().unwrap_or_default(),
+        },
+        "rectification_opened" => Event::RectificationOpened {
+            ticket: ticket()?,
+            score: row.rating.ok_or_else(|| bad("rating"))? as u8,
+            reason: row.reason.clone(),
+            deadline: row
+                .deadline
+                .as_deref()
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| bad("deadline"))?,
+        },
+        kind @ ("rectification_assigned"
+        | "rectification_called_back"
+        | "rectification_fixed"
+        | "rectification_rated") => {
+            let text = || row.detail.clone().ok_or_else(|| bad("detail"));
+            Event::Rectified {
+                ticket: ticket()?,
+                action: match kind {
+                    "rectification_assigned" => RectifyAction::Assign { to: text()? },
+                    "rectification_called_back" => RectifyAction::Callback { outcome: text()? },
+                    "rectification_fixed" => RectifyAction::Fix { note: text()? },
+                    _ => RectifyAction::RateFix {
+                        score: row.rating.ok_or_else(|| bad("rating"))? as u8,
+                    },
+                },
+                by: row.actor.clone().unwrap_or_default(),
+            }
+        }
+        "upload_delivered" => Event::UploadDelivered {
+            id: row.ref_seq.ok_or_else(|| bad("ref_seq"))? as u64,
         },
         "ticket_reentered" => Event::TicketReentered {
             ticket: ticket()?,
@@ -347,9 +462,10 @@ pub(crate) fn insert_event(
     let r = encode(rec);
     let mut stmt = tx.prepare_cached(
         "INSERT INTO events (seq, at_ms, day, kind, ticket_id, counter_id, service, class, seq_no, number, \
-         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq) \
+         source, to_counter, state, recalls, rating, queued_at_ms, actor, action, detail, behind_ticket, slot_end_ms, code, issued_day, phone, ref_seq, \
+         reason, indicators, indicator_version, channel, case_no, deadline) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
-         ?23, ?24, ?25)",
+         ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
     )?;
     stmt.execute(params![
         r.seq,
@@ -376,7 +492,13 @@ pub(crate) fn insert_event(
         r.code,
         r.issued_day,
         r.phone,
-        r.ref_seq
+        r.ref_seq,
+        r.reason,
+        r.indicators,
+        r.indicator_version,
+        r.channel,
+        r.case_no,
+        r.deadline
     ])?;
     Ok(())
 }
@@ -387,11 +509,11 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
          called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
-         queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) \
+         queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
-         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21",
+         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21, case_no = ?24",
     )?;
     stmt.execute(params![
         t.id.0,
@@ -416,7 +538,8 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         t.queued_behind.map(|b| b.0),
         t.served_by,
         t.predicted_range_s.map(|r| r.0),
-        t.predicted_range_s.map(|r| r.1)
+        t.predicted_range_s.map(|r| r.1),
+        t.case_no
     ])?;
     Ok(())
 }
@@ -457,6 +580,7 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
             recalls: r.get(13)?,
             source: r.get(14)?,
             rating: r.get(15)?,
+            case_no: r.get(22)?,
         },
     })
 }

@@ -19,12 +19,13 @@ mod keys;
 mod lock;
 mod migrate;
 mod staff;
+mod ratings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use qcall_core::state::{Appointment, Changes, Outbox};
+use qcall_core::state::{Appointment, Changes, Outbox, Upload};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -39,6 +40,7 @@ pub use staff::{
     LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffAccount, StaffRole, check_id, check_name,
     check_password, hash_password, new_secret, verify_password,
 };
+pub use ratings::{UploadRecord, Visit};
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -319,10 +321,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The audited events of a day: overrides, re-entries and transfers.
+    /// The audited events of a day: overrides, re-entries, transfers and
+    /// the steps of putting 差评 right.
     pub fn audit_of_day(&self, day: BusinessDay) -> Result<Vec<Recorded>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{} WHERE day = ?1 AND kind IN ('audit', 'ticket_reentered', 'ticket_transferred') ORDER BY seq",
+            "{} WHERE day = ?1 AND kind IN ('audit', 'ticket_reentered', 'ticket_transferred', \
+             'rectification_assigned', 'rectification_called_back', 'rectification_fixed', 'rectification_rated') ORDER BY seq",
             codec::SELECT_EVENT
         ))?;
         let rows = stmt.query_map([day.to_string()], codec::event_row)?;
@@ -532,6 +536,37 @@ impl Batch<'_> {
         }
         if let Some(change) = &changes.outbox {
             self.put_outbox(change)?;
+        }
+        if let Some(change) = &changes.upload {
+            self.put_upload(change)?;
+        }
+        if let Some(r) = changes.rectification.and_then(|id| state.rectification(id)) {
+            ratings::put_rectification(&self.tx, r, rec.seq)?;
+        }
+        Ok(())
+    }
+
+    /// Writes an upload change: a record queued for the 好差评 platform,
+    /// or one it took.
+    pub fn put_upload(&mut self, change: &Upload) -> Result<(), StoreError> {
+        match change {
+            Upload::Queued {
+                id,
+                ticket,
+                kind,
+                at,
+            } => {
+                let mut stmt = self.tx.prepare_cached(
+                    "INSERT INTO uploads (id, kind, ticket_id, queued_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                stmt.execute(params![*id as i64, kind, ticket.0, at])?;
+            }
+            Upload::Delivered { id, at } => {
+                let mut stmt = self.tx.prepare_cached(
+                    "UPDATE uploads SET delivered_at_ms = ?2 WHERE id = ?1 AND delivered_at_ms IS NULL",
+                )?;
+                stmt.execute(params![*id as i64, at])?;
+            }
         }
         Ok(())
     }

@@ -95,6 +95,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     sql_file!("0006_hall_secrets.sql"),
     sql_file!("0007_wait_range.sql"),
     sql_file!("0008_staff_accounts.sql"),
+    sql_file!("0009_ratings_cases_uploads.sql"),
 ];
 
 /// The schema version this build writes.

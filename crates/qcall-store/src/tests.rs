@@ -32,6 +32,7 @@ fn ticket(id: i64, seq_no: u32, service: &str) -> Ticket {
         recalls: 0,
         source: Some("kiosk-1".into()),
         rating: None,
+        case_no: None,
     }
 }
 
@@ -85,7 +86,8 @@ fn a_newer_schema_is_refused() {
 fn events_and_tickets_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("q.db")).unwrap();
-    let t1 = ticket(1, 1, "A");
+    let mut t1 = ticket(1, 1, "A");
+    t1.case_no = Some("BJ-2026/0001".into());
     let mut events = vec![
         issued(1, &t1),
         Recorded {
@@ -137,6 +139,33 @@ fn events_and_tickets_round_trip() {
             at: 9,
             event: Event::TicketCancelled { ticket: t1.id },
         },
+        Recorded {
+            seq: 8,
+            at: 10,
+            event: Event::TicketRated {
+                ticket: t1.id,
+                score: 2,
+                comment: Some("慢".into()),
+                reason: Some("等候时间太长".into()),
+                indicators: vec![("overall".into(), 2), ("attitude".into(), 4)],
+                indicator_version: 3,
+                channel: qcall_core::rating::Channel::Sms,
+            },
+        },
+        Recorded {
+            seq: 9,
+            at: 11,
+            event: Event::CaseAttached {
+                ticket: t1.id,
+                case_no: "BJ-2026/0001".into(),
+                by: "3".into(),
+            },
+        },
+        Recorded {
+            seq: 10,
+            at: 12,
+            event: Event::UploadDelivered { id: 8 },
+        },
     ];
     let mut b = store.batch().unwrap();
     for e in &events {
@@ -148,8 +177,11 @@ fn events_and_tickets_round_trip() {
     assert_eq!(store.events_of_day(day("2026-11-23")).unwrap(), vec![]);
     assert_eq!(store.events_after(5, 10).unwrap(), events.split_off(5));
     assert_eq!(store.ticket(TicketId(1)).unwrap(), Some(t1.clone()));
-    assert_eq!(store.last_seq().unwrap(), 7);
+    assert_eq!(store.last_seq().unwrap(), 10);
     assert_eq!(store.next_ticket_id().unwrap(), 2);
+    let visits = store.visits("BJ-2026/0001").unwrap();
+    assert_eq!(visits.iter().map(|v| v.ticket).collect::<Vec<_>>(), [t1.id]);
+    assert_eq!(store.visits("other").unwrap(), vec![]);
 
     // An update changes state but keeps the numbering columns.
     let mut t1b = t1.clone();

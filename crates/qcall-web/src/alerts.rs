@@ -62,6 +62,16 @@ pub(crate) fn alert_json(a: &Alert) -> Value {
             v["score"] = json!(score);
             v["comment"] = json!(comment);
         }
+        AlertKind::RectificationOverdue {
+            number,
+            deadline,
+            assignee,
+        } => {
+            v["kind"] = json!("rectify");
+            v["number"] = json!(number);
+            v["deadline"] = json!(deadline);
+            v["assignee"] = json!(assignee);
+        }
         AlertKind::ServiceTime {
             service,
             counter,
@@ -89,20 +99,29 @@ impl AlertBoard {
             .iter()
             .map(|a| (a.key.clone(), (a.level.as_str().to_owned(), alert_json(a))))
             .collect();
+        // An overdue 差评 names the rated ticket: staff streams only, never
+        // the wall (the rater stays confidential).
+        let push = |value: Value| {
+            if value["kind"] == "rectify" {
+                hub.notice_to(Audience::Staff, "alert", value);
+            } else {
+                hub.notice("alert", value);
+            }
+        };
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         for (key, (level, value)) in &fresh {
             let changed = active
                 .get(key)
                 .is_none_or(|old| old["level"] != level.as_str());
             if changed {
-                hub.notice("alert", value.clone());
+                push(value.clone());
             }
         }
         for (key, old) in active.iter() {
             if !fresh.contains_key(key) {
                 let mut cleared = old.clone();
                 cleared["active"] = json!(false);
-                hub.notice("alert", cleared);
+                push(cleared);
             }
         }
         *active = fresh.into_iter().map(|(k, (_, v))| (k, v)).collect();

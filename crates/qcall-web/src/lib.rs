@@ -109,6 +109,20 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/notify", post(api::tickets::notify))
         .route("/tickets/{id}/ready", post(api::tickets::ready))
         .route("/tickets/{id}/rating", post(api::tickets::rate_ticket))
+        .route("/tickets/{id}/case", post(api::ratings::attach_case))
+        .route("/rating", get(api::ratings::rules))
+        .route("/ratings/uploads", get(api::ratings::uploads))
+        .route("/rectifications", get(api::rectify::list))
+        .route(
+            "/rectifications/{ticket}/assign",
+            post(api::rectify::assign),
+        )
+        .route(
+            "/rectifications/{ticket}/callback",
+            post(api::rectify::callback),
+        )
+        .route("/rectifications/{ticket}/fix", post(api::rectify::fix))
+        .route("/tickets/{id}/fix-rating", post(api::rectify::rate_fix))
         .route("/audit", get(api::stats::audit))
         .route("/printers", get(api::printing::printers))
         .route("/audio", get(api::printing::audio))

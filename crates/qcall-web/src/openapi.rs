@@ -74,6 +74,14 @@ socket with 1008.";
         crate::api::printing::audio,
         crate::api::printing::notice,
         crate::api::counters::rate,
+        crate::api::ratings::rules,
+        crate::api::ratings::attach_case,
+        crate::api::ratings::uploads,
+        crate::api::rectify::list,
+        crate::api::rectify::assign,
+        crate::api::rectify::callback,
+        crate::api::rectify::fix,
+        crate::api::rectify::rate_fix,
         crate::api::appointments::book,
         crate::api::appointments::appointments,
         crate::api::hall::services,
@@ -104,6 +112,7 @@ socket with 1008.";
         (name = "reports", description = "Figures and the audit trail"),
         (name = "devices", description = "Printers and the hall speaker"),
         (name = "staff", description = "Staff sign-in with 工号 and password"),
+        (name = "ratings", description = "好差评: rating rules and the upload to the province"),
     )
 )]
 pub struct ApiDoc;

@@ -62,6 +62,11 @@ const ASSETS: &[Asset] = &[
     asset!("admin.js", JS),
     asset!("rate.js", JS),
     asset!("window.js", JS),
+    asset!("rating-form.js", JS),
+    asset!("case.js", JS),
+    asset!("ratings-admin.js", JS),
+    asset!("rectify.js", JS),
+    asset!("fix-rate.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

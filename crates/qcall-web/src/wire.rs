@@ -9,7 +9,9 @@ use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod rating;
 mod responses;
+pub use rating::*;
 pub use responses::*;
 
 /// Settings the wire needs beyond the hall itself.
@@ -24,6 +26,8 @@ pub struct Site {
     pub cutoff_minutes: u32,
     /// How wall displays lay out the hall.
     pub display: DisplaySettings,
+    /// Whether ratings are uploaded (`[rating] upload_url` is set).
+    pub upload_configured: bool,
 }
 
 /// The `[display]` config, as `GET /api/v1/display` serves it to the wall
@@ -484,6 +488,16 @@ pub fn audit_row(hall: &Hall, rec: &qcall_core::Recorded) -> serde_json::Value {
                 None => format!("to service {to_service}"),
             },
         ),
+        Event::Rectified { action, by, .. } => {
+            use qcall_core::rectify::RectifyAction as A;
+            let detail = match action {
+                A::Assign { to } => format!("assigned to {to}"),
+                A::Callback { outcome } => outcome.clone(),
+                A::Fix { note } => note.clone(),
+                A::RateFix { score } => format!("fix rated {score}/5"),
+            };
+            (rec.event.kind().to_owned(), Some(by.clone()), detail)
+        }
         other => (other.kind().to_owned(), None, String::new()),
     };
     serde_json::json!({

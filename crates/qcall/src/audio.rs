@@ -372,6 +372,7 @@ mod tests {
                 recalls: 0,
                 source: None,
                 rating: None,
+                case_no: None,
             },
             ahead: 0,
             estimated_wait_s: 0,

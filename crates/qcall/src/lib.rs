@@ -29,6 +29,7 @@ pub mod notify;
 pub mod printing;
 pub mod server;
 pub mod simulate;
+pub mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -98,6 +99,7 @@ pub async fn run_with(
             .collect(),
         cutoff_minutes: config.hours.cutoff_minutes,
         display: config.display.settings(&hall)?,
+        upload_configured: !config.rating.upload_url.is_empty(),
     });
     let hub = Hub::new(start_seq);
     let metrics = Arc::new(Metrics::default());
@@ -132,6 +134,26 @@ pub async fn run_with(
         let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
         tokio::spawn(notify::run(engine.clone(), gateway, retry, stop_rx.clone()));
+    }
+    if !config.rating.upload_url.is_empty() {
+        let gateway = notify::Gateway::for_key(
+            "[rating] upload_url",
+            "[rating]",
+            &config.rating.upload_url,
+            config.rating.ca_file(),
+        )?;
+        let retry = std::time::Duration::from_millis(config.rating.retry_ms.max(50));
+        let department = match config.rating.department.as_str() {
+            "" => hall.name.zh.clone(),
+            d => d.to_owned(),
+        };
+        tokio::spawn(upload::run(
+            engine.clone(),
+            gateway,
+            retry,
+            department,
+            stop_rx.clone(),
+        ));
     }
     {
         // SLA lights change with time, not only with events.

@@ -16,6 +16,10 @@
 //! `http://` and `https://` webhooks both work; HTTPS is rustls with
 //! Mozilla's roots plus, for a hall's own gateway with a private CA, the
 //! certificates of `[notify] ca_file`.
+//!
+//! The same mechanism ([`Gateway`] and [`deliver`]: read what is pending,
+//! POST each with its key, retry with backoff, record the delivery as an
+//! event) also uploads ratings to the 好差评 platform (`crate::upload`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -70,13 +74,22 @@ impl Gateway {
     /// Checks the webhook URL (and reads `ca_file`) at start-up, so a
     /// mistake stops the daemon with a message instead of failing each text.
     pub fn new(url: &str, ca_file: Option<&Path>) -> anyhow::Result<Gateway> {
+        Gateway::for_key("[notify] webhook", "[notify]", url, ca_file)
+    }
+
+    /// The same for the URL of config key `key` (`[rating] upload_url`),
+    /// whose section `section` holds its `ca_file`.
+    pub fn for_key(
+        key: &str,
+        section: &str,
+        url: &str,
+        ca_file: Option<&Path>,
+    ) -> anyhow::Result<Gateway> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            bail!("[notify] webhook = {url:?} must start with http:// or https://");
+            bail!("{key} = {url:?} must start with http:// or https://");
         }
         let uri: Uri = url.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "[notify] webhook = {url:?} is not a URL like https://sms.example.gov.cn/send"
-            )
+            anyhow::anyhow!("{key} = {url:?} is not a URL like https://gw.example.gov.cn/send")
         })?;
         // http or https: the prefix was checked above.
         let https = uri.scheme_str() == Some("https");
@@ -98,12 +111,13 @@ impl Gateway {
             .map_or("/".to_owned(), |p| p.as_str().to_owned());
         let tls = if https {
             let name = ServerName::try_from(bare)
-                .map_err(|_| anyhow::anyhow!("[notify] webhook = {url:?}: bad host name"))?;
-            Some((connector(ca_file)?, name))
+                .map_err(|_| anyhow::anyhow!("{key} = {url:?}: bad host name"))?;
+            Some((connector(section, ca_file)?, name))
         } else {
             if ca_file.is_some() {
+                let noun = key.rsplit(' ').next().unwrap_or(key);
                 bail!(
-                    "[notify] ca_file is set but the webhook is http://; use https:// or leave ca_file empty"
+                    "{section} ca_file is set but the {noun} is http://; use https:// or leave ca_file empty"
                 );
             }
             None
@@ -172,11 +186,11 @@ where
 }
 
 /// A TLS client trusting Mozilla's roots and the certificates in `ca_file`.
-fn connector(ca_file: Option<&Path>) -> anyhow::Result<tokio_rustls::TlsConnector> {
+fn connector(section: &str, ca_file: Option<&Path>) -> anyhow::Result<tokio_rustls::TlsConnector> {
     let mut roots =
         rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {
-        let what = || format!("[notify] ca_file = {:?}", path.display().to_string());
+        let what = || format!("{section} ca_file = {:?}", path.display().to_string());
         let certs = CertificateDer::pem_file_iter(path)
             .with_context(|| format!("{}: cannot read it as PEM", what()))?
             .collect::<Result<Vec<_>, _>>()
@@ -214,67 +228,111 @@ fn payload(m: &Outgoing, hall: &qcall_core::Text) -> serde_json::Value {
     })
 }
 
-/// A message's idempotency key: its outbox id, which a retry keeps.
+/// A message's idempotency key: its outbox id, which a retry keeps
+/// ([`deliver`] sends the same as the header).
 fn key(m: &Outgoing) -> String {
     m.id.to_string()
 }
 
-/// Runs until `stop` turns true.
+/// Sends the SMS outbox until `stop` turns true.
 pub async fn run(
     engine: EngineHandle,
     gateway: Gateway,
     retry: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let hall = engine.hall().name.clone();
-    // Per message: failed attempts and when to try again.
+    let outbox = Outbox {
+        what: "message",
+        pending: |store| store.undelivered(20),
+        id: |m: &Outgoing| m.id,
+        payload: Box::new(move |m| payload(m, &hall)),
+        // Phone numbers only masked.
+        describe: |m| format!("{} to {}", m.kind, mask_phone(&m.phone)),
+        delivered: |id| Command::Delivered { id },
+    };
+    deliver(engine, gateway, retry, stop, outbox).await;
+}
+
+/// One outbox as [`deliver`] sends it: how to read what is pending, what
+/// each item's key and body are, and the command that records a delivery.
+pub struct Outbox<T> {
+    /// What an item is called in the log ("message", "rating upload").
+    pub what: &'static str,
+    /// The oldest undelivered items (a few at a time).
+    pub pending: fn(&qcall_store::Store) -> Result<Vec<T>, qcall_store::StoreError>,
+    /// The item's id: its idempotency key, which every retry keeps.
+    pub id: fn(&T) -> u64,
+    /// The JSON body for the item.
+    pub payload: Box<dyn Fn(&T) -> serde_json::Value + Send>,
+    /// The item in a log line, without personal data.
+    pub describe: fn(&T) -> String,
+    /// The command that records the item as delivered.
+    pub delivered: fn(u64) -> Command,
+}
+
+impl<T> std::fmt::Debug for Outbox<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").field("what", &self.what).finish()
+    }
+}
+
+/// Delivers `outbox` to `gateway` until `stop` turns true: at least once,
+/// each item with its id as idempotency key, a failed one retried with
+/// backoff (doubling from `retry` up to a minute), each delivery recorded
+/// as an event so a restart resumes where it stopped.
+pub async fn deliver<T: Send + 'static>(
+    engine: EngineHandle,
+    gateway: Gateway,
+    retry: Duration,
+    mut stop: watch::Receiver<bool>,
+    outbox: Outbox<T>,
+) {
+    // Per item: failed attempts and when to try again.
     let mut backoff: HashMap<u64, (u32, Instant)> = HashMap::new();
     let poll = retry.min(Duration::from_secs(1));
+    let what = outbox.what;
     loop {
         if *stop.borrow() {
             return;
         }
-        let pending = match engine.read(|_, store| store.undelivered(20)).await {
+        let pending = outbox.pending;
+        let pending = match engine.read(move |_, store| pending(store)).await {
             Ok(Ok(list)) => list,
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot read the outbox");
+                tracing::error!(error = %e, what, "cannot read the outbox");
                 Vec::new()
             }
             Err(_) => return,
         };
-        for m in pending {
-            if backoff
-                .get(&m.id)
-                .is_some_and(|(_, at)| Instant::now() < *at)
-            {
+        for item in pending {
+            let id = (outbox.id)(&item);
+            if backoff.get(&id).is_some_and(|(_, at)| Instant::now() < *at) {
                 continue;
             }
             let sent = gateway
-                .post(&payload(&m, &hall), &key(&m))
+                .post(&(outbox.payload)(&item), &id.to_string())
                 .await
                 .map(|status| status.is_success());
+            let item_text = (outbox.describe)(&item);
             match sent {
                 Ok(true) => {
-                    backoff.remove(&m.id);
-                    tracing::info!(id = m.id, kind = %m.kind, phone = %mask_phone(&m.phone), "message delivered");
-                    if engine
-                        .execute(Command::Delivered { id: m.id })
-                        .await
-                        .is_err()
-                    {
+                    backoff.remove(&id);
+                    tracing::info!(id, what, item = %item_text, "delivered");
+                    if engine.execute((outbox.delivered)(id)).await.is_err() {
                         return;
                     }
                 }
                 failed => {
-                    let attempts = backoff.get(&m.id).map_or(0, |(n, _)| *n) + 1;
+                    let attempts = backoff.get(&id).map_or(0, |(n, _)| *n) + 1;
                     let wait =
                         (retry * 2u32.saturating_pow(attempts - 1)).min(Duration::from_secs(60));
-                    backoff.insert(m.id, (attempts, Instant::now() + wait));
+                    backoff.insert(id, (attempts, Instant::now() + wait));
                     let why = match failed {
                         Ok(_) => "the gateway refused it".to_owned(),
                         Err(e) => format!("{e:#}"),
                     };
-                    tracing::warn!(id = m.id, phone = %mask_phone(&m.phone), attempts, retry_in = ?wait, %why, "message not delivered");
+                    tracing::warn!(id, what, item = %item_text, attempts, retry_in = ?wait, %why, "not delivered");
                 }
             }
         }

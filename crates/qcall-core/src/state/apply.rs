@@ -12,6 +12,7 @@ use super::{Appointment, HallState, Inconsistent, RECENT_CALLS, Subscription};
 use super::{FRESH_ESTIMATES_MAX, PER_CALL_SAMPLES};
 use crate::event::{CounterState, Event, Recorded};
 use crate::hours;
+use crate::rectify::{Rectification, RectifyAction, Step};
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState};
 use crate::time::{BusinessDay, Millis};
 
@@ -32,6 +33,25 @@ pub struct Changes {
     pub appointment: Option<(BusinessDay, Appointment)>,
     /// A text message queued or delivered.
     pub outbox: Option<Outbox>,
+    /// A record for the 好差评 platform queued or delivered.
+    pub upload: Option<Upload>,
+    /// The 差评 item (by ticket) that was opened or took a step.
+    pub rectification: Option<TicketId>,
+}
+
+/// A change to the upload outbox of the 好差评 platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// A record to upload: the event with sequence number `id`, about
+    /// `ticket`; `kind` says what it is (`rating`).
+    Queued {
+        id: u64,
+        ticket: TicketId,
+        kind: &'static str,
+        at: Millis,
+    },
+    /// The platform accepted record `id` at `at`.
+    Delivered { id: u64, at: Millis },
 }
 
 /// A change to the outbox of text messages.
@@ -326,6 +346,86 @@ impl HallState {
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.rating = Some(*score);
+                // Every rating goes to the province, in this transaction.
+                changes.upload = Some(Upload::Queued {
+                    id: rec.seq,
+                    ticket: *ticket,
+                    kind: "rating",
+                    at,
+                });
+            }
+            Event::RectificationOpened {
+                ticket,
+                score,
+                reason,
+                deadline,
+            } => {
+                // Replayed before the store's rows are loaded, or opened now.
+                let t = self.tickets.get(ticket);
+                self.rectifications.insert(
+                    *ticket,
+                    Rectification {
+                        ticket: *ticket,
+                        number: t.map_or_else(String::new, |t| t.number.clone()),
+                        service: t.map_or_else(String::new, |t| t.service.clone()),
+                        counter: t.and_then(|t| t.counter.clone()),
+                        staff: t.and_then(|t| t.served_by.clone()),
+                        score: *score,
+                        reason: reason.clone(),
+                        opened_at: at,
+                        deadline: *deadline,
+                        assignee: None,
+                        callback: None,
+                        fix: None,
+                        fix_score: None,
+                    },
+                );
+                changes.rectification = Some(*ticket);
+            }
+            Event::Rectified { ticket, action, by } => {
+                // An item of an earlier day is not in the state while
+                // today's log replays; the store's row is loaded after.
+                if let Some(r) = self.rectifications.get_mut(ticket) {
+                    let step = |text: &str| {
+                        Some(Step {
+                            at,
+                            by: by.clone(),
+                            text: text.to_owned(),
+                        })
+                    };
+                    match action {
+                        RectifyAction::Assign { to } => r.assignee = Some(to.clone()),
+                        RectifyAction::Callback { outcome } => r.callback = step(outcome),
+                        RectifyAction::Fix { note } => r.fix = step(note),
+                        RectifyAction::RateFix { score } => r.fix_score = Some(*score),
+                    }
+                    changes.rectification = Some(*ticket);
+                }
+                // The fix and its rating go to the province too.
+                if matches!(
+                    action,
+                    RectifyAction::Fix { .. } | RectifyAction::RateFix { .. }
+                ) {
+                    changes.upload = Some(Upload::Queued {
+                        id: rec.seq,
+                        ticket: *ticket,
+                        kind: "rectification",
+                        at,
+                    });
+                }
+            }
+            Event::UploadDelivered { id } => {
+                changes.upload = Some(Upload::Delivered { id: *id, at });
+            }
+            Event::CaseAttached {
+                ticket, case_no, ..
+            } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.case_no = Some(case_no.clone());
             }
             Event::AppointmentBooked {
                 code,

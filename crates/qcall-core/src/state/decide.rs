@@ -7,6 +7,7 @@ use super::{HallState, check};
 use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection};
 use crate::event::Event;
 use crate::hours::{self, Intake};
+use crate::rating::RatingInput;
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
 use crate::time::Millis;
 
@@ -40,9 +41,7 @@ impl HallState {
                 })
             }
             Command::Reenter { ticket, by } => self.decide_reenter(*ticket, by, now),
-            Command::Rate { of, score, comment } => {
-                self.decide_rate(of, *score, comment.as_deref())
-            }
+            Command::Rate { of, rating } => self.decide_rate(of, rating.clone()),
             Command::Book {
                 code,
                 service,
@@ -127,6 +126,35 @@ impl HallState {
                 events: vec![Event::NotificationDelivered { id: *id }],
                 subject: None,
             }),
+            Command::Uploaded { id } => Ok(Decision {
+                events: vec![Event::UploadDelivered { id: *id }],
+                subject: None,
+            }),
+            Command::AttachCase {
+                ticket,
+                case_no,
+                by,
+            } => self.decide_case(*ticket, case_no, by),
+            Command::Rectify { ticket, action, by } => {
+                let r =
+                    self.rectifications
+                        .get(ticket)
+                        .ok_or_else(|| Rejection::NoRectification {
+                            number: self
+                                .tickets
+                                .get(ticket)
+                                .map_or(ticket.to_string(), |t| t.number.clone()),
+                        })?;
+                r.check(action)?;
+                Ok(Decision {
+                    events: vec![Event::Rectified {
+                        ticket: *ticket,
+                        action: action.clone(),
+                        by: by.clone(),
+                    }],
+                    subject: None,
+                })
+            }
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -406,27 +434,14 @@ impl HallState {
         })
     }
 
-    fn decide_rate(
-        &self,
-        of: &RatingOf,
-        score: u8,
-        comment: Option<&str>,
-    ) -> Result<Decision, Rejection> {
+    fn decide_rate(&self, of: &RatingOf, rating: RatingInput) -> Result<Decision, Rejection> {
         if let RatingOf::LastAt(counter) = of
             && self.hall.counter(counter).is_none()
         {
             return Err(Rejection::UnknownCounter(counter.clone()));
         }
-        if !(1..=5).contains(&score) {
-            return Err(Rejection::BadRating(score));
-        }
-        if comment.is_some_and(|c| {
-            c.chars().count() > 500 || c.chars().any(|ch| ch.is_control() && ch != '\n')
-        }) {
-            return Err(Rejection::BadInput(
-                "a comment is at most 500 printable characters".into(),
-            ));
-        }
+        let rules = &self.hall.rating;
+        let rating = rules.check(rating)?;
         let last = match of {
             // The ticket this counter finished last, if nobody rated it yet.
             RatingOf::LastAt(counter) => self
@@ -455,14 +470,64 @@ impl HallState {
                 t
             }
         };
-        let event = Event::TicketRated {
+        let mut events = vec![Event::TicketRated {
             ticket: last.id,
-            score,
-            comment: comment.map(str::to_owned),
-        };
+            score: rating.score,
+            comment: rating.comment,
+            reason: rating.reason.clone(),
+            indicators: rating.indicators,
+            indicator_version: rules.indicator_version,
+            channel: rating.channel,
+        }];
+        // Every 差评 is put right, by a deadline in working days.
+        if crate::rating::is_poor(rating.score) {
+            events.push(Event::RectificationOpened {
+                ticket: last.id,
+                score: rating.score,
+                reason: rating.reason,
+                deadline: self
+                    .hall
+                    .schedule
+                    .working_days_after(self.day, rules.fix_working_days),
+            });
+        }
         Ok(Decision {
-            events: vec![event],
+            events,
             subject: Some(last.id),
+        })
+    }
+
+    /// A case number is attached by the counter that has the ticket, at
+    /// finish or suspend (or by the hall's system afterwards): the ticket
+    /// must have been called. 1-64 letters, digits and `-_/.`.
+    fn decide_case(&self, id: TicketId, case_no: &str, by: &str) -> Result<Decision, Rejection> {
+        let t = self.tickets.get(&id).ok_or(Rejection::UnknownTicket(id))?;
+        let ok = (1..=64).contains(&case_no.len())
+            && case_no
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_/.".contains(&b));
+        if !ok {
+            return Err(Rejection::BadInput(format!(
+                "case number {case_no:?} is not valid: use 1 to 64 letters, digits, `-`, `_`, `/` or `.`, as the business system prints it"
+            )));
+        }
+        if !matches!(
+            t.state,
+            TicketState::Called | TicketState::Serving | TicketState::Done | TicketState::Suspended
+        ) {
+            return Err(Rejection::WrongState {
+                number: t.number.clone(),
+                state: t.state.as_str(),
+                action: "given a case number (only a called, served or suspended ticket is)",
+            });
+        }
+        Ok(Decision {
+            events: vec![Event::CaseAttached {
+                ticket: id,
+                case_no: case_no.to_owned(),
+                by: by.to_owned(),
+            }],
+            subject: Some(id),
         })
     }
 

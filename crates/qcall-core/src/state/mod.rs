@@ -29,16 +29,17 @@
 //! - `notify`: the text messages owed to applicants;
 //! - `invariants`: self-checks and the replay fingerprint.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::event::{CounterState, Event};
 use crate::hall::Hall;
+use crate::rectify::Rectification;
 use crate::ticket::{QueueKey, Ticket, TicketId, TicketState, Transition};
 use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection, TransferTarget};
-pub use apply::{Changes, Outbox};
+pub use apply::{Changes, Outbox, Upload};
 pub use estimate::{Estimate, SHORT_WAIT_S};
 pub use invariants::Fingerprint;
 pub use notify::mask_phone;
@@ -139,6 +140,9 @@ pub struct HallState {
     last_at: Millis,
     /// Tickets whose applicant wants messages.
     subscriptions: HashMap<TicketId, Subscription>,
+    /// 差评 being put right, of any day until the fix is rated: loaded
+    /// from the store at start, carried over at rollover.
+    rectifications: BTreeMap<TicketId, Rectification>,
 }
 
 impl HallState {
@@ -174,6 +178,7 @@ impl HallState {
             learned: estimate::Learned::default(),
             last_at: 0,
             subscriptions: HashMap::new(),
+            rectifications: BTreeMap::new(),
             hall,
         }
     }
@@ -196,7 +201,28 @@ impl HallState {
     }
 
     pub fn next_day(&self, day: BusinessDay) -> HallState {
-        HallState::new(self.hall.clone(), day, self.last_seq, self.next_ticket_id)
+        let mut next = HallState::new(self.hall.clone(), day, self.last_seq, self.next_ticket_id);
+        // Putting a 差评 right takes days: the items go on.
+        next.rectifications = self.rectifications.clone();
+        next
+    }
+
+    /// The 差评 items not yet closed, as the store has them (start-up,
+    /// after today's events were replayed: the store's rows win).
+    pub fn load_rectifications(&mut self, list: Vec<Rectification>) {
+        for r in list {
+            self.rectifications.insert(r.ticket, r);
+        }
+    }
+
+    /// The item of a 差评, while it is open.
+    pub fn rectification(&self, ticket: TicketId) -> Option<&Rectification> {
+        self.rectifications.get(&ticket)
+    }
+
+    /// Every open item, by ticket id.
+    pub fn rectifications(&self) -> impl Iterator<Item = &Rectification> {
+        self.rectifications.values()
     }
 
     pub fn hall(&self) -> &Arc<Hall> {

@@ -58,6 +58,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0008_staff_accounts.sql",
         "646e0b39fb78f4856913a818f78796dba5f3c6963fe2a70617e7a623c1ce5527",
     ),
+    (
+        "0009_ratings_cases_uploads.sql",
+        "bed7d4c2cc15ef5f7e8e7560408e4eba6df3cc38c26eb0b60e8afcd8e3169fcb",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are
@@ -628,7 +632,15 @@ fn check_values(f: &Fixture, store: &Store) {
         assert!(
             matches!(
                 &find("ticket_rated").unwrap().event,
-                Event::TicketRated { ticket: TicketId(6), score: 4, comment: Some(c) } if c == "办得很快"
+                Event::TicketRated {
+                    ticket: TicketId(6),
+                    score: 4,
+                    comment: Some(c),
+                    reason: None,
+                    indicators,
+                    indicator_version: 0,
+                    channel: qcall_core::rating::Channel::Pad,
+                } if c == "办得很快" && indicators.is_empty()
             ),
             "{file}"
         );

@@ -322,28 +322,21 @@ pub async fn counter_command(
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RateBody {
-    /// 1 (very dissatisfied) to 5 (very satisfied).
-    #[schema(example = 5)]
-    score: u8,
-    /// The applicant's words, for supervisors only.
-    comment: Option<String>,
-}
-
 /// An applicant rates the service just finished at a counter (好差评), from
 /// the rating pad facing them at that counter. The pad signs in once with
 /// that counter's token (or a supervisor's): an unauthenticated request
 /// could otherwise rate whatever any counter just finished. Rate-limited
 /// like kiosks; one rating per ticket. The applicant's phone rates through
-/// `POST /tickets/{id}/rating` with the ticket's key instead.
+/// `POST /tickets/{id}/rating` with the ticket's key instead. The level,
+/// the indicators of `GET /rating` and, for a 差评 (2 or 1), a reason:
+/// without one it is refused (422 `reason_required`) and nothing is
+/// written. Recorded with the channel `pad` (评价器, PJQ).
 #[utoipa::path(
     post,
     path = "/api/v1/counters/{counter}/rating",
     tag = "counters",
     params(CounterPath),
-    request_body = RateBody,
+    request_body = super::ratings::RatingFields,
     security(("bearer" = ["counter", "supervisor"])),
     responses(
         (status = 200, description = "The rated ticket", body = wire::TicketBody),
@@ -354,7 +347,7 @@ pub struct RateBody {
         (status = 409, description = "`nothing_to_rate`: no ticket just finished here, or it is rated", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`not_json`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`, `reason_required`: a 差评 without a reason, `unknown_indicator`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
     )
@@ -364,7 +357,7 @@ pub async fn rate(
     ClientIp(client): ClientIp,
     Path(counter): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<RateBody>, JsonRejection>,
+    body: Result<Json<super::ratings::RatingFields>, JsonRejection>,
 ) -> Result<Json<wire::TicketBody>, ApiError> {
     let Json(body) = body?;
     let cred = state.auth.from_headers(&headers)?.ok_or_else(|| {
@@ -374,17 +367,17 @@ pub async fn rate(
     })?;
     crate::auth::authorize_counter(&cred, &counter)?;
     state.kiosk_limit(client)?;
-    let comment = body.comment.filter(|c| !c.trim().is_empty());
+    let rating = body.input(qcall_core::rating::Channel::Pad);
+    let (score, comment) = (rating.score, rating.comment.clone());
     let cmd = Command::Rate {
         of: RatingOf::LastAt(counter.clone()),
-        score: body.score,
-        comment: comment.clone(),
+        rating,
     };
     let reply = state.engine.execute(cmd).await?;
     let view = reply
         .ticket
         .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
-    alert_on_poor_rating(&state, &view, body.score, comment.as_deref());
+    alert_on_poor_rating(&state, &view, score, comment.as_deref());
     // The applicant at the pad holds the ticket: their rating comes back.
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {

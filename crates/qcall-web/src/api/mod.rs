@@ -9,6 +9,8 @@ pub mod counters;
 pub mod hall;
 pub mod printing;
 pub mod session;
+pub mod ratings;
+pub mod rectify;
 pub mod stats;
 pub mod tickets;
 

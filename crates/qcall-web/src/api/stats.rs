@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use qcall_core::stats::{GroupStats, appointment_stats, day_stats};
+use qcall_core::stats::{GroupStats, appointment_stats, case_stats, day_stats, rating_stats};
 use qcall_store::Role;
 use serde::Deserialize;
 use serde_json::Value;
@@ -54,17 +54,32 @@ pub async fn stats(
         })?,
         None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
     };
-    let (tickets, booked) = state
+    let (tickets, booked, cases, indicators, items) = state
         .engine
         .read(move |_, store| {
             Ok::<_, qcall_store::StoreError>((
                 store.tickets_of_day(day)?,
                 store.appointments_of_day(day)?,
+                store.cases_of_day(day)?,
+                store.indicators_of_day(day)?,
+                store.rectifications_of_day(day)?,
             ))
         })
         .await?
         .map_err(ApiError::internal)?;
     let stats = day_stats(&hall, &tickets);
+    let services_of: Vec<Vec<String>> = cases
+        .iter()
+        .map(|visits| visits.iter().map(|v| v.service.clone()).collect())
+        .collect();
+    let (cases_total, cases_by_service) = case_stats(&hall, services_of.iter().map(Vec::as_slice));
+    let ratings = rating_stats(&hall, &tickets, &indicators.into_iter().collect(), &items);
+    let rated = |groups: &[(String, qcall_core::stats::RatingFigures)], key: &'static str| {
+        groups
+            .iter()
+            .map(|(id, g)| wire::Named::new(key, id, wire::RatingFiguresJson::from(g)))
+            .collect()
+    };
     let (appointments, appointments_by_service) =
         appointment_stats(&hall, &booked, &tickets, state.engine.now());
     let named = |groups: &[(String, GroupStats)], key: &'static str| {
@@ -88,6 +103,24 @@ pub async fn stats(
         appointments: wire::AppointmentsStatsJson {
             total: (&appointments).into(),
             services: appointments_by_service
+                .iter()
+                .map(|(code, g)| wire::Named::new("service", code, g.into()))
+                .collect(),
+        },
+        ratings: wire::RatingStatsJson {
+            total: (&ratings.total).into(),
+            services: rated(&ratings.by_service, "service"),
+            counters: rated(&ratings.by_counter, "counter"),
+            staff: if supervisor {
+                rated(&ratings.by_staff, "staff")
+            } else {
+                Vec::new()
+            },
+            indicators: rated(&ratings.by_indicator, "indicator"),
+        },
+        cases: wire::CasesStatsJson {
+            total: (&cases_total).into(),
+            services: cases_by_service
                 .iter()
                 .map(|(code, g)| wire::Named::new("service", code, g.into()))
                 .collect(),

@@ -500,18 +500,27 @@ pub async fn ready(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateTicketBody {
-    /// 1 (very dissatisfied) to 5 (very satisfied).
+    /// 5 非常满意 ... 1 非常不满意; 2 and 1 are 差评 and need a `reason`.
     #[schema(example = 5)]
     score: u8,
+    /// Indicator code → 1..=5, for the indicators of `GET /rating`.
+    indicators: Option<std::collections::BTreeMap<String, u8>>,
+    /// Why (needed for a 差评): one of `GET /rating`'s reasons, or typed.
+    reason: Option<String>,
     /// The applicant's words, for supervisors only.
     comment: Option<String>,
     /// The ticket's key (or `?k=`).
     ticket_key: Option<String>,
+    /// `qr` (the slip's QR code, the default) or `sms` (a text message's
+    /// link).
+    #[schema(example = "qr")]
+    channel: Option<String>,
 }
 
 /// The holder rates their own finished ticket from its page (`/t/{id}`),
 /// with the ticket's key; one rating per ticket, shared with the pad at the
-/// counter. A poor rating alerts supervisors, as from the pad.
+/// counter. A poor rating alerts supervisors, as from the pad. The same
+/// body as the pad's: a 差评 needs a reason (422 `reason_required`).
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/rating",
@@ -527,7 +536,7 @@ pub struct RateTicketBody {
         (status = 409, description = "`wrong_state`: not finished; `already_rated`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`not_json`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`, `reason_required`, `unknown_indicator`, `bad_channel`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 500, description = "`internal`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
@@ -548,19 +557,38 @@ pub async fn rate_ticket(
     // The applicant's own rating: only the key, never a staff token.
     require_holder(&state, None, id, key.as_deref(), "rating a ticket")?;
     state.kiosk_limit(client)?;
-    let comment = body.comment.filter(|c| !c.trim().is_empty());
+    let channel = match body.channel.as_deref() {
+        None | Some("qr") => qcall_core::rating::Channel::Qr,
+        Some("sms") => qcall_core::rating::Channel::Sms,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_channel",
+                format!(
+                    "channel {other:?} is not one of the phone's: \"qr\" (the ticket's QR code) or \"sms\" (a text message's link)"
+                ),
+            ));
+        }
+    };
+    let rating = super::ratings::RatingFields {
+        score: body.score,
+        indicators: body.indicators,
+        reason: body.reason,
+        comment: body.comment,
+    }
+    .input(channel);
+    let (score, comment) = (rating.score, rating.comment.clone());
     let reply = state
         .engine
         .execute(Command::Rate {
             of: RatingOf::Ticket(id),
-            score: body.score,
-            comment: comment.clone(),
+            rating,
         })
         .await?;
     let view = reply
         .ticket
         .ok_or_else(|| ApiError::internal("a rating without its ticket"))?;
-    super::counters::alert_on_poor_rating(&state, &view, body.score, comment.as_deref());
+    super::counters::alert_on_poor_rating(&state, &view, score, comment.as_deref());
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
         ticket: wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view),

@@ -385,6 +385,10 @@ pub struct StatsBody {
     #[schema(value_type = Vec<StaffGroupJson>)]
     pub staff: Vec<Named<GroupJson>>,
     pub appointments: AppointmentsStatsJson,
+    /// Visits per case and the one-visit share (最多跑一次).
+    pub cases: super::CasesStatsJson,
+    /// 好评率, 差评率, 回访率, 整改率.
+    pub ratings: super::RatingStatsJson,
 }
 
 /// `GET /audit` as JSON.

@@ -160,7 +160,9 @@ pub(super) async fn stats(args: StatsArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The stats JSON as CSV: one row for the hall, each service and each counter.
+/// The stats JSON as CSV: one row for the hall, each service, counter and
+/// clerk, with their 好差评 rates (好评率, 差评率, 回访率, 整改率) at the
+/// end, then one row per rating indicator (only the rating columns).
 fn stats_csv(body: &Value) -> String {
     let columns = [
         ("issued", "/issued"),
@@ -182,18 +184,37 @@ fn stats_csv(body: &Value) -> String {
         ("estimate_bias", "/estimate_bias"),
         ("estimate_range_coverage", "/estimate_range_coverage"),
     ];
+    let rating_columns = [
+        ("rated", "/rated"),
+        ("good_rate", "/good_rate"),
+        ("poor_rate", "/poor_rate"),
+        ("callback_rate", "/callback_rate"),
+        ("rectified_rate", "/rectified_rate"),
+    ];
     let mut out = String::from("date,scope,id");
-    for (name, _) in &columns {
+    for (name, _) in columns.iter().chain(&rating_columns) {
         out.push(',');
         out.push_str(name);
     }
     out.push('\n');
     let date = body["date"].as_str().unwrap_or("");
-    let mut row = |scope: &str, id: &str, g: &Value| {
+    let ratings = &body["ratings"];
+    // The ratings group of the same scope and id, if any.
+    let rated = |list: &str, key: &str, id: &str| {
+        ratings[list]
+            .as_array()
+            .and_then(|l| l.iter().find(|g| g[key] == id))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let mut row = |scope: &str, id: &str, g: &Value, r: &Value| {
         out.push_str(&format!("{date},{scope},{id}"));
-        for (_, pointer) in &columns {
-            let v = g
-                .pointer(pointer)
+        let cells = columns
+            .iter()
+            .map(|(_, p)| g.pointer(p))
+            .chain(rating_columns.iter().map(|(_, p)| r.pointer(p)));
+        for v in cells {
+            let v = v
                 .filter(|v| !v.is_null())
                 .map_or(String::new(), Value::to_string);
             out.push(',');
@@ -201,15 +222,24 @@ fn stats_csv(body: &Value) -> String {
         }
         out.push('\n');
     };
-    row("hall", "", &body["total"]);
-    for s in body["services"].as_array().into_iter().flatten() {
-        row("service", s["service"].as_str().unwrap_or(""), s);
+    row("hall", "", &body["total"], &ratings["total"]);
+    for (list, key) in [
+        ("services", "service"),
+        ("counters", "counter"),
+        ("staff", "staff"),
+    ] {
+        for g in body[list].as_array().into_iter().flatten() {
+            let id = g[key].as_str().unwrap_or("");
+            row(key, id, g, &rated(list, key, id));
+        }
     }
-    for c in body["counters"].as_array().into_iter().flatten() {
-        row("counter", c["counter"].as_str().unwrap_or(""), c);
-    }
-    for c in body["staff"].as_array().into_iter().flatten() {
-        row("staff", c["staff"].as_str().unwrap_or(""), c);
+    for r in ratings["indicators"].as_array().into_iter().flatten() {
+        row(
+            "indicator",
+            r["indicator"].as_str().unwrap_or(""),
+            &Value::Null,
+            r,
+        );
     }
     out
 }
@@ -227,6 +257,11 @@ mod tests {
             "total": {"issued": 3, "wait_s": {"p50": 60, "p90": null}},
             "services": [{"service": "A", "issued": 3, "satisfaction": 4.5}],
             "counters": [{"counter": "1", "served": 2}],
+            "ratings": {
+                "total": {"rated": 4, "good_rate": 0.5, "poor_rate": 0.25, "callback_rate": 1.0, "rectified_rate": 0.0},
+                "services": [{"service": "A", "rated": 4, "good_rate": 0.5}],
+                "indicators": [{"indicator": "attitude", "rated": 2, "poor_rate": 0.5}],
+            },
         });
         let csv = stats_csv(&body);
         let lines: Vec<&str> = csv.lines().collect();
@@ -242,6 +277,22 @@ mod tests {
             lines[2]
         );
         assert!(lines[2].contains(",4.5,"), "{}", lines[2]);
-        assert_eq!(lines.len(), 4);
+        assert!(
+            lines[0].ends_with(",rated,good_rate,poor_rate,callback_rate,rectified_rate"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].ends_with(",4,0.5,0.25,1.0,0.0"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",4,0.5,,,"), "{}", lines[2]);
+        assert!(
+            lines[3].ends_with(",,,,,"),
+            "no ratings at counter 1: {}",
+            lines[3]
+        );
+        assert_eq!(
+            lines[4],
+            format!("2026-11-22,indicator,attitude{},2,,0.5,,", ",".repeat(16))
+        );
+        assert_eq!(lines.len(), 5);
     }
 }

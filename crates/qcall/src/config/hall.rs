@@ -58,6 +58,7 @@ impl Config {
         config.server.check()?;
         config.backup.check()?;
         config.staff.check()?;
+        config.rating.rules()?;
         crate::audio::Script::from_config(&config.audio)?;
         crate::audio::settings(&config.audio)?;
         Ok(config)
@@ -166,6 +167,7 @@ impl Config {
         let mut hall = hall;
         hall.suspend_days = q.suspend_days;
         hall.notify_ahead = self.notify.ahead;
+        hall.rating = self.rating.rules()?;
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
             .with_reentry(qcall_core::hall::Reentry {

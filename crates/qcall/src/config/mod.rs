@@ -61,6 +61,9 @@ pub struct Config {
     /// Staff accounts' sessions; optional.
     #[serde(default)]
     pub staff: StaffSection,
+    /// 好差评: indicators, reasons, the upload to the province; optional.
+    #[serde(default)]
+    pub rating: RatingSection,
 }
 
 /// `[staff]`: how staff sessions behave. Every key may be left out.
@@ -611,6 +614,8 @@ impl DisplaySection {
 
 mod hall;
 pub use hall::parse_range;
+mod rating;
+pub use rating::{IndicatorSection, RatingSection};
 
 #[cfg(test)]
 mod tests;
