@@ -70,6 +70,42 @@ pub enum Command {
     MarkReady { ticket: TicketId, by: String },
     /// The gateway accepted outbox message `id`.
     Delivered { id: u64 },
+
+    // --- remote tickets ---
+    /// A phone asks for a remote ticket: record the request (its id chosen
+    /// by the caller, unguessable) and text the phone its code.
+    StartRemote {
+        request: String,
+        service: String,
+        phone: String,
+    },
+    /// The code for `request` was given; `code_ok` says whether it was the
+    /// right one (the caller holds the hall secret the code derives from).
+    /// A wrong one is recorded, so that five lock the request.
+    ConfirmRemote { request: String, code_ok: bool },
+    /// The applicant of a remote ticket is at the hall.
+    Arrive {
+        ticket: TicketId,
+        proof: ArrivalProof,
+        by: String,
+    },
+    /// A remote ticket moves back `places` in its queue (once).
+    Defer { ticket: TicketId, places: u32 },
+    /// Nothing asked: time passed. Lets the writer record what became due
+    /// (held and lapsed remote tickets).
+    Tick,
+}
+
+/// How an applicant proved at the hall that a remote ticket is theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArrivalProof {
+    /// The last four digits of the phone that took it (checked here).
+    PhoneLast4(String),
+    /// The 6-digit code the phone shows, already checked by the caller
+    /// against the hall secret.
+    Code,
+    /// A guide at the desk saw the phone (their own token).
+    Guide,
 }
 
 /// What a counter can do.
@@ -548,6 +584,34 @@ pub enum Rejection {
     AppointmentWindow { code: String, why: String },
     #[error("the appointment code `{0}` is already taken for that day; try again")]
     CodeTaken(String),
+
+    // --- remote tickets ---
+    #[error("there is no request `{0}`; ask for a new code with POST /api/v1/remote/start")]
+    UnknownRequest(String),
+    #[error("the code has expired (codes are good for 5 minutes); ask for a new one")]
+    CodeExpired,
+    #[error("5 wrong codes were given for this request, so it is locked; ask for a new code")]
+    CodeLocked,
+    #[error("the code is wrong; {left} tries left. Check the text message and type its 6 digits")]
+    WrongCode { left: u32 },
+    #[error("this request has already given ticket {number}")]
+    RequestUsed { number: String },
+    #[error("service `{service}` does not take tickets from home: {why}")]
+    RemoteRefused { service: String, why: String },
+    #[error(
+        "this phone already holds remote ticket {number} for service `{service}` today; one remote ticket per phone, service and day"
+    )]
+    OnePerPhone { number: String, service: String },
+    #[error("this phone asked for {limit} codes in the last hour; please wait before asking again")]
+    PhoneRateLimited { limit: u32 },
+    #[error("ticket {number} was not taken from home, so there is nothing to check in")]
+    NotRemote { number: String },
+    #[error(
+        "the last four digits do not match the phone that took ticket {number}; check them, or show the code on the phone"
+    )]
+    ArrivalMismatch { number: String },
+    #[error("ticket {number} cannot be moved back: {why}")]
+    DeferRefused { number: String, why: String },
 }
 
 /// What a command decided: the events to record and the ticket it is about.

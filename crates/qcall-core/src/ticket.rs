@@ -7,6 +7,11 @@
 //!    │  │              │  └──requeue──▶ waiting
 //!    │  └──cancel──▶ cancelled
 //!    └──── transfer (from waiting, called or serving; keeps its place)
+//!
+//! remote ──arrive──▶ waiting      (taken from home, at its place by issue time)
+//!    ├──lapse──▶ lapsed            (not arrived in time)
+//!    ├──defer──▶ remote            (once, a few places back)
+//!    └──cancel─▶ cancelled
 //! ```
 //! The allowed transitions are spelled out once, in [`TicketState::can`].
 
@@ -40,6 +45,11 @@ pub enum TicketState {
     /// Set aside at the counter until missing materials are brought
     /// (挂起/补件); comes back with the same ticket, ahead of new ones.
     Suspended,
+    /// Taken from home (`/r`): holds its place in its queue but is not
+    /// called until the applicant arrives at the hall.
+    Remote,
+    /// A remote ticket whose applicant did not arrive in time. Final.
+    Lapsed,
 }
 
 /// A transition a ticket can be asked to take.
@@ -56,10 +66,15 @@ pub enum Transition {
     Reenter,
     Suspend,
     Return,
+    Arrive,
+    Lapse,
+    Defer,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 7] = [
+    pub const ALL: [TicketState; 9] = [
+        TicketState::Remote,
+        TicketState::Lapsed,
         TicketState::Suspended,
         TicketState::Waiting,
         TicketState::Called,
@@ -78,6 +93,8 @@ impl TicketState {
             TicketState::NoShow => "no_show",
             TicketState::Cancelled => "cancelled",
             TicketState::Suspended => "suspended",
+            TicketState::Remote => "remote",
+            TicketState::Lapsed => "lapsed",
         }
     }
 
@@ -89,7 +106,7 @@ impl TicketState {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            TicketState::Waiting | TicketState::Called | TicketState::Serving
+            TicketState::Waiting | TicketState::Called | TicketState::Serving | TicketState::Remote
         )
     }
 
@@ -100,7 +117,8 @@ impl TicketState {
         matches!(
             (self, t),
             (Waiting, T::Call)
-                | (Waiting, T::Cancel)
+                | (Waiting | Remote, T::Cancel)
+                | (Remote, T::Arrive | T::Lapse | T::Defer)
                 | (Called, T::Recall)
                 | (Called, T::Requeue)
                 | (Called, T::Start)
@@ -182,6 +200,42 @@ pub struct Ticket {
     pub source: Option<String>,
     /// Satisfaction rating given at finish (1 worst ..= 5 best).
     pub rating: Option<u8>,
+    /// How it was taken: at the hall, from home, or for an appointment.
+    pub channel: Channel,
+    /// A remote ticket: when the applicant checked in at the hall.
+    pub arrived_at: Option<Millis>,
+    /// A remote ticket that reached the front before arriving: it lapses
+    /// if not arrived by this time.
+    pub lapse_at: Option<Millis>,
+    /// A remote ticket already moved back once.
+    pub deferred: bool,
+}
+
+/// How a ticket was taken, for the screens' marks and the statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// At the kiosk, a guide's desk or the CLI.
+    WalkIn,
+    /// From home, on `/r`.
+    Remote,
+    /// For an appointment, at check-in.
+    Appointment,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::WalkIn, Channel::Remote, Channel::Appointment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WalkIn => "walk_in",
+            Channel::Remote => "remote",
+            Channel::Appointment => "appointment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 impl Ticket {
@@ -217,6 +271,10 @@ impl Ticket {
             recalls: 0,
             source: None,
             rating: None,
+            channel: Channel::WalkIn,
+            arrived_at: None,
+            lapse_at: None,
+            deferred: false,
         }
     }
 }

@@ -525,6 +525,20 @@ impl Writer {
                 }),
             });
         }
+        // Remote tickets held past their time lapse (decided on the time of
+        // this batch; a periodic `Command::Tick` makes a batch when nothing
+        // else happens).
+        if failure.is_none() {
+            for event in self.state.remote_due(now) {
+                match record(&mut self.state, &mut batch, event, now, published) {
+                    Ok(changed) => queues_changed |= changed,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
         // Messages the batch made due go into the outbox in the same
         // transaction: a crash cannot lose one, nor record one twice.
         if failure.is_none() {

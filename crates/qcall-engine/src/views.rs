@@ -13,6 +13,9 @@ pub struct TicketView {
     /// Waiting tickets expected to be called before it.
     pub ahead: u32,
     pub estimated_wait_s: u32,
+    /// The state's time when the view was made (its last event): what the
+    /// estimate counts from.
+    pub now: Millis,
 }
 
 impl TicketView {
@@ -21,6 +24,7 @@ impl TicketView {
         Some(TicketView {
             ahead: state.ahead(id),
             estimated_wait_s: state.estimated_wait_s(id),
+            now: state.last_at(),
             ticket,
         })
     }
@@ -28,6 +32,7 @@ impl TicketView {
     /// A ticket of an earlier day: nothing is ahead of it any more.
     pub fn finished(ticket: Ticket) -> TicketView {
         TicketView {
+            now: ticket.finished_at.unwrap_or(ticket.issued_at),
             ticket,
             ahead: 0,
             estimated_wait_s: 0,

@@ -5,6 +5,7 @@
 //! `kind` column says which variant a row is. Decoding a row that does not
 //! fit its kind is [`StoreError::Corrupt`], never a panic.
 
+use qcall_core::ticket::Channel;
 use qcall_core::{BusinessDay, CounterState, Event, Recorded, Ticket, TicketId, TicketState};
 use rusqlite::{Row, Transaction, params};
 
@@ -15,7 +16,7 @@ pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, count
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
-     queued_at_ms, predicted_wait_s, queued_behind, served_by FROM tickets";
+     queued_at_ms, predicted_wait_s, queued_behind, served_by, channel, arrived_at_ms, lapse_at_ms, deferred FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -181,7 +182,36 @@ fn encode(rec: &Recorded) -> EventRow {
             row.actor = Some(by.clone());
             row.detail = Some(detail.clone());
         }
-        Event::TicketCalled { .. }
+        Event::RemoteRequested {
+            request,
+            service,
+            phone,
+            expires_at,
+        } => {
+            row.code = Some(request.clone());
+            row.service = Some(service.clone());
+            row.phone = Some(phone.clone());
+            row.slot_end_ms = Some(*expires_at);
+        }
+        Event::RemoteCodeWrong { request } => row.code = Some(request.clone()),
+        Event::TicketRemote { request, phone, .. } => {
+            row.code = Some(request.clone());
+            row.phone = Some(phone.clone());
+        }
+        Event::TicketArrived { by, .. } => row.actor = Some(by.clone()),
+        Event::TicketHeld { lapse_at, .. } => row.slot_end_ms = Some(*lapse_at),
+        Event::TicketDeferred {
+            places,
+            queued_at,
+            behind,
+            ..
+        } => {
+            row.recalls = Some(i64::from(*places));
+            row.queued_at_ms = Some(*queued_at);
+            row.behind_ticket = behind.map(|t| t.0);
+        }
+        Event::TicketLapsed { .. }
+        | Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
         | Event::TicketNoShow { .. }
@@ -253,6 +283,35 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
         "notify_requested" => Event::NotifyRequested {
             ticket: ticket()?,
             phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "remote_requested" => Event::RemoteRequested {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            expires_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+        },
+        "remote_code_wrong" => Event::RemoteCodeWrong {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+        },
+        "ticket_remote" => Event::TicketRemote {
+            ticket: ticket()?,
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "ticket_arrived" => Event::TicketArrived {
+            ticket: ticket()?,
+            by: row.actor.clone().unwrap_or_default(),
+        },
+        "ticket_held" => Event::TicketHeld {
+            ticket: ticket()?,
+            lapse_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+        },
+        "ticket_lapsed" => Event::TicketLapsed { ticket: ticket()? },
+        "ticket_deferred" => Event::TicketDeferred {
+            ticket: ticket()?,
+            places: row.recalls.ok_or_else(|| bad("recalls"))? as u32,
+            queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            behind: row.behind_ticket.map(TicketId),
         },
         "counter_staff" => Event::CounterStaff {
             counter: counter()?,
@@ -383,11 +442,13 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
          called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
-         queued_at_ms, predicted_wait_s, queued_behind, served_by) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
+         queued_at_ms, predicted_wait_s, queued_behind, served_by, channel, arrived_at_ms, lapse_at_ms, deferred) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+         ?22, ?23, ?24, ?25) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
-         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21",
+         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21, \
+         channel = ?22, arrived_at_ms = ?23, lapse_at_ms = ?24, deferred = ?25",
     )?;
     stmt.execute(params![
         t.id.0,
@@ -410,7 +471,11 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         t.queued_at,
         t.predicted_wait_s,
         t.queued_behind.map(|b| b.0),
-        t.served_by
+        t.served_by,
+        t.channel.as_str(),
+        t.arrived_at,
+        t.lapse_at,
+        t.deferred
     ])?;
     Ok(())
 }
@@ -420,6 +485,7 @@ pub(crate) struct TicketRow {
     ticket: Ticket,
     day: String,
     state: String,
+    channel: Option<String>,
 }
 
 pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
@@ -427,6 +493,7 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
         day: r.get(1)?,
         state: r.get(6)?,
+        channel: r.get(20)?,
         ticket: Ticket {
             id: TicketId(r.get(0)?),
             day: jiff::civil::Date::ZERO,
@@ -448,6 +515,10 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
             recalls: r.get(13)?,
             source: r.get(14)?,
             rating: r.get(15)?,
+            channel: Channel::WalkIn,
+            arrived_at: r.get(21)?,
+            lapse_at: r.get(22)?,
+            deferred: r.get(23)?,
         },
     })
 }
@@ -461,5 +532,9 @@ pub(crate) fn decode_ticket(r: TicketRow) -> Result<Ticket, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("ticket {id}: day `{}`", r.day)))?;
     t.state = TicketState::parse(&r.state)
         .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: state `{}`", r.state)))?;
+    if let Some(c) = r.channel.as_deref() {
+        t.channel = Channel::parse(c)
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: channel `{c}`")))?;
+    }
     Ok(t)
 }

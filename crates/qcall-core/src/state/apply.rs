@@ -327,6 +327,7 @@ impl HallState {
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.queued_at = *queued_at;
+                t.channel = crate::ticket::Channel::Appointment;
                 self.enqueue(*ticket, &mut changes);
                 if let Some(a) = self.appointments.get_mut(code) {
                     a.ticket = Some(*ticket);
@@ -414,6 +415,72 @@ impl HallState {
                     message: message.clone(),
                     at,
                 });
+            }
+            Event::RemoteRequested {
+                request,
+                service,
+                phone,
+                expires_at,
+            } => self.add_remote_request(request, service, phone, at, *expires_at),
+            Event::RemoteCodeWrong { request } => self.count_wrong_code(request),
+            Event::TicketRemote {
+                ticket,
+                request,
+                phone,
+            } => {
+                changes.ticket = Some(*ticket);
+                if !self.mark_remote(*ticket, request, phone) {
+                    return Err(fail(format!("no ticket {ticket}")));
+                }
+                self.queue_changed(*ticket, &mut changes);
+            }
+            Event::TicketArrived { ticket, .. } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                // Same place in the same queue: only its state changes.
+                t.state = TicketState::Waiting;
+                t.arrived_at = Some(at);
+                t.lapse_at = None;
+                self.queue_changed(*ticket, &mut changes);
+            }
+            Event::TicketHeld { ticket, lapse_at } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.lapse_at = Some(*lapse_at);
+            }
+            Event::TicketLapsed { ticket } => {
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Lapsed;
+                t.finished_at = Some(at);
+            }
+            Event::TicketDeferred {
+                ticket,
+                queued_at,
+                behind,
+                ..
+            } => {
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.queued_at = *queued_at;
+                t.queued_behind = *behind;
+                t.deferred = true;
+                t.lapse_at = None;
+                self.enqueue(*ticket, &mut changes);
             }
             // The outbox table, not the day's state, tracks deliveries.
             Event::NotificationDelivered { id } => {

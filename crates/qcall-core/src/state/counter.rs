@@ -1,5 +1,7 @@
 //! Counter actions decided into events, and which waiting ticket a counter
-//! calls next (through [`crate::policy::select`]).
+//! calls next (through [`crate::policy::select`]): the heads it chooses
+//! among are the first *callable* ticket of each queue, so a remote ticket
+//! whose applicant has not arrived keeps its place and is passed over.
 //!
 //! Pure: reads the state, changes nothing.
 
@@ -51,6 +53,9 @@ impl HallState {
                 let pick = self.pick_for(ci, now);
                 match pick {
                     Some(ticket) => {
+                        // Remote tickets passed over to call this one are
+                        // held: their phone is told to hurry.
+                        events.extend(self.held_by_call(ticket, now));
                         events.push(Event::TicketCalled {
                             ticket,
                             counter: counter.into(),
@@ -270,11 +275,13 @@ impl HallState {
                 continue;
             };
             for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
+                // Heads are built from callable tickets only, so the policy
+                // never sees a remote ticket whose applicant is not here.
                 if let Some(&QueueKey {
                     queued_at,
                     id: ticket,
                     ..
-                }) = queue.first()
+                }) = self.head_of(queue)
                 {
                     heads.push(Head {
                         ticket,

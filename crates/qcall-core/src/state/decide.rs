@@ -67,15 +67,7 @@ impl HallState {
                         action: "followed by text message",
                     });
                 }
-                let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-                let valid = (6..=20).contains(&digits.len())
-                    && digits
-                        .trim_start_matches('+')
-                        .chars()
-                        .all(|c| c.is_ascii_digit());
-                if !valid {
-                    return Err(Rejection::BadInput("a phone number is 6-20 digits".into()));
-                }
+                let digits = super::normalize_phone(phone)?;
                 let events = vec![Event::NotifyRequested {
                     ticket: t.id,
                     phone: digits,
@@ -110,6 +102,21 @@ impl HallState {
             // state, is what the sender reads.
             Command::Delivered { id } => Ok(Decision {
                 events: vec![Event::NotificationDelivered { id: *id }],
+                subject: None,
+            }),
+            Command::StartRemote {
+                request,
+                service,
+                phone,
+            } => self.decide_start_remote(request, service, phone, now),
+            Command::ConfirmRemote { request, code_ok } => {
+                self.decide_confirm_remote(request, *code_ok, now)
+            }
+            Command::Arrive { ticket, proof, by } => self.decide_arrive(*ticket, proof, by),
+            Command::Defer { ticket, places } => self.decide_defer(*ticket, *places),
+            // What is due is recorded after every batch; a tick only makes one.
+            Command::Tick => Ok(Decision {
+                events: vec![],
                 subject: None,
             }),
             Command::Cancel { ticket } => {
@@ -160,7 +167,7 @@ impl HallState {
         }
     }
 
-    fn decide_issue(
+    pub(super) fn decide_issue(
         &self,
         service: &str,
         class: Option<&str>,

@@ -37,7 +37,8 @@ impl HallState {
         let Some(t) = self.tickets.get(&id) else {
             return 0;
         };
-        if t.state != TicketState::Waiting {
+        // A remote ticket: when it would be called once its applicant is here.
+        if !matches!(t.state, TicketState::Waiting | TicketState::Remote) {
             return 0;
         }
         let Some(si) = self.hall.service_index(&t.service) else {

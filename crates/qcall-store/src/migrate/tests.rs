@@ -50,6 +50,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0006_hall_secrets.sql",
         "5ca04a012927433520b7dbf9aac65530d66106862b70d64e4e23d41bf2cf9521",
     ),
+    (
+        "0007_remote_tickets.sql",
+        "44270a4f38632d55216c69dff1ef0c61a101fd2775f513a862055167883382df",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are

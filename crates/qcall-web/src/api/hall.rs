@@ -238,7 +238,9 @@ pub async fn test_clock(
     if let Some(ms) = body.advance_ms {
         clock.advance(ms);
     }
-    // Time-based alerts see the new time at once.
+    // What falls due with time (remote tickets lapsing) is recorded, and
+    // time-based alerts see the new time, at once.
+    state.engine.execute(qcall_core::Command::Tick).await?;
     state.alerts.evaluate(&state.engine, &state.hub).await?;
     Ok(Json(wire::ClockBody {
         now_ms: qcall_engine::Clock::now(clock.as_ref()),

@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod counters;
 pub mod hall;
 pub mod printing;
+pub mod remote;
 pub mod stats;
 pub mod tickets;
 

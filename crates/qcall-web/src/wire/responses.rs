@@ -194,6 +194,10 @@ pub struct GroupJson {
     pub extended: u32,
     pub estimate_error_s: Option<i64>,
     pub ratings_by_score: [u32; 5],
+    /// Taken from home and checked in at the hall.
+    pub arrived: u32,
+    /// Taken from home and never checked in in time.
+    pub lapsed: u32,
 }
 
 impl From<&GroupStats> for GroupJson {
@@ -221,6 +225,8 @@ impl From<&GroupStats> for GroupJson {
             },
             extended: g.extended,
             estimate_error_s: g.estimate_error_s,
+            arrived: g.arrived,
+            lapsed: g.lapsed,
             ratings_by_score: g.ratings_by_score,
         }
     }
@@ -292,6 +298,16 @@ pub struct CounterGroupJson {
     pub figures: GroupJson,
 }
 
+/// One channel's figures in `GET /stats`: `walk_in`, `remote` or
+/// `appointment`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelGroupJson {
+    #[schema(schema_with = super::doc::channel)]
+    pub channel: String,
+    #[serde(flatten)]
+    pub figures: GroupJson,
+}
+
 /// One clerk's figures in `GET /stats`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffGroupJson {
@@ -322,6 +338,44 @@ pub struct StatsBody {
     #[schema(value_type = Vec<StaffGroupJson>)]
     pub staff: Vec<Named<GroupJson>>,
     pub appointments: AppointmentsStatsJson,
+    /// Per channel (walk-in, remote, appointment), every channel listed:
+    /// issued, arrivals and lapses, waits.
+    #[schema(value_type = Vec<ChannelGroupJson>)]
+    pub channels: Vec<Named<GroupJson>>,
+}
+
+/// `POST /remote/start`'s answer: the request to confirm with the code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteStartedBody {
+    pub request_id: String,
+    /// The code is good until then (5 minutes).
+    pub expires_at: String,
+}
+
+/// One service as `/r` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteServiceJson {
+    pub service: String,
+    pub name: super::Bilingual,
+    /// What to bring (一次性告知), shown before taking a ticket.
+    pub materials: Vec<super::Bilingual>,
+    /// Whether a remote ticket can be taken now.
+    pub takes_remote: bool,
+    /// Why not, in words for the applicant.
+    pub why_not: Option<String>,
+    /// Remote tickets it takes in each hour (0: none).
+    pub per_hour: u32,
+    pub taken_this_hour: u32,
+    /// Waiting now (remote tickets not yet arrived included).
+    pub waiting: u32,
+    /// About how long a ticket taken now waits (seconds).
+    pub estimated_wait_s: u32,
+}
+
+/// `GET /remote/services`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteServicesBody {
+    pub services: Vec<RemoteServiceJson>,
 }
 
 /// `GET /audit` as JSON.

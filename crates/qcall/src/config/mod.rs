@@ -55,6 +55,8 @@ pub struct Config {
     /// Text messages to applicants through the hall's gateway; optional.
     #[serde(default)]
     pub notify: NotifySection,
+    #[serde(default)]
+    pub remote: RemoteSection,
     /// Scheduled backups of the database while serving; optional.
     #[serde(default)]
     pub backup: BackupSection,
@@ -139,6 +141,36 @@ impl Default for NotifySection {
             ahead: 3,
             retry_ms: 2000,
             ca_file: PathBuf::new(),
+        }
+    }
+}
+
+/// Queueing from home (`/r`). Every key may be left out (see `Default`);
+/// a service takes remote tickets only with its own `remote_per_hour`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteSection {
+    /// Remote taking stops this many minutes before the walk-in cut-off.
+    pub remote_cutoff_minutes: u32,
+    /// A remote ticket that reached the front before its applicant lapses
+    /// this many minutes after its estimated call time.
+    pub arrive_grace_minutes: u32,
+    /// A remote ticket may be moved back once, by at most this many places.
+    pub defer_max_places: u32,
+    /// Codes one phone number may ask for in an hour.
+    pub codes_per_phone_hour: u32,
+    /// Codes asked for or tried from one address in an hour (0: no limit).
+    pub codes_per_address_hour: u32,
+}
+
+impl Default for RemoteSection {
+    fn default() -> Self {
+        RemoteSection {
+            remote_cutoff_minutes: 60,
+            arrive_grace_minutes: 15,
+            defer_max_places: 5,
+            codes_per_phone_hour: 5,
+            codes_per_address_hour: 30,
         }
     }
 }
@@ -428,6 +460,9 @@ pub struct ServiceSection {
     /// 限时办结: a ticket served longer than this raises an alert (0: none).
     #[serde(default)]
     pub service_limit_minutes: u32,
+    /// Remote tickets (`/r`) taken at most in each clock hour (0: none).
+    #[serde(default)]
+    pub remote_per_hour: u32,
     /// Hours of this service when they differ from the hall's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<ServiceHours>,

@@ -691,6 +691,7 @@ fn check_in(sim: &mut Sim, code: &str) -> Result<Option<TicketId>, Rejection> {
 mod appointments;
 mod hall_ops;
 mod props;
+mod remote;
 mod suspend;
 
 /// A call that ends in a no-show kept the counter for call to no-show: that
