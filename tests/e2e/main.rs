@@ -16,6 +16,7 @@ mod integrations;
 mod notify;
 mod print;
 mod protocol;
+mod remote;
 mod screens;
 mod storage;
 mod trust;

@@ -276,6 +276,7 @@ mod tests {
             },
             ahead: 0,
             estimated_wait_s: 0,
+            now: at,
         };
         let published = |event: Event| Published::Event {
             rec: qcall_core::Recorded { seq: 1, at, event },
