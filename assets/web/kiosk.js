@@ -286,6 +286,37 @@ function buildKeypad(pad, input, maxLength) {
   }
 }
 
+// ---------------------------------------------------------------- arrival from home
+
+/** The arrival screen's one keypad types into whichever field was touched last. */
+let arriveField = null;
+
+function arriveScreen() {
+  for (const id of ['#arrive-number', '#arrive-last4', '#arrive-code']) $(id).value = '';
+  arriveField = $('#arrive-number');
+  const prefixes = info ? [...new Set(info.services.map((s) => s.prefix))] : [];
+  $('#arrive-prefixes').replaceChildren(
+    ...prefixes.map((p) =>
+      el('button', { type: 'button', class: 'key', dataset: { prefix: p }, onclick: () => ($('#arrive-number').value = p) }, p),
+    ),
+  );
+  show('arrive');
+}
+
+async function arrive() {
+  const code = $('#arrive-code').value.trim();
+  const body = code
+    ? { code }
+    : { number: $('#arrive-number').value.trim(), phone_last4: $('#arrive-last4').value.trim() };
+  try {
+    const res = await api('/remote/arrive', { method: 'POST', body });
+    reset();
+    toast(t('k_arrive_done', { number: res.ticket.number }));
+  } catch (err) {
+    message(err.message);
+  }
+}
+
 function apptNext() {
   const code = $('#appt-code').value.trim();
   if (code.length < 4) {
@@ -388,6 +419,21 @@ function init() {
   langButton($('#lang-toggle'));
   buildKeypad($('#keypad'), $('#appt-code'), 12);
   buildKeypad($('#k-keypad'), $('#k-phone'), 20);
+  const arriveTarget = {
+    get value() {
+      return arriveField ? arriveField.value : '';
+    },
+    set value(v) {
+      if (arriveField) arriveField.value = v.slice(0, arriveField.maxLength);
+    },
+  };
+  buildKeypad($('#arrive-keypad'), arriveTarget, 8);
+  for (const id of ['#arrive-number', '#arrive-last4', '#arrive-code']) {
+    $(id).addEventListener('focus', () => (arriveField = $(id)));
+    $(id).addEventListener('pointerdown', () => (arriveField = $(id)));
+  }
+  $('#arrive-path').addEventListener('click', arriveScreen);
+  $('#arrive-submit').addEventListener('click', arrive);
   $('#k-notify-open').addEventListener('click', () => {
     $('#k-notify-open').hidden = true;
     $('#k-notify-form').hidden = false;

@@ -12,6 +12,7 @@ const key = params.get('k') || '';
 let ticket = null;
 let services = null;
 let refetch = null;
+let arrivalCode = null;
 
 function render() {
   if (!ticket) return;
@@ -31,8 +32,21 @@ function render() {
     );
   }
   document.body.dataset.state = tk.state;
-  const waiting = tk.state === 'waiting';
+  // A remote ticket not yet arrived waits too: its place, its estimate,
+  // when it is expected to be called, and its check-in code (holder only).
+  const remote = tk.state === 'remote';
+  const waiting = tk.state === 'waiting' || remote;
   $('#facts').hidden = !waiting && tk.state !== 'called';
+  $('#expected-row').hidden = !remote;
+  $('#expected').textContent = remote ? hhmm(tk.expected_call_at) : '–';
+  $('#leave').hidden = !remote || !tk.expected_call_at;
+  $('#leave').textContent = remote ? t('leave_by', { time: hhmm(tk.expected_call_at) }) : '';
+  $('#lapse').hidden = !(remote && tk.lapse_at);
+  $('#lapse').textContent = remote && tk.lapse_at ? t('lapse_note', { time: hhmm(tk.lapse_at) }) : '';
+  // Public frames carry no code: keep the one the holder's view gave.
+  if (tk.arrival_code) arrivalCode = tk.arrival_code;
+  $('#arrive').hidden = !(remote && arrivalCode);
+  $('#arrival-code').textContent = arrivalCode || '';
   $('#ahead').textContent = waiting ? t('people_n', { n: tk.ahead }) : '–';
   $('#wait').textContent = waiting ? minutes(tk.estimated_wait_s) : '–';
   $('#issued').textContent = hhmm(tk.issued_at);
@@ -86,7 +100,7 @@ async function init() {
         ticket = { ...f.ticket, rating: f.ticket.rating ?? (ticket && ticket.rating) };
         render();
         if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
-      } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {
+      } else if (f.type === 'queue_changed' && ticket && (ticket.state === 'waiting' || ticket.state === 'remote') && f.services.some((s) => s.service === ticket.service)) {
         soon();
       }
     },

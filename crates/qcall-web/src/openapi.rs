@@ -71,6 +71,7 @@ socket with 1008.";
         crate::api::remote::confirm,
         crate::api::remote::services,
         crate::api::remote::arrive,
+        crate::api::remote::kiosk_arrive,
         crate::api::remote::defer,
         crate::api::stats::audit,
         crate::api::printing::printers,

@@ -1,5 +1,5 @@
 //! The hall's screens: `/kiosk`, `/counter`, `/display`, `/t/{id}`,
-//! `/admin`, and the files under `/static/` they load.
+//! `/admin`, `/r` (queueing from home), and the files under `/static/` they load.
 //!
 //! The pages are plain HTML, CSS and ES modules in `assets/web/`, embedded
 //! in the binary at compile time, so a hall needs no web server, CDN or font
@@ -50,6 +50,7 @@ const ASSETS: &[Asset] = &[
     asset!("ticket.html", HTML),
     asset!("admin.html", HTML),
     asset!("rate.html", HTML),
+    asset!("remote.html", HTML),
     asset!("qcall.css", CSS),
     asset!("common.js", JS),
     asset!("i18n.js", JS),
@@ -59,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("ticket.js", JS),
     asset!("admin.js", JS),
     asset!("rate.js", JS),
+    asset!("remote.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -160,6 +162,11 @@ pub async fn display(headers: HeaderMap) -> Response {
 
 pub async fn admin(headers: HeaderMap) -> Response {
     serve("admin.html", &headers)
+}
+
+/// `/r`: queueing from home on the applicant's phone.
+pub async fn remote(headers: HeaderMap) -> Response {
+    serve("remote.html", &headers)
 }
 
 /// `/rate/{counter}`: the rating pad facing the applicant at a counter.

@@ -107,6 +107,32 @@ impl HallState {
         self.remote_requests.get(id)
     }
 
+    /// Today's remote ticket numbered `number` (as printed, any case).
+    pub fn remote_by_number(&self, number: &str) -> Option<TicketId> {
+        let number = number.trim();
+        self.remote_phones
+            .keys()
+            .filter_map(|id| self.tickets.get(id))
+            .find(|t| t.number.eq_ignore_ascii_case(number))
+            .map(|t| t.id)
+    }
+
+    /// Today's remote tickets whose applicant has not arrived, by id.
+    pub fn remote_not_arrived(&self) -> Vec<TicketId> {
+        let mut ids: Vec<TicketId> = self
+            .remote_phones
+            .keys()
+            .filter(|id| {
+                self.tickets
+                    .get(id)
+                    .is_some_and(|t| t.state == TicketState::Remote)
+            })
+            .copied()
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// The phone that took remote ticket `id`.
     pub fn remote_phone(&self, id: TicketId) -> Option<&str> {
         self.remote_phones.get(&id).map(String::as_str)

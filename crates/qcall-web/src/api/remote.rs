@@ -273,6 +273,124 @@ pub async fn arrive(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct KioskArrival {
+    /// The ticket's number as the phone shows it, e.g. `A012`; with
+    /// `phone_last4` (or with `code`).
+    #[schema(example = "A012")]
+    number: Option<String>,
+    /// The last 4 digits of the phone that took it.
+    phone_last4: Option<String>,
+    /// The 6-digit `arrival_code` the ticket's page shows: enough alone.
+    code: Option<String>,
+}
+
+/// The kiosk's check-in for remote tickets, by what the applicant knows:
+/// the ticket's number and the last 4 digits of their phone, or the code
+/// their phone shows. Finds today's remote ticket and checks it in as
+/// `POST /tickets/{id}/arrive` does. Rate-limited like kiosks.
+#[utoipa::path(
+    post,
+    path = "/api/v1/remote/arrive",
+    tag = "remote",
+    request_body = KioskArrival,
+    responses(
+        (status = 200, description = "Checked in: now `waiting`", body = wire::TicketBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 404, description = "`unknown_ticket`: no remote ticket of that number or code today", body = ErrorBody),
+        (status = 409, description = "`wrong_state`: already checked in, lapsed or finished", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_input`, `arrival_mismatch`, `wrong_arrival_code`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
+    )
+)]
+pub async fn kiosk_arrive(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    body: Result<Json<KioskArrival>, JsonRejection>,
+) -> Result<Json<wire::TicketBody>, ApiError> {
+    let Json(body) = body?;
+    state.kiosk_limit(client)?;
+    let not_found = |what: String| {
+        ApiError::not_found(
+            "unknown_ticket",
+            format!("{what}; check it on the phone's ticket page, or ask a guide"),
+        )
+    };
+    let (id, proof) = match (body.number, body.phone_last4, body.code) {
+        (Some(number), Some(digits), None) => {
+            let n = number.clone();
+            let id = state
+                .engine
+                .read(move |s, _| s.remote_by_number(&n))
+                .await?
+                .ok_or_else(|| {
+                    not_found(format!("there is no ticket {number} taken from home today"))
+                })?;
+            (id, ArrivalProof::PhoneLast4(digits.trim().to_owned()))
+        }
+        (number, None, Some(code)) => {
+            let keys = state.keys.clone();
+            let code = code.trim().to_owned();
+            let found = state
+                .engine
+                .read(move |s, _| {
+                    let by_number = number.as_deref().map(|n| s.remote_by_number(n));
+                    let candidates = match by_number {
+                        Some(one) => one.into_iter().collect(),
+                        None => s.remote_not_arrived(),
+                    };
+                    candidates
+                        .into_iter()
+                        .filter(|&id| TicketKeys::same_code(&keys.arrival_code(id), &code))
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            match found.as_slice() {
+                [id] => (*id, ArrivalProof::Code),
+                [] => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "wrong_arrival_code",
+                        "no ticket taken from home today has that check-in code; type the 6 digits the ticket's page shows, or the number and the last 4 digits of the phone",
+                    ));
+                }
+                _ => {
+                    return Err(Rejection::BadInput(
+                        "two tickets share that code; type the ticket's number with it".into(),
+                    )
+                    .into());
+                }
+            }
+        }
+        _ => {
+            return Err(Rejection::BadInput(
+                "give `number` with `phone_last4`, or the 6-digit `code` the phone shows".into(),
+            )
+            .into());
+        }
+    };
+    let reply = state
+        .engine
+        .execute(Command::Arrive {
+            ticket: id,
+            proof,
+            by: "kiosk".into(),
+        })
+        .await?;
+    let view = reply
+        .ticket
+        .ok_or_else(|| ApiError::internal("arrival produced no ticket"))?;
+    let base = base_url(&state, &headers);
+    Ok(Json(wire::TicketBody {
+        ticket: wire::ticket(state.engine.hall(), &base, &view),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeferBody {
     /// How many places back (1 to `[remote] defer_max_places`).
     #[schema(example = 3)]
