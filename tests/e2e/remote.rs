@@ -5,6 +5,7 @@
 //! refuse with a reason and change nothing; a deferral; all of it survives
 //! `kill -9`, and no code is ever written to the database.
 
+use hyper::Method;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -402,4 +403,254 @@ async fn remote_tickets_hold_their_place_arrive_lapse_and_survive_a_kill() {
             .unwrap();
         assert_eq!(found, 0, "code {code} is in the database");
     }
+}
+
+/// Every message the gateway takes, as JSON.
+async fn sms_gateway() -> (u16, mpsc::UnboundedReceiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (mut seen, gw) = gateway_with(listener, None, |_| Answer::Ok);
+    let (tx, out) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _gw = gw;
+        while let Some(s) = seen.recv().await {
+            let _ = tx.send(s.body);
+        }
+    });
+    (port, out)
+}
+
+/// Books `date` `slot` of A for `id_number` from `phone`: the answer to
+/// the confirmation.
+async fn book(
+    c: &mut Conn,
+    rx: &mut mpsc::UnboundedReceiver<Value>,
+    (date, slot): (&str, &str),
+    id_number: &str,
+    phone: &str,
+) -> qcall::client::Response {
+    let body = json!({"service": "A", "date": date, "slot": slot, "name": "张三", "id_number": id_number, "phone": phone});
+    let r = c.post("/api/v1/bookings", None, &body).await.unwrap();
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    let request = r.body["request_id"].as_str().unwrap().to_owned();
+    let sms = message(rx, |m| m["kind"] == "code" && m["phone"] == phone).await;
+    c.post(
+        "/api/v1/bookings/confirm",
+        None,
+        &json!({"request_id": request, "code": code_of(&sms)}),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_after_a_kill() {
+    const ID: &str = "11010519491231002X";
+    let (port, mut rx) = sms_gateway().await;
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = format!("http://127.0.0.1:{port}/sms/send");
+        c.notify.retry_ms = 50;
+        c.appointments.self_booking = true;
+        c.appointments.per_slot = 2;
+    });
+    let mut d = hall.start_at(monday(10, 0));
+    let mut c = d.conn().await;
+    // Refusals with their reasons: not an ID number, over lunch, too far.
+    let ask = |date: &str, slot: &str, id: &str| json!({"service": "A", "date": date, "slot": slot, "name": "张三", "id_number": id, "phone": "13800138000"});
+    refused(
+        &mut c,
+        "/api/v1/bookings",
+        ask("2026-11-25", "09:30", "1234"),
+        422,
+        "bad_input",
+        "ID-card number",
+    )
+    .await;
+    refused(
+        &mut c,
+        "/api/v1/bookings",
+        ask("2026-11-25", "12:30", ID),
+        409,
+        "booking_refused",
+        "does not serve at 2026-11-25 12:30",
+    )
+    .await;
+    refused(
+        &mut c,
+        "/api/v1/bookings",
+        ask("2026-12-25", "09:30", ID),
+        409,
+        "booking_refused",
+        "up to 14 days ahead",
+    )
+    .await;
+    refused(
+        &mut c,
+        "/api/v1/bookings",
+        ask("2026-11-25", "09:40", ID),
+        409,
+        "booking_refused",
+        "every 30 minutes",
+    )
+    .await;
+
+    // Booked on Monday for Wednesday 09:30: the check-in code is texted.
+    let r = book(&mut c, &mut rx, ("2026-11-25", "09:30"), ID, "13800138000").await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let code = r.body["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (r.body["id_last4"].clone(), r.body["slot"].clone()),
+        (json!("002X"), json!("2026-11-25T09:30:00+08:00"))
+    );
+    let booked = message(&mut rx, |m| m["kind"] == "booked").await;
+    assert!(
+        booked["message"].as_str().unwrap().contains(&code),
+        "{booked}"
+    );
+    // The same person cannot hold two that day; the slot shows one taken.
+    let again = book(&mut c, &mut rx, ("2026-11-25", "10:00"), ID, "13800138000").await;
+    assert_eq!(
+        (again.status.as_u16(), again.body["error"]["code"].clone()),
+        (409, json!("booking_refused")),
+        "{}",
+        again.body
+    );
+    let slots = c
+        .get("/api/v1/bookings/slots?service=A&date=2026-11-25")
+        .await
+        .unwrap()
+        .body;
+    let left = |slots: &Value, at: &str| {
+        slots["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slot"] == at)
+            .map(|s| s["left"].clone())
+    };
+    assert_eq!(left(&slots, "09:30"), Some(json!(1)), "{slots}");
+    assert_eq!(left(&slots, "12:30"), None, "lunch is not bookable");
+    // Another booking, cancelled by its code: its place comes back.
+    let other = book(
+        &mut c,
+        &mut rx,
+        ("2026-11-25", "09:30"),
+        "110105194912310021",
+        "13900139000",
+    )
+    .await;
+    assert_eq!(other.status.as_u16(), 201, "{}", other.body);
+    let other_code = other.body["code"].as_str().unwrap().to_owned();
+    let r = c
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/bookings/{other_code}"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.body["cancelled"].clone()),
+        (200, json!(true)),
+        "{}",
+        r.body
+    );
+    let r = c
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/bookings/{other_code}"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].clone()),
+        (404, json!("unknown_booking"))
+    );
+    let slots = c
+        .get("/api/v1/bookings/slots?service=A&date=2026-11-25")
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(left(&slots, "09:30"), Some(json!(1)));
+
+    // kill -9 on Monday: stored are the hash and the last four, never the number.
+    d.kill();
+    {
+        let db = rusqlite::Connection::open(&hall.db).unwrap();
+        let (last4, hash, reminded): (String, String, Option<i64>) = db
+            .query_row(
+                "SELECT id_last4, id_hash, reminded_at_ms FROM appointments WHERE code = ?1",
+                [&code],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (last4.as_str(), hash.len(), reminded),
+            ("002X", 64, None),
+            "not reminded on Monday"
+        );
+        let raw: i64 = db
+            .query_row(
+                "SELECT (SELECT count(*) FROM events WHERE detail LIKE '%' || ?1 || '%' OR actor LIKE '%' || ?1 || '%' OR action LIKE '%' || ?1 || '%') \
+                 + (SELECT count(*) FROM appointments WHERE id_hash LIKE '%' || ?1 || '%' OR name LIKE '%' || ?1 || '%') \
+                 + (SELECT count(*) FROM outbox WHERE message LIKE '%' || ?1 || '%')",
+                ["19491231"],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(raw, 0, "the ID number is in the database");
+    }
+    // Tuesday, the day before: the reminder, with the code, to the phone.
+    let d = hall.start_at(monday(10, 0) + 24 * 3_600_000);
+    let reminder = message(&mut rx, |m| m["kind"] == "reminder").await;
+    assert_eq!(reminder["phone"], "13800138000");
+    assert!(
+        reminder["message"].as_str().unwrap().contains(&code),
+        "{reminder}"
+    );
+    // Wednesday 09:10: checked in at the kiosk as any appointment.
+    d.set_clock(monday(9, 10) + 2 * 24 * 3_600_000).await;
+    let mut c = d.conn().await;
+    let r = c
+        .post(
+            "/api/v1/tickets",
+            None,
+            &json!({"service": "A", "appointment_code": code}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["ticket"]["priority"].clone(),
+            r.body["ticket"]["channel"].clone()
+        ),
+        (json!("appointment"), json!("appointment"))
+    );
+    let cancelled = c
+        .post(
+            "/api/v1/tickets",
+            None,
+            &json!({"service": "A", "appointment_code": other_code}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.body["error"]["code"], "unknown_appointment",
+        "{}",
+        cancelled.body
+    );
+    let stats = c.get("/api/v1/stats").await.unwrap().body;
+    let appointment = stats["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["channel"] == "appointment")
+        .unwrap()
+        .clone();
+    assert_eq!(appointment["issued"], 1, "{appointment}");
 }

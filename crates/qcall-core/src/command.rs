@@ -91,6 +91,38 @@ pub enum Command {
     },
     /// A remote ticket moves back `places` in its queue (once).
     Defer { ticket: TicketId, places: u32 },
+    // --- appointments booked by the applicant ---
+    /// A phone asks to book `slot_start` for `service`: record the request
+    /// and text the code. The ID number arrives already hashed.
+    StartBooking {
+        request: String,
+        service: String,
+        slot_start: Millis,
+        name: String,
+        id_hash: String,
+        id_last4: String,
+        phone: String,
+    },
+    /// The code for booking request `request` was given (`code_ok` as for
+    /// remote tickets); `code` is the appointment's check-in code, chosen
+    /// by the caller. The engine fills in what only the store knows for a
+    /// later day: bookings already in that slot, and whether the same ID
+    /// number has one for that service and day.
+    ConfirmBooking {
+        request: String,
+        code_ok: bool,
+        code: String,
+        booked_in_slot: u32,
+        same_person: bool,
+    },
+    /// Cancel appointment `code` of the slot starting at `slot_start` (as
+    /// the store has it); `checked_in` when it already has a ticket.
+    CancelBooking {
+        code: String,
+        slot_start: Millis,
+        slot_end: Millis,
+        checked_in: bool,
+    },
     /// Nothing asked: time passed. Lets the writer record what became due
     /// (held and lapsed remote tickets).
     Tick,
@@ -612,6 +644,12 @@ pub enum Rejection {
     ArrivalMismatch { number: String },
     #[error("ticket {number} cannot be moved back: {why}")]
     DeferRefused { number: String, why: String },
+    #[error("cannot book: {0}")]
+    BookingRefused(String),
+    #[error(
+        "there is no appointment with code `{0}` still to come; check the code in the text message"
+    )]
+    UnknownBooking(String),
 }
 
 /// What a command decided: the events to record and the ticket it is about.

@@ -190,6 +190,35 @@ pub enum Event {
         behind: Option<TicketId>,
     },
 
+    // --- appointments booked by the applicant (`/r`) ---
+    /// Someone asked to book an appointment from a phone: a code went to
+    /// it (derived from `request`, never recorded). Only the ID number's
+    /// keyed hash and its last four characters are kept.
+    BookingRequested {
+        request: String,
+        service: String,
+        phone: String,
+        expires_at: Millis,
+        slot_start: Millis,
+        name: String,
+        id_hash: String,
+        id_last4: String,
+    },
+    /// The appointment `code` just booked was the applicant's own, for
+    /// `request`: what the reminder and a later check need.
+    AppointmentContact {
+        code: String,
+        request: String,
+        slot_start: Millis,
+        phone: String,
+        id_hash: String,
+        id_last4: String,
+    },
+    /// An appointment was cancelled with its code.
+    AppointmentCancelled { code: String, slot_start: Millis },
+    /// The day-before reminder of an appointment went into the outbox.
+    AppointmentReminded { code: String, slot_start: Millis },
+
     // --- audit ---
     /// Something staff did outside the usual flow, with who and why.
     Audit {
@@ -240,6 +269,10 @@ impl Event {
             Event::TicketHeld { .. } => "ticket_held",
             Event::TicketLapsed { .. } => "ticket_lapsed",
             Event::TicketDeferred { .. } => "ticket_deferred",
+            Event::BookingRequested { .. } => "booking_requested",
+            Event::AppointmentContact { .. } => "appointment_contact",
+            Event::AppointmentCancelled { .. } => "appointment_cancelled",
+            Event::AppointmentReminded { .. } => "appointment_reminded",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
             Event::CounterStaff { .. } => "counter_staff",
@@ -273,6 +306,10 @@ impl Event {
             | Event::TicketDeferred { ticket, .. } => Some(*ticket),
             Event::NotificationDelivered { .. } => None,
             Event::RemoteRequested { .. } | Event::RemoteCodeWrong { .. } => None,
+            Event::BookingRequested { .. }
+            | Event::AppointmentContact { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentReminded { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
@@ -309,7 +346,11 @@ impl Event {
             | Event::TicketArrived { .. }
             | Event::TicketHeld { .. }
             | Event::TicketLapsed { .. }
-            | Event::TicketDeferred { .. } => None,
+            | Event::TicketDeferred { .. }
+            | Event::BookingRequested { .. }
+            | Event::AppointmentContact { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentReminded { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }

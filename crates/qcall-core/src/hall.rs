@@ -170,6 +170,27 @@ pub struct AppointmentRules {
     pub late_as_normal: bool,
 }
 
+/// Appointments applicants book themselves on `/r`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfBooking {
+    /// Off: only supervisors and integrations book.
+    pub enabled: bool,
+    /// Self-booked appointments per service and slot, at most.
+    pub per_slot: u32,
+    /// How many days ahead a slot may be booked (today is day 0).
+    pub days_ahead: u32,
+}
+
+impl Default for SelfBooking {
+    fn default() -> Self {
+        SelfBooking {
+            enabled: false,
+            per_slot: 4,
+            days_ahead: 14,
+        }
+    }
+}
+
 /// How tickets taken from home (`/r`) are let in, so that walk-ins come
 /// first where it matters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +250,7 @@ pub struct Hall {
     /// Text an applicant who left a phone number when this many are ahead.
     pub notify_ahead: u32,
     pub remote: RemoteRules,
+    pub self_booking: SelfBooking,
     /// Per service: remote tickets taken at most in each hour (none: off).
     remote_per_hour: HashMap<String, u32>,
     /// Services with hours of their own.
@@ -365,6 +387,7 @@ impl Hall {
             suspend_days: 7,
             notify_ahead: 3,
             remote: RemoteRules::default(),
+            self_booking: SelfBooking::default(),
             remote_per_hour: HashMap::new(),
             name,
             tz,

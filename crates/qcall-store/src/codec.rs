@@ -210,6 +210,45 @@ fn encode(rec: &Recorded) -> EventRow {
             row.queued_at_ms = Some(*queued_at);
             row.behind_ticket = behind.map(|t| t.0);
         }
+        Event::BookingRequested {
+            request,
+            service,
+            phone,
+            expires_at,
+            slot_start,
+            name,
+            id_hash,
+            id_last4,
+        } => {
+            row.code = Some(request.clone());
+            row.service = Some(service.clone());
+            row.phone = Some(phone.clone());
+            row.slot_end_ms = Some(*expires_at);
+            row.queued_at_ms = Some(*slot_start);
+            row.detail = Some(name.clone());
+            row.actor = Some(id_hash.clone());
+            row.action = Some(id_last4.clone());
+        }
+        Event::AppointmentContact {
+            code,
+            request,
+            slot_start,
+            phone,
+            id_hash,
+            id_last4,
+        } => {
+            row.code = Some(code.clone());
+            row.detail = Some(request.clone());
+            row.queued_at_ms = Some(*slot_start);
+            row.phone = Some(phone.clone());
+            row.actor = Some(id_hash.clone());
+            row.action = Some(id_last4.clone());
+        }
+        Event::AppointmentCancelled { code, slot_start }
+        | Event::AppointmentReminded { code, slot_start } => {
+            row.code = Some(code.clone());
+            row.queued_at_ms = Some(*slot_start);
+        }
         Event::TicketLapsed { .. }
         | Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
@@ -312,6 +351,32 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             places: row.recalls.ok_or_else(|| bad("recalls"))? as u32,
             queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
             behind: row.behind_ticket.map(TicketId),
+        },
+        "booking_requested" => Event::BookingRequested {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            expires_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            name: row.detail.clone().unwrap_or_default(),
+            id_hash: row.actor.clone().ok_or_else(|| bad("actor"))?,
+            id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
+        },
+        "appointment_contact" => Event::AppointmentContact {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            request: row.detail.clone().unwrap_or_default(),
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            id_hash: row.actor.clone().ok_or_else(|| bad("actor"))?,
+            id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
+        },
+        "appointment_cancelled" => Event::AppointmentCancelled {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
+        "appointment_reminded" => Event::AppointmentReminded {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },
         "counter_staff" => Event::CounterStaff {
             counter: counter()?,

@@ -93,7 +93,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ..sql_file!("0005_what_0003_gained_later.sql")
     },
     sql_file!("0006_hall_secrets.sql"),
-    sql_file!("0007_remote_tickets.sql"),
+    sql_file!("0007_queue_from_home.sql"),
 ];
 
 /// The schema version this build writes.

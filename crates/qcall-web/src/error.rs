@@ -131,6 +131,8 @@ impl From<Rejection> for ApiError {
             Rejection::NotRemote { .. } => (S::CONFLICT, "not_remote"),
             Rejection::ArrivalMismatch { .. } => (S::UNPROCESSABLE_ENTITY, "arrival_mismatch"),
             Rejection::DeferRefused { .. } => (S::CONFLICT, "defer_refused"),
+            Rejection::BookingRefused(_) => (S::CONFLICT, "booking_refused"),
+            Rejection::UnknownBooking(_) => (S::NOT_FOUND, "unknown_booking"),
         };
         ApiError::new(status, code, r.to_string())
     }

@@ -130,6 +130,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}/arrive", post(api::remote::arrive))
         .route("/tickets/{id}/defer", post(api::remote::defer))
         .route("/remote/start", post(api::remote::start))
+        .route("/bookings", post(api::bookings::start))
+        .route("/bookings/confirm", post(api::bookings::confirm))
+        .route("/bookings/slots", get(api::bookings::slots))
+        .route(
+            "/bookings/{code}",
+            axum::routing::delete(api::bookings::cancel),
+        )
         .route("/remote/confirm", post(api::remote::confirm))
         .route("/remote/arrive", post(api::remote::kiosk_arrive))
         .route("/remote/services", get(api::remote::services))

@@ -32,6 +32,8 @@ pub struct Changes {
     pub appointment: Option<(BusinessDay, Appointment)>,
     /// A text message queued or delivered.
     pub outbox: Option<Outbox>,
+    /// A self-booked appointment's contact, cancellation or reminder.
+    pub booking: Option<super::Booking>,
 }
 
 /// A change to the outbox of text messages.
@@ -421,7 +423,62 @@ impl HallState {
                 service,
                 phone,
                 expires_at,
-            } => self.add_remote_request(request, service, phone, at, *expires_at),
+            } => self.add_remote_request(request, service, phone, at, *expires_at, None),
+            Event::BookingRequested {
+                request,
+                service,
+                phone,
+                expires_at,
+                slot_start,
+                name,
+                id_hash,
+                id_last4,
+            } => {
+                let draft = super::remote::BookingDraft {
+                    slot_start: *slot_start,
+                    name: name.clone(),
+                    id_hash: id_hash.clone(),
+                    id_last4: id_last4.clone(),
+                };
+                self.add_remote_request(request, service, phone, at, *expires_at, Some(draft));
+            }
+            Event::AppointmentContact {
+                code,
+                request,
+                slot_start,
+                phone,
+                id_hash,
+                id_last4,
+            } => {
+                if let Some(r) = self.remote_requests.get_mut(request) {
+                    r.booked = Some(code.clone());
+                }
+                changes.booking = Some(super::Booking::Contact {
+                    day: crate::time::business_day(*slot_start, &self.hall.tz),
+                    code: code.clone(),
+                    phone: phone.clone(),
+                    id_hash: id_hash.clone(),
+                    id_last4: id_last4.clone(),
+                });
+            }
+            Event::AppointmentCancelled { code, slot_start } => {
+                let day = crate::time::business_day(*slot_start, &self.hall.tz);
+                if day == self.day {
+                    self.appointments.remove(code);
+                }
+                changes.booking = Some(super::Booking::Cancelled {
+                    day,
+                    code: code.clone(),
+                    at,
+                });
+            }
+            Event::AppointmentReminded { code, slot_start } => {
+                changes.booking = Some(super::Booking::Reminded {
+                    day: crate::time::business_day(*slot_start, &self.hall.tz),
+                    code: code.clone(),
+                    at,
+                });
+            }
             Event::RemoteCodeWrong { request } => self.count_wrong_code(request),
             Event::TicketRemote {
                 ticket,

@@ -114,6 +114,42 @@ impl HallState {
             }
             Command::Arrive { ticket, proof, by } => self.decide_arrive(*ticket, proof, by),
             Command::Defer { ticket, places } => self.decide_defer(*ticket, *places),
+            Command::StartBooking {
+                request,
+                service,
+                slot_start,
+                name,
+                id_hash,
+                id_last4,
+                phone,
+            } => self.decide_start_booking(
+                request,
+                service,
+                *slot_start,
+                name,
+                (id_hash, id_last4),
+                phone,
+                now,
+            ),
+            Command::ConfirmBooking {
+                request,
+                code_ok,
+                code,
+                booked_in_slot,
+                same_person,
+            } => self.decide_confirm_booking(
+                request,
+                *code_ok,
+                code,
+                (*booked_in_slot, *same_person),
+                now,
+            ),
+            Command::CancelBooking {
+                code,
+                slot_start,
+                slot_end,
+                checked_in,
+            } => self.decide_cancel_booking(code, *slot_start, *slot_end, *checked_in, now),
             // What is due is recorded after every batch; a tick only makes one.
             Command::Tick => Ok(Decision {
                 events: vec![],
@@ -234,7 +270,7 @@ impl HallState {
         })
     }
 
-    fn decide_book(
+    pub(super) fn decide_book(
         &self,
         code: &str,
         service: &str,

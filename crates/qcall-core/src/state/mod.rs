@@ -27,6 +27,8 @@
 //! - `apply`: one recorded event into the state, reporting what it changed;
 //! - `estimate`: the wait estimate, the glue around the dry run in `forecast`;
 //! - `notify`: the text messages owed to applicants;
+//! - `bookings`: appointments applicants book themselves (`/r`), their
+//!   cancellation and the day-before reminder;
 //! - `remote`: tickets taken from home: codes, quotas, arrival, holding,
 //!   lapsing and deferral;
 //! - `invariants`: self-checks and the replay fingerprint.
@@ -45,6 +47,7 @@ pub use invariants::Fingerprint;
 pub use notify::mask_phone;
 
 mod apply;
+mod bookings;
 mod counter;
 mod decide;
 mod estimate;
@@ -52,8 +55,9 @@ mod invariants;
 mod notify;
 mod remote;
 
+pub use bookings::{Booking, Reminder, id_last4, normalize_id_number};
 pub use remote::{
-    CODE_KIND, NO_TICKET, RemoteRequest, arrival_digits, code_placeholder, fill_code,
+    BookingDraft, CODE_KIND, NO_TICKET, RemoteRequest, arrival_digits, code_placeholder, fill_code,
     normalize_phone,
 };
 

@@ -45,6 +45,20 @@ pub struct RemoteRequest {
     pub wrong: u32,
     /// The ticket it gave, once confirmed.
     pub ticket: Option<TicketId>,
+    /// A request to book an appointment (not a remote ticket): what to book.
+    pub booking: Option<BookingDraft>,
+    /// The appointment code it booked, once confirmed.
+    pub booked: Option<String>,
+}
+
+/// What a booking request will book once its code is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingDraft {
+    pub slot_start: Millis,
+    pub name: String,
+    /// The ID number's keyed hash (never the number itself).
+    pub id_hash: String,
+    pub id_last4: String,
 }
 
 impl RemoteRequest {
@@ -231,25 +245,9 @@ impl HallState {
         phone: &str,
         now: Millis,
     ) -> Result<Decision, Rejection> {
-        let valid_id = (16..=64).contains(&request.len())
-            && request
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid_id || self.remote_requests.contains_key(request) {
-            return Err(Rejection::BadInput(
-                "the request id must be new, 16-64 letters, digits, '-' or '_'".into(),
-            ));
-        }
+        self.new_request_id(request)?;
         let phone = normalize_phone(phone)?;
-        let limit = self.hall.remote.codes_per_phone_hour;
-        let recent = self
-            .remote_requests
-            .values()
-            .filter(|r| r.phone == phone && r.at > now - 60 * 60_000)
-            .count() as u32;
-        if recent >= limit {
-            return Err(Rejection::PhoneRateLimited { limit });
-        }
+        self.phone_may_ask(&phone, now)?;
         self.remote_refusal(service, Some(&phone), now)?;
         let hall = &self.hall.name.zh;
         let name = self
@@ -289,6 +287,12 @@ impl HallState {
             .remote_requests
             .get(request)
             .ok_or_else(|| Rejection::UnknownRequest(request.into()))?;
+        if r.booking.is_some() {
+            return Err(Rejection::BadInput(
+                "this request books an appointment; confirm it with POST /api/v1/bookings/confirm"
+                    .into(),
+            ));
+        }
         if let Some(t) = r.ticket.and_then(|id| self.tickets.get(&id)) {
             return Err(Rejection::RequestUsed {
                 number: t.number.clone(),
@@ -481,7 +485,7 @@ impl HallState {
         true
     }
 
-    /// Applies `RemoteRequested`.
+    /// Applies `RemoteRequested` (and, with `booking`, `BookingRequested`).
     pub(super) fn add_remote_request(
         &mut self,
         request: &str,
@@ -489,6 +493,7 @@ impl HallState {
         phone: &str,
         at: Millis,
         expires_at: Millis,
+        booking: Option<BookingDraft>,
     ) {
         self.remote_requests.insert(
             request.to_owned(),
@@ -499,8 +504,63 @@ impl HallState {
                 expires_at,
                 wrong: 0,
                 ticket: None,
+                booking,
+                booked: None,
             },
         );
+    }
+
+    /// The code checks shared by remote and booking requests: known, not
+    /// used, not locked, not expired.
+    pub(super) fn usable_request(
+        &self,
+        request: &str,
+        now: Millis,
+    ) -> Result<&RemoteRequest, Rejection> {
+        let r = self
+            .remote_requests
+            .get(request)
+            .ok_or_else(|| Rejection::UnknownRequest(request.into()))?;
+        if let Some(code) = &r.booked {
+            return Err(Rejection::BookingRefused(format!(
+                "this request has already booked appointment {code}"
+            )));
+        }
+        if r.wrong >= REMOTE_CODE_TRIES {
+            return Err(Rejection::CodeLocked);
+        }
+        if now > r.expires_at {
+            return Err(Rejection::CodeExpired);
+        }
+        Ok(r)
+    }
+
+    /// Per phone: codes asked for in the last hour, against the limit.
+    pub(super) fn phone_may_ask(&self, phone: &str, now: Millis) -> Result<(), Rejection> {
+        let limit = self.hall.remote.codes_per_phone_hour;
+        let recent = self
+            .remote_requests
+            .values()
+            .filter(|r| r.phone == phone && r.at > now - 60 * 60_000)
+            .count() as u32;
+        if recent >= limit {
+            return Err(Rejection::PhoneRateLimited { limit });
+        }
+        Ok(())
+    }
+
+    /// A new request id: 16-64 letters, digits, '-' or '_', not seen today.
+    pub(super) fn new_request_id(&self, request: &str) -> Result<(), Rejection> {
+        let valid_id = (16..=64).contains(&request.len())
+            && request
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_id || self.remote_requests.contains_key(request) {
+            return Err(Rejection::BadInput(
+                "the request id must be new, 16-64 letters, digits, '-' or '_'".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Applies `RemoteCodeWrong`.

@@ -51,8 +51,8 @@ const RELEASED: &[(&str, &str)] = &[
         "5ca04a012927433520b7dbf9aac65530d66106862b70d64e4e23d41bf2cf9521",
     ),
     (
-        "0007_remote_tickets.sql",
-        "44270a4f38632d55216c69dff1ef0c61a101fd2775f513a862055167883382df",
+        "0007_queue_from_home.sql",
+        "dd0d9723c237aad3a793704f7ee0b5798a003c8cfe7364f8f287ba5a0f795de3",
     ),
 ];
 

@@ -5,6 +5,7 @@
 //! hours, quotas or alert wording: that is the core's.
 
 pub mod appointments;
+pub mod bookings;
 pub mod counters;
 pub mod hall;
 pub mod printing;

@@ -134,6 +134,49 @@ pub struct BookedJson {
     pub checkin_until: String,
 }
 
+/// `POST /bookings/confirm`: the appointment the applicant booked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingConfirmedBody {
+    /// The check-in code (also texted): typed at the kiosk on the day.
+    pub code: String,
+    pub service: String,
+    /// When the slot starts.
+    pub slot: String,
+    pub slot_end: String,
+    pub checkin_from: String,
+    pub checkin_until: String,
+    /// The ID number's last four characters, as staff will see it.
+    pub id_last4: String,
+}
+
+/// `DELETE /bookings/{code}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingCancelledBody {
+    pub code: String,
+    pub slot: String,
+    pub cancelled: bool,
+}
+
+/// One bookable slot of a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingSlotJson {
+    /// `HH:MM`, for `slot` in `POST /bookings`.
+    pub slot: String,
+    pub start: String,
+    /// Appointments still free in it.
+    pub left: u32,
+}
+
+/// `GET /bookings/slots`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingSlotsBody {
+    pub service: String,
+    pub date: String,
+    pub slots: Vec<BookingSlotJson>,
+    /// Why nothing can be booked that day, if so.
+    pub why_not: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookedBody {
     pub appointment: BookedJson,

@@ -158,6 +158,11 @@ impl Config {
         let mut hall = hall;
         hall.suspend_days = q.suspend_days;
         hall.notify_ahead = self.notify.ahead;
+        hall.self_booking = qcall_core::hall::SelfBooking {
+            enabled: ap.self_booking,
+            per_slot: ap.per_slot,
+            days_ahead: ap.days_ahead,
+        };
         let r = &self.remote;
         if r.codes_per_phone_hour == 0 {
             bail!(

@@ -189,6 +189,12 @@ pub struct AppointmentSection {
     pub late_minutes: u32,
     /// Later than that: "normal" (an ordinary ticket) or "refuse".
     pub late: String,
+    /// Applicants book for themselves on `/r` (phone, SMS code, ID number).
+    pub self_booking: bool,
+    /// Self-booked appointments per service and slot, at most.
+    pub per_slot: u32,
+    /// How many days ahead a slot may be booked (today is day 0).
+    pub days_ahead: u32,
 }
 
 impl Default for AppointmentSection {
@@ -199,6 +205,9 @@ impl Default for AppointmentSection {
             early_minutes: 30,
             late_minutes: 15,
             late: "normal".into(),
+            self_booking: false,
+            per_slot: 4,
+            days_ahead: 14,
         }
     }
 }
