@@ -4,7 +4,7 @@
 // one, sends a code to the phone and, with the code, takes the ticket and
 // opens its page (/t/{id}?k=...), which shows the place and when to leave.
 
-import { $, api, bi, el, langButton, minutes, onLang, params, setLang, t, translate } from './common.js';
+import { $, api, bi, el, hhmm, langButton, minutes, onLang, params, setLang, t, translate } from './common.js';
 
 let list = null;
 let hall = null;
@@ -20,6 +20,124 @@ function fail(err) {
 function show(step) {
   for (const s of ['service', 'phone', 'code']) $(`#step-${s}`).hidden = s !== step;
 }
+
+// ---------------------------------------------------------------- booking
+
+let bookRequest = null;
+let bookSlot = null;
+
+function tab(booking) {
+  $('#tab-queue').setAttribute('aria-pressed', String(!booking));
+  $('#tab-book').setAttribute('aria-pressed', String(booking));
+  $('#book').hidden = !booking;
+  if (booking) {
+    for (const s of ['service', 'phone', 'code']) $(`#step-${s}`).hidden = true;
+  } else show('service');
+  fail(null);
+}
+
+function renderBookServices() {
+  if (!list) return;
+  const chosen = $('#b-service').value;
+  $('#b-service').replaceChildren(...list.services.map((s) => el('option', { value: s.service, selected: s.service === chosen }, bi(s.name))));
+}
+
+async function loadSlots() {
+  const service = $('#b-service').value;
+  const date = $('#b-date').value;
+  bookSlot = null;
+  $('#b-slots').replaceChildren();
+  $('#b-slots-none').hidden = true;
+  if (!service || !date) return;
+  try {
+    const res = await api(`/bookings/slots?service=${encodeURIComponent(service)}&date=${encodeURIComponent(date)}`);
+    $('#b-slots').replaceChildren(
+      ...res.slots.map((s) =>
+        el('button', {
+          type: 'button',
+          class: 'chip slot',
+          dataset: { slot: s.slot },
+          'aria-pressed': 'false',
+          disabled: s.left === 0,
+          onclick: (e) => {
+            bookSlot = s.slot;
+            for (const b of document.querySelectorAll('#b-slots .slot')) b.setAttribute('aria-pressed', String(b === e.currentTarget));
+          },
+        }, `${s.slot} · ${t('book_left', { n: s.left })}`),
+      ),
+    );
+    $('#b-slots-none').hidden = res.slots.length > 0;
+    $('#b-slots-none').textContent = res.why_not || t('book_no_slots');
+  } catch (err) {
+    fail(err);
+  }
+}
+
+$('#tab-queue').addEventListener('click', () => tab(false));
+$('#tab-book').addEventListener('click', () => tab(true));
+$('#b-service').addEventListener('change', loadSlots);
+$('#b-date').addEventListener('change', loadSlots);
+
+$('#book-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  fail(null);
+  if (!bookSlot) {
+    fail({ message: t('book_pick_slot') });
+    return;
+  }
+  try {
+    const res = await api('/bookings', {
+      method: 'POST',
+      body: {
+        service: $('#b-service').value,
+        date: $('#b-date').value,
+        slot: bookSlot,
+        name: $('#b-name').value.trim(),
+        id_number: $('#b-id').value.trim(),
+        phone: $('#b-phone').value.trim(),
+      },
+    });
+    bookRequest = res.request_id;
+    $('#book-form').hidden = true;
+    $('#book-code-form').hidden = false;
+    $('#b-code').focus();
+  } catch (err) {
+    fail(err);
+  }
+});
+
+$('#book-code-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  fail(null);
+  try {
+    const res = await api('/bookings/confirm', { method: 'POST', body: { request_id: bookRequest, code: $('#b-code').value.trim() } });
+    $('#book-code-form').hidden = true;
+    $('#booked').hidden = false;
+    $('#booked-code').textContent = res.code;
+    $('#booked-when').textContent = t('book_when', { date: res.slot.slice(0, 10), time: hhmm(res.slot), from: hhmm(res.checkin_from), until: hhmm(res.checkin_until) });
+    // The ID number is not kept on the page either.
+    $('#b-id').value = '';
+  } catch (err) {
+    fail(err);
+    if (err.code === 'code_locked' || err.code === 'code_expired' || err.code === 'booking_refused') {
+      $('#book-code-form').hidden = true;
+      $('#book-form').hidden = false;
+    }
+  }
+});
+
+$('#cancel-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  fail(null);
+  try {
+    const res = await api(`/bookings/${encodeURIComponent($('#c-code').value.trim())}`, { method: 'DELETE' });
+    $('#cancel-done').hidden = false;
+    $('#cancel-done').textContent = t('book_cancelled', { date: res.slot.slice(0, 10), time: hhmm(res.slot) });
+    loadSlots();
+  } catch (err) {
+    fail(err);
+  }
+});
 
 function renderServices() {
   if (!list) return;
@@ -53,6 +171,7 @@ async function load() {
   try {
     list = await api('/remote/services');
     renderServices();
+    renderBookServices();
   } catch (err) {
     fail(err);
   }
@@ -98,6 +217,8 @@ async function init() {
   langButton($('#lang-toggle'));
   translate(document);
   onLang(renderServices);
+  onLang(renderBookServices);
+  if (params.get('book') === '1') tab(true);
   hall = await api('/services').catch(() => null);
   if (hall) $('#hall-name').textContent = bi(hall.hall);
   onLang(() => hall && ($('#hall-name').textContent = bi(hall.hall)));

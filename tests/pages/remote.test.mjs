@@ -113,3 +113,43 @@ test('the kiosk checks in a remote ticket by its number and the last four digits
   assert.deepEqual(kiosk.errors, []);
   await kiosk.context().close();
 });
+
+test('/r on a phone books an appointment with the texted code, then cancels it by its code', async () => {
+  const phone = await open('/r?book=1', PHONE_VIEW);
+  await phone.waitForSelector('#book:not([hidden])');
+  await phone.waitForSelector('#b-service option[value="A"]', { state: 'attached' });
+  await phone.selectOption('#b-service', 'A');
+  // A week ahead (the test hall serves around the clock; the e2e test
+  // holds bookings to the demo's own calendar).
+  const day = new Date(Date.now() + 7 * 86400000);
+  while (day.getDay() === 0 || day.getDay() === 6) day.setDate(day.getDate() + 1);
+  const date = day.toISOString().slice(0, 10);
+  await phone.fill('#b-date', date);
+  await phone.dispatchEvent('#b-date', 'change');
+  await phone.waitForSelector('#b-slots .slot[data-slot="09:30"]:not([disabled])');
+  await phone.click('#b-slots .slot[data-slot="09:30"]');
+  await phone.fill('#b-name', '李四');
+  await phone.fill('#b-id', '11010519491231002X');
+  await phone.fill('#b-phone', '13700137000');
+  await phone.click('#book-form button[type="submit"]');
+  await phone.waitForSelector('#book-code-form:not([hidden])');
+  const text = await sms.next((m) => m.kind === 'code' && m.phone === '13700137000');
+  await phone.fill('#b-code', codeOf(text));
+  await phone.click('#book-code-form button[type="submit"]');
+  await phone.waitForSelector('#booked:not([hidden])');
+  const code = (await phone.textContent('#booked-code')).trim();
+  assert.match(code, /^\d{6}$/);
+  await waitText(phone, '#booked-when', new RegExp(`${date} 09:30`));
+  const confirmed = await sms.next((m) => m.kind === 'booked' && m.phone === '13700137000');
+  assert.match(confirmed.message, new RegExp(code));
+  // The slot now has one place fewer; cancelling by the code gives it back.
+  const before = await hall.api(`/bookings/slots?service=A&date=${date}`);
+  const left = before.body.slots.find((s) => s.slot === '09:30').left;
+  await phone.fill('#c-code', code);
+  await phone.click('#cancel-form button[type="submit"]');
+  await waitText(phone, '#cancel-done', /已取消/);
+  const after = await hall.api(`/bookings/slots?service=A&date=${date}`);
+  assert.equal(after.body.slots.find((s) => s.slot === '09:30').left, left + 1);
+  assert.deepEqual(phone.errors, []);
+  await phone.context().close();
+});
