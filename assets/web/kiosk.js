@@ -7,7 +7,7 @@
 // fetched again as the clock and the queues move: the page never judges
 // hours itself. Idle for a while, it returns to the start screen.
 
-import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang } from './common.js';
+import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang, channelMark } from './common.js';
 
 const IDLE_S = Number(params.get('idle')) || 60;
 const TICKET_S = Math.min(IDLE_S, 30);
@@ -204,8 +204,8 @@ function showTicket(res) {
   $('#t-service').textContent = bi(tk.service_name);
   $('#t-number').textContent = tk.number;
   const mark = $('#t-mark');
-  mark.hidden = !tk.green && !tk.mark;
-  mark.textContent = (tk.mark ? tk.mark + ' ' : '') + className(tk.priority);
+  mark.hidden = !tk.green && !tk.mark && !channelMark(tk);
+  mark.replaceChildren((tk.mark ? tk.mark + ' ' : '') + className(tk.priority), channelMark(tk) || '');
   $('#t-ahead').textContent = t('people_n', { n: tk.ahead });
   $('#t-wait').textContent = minutes(tk.estimated_wait_s);
   // `print` is `printed`, `failed` (with `print_reason`) or `none` (no

@@ -58,6 +58,7 @@ test('every text key a page uses is translated in both languages', async () => {
     tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended', 'remote', 'lapsed'],
     tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended', 'remote', 'lapsed'],
     sla_: ['green', 'yellow', 'red'],
+    channel_: ['walk_in', 'remote', 'appointment'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
     alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time'],

@@ -153,3 +153,42 @@ test('/r on a phone books an appointment with the texted code, then cancels it b
   assert.deepEqual(phone.errors, []);
   await phone.context().close();
 });
+
+test('the display and counter mark a remote ticket when it is called; /admin counts tickets per channel', async () => {
+  const start = await hall.api('/remote/start', { method: 'POST', body: { service: 'F', phone: '13612345678' } });
+  const text = await sms.next((m) => m.kind === 'code' && m.phone === '13612345678');
+  const taken = await hall.api('/remote/confirm', { method: 'POST', body: { request_id: start.body.request_id, code: codeOf(text) } });
+  const { id, number } = taken.body.ticket;
+  const arrived = await hall.api(`/tickets/${id}/arrive`, { method: 'POST', body: { phone_last4: '5678' } });
+  assert.equal(arrived.status, 200, JSON.stringify(arrived.body));
+  const display = await open('/display', { width: 1920, height: 1080 });
+  await display.waitForSelector('html[data-stream="live"]');
+  const token = hall.token('--counter', '2');
+  await hall.api('/counters/2/open', { method: 'POST', body: {}, token });
+  // Counter 2 serves A first, then F: call until it is ours.
+  for (let i = 0; i < 50; i++) {
+    const r = await hall.api('/counters/2/call-next', { method: 'POST', body: {}, token });
+    assert.equal(r.status, 200, 'our ticket is called before the queues run dry');
+    if (r.body.ticket.id === id) break;
+    await hall.api('/counters/2/finish', { method: 'POST', body: {}, token });
+  }
+  await waitText(display, '#latest-number', `${number}网`);
+  assert.equal(await display.getAttribute('#latest-number .mark-channel', 'data-channel'), 'remote');
+  const counter = await open('/counter', { width: 1366, height: 900 });
+  await counter.fill('#token', token);
+  await counter.click('#signin-form button[type="submit"]');
+  await counter.waitForSelector('#cur-number .mark-channel[data-channel="remote"]');
+  const boss = hall.token('--supervisor', 'zhao');
+  const admin = await open('/admin', { width: 1280, height: 900 });
+  await admin.fill('#token', boss);
+  await admin.click('#signin-form button[type="submit"]');
+  await admin.waitForSelector('#stats-channels tr[data-channel="remote"]');
+  const remoteRow = await admin.textContent('#stats-channels tr[data-channel="remote"]');
+  assert.match(remoteRow, /网上取号/);
+  const stats = await hall.api('/stats', { token: boss });
+  const remote = stats.body.channels.find((g) => g.channel === 'remote');
+  assert.ok(remote.issued >= 3 && remote.arrived >= 3, JSON.stringify(remote));
+  assert.deepEqual(display.errors, []);
+  assert.deepEqual(admin.errors, []);
+  for (const p of [display, counter, admin]) await p.context().close();
+});
