@@ -62,7 +62,12 @@ impl HallState {
                         });
                         set_state(&mut events, CounterState::Calling);
                     }
-                    None => set_state(&mut events, CounterState::Idle),
+                    None => {
+                        // Nobody here to call: remote tickets at the front
+                        // of its queues have reached it before arriving.
+                        events.extend(self.held_when_idle(ci, now));
+                        set_state(&mut events, CounterState::Idle);
+                    }
                 }
                 pick
             }

@@ -412,8 +412,7 @@ impl HallState {
     }
 
     /// Remote tickets passed over by calling `picked`: those before it in
-    /// its queue, not held yet. Each is held until its estimated call
-    /// time (or now, if that has passed) plus the grace.
+    /// its queue, not held yet (see [`HallState::hold`]).
     pub(super) fn held_by_call(&self, picked: TicketId, now: Millis) -> Vec<Event> {
         let Some(t) = self.tickets.get(&picked) else {
             return vec![];
@@ -434,14 +433,48 @@ impl HallState {
             .take_while(|k| k.id != picked)
             .filter_map(|k| self.tickets.get(&k.id))
             .filter(|r| r.state == TicketState::Remote && r.lapse_at.is_none())
-            .map(|r| {
-                let expected = r.issued_at + i64::from(r.predicted_wait_s.unwrap_or(0)) * 1000;
-                Event::TicketHeld {
-                    ticket: r.id,
-                    lapse_at: expected.max(now) + self.hall.remote.grace_ms,
-                }
-            })
+            .map(|r| self.hold(r, now))
             .collect()
+    }
+
+    /// Remote tickets at the very front of counter `ci`'s queues, not held
+    /// yet, when it has nobody to call: they reached the front too (else a
+    /// last ticket that never comes would never lapse).
+    pub(super) fn held_when_idle(&self, ci: usize, now: Millis) -> Vec<Event> {
+        let mut held = Vec::new();
+        for code in &self.hall.counters[ci].services {
+            let Some(si) = self.hall.service_index(code) else {
+                continue;
+            };
+            for queue in &self.queues[si] {
+                for k in queue {
+                    let Some(r) = self.tickets.get(&k.id) else {
+                        break;
+                    };
+                    if r.state != TicketState::Remote {
+                        break;
+                    }
+                    if r.lapse_at.is_none()
+                        && !held.iter().any(
+                            |e| matches!(e, Event::TicketHeld { ticket, .. } if *ticket == r.id),
+                        )
+                    {
+                        held.push(self.hold(r, now));
+                    }
+                }
+            }
+        }
+        held
+    }
+
+    /// The hold of remote ticket `r` at `now`: until its estimated call
+    /// time (or now, if that has passed) plus the grace.
+    fn hold(&self, r: &crate::ticket::Ticket, now: Millis) -> Event {
+        let expected = r.issued_at + i64::from(r.predicted_wait_s.unwrap_or(0)) * 1000;
+        Event::TicketHeld {
+            ticket: r.id,
+            lapse_at: expected.max(now) + self.hall.remote.grace_ms,
+        }
     }
 
     /// Remote tickets held past their time, at `now`: they lapse. The

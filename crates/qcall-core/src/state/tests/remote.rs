@@ -257,3 +257,29 @@ fn a_remote_ticket_is_deferred_once_within_the_limit() {
     sim.state.check_invariants().unwrap();
     assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
 }
+
+#[test]
+fn a_remote_ticket_nobody_is_behind_is_held_when_its_counter_is_idle() {
+    let mut sim = remote_sim(10);
+    sim.counter("1", CounterAction::Open).unwrap();
+    let remote = sim.remote("request-0000000030", PHONE).unwrap();
+    // Counter 1 has nobody to call: the remote ticket has reached the front.
+    assert_eq!(sim.call("1"), None);
+    let lapse_at = sim.state.ticket(remote).unwrap().lapse_at.expect("held");
+    // Calling again holds nothing twice.
+    let before = sim.log.len();
+    assert_eq!(sim.call("1"), None);
+    assert!(
+        sim.log[before..]
+            .iter()
+            .all(|r| !matches!(r.event, Event::TicketHeld { .. }))
+    );
+    sim.now = lapse_at;
+    sim.due();
+    assert_eq!(sim.state_of(remote), TicketState::Lapsed);
+    // With nothing left waiting, the counter may close.
+    sim.counter("1", CounterAction::Close { override_by: None })
+        .unwrap();
+    sim.state.check_invariants().unwrap();
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
