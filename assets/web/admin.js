@@ -317,6 +317,12 @@ async function loadStats() {
         ...[g.issued, g.served, g.no_show, m(g.wait_s.p50), m(g.wait_s.p90), m(g.service_time_s.p50), g.satisfaction == null ? '–' : g.satisfaction.toFixed(2), `${g.over_target.yellow} / ${g.over_target.red}`].map((v) =>
           el('td', { class: 'num' }, String(v))))),
   );
+  $('#stats-channels').replaceChildren(
+    ...(s.channels || []).map((g) =>
+      el('tr', { dataset: { channel: g.channel } },
+        el('th', { scope: 'row' }, t('channel_' + g.channel)),
+        ...[g.issued, g.served, g.arrived, g.lapsed, m(g.wait_s.p50), m(g.wait_s.p90)].map((v) => el('td', { class: 'num' }, String(v))))),
+  );
   $('#plot-services').replaceChildren(
     bars(s.services.map((g) => ({ label: g.service, values: [g.issued, g.served] })), [t('issued'), t('served')], ['#2563eb', '#16a34a']),
   );

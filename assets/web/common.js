@@ -91,6 +91,13 @@ export function el(tag, props = {}, ...children) {
   return e;
 }
 
+/** The mark of a ticket taken from home (网) or for an appointment (约),
+ *  as every screen shows it beside the number; `null` for a walk-in. */
+export function channelMark(tk) {
+  const key = tk && { remote: 'remote_mark', appointment: 'booked_mark' }[tk.channel];
+  return key ? el('span', { class: 'mark-channel', dataset: { channel: tk.channel } }, t(key)) : null;
+}
+
 export function $(sel, root = document) {
   return root.querySelector(sel);
 }

@@ -8,7 +8,7 @@
 // look usable in the counter's state; the server decides what is allowed.
 // The connection state is always on screen.
 
-import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate } from './common.js';
+import { $, api, bi, clock, counterName, el, HallModel, langButton, onLang, params, setLang, showConnection, signInError, staffSignIn, staffSignOut, Stream, t, translate, channelMark } from './common.js';
 import { STRINGS } from './i18n.js';
 import { caseCardInit, caseCardShow } from './case.js';
 
@@ -190,7 +190,7 @@ function renderCurrent(c) {
   }
   const waited = (Date.now() - Date.parse(tk.issued_at)) / 1000;
   box.replaceChildren(
-    el('p', { class: 'cur-number', id: 'cur-number' }, tk.number),
+    el('p', { class: 'cur-number', id: 'cur-number' }, tk.number, channelMark(tk)),
     el('p', { class: 'cur-meta' },
       el('span', { class: 'pill', dataset: { state: tk.state } }, t('tstate_' + tk.state)),
       tk.green || tk.mark ? el('span', { class: 'pill green' }, (tk.mark ? tk.mark + ' ' : '') + className(tk.priority)) : el('span', { class: 'pill' }, className(tk.priority)),

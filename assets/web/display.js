@@ -6,7 +6,7 @@
 // URL options: ?zone=NAME or ?services=A,B (which services), ?layout=list,
 // ?chime=1|0, ?lang=en.
 
-import { $, api, bi, counterName, el, HallModel, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { $, api, bi, counterName, el, HallModel, params, setLang, showConnection, Stream, t, translate, channelMark } from './common.js';
 
 const model = new HallModel();
 let settings = { layout: 'columns', history: 6, chime: false, ticker: [], zones: [] };
@@ -23,7 +23,7 @@ function render() {
   if (model.hall) $('#hall-name').textContent = bi(model.hall);
   const calls = filterCalls();
   const [latest, ...rest] = calls;
-  $('#latest-number').textContent = latest ? latest.number : '—';
+  $('#latest-number').replaceChildren(latest ? latest.number : '—', channelMark(latest) || '');
   $('#latest-counter').textContent = latest ? counterName(latest.counter) : '';
   $('#latest-say').textContent = latest ? sentence(latest) : t('no_calls_yet');
   $('#latest').dataset.ticket = latest ? latest.id : '';
@@ -32,7 +32,7 @@ function render() {
   history.replaceChildren(
     ...rest.slice(0, settings.history).map((c) =>
       el('li', { dataset: { ticket: c.id } },
-        el('span', { class: 'h-number' }, c.number),
+        el('span', { class: 'h-number' }, c.number, channelMark(c)),
         el('span', { class: 'h-arrow', 'aria-hidden': 'true' }, '→'),
         el('span', { class: 'h-counter' }, counterName(c.counter)))),
   );

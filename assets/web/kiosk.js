@@ -7,7 +7,7 @@
 // fetched again as the clock and the queues move: the page never judges
 // hours itself. Idle for a while, it returns to the start screen.
 
-import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang } from './common.js';
+import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang, channelMark } from './common.js';
 
 const IDLE_S = Number(params.get('idle')) || 60;
 const TICKET_S = Math.min(IDLE_S, 30);
@@ -207,8 +207,8 @@ function showTicket(res) {
   $('#t-service').textContent = bi(tk.service_name);
   $('#t-number').textContent = tk.number;
   const mark = $('#t-mark');
-  mark.hidden = !tk.green && !tk.mark;
-  mark.textContent = (tk.mark ? tk.mark + ' ' : '') + className(tk.priority);
+  mark.hidden = !tk.green && !tk.mark && !channelMark(tk);
+  mark.replaceChildren((tk.mark ? tk.mark + ' ' : '') + className(tk.priority), channelMark(tk) || '');
   $('#t-ahead').textContent = t('people_n', { n: tk.ahead });
   $('#t-wait').textContent = bi(tk.estimated_wait_text);
   // `print` is `queued` (the printer's result follows on the stream as a
@@ -286,6 +286,37 @@ function buildKeypad(pad, input, maxLength) {
         },
       }, label),
     );
+  }
+}
+
+// ---------------------------------------------------------------- arrival from home
+
+/** The arrival screen's one keypad types into whichever field was touched last. */
+let arriveField = null;
+
+function arriveScreen() {
+  for (const id of ['#arrive-number', '#arrive-last4', '#arrive-code']) $(id).value = '';
+  arriveField = $('#arrive-number');
+  const prefixes = info ? [...new Set(info.services.map((s) => s.prefix))] : [];
+  $('#arrive-prefixes').replaceChildren(
+    ...prefixes.map((p) =>
+      el('button', { type: 'button', class: 'key', dataset: { prefix: p }, onclick: () => ($('#arrive-number').value = p) }, p),
+    ),
+  );
+  show('arrive');
+}
+
+async function arrive() {
+  const code = $('#arrive-code').value.trim();
+  const body = code
+    ? { code }
+    : { number: $('#arrive-number').value.trim(), phone_last4: $('#arrive-last4').value.trim() };
+  try {
+    const res = await api('/remote/arrive', { method: 'POST', body });
+    reset();
+    toast(t('k_arrive_done', { number: res.ticket.number }));
+  } catch (err) {
+    message(err.message);
   }
 }
 
@@ -406,6 +437,21 @@ function init() {
   langButton($('#lang-toggle'));
   buildKeypad($('#keypad'), $('#appt-code'), 12);
   buildKeypad($('#k-keypad'), $('#k-phone'), 20);
+  const arriveTarget = {
+    get value() {
+      return arriveField ? arriveField.value : '';
+    },
+    set value(v) {
+      if (arriveField) arriveField.value = v.slice(0, arriveField.maxLength);
+    },
+  };
+  buildKeypad($('#arrive-keypad'), arriveTarget, 8);
+  for (const id of ['#arrive-number', '#arrive-last4', '#arrive-code']) {
+    $(id).addEventListener('focus', () => (arriveField = $(id)));
+    $(id).addEventListener('pointerdown', () => (arriveField = $(id)));
+  }
+  $('#arrive-path').addEventListener('click', arriveScreen);
+  $('#arrive-submit').addEventListener('click', arrive);
   $('#k-notify-open').addEventListener('click', () => {
     $('#k-notify-open').hidden = true;
     $('#k-notify-form').hidden = false;

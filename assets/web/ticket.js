@@ -3,7 +3,7 @@
 // counter 3 now" the moment it is called: live over /ws/display, no app.
 // Waiting counts are re-read (debounced) only when its own queue moves.
 
-import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate } from './common.js';
+import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate, channelMark } from './common.js';
 import { ratingForm } from './rating-form.js';
 import { fixRate } from './fix-rate.js';
 
@@ -14,12 +14,13 @@ const key = params.get('k') || '';
 let ticket = null;
 let services = null;
 let refetch = null;
+let arrivalCode = null;
 
 function render() {
   if (!ticket) return;
   const tk = ticket;
   $('#service').textContent = bi(tk.service_name);
-  $('#number').textContent = tk.number;
+  $('#number').replaceChildren(tk.number, channelMark(tk) || '');
   const state = $('#state');
   state.dataset.state = tk.state;
   state.textContent = t('tstate_long_' + tk.state);
@@ -33,8 +34,21 @@ function render() {
     );
   }
   document.body.dataset.state = tk.state;
-  const waiting = tk.state === 'waiting';
+  // A remote ticket not yet arrived waits too: its place, its estimate,
+  // when it is expected to be called, and its check-in code (holder only).
+  const remote = tk.state === 'remote';
+  const waiting = tk.state === 'waiting' || remote;
   $('#facts').hidden = !waiting && tk.state !== 'called';
+  $('#expected-row').hidden = !remote;
+  $('#expected').textContent = remote ? hhmm(tk.expected_call_at) : '–';
+  $('#leave').hidden = !remote || !tk.expected_call_at;
+  $('#leave').textContent = remote ? t('leave_by', { time: hhmm(tk.expected_call_at) }) : '';
+  $('#lapse').hidden = !(remote && tk.lapse_at);
+  $('#lapse').textContent = remote && tk.lapse_at ? t('lapse_note', { time: hhmm(tk.lapse_at) }) : '';
+  // Public frames carry no code: keep the one the holder's view gave.
+  if (tk.arrival_code) arrivalCode = tk.arrival_code;
+  $('#arrive').hidden = !(remote && arrivalCode);
+  $('#arrival-code').textContent = arrivalCode || '';
   $('#ahead').textContent = waiting ? t('people_n', { n: tk.ahead }) : '–';
   $('#wait').textContent = waiting ? bi(tk.estimated_wait_text) : '–';
   $('#issued').textContent = hhmm(tk.issued_at);
@@ -96,7 +110,7 @@ async function init() {
         if (key && ticket.state === 'suspended' && was !== 'suspended') soon();
         render();
         if (before !== 'called' && ticket.state === 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);
-      } else if (f.type === 'queue_changed' && ticket && ticket.state === 'waiting' && f.services.some((s) => s.service === ticket.service)) {
+      } else if (f.type === 'queue_changed' && ticket && (ticket.state === 'waiting' || ticket.state === 'remote') && f.services.some((s) => s.service === ticket.service)) {
         soon();
       }
     },

@@ -18,6 +18,7 @@ mod print;
 mod protocol;
 mod rollover;
 mod rating;
+mod remote;
 mod screens;
 mod staff;
 mod storage;

@@ -22,11 +22,12 @@ const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 /** The demo config with `hours` for every day (`[]` closes the hall;
  *  `null` keeps the demo's own hours and cut-off), `enforce` for
- *  `[hours] enforce`, and `printers` mapping a printer id to a new `uri`.
+ *  `[hours] enforce`, `printers` mapping a printer id to a new `uri`, and
+ *  `webhook` for `[notify] webhook` (the SMS gateway, see `fakeSms`).
  *  Options of `startHall`: these, `clock` (the hall's time, ms since the
  *  epoch: runs a `test-clock` build, see `clockBin`), bin (another qcall
  *  build), env. */
-export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0, enforce, printers = {}, dir = tmpdir() } = {}) {
+export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0, enforce, printers = {}, webhook, dir = tmpdir() } = {}) {
   let text = readFileSync(join(ROOT, 'config/demo.toml'), 'utf8');
   // No speakers in page tests, and the demo's file printers write into the
   // test's temp dir, not the working tree.
@@ -43,6 +44,10 @@ export function demoConfig({ hours = ['00:00-23:59'], cutoff = 0, enforce, print
     text = replaceOnce(text, new RegExp(`^(id = ${JSON.stringify(id)}\\nuri = ).*$`, 'm'), `$1${JSON.stringify(uri)}`);
   }
   text = text.replace(/^kiosk_rate_per_minute = .*$/m, 'kiosk_rate_per_minute = 0');
+  if (webhook) {
+    text = replaceOnce(text, /^webhook = .*$/m, `webhook = ${JSON.stringify(webhook)}`);
+    text = replaceOnce(text, /^retry_ms = .*$/m, 'retry_ms = 100');
+  }
   return text;
 }
 
@@ -230,4 +235,36 @@ export async function waitText(page, selector, text, timeout = 5000) {
     [selector, source],
     { timeout, polling: 'raf' },
   );
+}
+
+/**
+ * An SMS gateway on 127.0.0.1 that takes every message (200) and keeps its
+ * JSON body: `url` for `[notify] webhook`, `next(pred)` for the next
+ * message `pred` picks (or one already received), `close()`.
+ */
+export async function fakeSms() {
+  const { createServer: createHttp } = await import('node:http');
+  const messages = [];
+  const waiting = [];
+  const server = createHttp((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const m = JSON.parse(body);
+      messages.push(m);
+      for (const w of waiting.splice(0)) if (!w(m)) waiting.push(w);
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/sms/send`,
+    messages,
+    next(pred) {
+      const seen = messages.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((ok) => waiting.push((m) => (pred(m) ? (ok(m), true) : false)));
+    },
+    close: () => new Promise((ok) => server.close(ok)),
+  };
 }

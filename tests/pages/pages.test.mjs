@@ -55,9 +55,10 @@ test('every text key a page uses is translated in both languages', async () => {
   // Keys built from a state name: every state the API can send.
   const families = {
     state_: ['closed', 'open_idle', 'calling', 'serving', 'paused'],
-    tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended'],
-    tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended'],
+    tstate_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended', 'remote', 'lapsed'],
+    tstate_long_: ['waiting', 'called', 'serving', 'done', 'no_show', 'cancelled', 'suspended', 'remote', 'lapsed'],
     sla_: ['green', 'yellow', 'red'],
+    channel_: ['walk_in', 'remote', 'appointment'],
     conn_: ['connecting', 'live', 'offline', 'refused'],
     done_: ['recall', 'start', 'finish', 'no_show', 'requeue', 'transfer', 'suspend', 'pause', 'resume', 'open', 'close'],
     alert_: ['guide', 'rating', 'wait', 'queue_length', 'service_time', 'rectify'],

@@ -91,6 +91,74 @@ pub enum Command {
         detail: String,
         counter: Option<String>,
     },
+
+    // --- remote tickets ---
+    /// A phone asks for a remote ticket: record the request (its id chosen
+    /// by the caller, unguessable) and text the phone its code.
+    StartRemote {
+        request: String,
+        service: String,
+        phone: String,
+    },
+    /// The code for `request` was given; `code_ok` says whether it was the
+    /// right one (the caller holds the hall secret the code derives from).
+    /// A wrong one is recorded, so that five lock the request.
+    ConfirmRemote { request: String, code_ok: bool },
+    /// The applicant of a remote ticket is at the hall.
+    Arrive {
+        ticket: TicketId,
+        proof: ArrivalProof,
+        by: String,
+    },
+    /// A remote ticket moves back `places` in its queue (once).
+    Defer { ticket: TicketId, places: u32 },
+    // --- appointments booked by the applicant ---
+    /// A phone asks to book `slot_start` for `service`: record the request
+    /// and text the code. The ID number arrives already hashed.
+    StartBooking {
+        request: String,
+        service: String,
+        slot_start: Millis,
+        name: String,
+        id_hash: String,
+        id_last4: String,
+        phone: String,
+    },
+    /// The code for booking request `request` was given (`code_ok` as for
+    /// remote tickets); `code` is the appointment's check-in code, chosen
+    /// by the caller. The engine fills in what only the store knows for a
+    /// later day: bookings already in that slot, and whether the same ID
+    /// number has one for that service and day.
+    ConfirmBooking {
+        request: String,
+        code_ok: bool,
+        code: String,
+        booked_in_slot: u32,
+        same_person: bool,
+    },
+    /// Cancel appointment `code` of the slot starting at `slot_start` (as
+    /// the store has it); `checked_in` when it already has a ticket.
+    CancelBooking {
+        code: String,
+        slot_start: Millis,
+        slot_end: Millis,
+        checked_in: bool,
+    },
+    /// Nothing asked: time passed. Lets the writer record what became due
+    /// (held and lapsed remote tickets).
+    Tick,
+}
+
+/// How an applicant proved at the hall that a remote ticket is theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArrivalProof {
+    /// The last four digits of the phone that took it (checked here).
+    PhoneLast4(String),
+    /// The 6-digit code the phone shows, already checked by the caller
+    /// against the hall secret.
+    Code,
+    /// A guide at the desk saw the phone (their own token).
+    Guide,
 }
 
 /// What a counter can do.
@@ -631,6 +699,40 @@ pub enum Rejection {
     AppointmentWindow { code: String, why: String },
     #[error("the appointment code `{0}` is already taken for that day; try again")]
     CodeTaken(String),
+
+    // --- remote tickets ---
+    #[error("there is no request `{0}`; ask for a new code with POST /api/v1/remote/start")]
+    UnknownRequest(String),
+    #[error("the code has expired (codes are good for 5 minutes); ask for a new one")]
+    CodeExpired,
+    #[error("5 wrong codes were given for this request, so it is locked; ask for a new code")]
+    CodeLocked,
+    #[error("the code is wrong; {left} tries left. Check the text message and type its 6 digits")]
+    WrongCode { left: u32 },
+    #[error("this request has already given ticket {number}")]
+    RequestUsed { number: String },
+    #[error("service `{service}` does not take tickets from home: {why}")]
+    RemoteRefused { service: String, why: String },
+    #[error(
+        "this phone already holds remote ticket {number} for service `{service}` today; one remote ticket per phone, service and day"
+    )]
+    OnePerPhone { number: String, service: String },
+    #[error("this phone asked for {limit} codes in the last hour; please wait before asking again")]
+    PhoneRateLimited { limit: u32 },
+    #[error("ticket {number} was not taken from home, so there is nothing to check in")]
+    NotRemote { number: String },
+    #[error(
+        "the last four digits do not match the phone that took ticket {number}; check them, or show the code on the phone"
+    )]
+    ArrivalMismatch { number: String },
+    #[error("ticket {number} cannot be moved back: {why}")]
+    DeferRefused { number: String, why: String },
+    #[error("cannot book: {0}")]
+    BookingRefused(String),
+    #[error(
+        "there is no appointment with code `{0}` still to come; check the code in the text message"
+    )]
+    UnknownBooking(String),
 }
 
 /// What a command decided: the events to record and the ticket it is about.

@@ -194,6 +194,71 @@ pub enum Event {
         by: String,
     },
 
+    // --- remote tickets (taken from home) ---
+    /// Someone asked for a remote ticket from a phone: a code went to it.
+    /// The code is derived from `request` with the hall secret, so it is
+    /// never recorded.
+    RemoteRequested {
+        request: String,
+        service: String,
+        phone: String,
+        expires_at: Millis,
+    },
+    /// A wrong code was given for `request`.
+    RemoteCodeWrong { request: String },
+    /// The ticket just issued was taken from home for `request`: it holds
+    /// its place but is not called until the applicant arrives.
+    TicketRemote {
+        ticket: TicketId,
+        request: String,
+        phone: String,
+    },
+    /// The applicant of a remote ticket checked in at the hall; it waits at
+    /// its place like any other.
+    TicketArrived { ticket: TicketId, by: String },
+    /// A remote ticket reached the front before its applicant arrived: it
+    /// is skipped, and lapses unless they arrive by `lapse_at`.
+    TicketHeld { ticket: TicketId, lapse_at: Millis },
+    /// A remote ticket's applicant did not arrive in time.
+    TicketLapsed { ticket: TicketId },
+    /// A remote ticket moved back in its queue, to just behind `behind`
+    /// at `queued_at`.
+    TicketDeferred {
+        ticket: TicketId,
+        places: u32,
+        queued_at: Millis,
+        behind: Option<TicketId>,
+    },
+
+    // --- appointments booked by the applicant (`/r`) ---
+    /// Someone asked to book an appointment from a phone: a code went to
+    /// it (derived from `request`, never recorded). Only the ID number's
+    /// keyed hash and its last four characters are kept.
+    BookingRequested {
+        request: String,
+        service: String,
+        phone: String,
+        expires_at: Millis,
+        slot_start: Millis,
+        name: String,
+        id_hash: String,
+        id_last4: String,
+    },
+    /// The appointment `code` just booked was the applicant's own, for
+    /// `request`: what the reminder and a later check need.
+    AppointmentContact {
+        code: String,
+        request: String,
+        slot_start: Millis,
+        phone: String,
+        id_hash: String,
+        id_last4: String,
+    },
+    /// An appointment was cancelled with its code.
+    AppointmentCancelled { code: String, slot_start: Millis },
+    /// The day-before reminder of an appointment went into the outbox.
+    AppointmentReminded { code: String, slot_start: Millis },
+
     // --- audit ---
     /// Something staff did outside the usual flow, with who and why.
     Audit {
@@ -253,6 +318,17 @@ impl Event {
             Event::TicketReturned { .. } => "ticket_returned",
             Event::AppointmentBooked { .. } => "appointment_booked",
             Event::AppointmentCheckedIn { .. } => "appointment_checked_in",
+            Event::RemoteRequested { .. } => "remote_requested",
+            Event::RemoteCodeWrong { .. } => "remote_code_wrong",
+            Event::TicketRemote { .. } => "ticket_remote",
+            Event::TicketArrived { .. } => "ticket_arrived",
+            Event::TicketHeld { .. } => "ticket_held",
+            Event::TicketLapsed { .. } => "ticket_lapsed",
+            Event::TicketDeferred { .. } => "ticket_deferred",
+            Event::BookingRequested { .. } => "booking_requested",
+            Event::AppointmentContact { .. } => "appointment_contact",
+            Event::AppointmentCancelled { .. } => "appointment_cancelled",
+            Event::AppointmentReminded { .. } => "appointment_reminded",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
             Event::CounterStaff { .. } => "counter_staff",
@@ -282,10 +358,20 @@ impl Event {
             | Event::TicketReturned { ticket, .. }
             | Event::NotifyRequested { ticket, .. }
             | Event::TicketReady { ticket, .. }
-            | Event::NotificationQueued { ticket, .. } => Some(*ticket),
+            | Event::NotificationQueued { ticket, .. }
+            | Event::TicketRemote { ticket, .. }
+            | Event::TicketArrived { ticket, .. }
+            | Event::TicketHeld { ticket, .. }
+            | Event::TicketLapsed { ticket }
+            | Event::TicketDeferred { ticket, .. } => Some(*ticket),
             Event::NotificationDelivered { .. }
             | Event::UploadDelivered { .. }
             | Event::DayStarted => None,
+            Event::RemoteRequested { .. } | Event::RemoteCodeWrong { .. } => None,
+            Event::BookingRequested { .. }
+            | Event::AppointmentContact { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentReminded { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
             Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
@@ -321,7 +407,18 @@ impl Event {
             | Event::TicketReady { .. }
             | Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
-            | Event::UploadDelivered { .. } => None,
+            | Event::UploadDelivered { .. }
+            | Event::RemoteRequested { .. }
+            | Event::RemoteCodeWrong { .. }
+            | Event::TicketRemote { .. }
+            | Event::TicketArrived { .. }
+            | Event::TicketHeld { .. }
+            | Event::TicketLapsed { .. }
+            | Event::TicketDeferred { .. }
+            | Event::BookingRequested { .. }
+            | Event::AppointmentContact { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentReminded { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }
     }

@@ -186,6 +186,58 @@ pub struct AppointmentRules {
     pub late_as_normal: bool,
 }
 
+/// Appointments applicants book themselves on `/r`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfBooking {
+    /// Off: only supervisors and integrations book.
+    pub enabled: bool,
+    /// Self-booked appointments per service and slot, at most.
+    pub per_slot: u32,
+    /// How many days ahead a slot may be booked (today is day 0).
+    pub days_ahead: u32,
+}
+
+impl Default for SelfBooking {
+    fn default() -> Self {
+        SelfBooking {
+            enabled: false,
+            per_slot: 4,
+            days_ahead: 14,
+        }
+    }
+}
+
+/// How tickets taken from home (`/r`) are let in, so that walk-ins come
+/// first where it matters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRules {
+    /// Remote taking stops this long before the walk-in cut-off.
+    pub cutoff_ms: Millis,
+    /// A remote ticket that reached the front lapses when not arrived this
+    /// long after its estimated call time.
+    pub grace_ms: Millis,
+    /// A remote ticket may be moved back once, by at most this many places.
+    pub defer_max_places: u32,
+    /// Codes asked for by one phone number in an hour, at most.
+    pub codes_per_phone_hour: u32,
+}
+
+impl Default for RemoteRules {
+    fn default() -> Self {
+        RemoteRules {
+            cutoff_ms: 60 * 60_000,
+            grace_ms: 15 * 60_000,
+            defer_max_places: 5,
+            codes_per_phone_hour: 5,
+        }
+    }
+}
+
+/// A remote request's code is good this long.
+pub const REMOTE_CODE_TTL_MS: Millis = 5 * 60_000;
+/// This many wrong codes lock a request.
+pub const REMOTE_CODE_TRIES: u32 = 5;
+
 /// The whole static hall.
 #[derive(Debug, Clone)]
 pub struct Hall {
@@ -215,6 +267,10 @@ pub struct Hall {
     pub notify_ahead: u32,
     /// How ratings are taken (好差评): indicators, reasons, fix deadline.
     pub rating: crate::rating::RatingRules,
+    pub remote: RemoteRules,
+    pub self_booking: SelfBooking,
+    /// Per service: remote tickets taken at most in each hour (none: off).
+    remote_per_hour: HashMap<String, u32>,
     /// Services with hours of their own.
     service_schedules: HashMap<String, Schedule>,
     quotas: HashMap<String, SlotQuota>,
@@ -357,6 +413,9 @@ impl Hall {
             suspend_days: 7,
             notify_ahead: 3,
             rating: crate::rating::RatingRules::default(),
+            remote: RemoteRules::default(),
+            self_booking: SelfBooking::default(),
+            remote_per_hour: HashMap::new(),
             name,
             tz,
             services,
@@ -398,6 +457,18 @@ impl Hall {
     pub fn with_quota(mut self, service: &str, quota: SlotQuota) -> Hall {
         self.quotas.insert(service.to_owned(), quota);
         self
+    }
+
+    /// Lets a service take up to `per_hour` remote tickets in each clock
+    /// hour (0: none, the default).
+    pub fn with_remote_per_hour(mut self, service: &str, per_hour: u32) -> Hall {
+        self.remote_per_hour.insert(service.to_owned(), per_hour);
+        self
+    }
+
+    /// Remote tickets a service takes in each hour; 0 when it takes none.
+    pub fn remote_per_hour(&self, service: &str) -> u32 {
+        self.remote_per_hour.get(service).copied().unwrap_or(0)
     }
 
     /// Sets the appointment rules; the class must be one of the hall's.

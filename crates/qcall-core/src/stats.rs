@@ -25,6 +25,10 @@ pub struct GroupStats {
     pub suspended: u32,
     /// Still waiting or called when the day ended (closed at rollover).
     pub expired: u32,
+    /// Taken from home and checked in at the hall.
+    pub arrived: u32,
+    /// Taken from home, never checked in in time.
+    pub lapsed: u32,
     pub wait_p50_s: Option<i64>,
     pub wait_p90_s: Option<i64>,
     pub wait_max_s: Option<i64>,
@@ -65,6 +69,8 @@ pub struct DayStats {
     pub by_counter: Vec<(String, GroupStats)>,
     /// Per clerk (tickets called while their token was used at a counter).
     pub by_staff: Vec<(String, GroupStats)>,
+    /// Per channel (`walk_in`, `remote`, `appointment`), every channel listed.
+    pub by_channel: Vec<(String, GroupStats)>,
 }
 
 pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
@@ -95,6 +101,10 @@ pub fn day_stats(hall: &Hall, tickets: &[Ticket]) -> DayStats {
                 .map(|n| (n.to_owned(), group(&|t| t.served_by.as_deref() == Some(n))))
                 .collect()
         },
+        by_channel: crate::ticket::Channel::ALL
+            .iter()
+            .map(|&c| (c.as_str().to_owned(), group(&|t| t.channel == c)))
+            .collect(),
         by_service: hall
             .services
             .iter()
@@ -129,10 +139,15 @@ fn group_stats(hall: &Hall, tickets: &[&Ticket]) -> GroupStats {
             TicketState::Done => g.served += 1,
             TicketState::NoShow => g.no_show += 1,
             TicketState::Cancelled => g.cancelled += 1,
-            TicketState::Waiting | TicketState::Called | TicketState::Serving => g.open += 1,
+            TicketState::Waiting
+            | TicketState::Called
+            | TicketState::Serving
+            | TicketState::Remote => g.open += 1,
             TicketState::Suspended => g.suspended += 1,
             TicketState::Expired => g.expired += 1,
+            TicketState::Lapsed => g.lapsed += 1,
         }
+        g.arrived += u32::from(t.arrived_at.is_some());
         if let Some(called) = t.called_at {
             let wait = (called - t.issued_at).max(0) / 1000;
             waits.push(wait);

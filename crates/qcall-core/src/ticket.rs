@@ -8,6 +8,11 @@
 //!    │  └──cancel──▶ cancelled
 //!    └──── transfer (from waiting, called or serving; keeps its place)
 //! waiting, called ──the business day ends──▶ expired
+//!
+//! remote ──arrive──▶ waiting      (taken from home, at its place by issue time)
+//!    ├──lapse──▶ lapsed            (not arrived in time)
+//!    ├──defer──▶ remote            (once, a few places back)
+//!    └──cancel─▶ cancelled
 //! ```
 //! The allowed transitions are spelled out once, in [`TicketState::can`].
 
@@ -43,6 +48,11 @@ pub enum TicketState {
     Suspended,
     /// Still waiting or called when its business day ended. Final.
     Expired,
+    /// Taken from home (`/r`): holds its place in its queue but is not
+    /// called until the applicant arrives at the hall.
+    Remote,
+    /// A remote ticket whose applicant did not arrive in time. Final.
+    Lapsed,
 }
 
 /// A transition a ticket can be asked to take.
@@ -60,10 +70,15 @@ pub enum Transition {
     Suspend,
     Return,
     Expire,
+    Arrive,
+    Lapse,
+    Defer,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 8] = [
+    pub const ALL: [TicketState; 10] = [
+        TicketState::Remote,
+        TicketState::Lapsed,
         TicketState::Suspended,
         TicketState::Waiting,
         TicketState::Called,
@@ -84,6 +99,8 @@ impl TicketState {
             TicketState::Cancelled => "cancelled",
             TicketState::Suspended => "suspended",
             TicketState::Expired => "expired",
+            TicketState::Remote => "remote",
+            TicketState::Lapsed => "lapsed",
         }
     }
 
@@ -95,7 +112,7 @@ impl TicketState {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            TicketState::Waiting | TicketState::Called | TicketState::Serving
+            TicketState::Waiting | TicketState::Called | TicketState::Serving | TicketState::Remote
         )
     }
 
@@ -106,7 +123,8 @@ impl TicketState {
         matches!(
             (self, t),
             (Waiting, T::Call)
-                | (Waiting, T::Cancel)
+                | (Waiting | Remote, T::Cancel)
+                | (Remote, T::Arrive | T::Lapse | T::Defer)
                 | (Called, T::Recall)
                 | (Called, T::Requeue)
                 | (Called, T::Start)
@@ -114,7 +132,7 @@ impl TicketState {
                 | (Called, T::NoShow)
                 | (Serving, T::Finish)
                 | (Waiting | Called | Serving, T::Transfer)
-                | (Waiting | Called, T::Expire)
+                | (Waiting | Called | Remote, T::Expire)
                 | (NoShow, T::Reenter)
                 | (Called | Serving, T::Suspend)
                 | (Suspended, T::Return)
@@ -194,6 +212,42 @@ pub struct Ticket {
     /// The case (办件编号) the counter attached: tickets sharing it are one
     /// case's visits, possibly over several days.
     pub case_no: Option<String>,
+    /// How it was taken: at the hall, from home, or for an appointment.
+    pub channel: Channel,
+    /// A remote ticket: when the applicant checked in at the hall.
+    pub arrived_at: Option<Millis>,
+    /// A remote ticket that reached the front before arriving: it lapses
+    /// if not arrived by this time.
+    pub lapse_at: Option<Millis>,
+    /// A remote ticket already moved back once.
+    pub deferred: bool,
+}
+
+/// How a ticket was taken, for the screens' marks and the statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// At the kiosk, a guide's desk or the CLI.
+    WalkIn,
+    /// From home, on `/r`.
+    Remote,
+    /// For an appointment, at check-in.
+    Appointment,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::WalkIn, Channel::Remote, Channel::Appointment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WalkIn => "walk_in",
+            Channel::Remote => "remote",
+            Channel::Appointment => "appointment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 impl Ticket {
@@ -231,6 +285,10 @@ impl Ticket {
             source: None,
             rating: None,
             case_no: None,
+            channel: Channel::WalkIn,
+            arrived_at: None,
+            lapse_at: None,
+            deferred: false,
         }
     }
 }

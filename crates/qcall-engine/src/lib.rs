@@ -422,6 +422,33 @@ impl Writer {
                 *earlier = self.store.ticket(*ticket).ok().flatten().map(Box::new);
             }
         }
+        // A booking confirmed for a later day: how full its slot is and
+        // whether the same person booked are in the store (the core does
+        // no IO). Bookings of this same batch are not seen: at worst a
+        // slot takes one more than its limit.
+        for (cmd, _) in commands.iter_mut() {
+            if let Command::ConfirmBooking {
+                request,
+                booked_in_slot,
+                same_person,
+                ..
+            } = cmd
+                && let Some(r) = self.state.remote_request(request)
+                && let Some(draft) = &r.booking
+            {
+                let hall = self.state.hall();
+                let slot_day = business_day(draft.slot_start, &hall.tz);
+                let end = draft.slot_start + hall.appointments.slot_ms;
+                *booked_in_slot = self
+                    .store
+                    .bookings_in(&r.service, slot_day, draft.slot_start, end)
+                    .unwrap_or(u32::MAX);
+                *same_person = self
+                    .store
+                    .booked_by(&r.service, slot_day, &draft.id_hash)
+                    .unwrap_or(true);
+            }
+        }
         let mut pending = Vec::with_capacity(commands.len());
         let mut published = Vec::new();
         let outcome = self.write(commands, now, &mut pending, &mut published);
@@ -622,6 +649,20 @@ impl Writer {
                 }),
             });
         }
+        // Remote tickets held past their time lapse (decided on the time of
+        // this batch; a periodic `Command::Tick` makes a batch when nothing
+        // else happens).
+        if failure.is_none() {
+            for event in self.state.remote_due(now) {
+                match record(&mut self.state, &mut batch, event, now, published) {
+                    Ok(changed) => queues_changed |= changed,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
         // Messages the batch made due go into the outbox in the same
         // transaction: a crash cannot lose one, nor record one twice.
         if failure.is_none() {
@@ -633,6 +674,27 @@ impl Writer {
                         break;
                     }
                 }
+            }
+        }
+        // Tomorrow's self-booked appointments not yet reminded: the
+        // reminder goes out in this transaction, marked sent by an event.
+        if failure.is_none() {
+            let tomorrow = self.state.day().tomorrow().ok();
+            let due = tomorrow.map_or(Ok(vec![]), |d| batch.reminders_due(d));
+            match due {
+                Ok(due) => {
+                    'reminders: for r in due {
+                        for event in self.state.reminder_events(&r) {
+                            if let Err(e) =
+                                record(&mut self.state, &mut batch, event, now, published)
+                            {
+                                failure = Some(e);
+                                break 'reminders;
+                            }
+                        }
+                    }
+                }
+                Err(e) => failure = Some(e),
             }
         }
         match failure {

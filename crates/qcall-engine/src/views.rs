@@ -15,6 +15,9 @@ pub struct TicketView {
     pub estimated_wait_s: u32,
     /// The wait's 80% interval, seconds: low and high.
     pub estimated_wait_range_s: (u32, u32),
+    /// The state's time when the view was made (its last event): what the
+    /// estimate counts from.
+    pub now: Millis,
 }
 
 impl TicketView {
@@ -35,6 +38,7 @@ impl TicketView {
             ahead: state.ahead(id),
             estimated_wait_s: estimate.wait_s,
             estimated_wait_range_s: (estimate.low_s, estimate.high_s),
+            now: state.last_at(),
             ticket,
         })
     }
@@ -42,6 +46,7 @@ impl TicketView {
     /// A ticket of an earlier day: nothing is ahead of it any more.
     pub fn finished(ticket: Ticket) -> TicketView {
         TicketView {
+            now: ticket.finished_at.unwrap_or(ticket.issued_at),
             ticket,
             ahead: 0,
             estimated_wait_s: 0,

@@ -7,6 +7,7 @@
 
 use qcall_core::rating::Channel;
 use qcall_core::rectify::RectifyAction;
+use qcall_core::ticket::Channel as TicketChannel;
 use qcall_core::{BusinessDay, CounterState, Event, Recorded, Ticket, TicketId, TicketState};
 use rusqlite::{Row, Transaction, params};
 
@@ -17,7 +18,8 @@ pub(crate) const SELECT_EVENT: &str = "SELECT seq, at_ms, kind, ticket_id, count
 
 pub(crate) const SELECT_TICKET: &str = "SELECT id, day, service, class, seq_no, number, state, issued_at_ms, \
      called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, \
-     queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no FROM tickets";
+     queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no, channel, \
+     arrived_at_ms, lapse_at_ms, deferred FROM tickets";
 
 /// An `events` row, columns as in [`SELECT_EVENT`].
 #[derive(Debug, Default)]
@@ -231,7 +233,75 @@ fn encode(rec: &Recorded) -> EventRow {
             row.actor = Some(by.clone());
             row.detail = Some(detail.clone());
         }
-        Event::TicketCalled { .. }
+        Event::RemoteRequested {
+            request,
+            service,
+            phone,
+            expires_at,
+        } => {
+            row.code = Some(request.clone());
+            row.service = Some(service.clone());
+            row.phone = Some(phone.clone());
+            row.slot_end_ms = Some(*expires_at);
+        }
+        Event::RemoteCodeWrong { request } => row.code = Some(request.clone()),
+        Event::TicketRemote { request, phone, .. } => {
+            row.code = Some(request.clone());
+            row.phone = Some(phone.clone());
+        }
+        Event::TicketArrived { by, .. } => row.actor = Some(by.clone()),
+        Event::TicketHeld { lapse_at, .. } => row.slot_end_ms = Some(*lapse_at),
+        Event::TicketDeferred {
+            places,
+            queued_at,
+            behind,
+            ..
+        } => {
+            row.recalls = Some(i64::from(*places));
+            row.queued_at_ms = Some(*queued_at);
+            row.behind_ticket = behind.map(|t| t.0);
+        }
+        Event::BookingRequested {
+            request,
+            service,
+            phone,
+            expires_at,
+            slot_start,
+            name,
+            id_hash,
+            id_last4,
+        } => {
+            row.code = Some(request.clone());
+            row.service = Some(service.clone());
+            row.phone = Some(phone.clone());
+            row.slot_end_ms = Some(*expires_at);
+            row.queued_at_ms = Some(*slot_start);
+            row.detail = Some(name.clone());
+            row.actor = Some(id_hash.clone());
+            row.action = Some(id_last4.clone());
+        }
+        Event::AppointmentContact {
+            code,
+            request,
+            slot_start,
+            phone,
+            id_hash,
+            id_last4,
+        } => {
+            row.code = Some(code.clone());
+            row.detail = Some(request.clone());
+            row.queued_at_ms = Some(*slot_start);
+            row.phone = Some(phone.clone());
+            row.actor = Some(id_hash.clone());
+            row.action = Some(id_last4.clone());
+        }
+        Event::AppointmentCancelled { code, slot_start }
+        | Event::AppointmentReminded { code, slot_start } => {
+            row.code = Some(code.clone());
+            row.queued_at_ms = Some(*slot_start);
+        }
+        Event::TicketLapsed { .. }
+        | Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
         | Event::TicketNoShow { .. }
@@ -327,6 +397,61 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
         "notify_requested" => Event::NotifyRequested {
             ticket: ticket()?,
             phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "remote_requested" => Event::RemoteRequested {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            expires_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+        },
+        "remote_code_wrong" => Event::RemoteCodeWrong {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+        },
+        "ticket_remote" => Event::TicketRemote {
+            ticket: ticket()?,
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+        },
+        "ticket_arrived" => Event::TicketArrived {
+            ticket: ticket()?,
+            by: row.actor.clone().unwrap_or_default(),
+        },
+        "ticket_held" => Event::TicketHeld {
+            ticket: ticket()?,
+            lapse_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+        },
+        "ticket_lapsed" => Event::TicketLapsed { ticket: ticket()? },
+        "ticket_deferred" => Event::TicketDeferred {
+            ticket: ticket()?,
+            places: row.recalls.ok_or_else(|| bad("recalls"))? as u32,
+            queued_at: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            behind: row.behind_ticket.map(TicketId),
+        },
+        "booking_requested" => Event::BookingRequested {
+            request: row.code.clone().ok_or_else(|| bad("code"))?,
+            service: row.service.clone().ok_or_else(|| bad("service"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            expires_at: row.slot_end_ms.ok_or_else(|| bad("slot_end_ms"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            name: row.detail.clone().unwrap_or_default(),
+            id_hash: row.actor.clone().ok_or_else(|| bad("actor"))?,
+            id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
+        },
+        "appointment_contact" => Event::AppointmentContact {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            request: row.detail.clone().unwrap_or_default(),
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+            phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
+            id_hash: row.actor.clone().ok_or_else(|| bad("actor"))?,
+            id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
+        },
+        "appointment_cancelled" => Event::AppointmentCancelled {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
+        "appointment_reminded" => Event::AppointmentReminded {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },
         "counter_staff" => Event::CounterStaff {
             counter: counter()?,
@@ -509,11 +634,14 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tickets (id, day, issued_service, service, class, seq_no, number, state, issued_at_ms, \
          called_at_ms, started_at_ms, finished_at_ms, counter_id, target_counter, recalls, source, rating, last_seq, \
-         queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
+         queued_at_ms, predicted_wait_s, queued_behind, served_by, predicted_low_s, predicted_high_s, case_no, \
+         channel, arrived_at_ms, lapse_at_ms, deferred) \
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+         ?22, ?23, ?24, ?25, ?26, ?27, ?28) \
          ON CONFLICT (id) DO UPDATE SET service = ?3, class = ?4, state = ?7, called_at_ms = ?9, \
          started_at_ms = ?10, finished_at_ms = ?11, counter_id = ?12, target_counter = ?13, recalls = ?14, \
-         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21, case_no = ?24",
+         rating = ?16, last_seq = ?17, queued_at_ms = ?18, queued_behind = ?20, served_by = ?21, case_no = ?24, \
+         channel = ?25, arrived_at_ms = ?26, lapse_at_ms = ?27, deferred = ?28",
     )?;
     stmt.execute(params![
         t.id.0,
@@ -539,7 +667,11 @@ pub(crate) fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, seq: u64) -> Resul
         t.served_by,
         t.predicted_range_s.map(|r| r.0),
         t.predicted_range_s.map(|r| r.1),
-        t.case_no
+        t.case_no,
+        t.channel.as_str(),
+        t.arrived_at,
+        t.lapse_at,
+        t.deferred
     ])?;
     Ok(())
 }
@@ -549,6 +681,7 @@ pub(crate) struct TicketRow {
     ticket: Ticket,
     day: String,
     state: String,
+    channel: Option<String>,
 }
 
 pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
@@ -556,6 +689,7 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
         day: r.get(1)?,
         state: r.get(6)?,
+        channel: r.get(23)?,
         ticket: Ticket {
             id: TicketId(r.get(0)?),
             day: jiff::civil::Date::ZERO,
@@ -581,6 +715,10 @@ pub(crate) fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
             source: r.get(14)?,
             rating: r.get(15)?,
             case_no: r.get(22)?,
+            channel: TicketChannel::WalkIn,
+            arrived_at: r.get(24)?,
+            lapse_at: r.get(25)?,
+            deferred: r.get(26)?,
         },
     })
 }
@@ -594,5 +732,9 @@ pub(crate) fn decode_ticket(r: TicketRow) -> Result<Ticket, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("ticket {id}: day `{}`", r.day)))?;
     t.state = TicketState::parse(&r.state)
         .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: state `{}`", r.state)))?;
+    if let Some(c) = r.channel.as_deref() {
+        t.channel = TicketChannel::parse(c)
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id}: channel `{c}`")))?;
+    }
     Ok(t)
 }

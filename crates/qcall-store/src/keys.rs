@@ -57,6 +57,55 @@ impl TicketKeys {
         format!("{base_url}/t/{id}?k={}", self.key(id))
     }
 
+    /// Six digits from a MAC: the codes applicants type.
+    fn digits(&self, label: &[u8], subject: &[u8]) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes a key of any length");
+        mac.update(label);
+        mac.update(subject);
+        let tag = mac.finalize().into_bytes();
+        let n = u64::from_be_bytes(tag[..8].try_into().expect("8 bytes")) % 1_000_000;
+        format!("{n:06}")
+    }
+
+    /// The 6-digit code texted for remote request `request`: a keyed hash
+    /// of the request id, so the code itself is stored nowhere.
+    pub fn remote_code(&self, request: &str) -> String {
+        self.digits(b"qcall remote code v1", request.as_bytes())
+    }
+
+    /// The 6-digit code the phone of remote ticket `id` shows to check in
+    /// at the kiosk.
+    pub fn arrival_code(&self, id: TicketId) -> String {
+        self.digits(b"qcall arrival code v1", &id.0.to_be_bytes())
+    }
+
+    /// An ID-card number as the hall keeps it: its keyed hash (hex), so
+    /// two bookings of one person can be told apart from others without
+    /// the number being stored.
+    pub fn id_hash(&self, id_number: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes a key of any length");
+        mac.update(b"qcall id number v1");
+        mac.update(id_number.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `code` is `expected`, in constant time (both 6 digits).
+    pub fn same_code(expected: &str, code: &str) -> bool {
+        let code = code.trim();
+        code.len() == expected.len()
+            && code
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
     /// Whether `key` is ticket `id`'s key, compared in constant time.
     pub fn verify(&self, id: TicketId, key: &str) -> bool {
         let key = key.trim();
@@ -119,5 +168,18 @@ mod tests {
         // base64.urlsafe_b64encode(hmac.new(bytes(32), b"qcall ticket v1"
         //   + struct.pack(">q", 1), hashlib.sha256).digest()[:15])
         assert_eq!(keys(0).key(TicketId(1)), "UckQKD3lpoRyDOA7gz52");
+    }
+
+    #[test]
+    fn codes_are_six_digits_of_a_keyed_hash() {
+        // Vectors from Python: "%06d" % (int.from_bytes(hmac.new(bytes(32),
+        //   LABEL + SUBJECT, hashlib.sha256).digest()[:8], "big") % 10**6)
+        assert_eq!(keys(0).remote_code("req-0123456789abcdef"), "775231");
+        assert_eq!(keys(0).arrival_code(TicketId(1)), "330847");
+        assert_ne!(keys(1).remote_code("req-0123456789abcdef"), "775231");
+        assert!(TicketKeys::same_code("775231", " 775231 "));
+        assert!(!TicketKeys::same_code("775231", "775232"));
+        assert!(!TicketKeys::same_code("775231", "77523"));
+        assert!(!TicketKeys::same_code("775231", ""));
     }
 }

@@ -96,6 +96,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     sql_file!("0007_wait_range.sql"),
     sql_file!("0008_staff_accounts.sql"),
     sql_file!("0009_ratings_cases_uploads.sql"),
+    sql_file!("0010_queue_from_home.sql"),
 ];
 
 /// The schema version this build writes.

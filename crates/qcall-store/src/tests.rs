@@ -33,6 +33,10 @@ fn ticket(id: i64, seq_no: u32, service: &str) -> Ticket {
         source: Some("kiosk-1".into()),
         rating: None,
         case_no: None,
+        channel: qcall_core::ticket::Channel::WalkIn,
+        arrived_at: None,
+        lapse_at: None,
+        deferred: false,
     }
 }
 

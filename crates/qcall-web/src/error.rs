@@ -140,6 +140,19 @@ impl From<Rejection> for ApiError {
             Rejection::UnknownAppointment(_) => (S::NOT_FOUND, "unknown_appointment"),
             Rejection::AppointmentWindow { .. } => (S::CONFLICT, "appointment_window"),
             Rejection::CodeTaken(_) => (S::CONFLICT, "code_taken"),
+            Rejection::UnknownRequest(_) => (S::NOT_FOUND, "unknown_request"),
+            Rejection::CodeExpired => (S::GONE, "code_expired"),
+            Rejection::CodeLocked => (S::FORBIDDEN, "code_locked"),
+            Rejection::WrongCode { .. } => (S::UNPROCESSABLE_ENTITY, "wrong_code"),
+            Rejection::RequestUsed { .. } => (S::CONFLICT, "request_used"),
+            Rejection::RemoteRefused { .. } => (S::CONFLICT, "remote_refused"),
+            Rejection::OnePerPhone { .. } => (S::CONFLICT, "one_per_phone"),
+            Rejection::PhoneRateLimited { .. } => (S::TOO_MANY_REQUESTS, "phone_rate_limited"),
+            Rejection::NotRemote { .. } => (S::CONFLICT, "not_remote"),
+            Rejection::ArrivalMismatch { .. } => (S::UNPROCESSABLE_ENTITY, "arrival_mismatch"),
+            Rejection::DeferRefused { .. } => (S::CONFLICT, "defer_refused"),
+            Rejection::BookingRefused(_) => (S::CONFLICT, "booking_refused"),
+            Rejection::UnknownBooking(_) => (S::NOT_FOUND, "unknown_booking"),
         };
         ApiError::new(status, code, r.to_string())
     }

@@ -59,6 +59,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
+    /// Per address: remote-ticket codes asked for and tried (`/r`).
+    pub remote_limiter: Arc<RateLimiter>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The hall's live alerts.
@@ -94,6 +96,22 @@ impl AppState {
             "too many requests from this kiosk in the last minute; please wait a moment or ask a guide",
         ))
     }
+
+    /// The per-address limit on remote-ticket codes (`/remote/start` and
+    /// `/remote/confirm`): 429 when exceeded, counted in `/metrics`.
+    pub fn remote_limit(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+        if self.remote_limiter.allow(ip) {
+            return Ok(());
+        }
+        self.metrics
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many codes were asked for or tried from this address in the last hour; please wait, or take a ticket at the hall",
+        ))
+    }
 }
 
 /// The whole router. Serve it with `into_make_service_with_connect_info`
@@ -123,6 +141,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/rectifications/{ticket}/fix", post(api::rectify::fix))
         .route("/tickets/{id}/fix-rating", post(api::rectify::rate_fix))
+        .route("/tickets/{id}/arrive", post(api::remote::arrive))
+        .route("/tickets/{id}/defer", post(api::remote::defer))
+        .route("/remote/start", post(api::remote::start))
+        .route("/bookings", post(api::bookings::start))
+        .route("/bookings/confirm", post(api::bookings::confirm))
+        .route("/bookings/slots", get(api::bookings::slots))
+        .route(
+            "/bookings/{code}",
+            axum::routing::delete(api::bookings::cancel),
+        )
+        .route("/remote/confirm", post(api::remote::confirm))
+        .route("/remote/arrive", post(api::remote::kiosk_arrive))
+        .route("/remote/services", get(api::remote::services))
         .route("/audit", get(api::stats::audit))
         .route("/printers", get(api::printing::printers))
         .route("/audio", get(api::printing::audio))
@@ -168,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/display", get(pages::display))
         .route("/admin", get(pages::admin))
         .route("/t/{id}", get(pages::ticket))
+        .route("/r", get(pages::remote))
         .route("/rate/{counter}", get(pages::rate))
         .route("/window/{counter}", get(pages::window))
         .route("/static/{file}", get(pages::file))
@@ -181,6 +213,8 @@ pub fn router(state: AppState) -> Router {
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
+    /// Seconds in which `per_minute` tokens come back (60 for a per-minute limit).
+    window_s: f64,
     // A std mutex around a small map: one lookup per ticket request, never
     // held across an await.
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
@@ -191,6 +225,16 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
             per_minute,
+            window_s: 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `per_hour` requests an hour per address; 0 disables the limit.
+    pub fn per_hour(per_hour: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute: per_hour,
+            window_s: 3600.0,
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -208,11 +252,13 @@ impl RateLimiter {
         if buckets.len() > 10_000 {
             // Forget addresses whose bucket has refilled: they lose nothing.
             buckets.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0 < capacity
+                *tokens + now.duration_since(*at).as_secs_f64() * capacity / self.window_s
+                    < capacity
             });
         }
         let (tokens, at) = buckets.entry(ip).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0).min(capacity);
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * capacity / self.window_s)
+            .min(capacity);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;

@@ -1,6 +1,6 @@
 //! The hall's screens: `/kiosk`, `/counter`, `/display`, `/t/{id}`,
-//! `/admin`, `/rate/{counter}`, `/window/{counter}`, and the files under
-//! `/static/` they load.
+//! `/admin`, `/rate/{counter}`, `/window/{counter}`, `/r` (queueing from
+//! home), and the files under `/static/` they load.
 //!
 //! The pages are plain HTML, CSS and ES modules in `assets/web/`, embedded
 //! in the binary at compile time, so a hall needs no web server, CDN or font
@@ -52,6 +52,7 @@ const ASSETS: &[Asset] = &[
     asset!("admin.html", HTML),
     asset!("rate.html", HTML),
     asset!("window.html", HTML),
+    asset!("remote.html", HTML),
     asset!("qcall.css", CSS),
     asset!("common.js", JS),
     asset!("i18n.js", JS),
@@ -67,6 +68,7 @@ const ASSETS: &[Asset] = &[
     asset!("ratings-admin.js", JS),
     asset!("rectify.js", JS),
     asset!("fix-rate.js", JS),
+    asset!("remote.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
@@ -168,6 +170,11 @@ pub async fn display(headers: HeaderMap) -> Response {
 
 pub async fn admin(headers: HeaderMap) -> Response {
     serve("admin.html", &headers)
+}
+
+/// `/r`: queueing from home on the applicant's phone.
+pub async fn remote(headers: HeaderMap) -> Response {
+    serve("remote.html", &headers)
 }
 
 /// `/rate/{counter}`: the rating pad facing the applicant at a counter.

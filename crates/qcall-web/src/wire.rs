@@ -3,7 +3,7 @@
 //!
 //! v1 rule: fields may be added, never renamed or dropped.
 
-use qcall_core::time::local_rfc3339;
+pub use qcall_core::time::local_rfc3339;
 use qcall_core::{CounterState, Event, Hall, Millis, Text};
 use qcall_engine::{CounterView, Published, ServiceQueue, Snapshot, TicketView};
 use serde::Serialize;
@@ -119,6 +119,24 @@ pub struct TicketJson {
     /// what to bring back and until when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspension: Option<SuspensionJson>,
+    /// How it was taken: `walk_in`, `remote` (from home, `/r`) or
+    /// `appointment`. Screens mark remote and booked tickets by it.
+    #[schema(schema_with = doc::channel)]
+    pub channel: &'static str,
+    /// A remote ticket: when its applicant checked in at the hall.
+    pub arrived_at: Option<String>,
+    /// A remote ticket not yet arrived: when it is expected to be called
+    /// (now plus the estimate), so the applicant knows when to be there.
+    pub expected_call_at: Option<String>,
+    /// A remote ticket that reached the front before its applicant
+    /// arrived: it lapses unless they check in before this time.
+    pub lapse_at: Option<String>,
+    /// A remote ticket already moved back once (`defer` is once only).
+    pub deferred: bool,
+    /// Only in the holder's view of a remote ticket not yet arrived: the
+    /// 6-digit code to type at the kiosk to check in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_code: Option<String>,
 }
 
 /// What a suspended ticket's holder brings back, and by when.
@@ -169,6 +187,9 @@ pub fn holder_ticket(
     let mut json = ticket_for(Viewer::Holder, hall, base_url, v);
     json.status_url = keys.status_url(base_url, v.ticket.id);
     json.ticket_key = Some(keys.key(v.ticket.id));
+    if v.ticket.state == qcall_core::TicketState::Remote {
+        json.arrival_code = Some(keys.arrival_code(v.ticket.id));
+    }
     json
 }
 
@@ -217,6 +238,13 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         },
         day: t.day.to_string(),
         suspension: None,
+        channel: t.channel.as_str(),
+        arrived_at: time(t.arrived_at),
+        expected_call_at: (t.state == qcall_core::TicketState::Remote)
+            .then(|| local_rfc3339(v.now + i64::from(v.estimated_wait_s) * 1000, &hall.tz)),
+        lapse_at: time(t.lapse_at),
+        deferred: t.deferred,
+        arrival_code: None,
     }
 }
 
@@ -627,6 +655,10 @@ pub(crate) mod doc {
 
     pub fn ticket_state() -> Object {
         strings(TicketState::ALL.map(TicketState::as_str), false)
+    }
+
+    pub fn channel() -> Object {
+        strings(qcall_core::ticket::Channel::ALL.map(|c| c.as_str()), false)
     }
 
     pub fn counter_state() -> Object {

@@ -373,10 +373,15 @@ mod tests {
                 source: None,
                 rating: None,
                 case_no: None,
+                channel: qcall_core::ticket::Channel::WalkIn,
+                arrived_at: None,
+                lapse_at: None,
+                deferred: false,
             },
             ahead: 0,
             estimated_wait_s: 0,
             estimated_wait_range_s: (0, 0),
+            now: at,
         };
         let published = |event: Event| Published::Event {
             rec: qcall_core::Recorded { seq: 1, at, event },

@@ -133,7 +133,13 @@ pub async fn run_with(
     if !config.notify.webhook.is_empty() {
         let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
-        tokio::spawn(notify::run(engine.clone(), gateway, retry, stop_rx.clone()));
+        tokio::spawn(notify::run(
+            engine.clone(),
+            keys.clone(),
+            gateway,
+            retry,
+            stop_rx.clone(),
+        ));
     }
     if !config.rating.upload_url.is_empty() {
         let gateway = notify::Gateway::for_key(
@@ -167,6 +173,26 @@ pub async fn run_with(
                 tokio::select! {
                     _ = tick.tick() => {
                         if alerts.evaluate(&engine, &hub).await.is_err() {
+                            break;
+                        }
+                    }
+                    _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+                }
+            }
+        });
+    }
+    {
+        // Remote tickets lapse with time, not only with events: a tick makes
+        // the writer record what fell due. Ends at shutdown (an engine handle).
+        let (engine, mut stop) = (engine.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(qcall_engine::EngineError::Stopped) =
+                            engine.execute(qcall_core::Command::Tick).await
+                        {
                             break;
                         }
                     }
@@ -215,6 +241,7 @@ pub async fn run_with(
         site,
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
+        remote_limiter: Arc::new(RateLimiter::per_hour(config.remote.codes_per_address_hour)),
         trusted_proxies: Arc::new(config.server.trusted_proxies()?),
         alerts,
         keys,

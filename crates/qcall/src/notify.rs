@@ -34,7 +34,7 @@ use hyper_util::rt::TokioIo;
 use qcall_core::Command;
 use qcall_core::state::mask_phone;
 use qcall_engine::EngineHandle;
-use qcall_store::Outgoing;
+use qcall_store::{Outgoing, TicketKeys};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::json;
@@ -215,15 +215,22 @@ fn connector(section: &str, ca_file: Option<&Path>) -> anyhow::Result<tokio_rust
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-/// The JSON a gateway receives for one message.
-fn payload(m: &Outgoing, hall: &qcall_core::Text) -> serde_json::Value {
+/// The JSON a gateway receives for one message. A code message's text is
+/// completed here, from the hall secret: the outbox holds only its
+/// placeholder, so the code is in no table and no log.
+fn payload(m: &Outgoing, hall: &qcall_core::Text, keys: &TicketKeys) -> serde_json::Value {
+    let message = if m.kind == qcall_core::state::CODE_KIND {
+        qcall_core::state::fill_code(&m.message, |request| keys.remote_code(request))
+    } else {
+        m.message.clone()
+    };
     json!({
         "id": m.id,
         "idempotency_key": key(m),
         "ticket": m.ticket.0,
         "kind": m.kind,
         "phone": m.phone,
-        "message": m.message,
+        "message": message,
         "hall": { "zh": hall.zh, "en": hall.en },
     })
 }
@@ -237,6 +244,7 @@ fn key(m: &Outgoing) -> String {
 /// Sends the SMS outbox until `stop` turns true.
 pub async fn run(
     engine: EngineHandle,
+    keys: TicketKeys,
     gateway: Gateway,
     retry: Duration,
     stop: watch::Receiver<bool>,
@@ -246,7 +254,7 @@ pub async fn run(
         what: "message",
         pending: |store| store.undelivered(20),
         id: |m: &Outgoing| m.id,
-        payload: Box::new(move |m| payload(m, &hall)),
+        payload: Box::new(move |m| payload(m, &hall, &keys)),
         // Phone numbers only masked.
         describe: |m| format!("{} to {}", m.kind, mask_phone(&m.phone)),
         delivered: |id| Command::Delivered { id },
@@ -421,9 +429,33 @@ mod tests {
             phone: "13812345678".into(),
             message: "请到1号窗口".into(),
         };
-        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"));
+        let keys = TicketKeys::new([0; 32]);
+        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"), &keys);
         assert_eq!(key(&m), "42");
         assert_eq!(body["idempotency_key"], "42");
         assert_eq!(body["id"], 42);
+        assert_eq!(body["message"], "请到1号窗口");
+    }
+
+    /// A code message leaves the outbox as a placeholder and reaches the
+    /// gateway with the code the request's keyed hash gives.
+    #[test]
+    fn a_code_message_is_completed_from_the_hall_secret() {
+        let keys = TicketKeys::new([0; 32]);
+        let request = "req-0123456789abcdef";
+        let m = Outgoing {
+            id: 43,
+            ticket: qcall_core::state::NO_TICKET,
+            kind: qcall_core::state::CODE_KIND.into(),
+            phone: "13812345678".into(),
+            message: format!(
+                "验证码：{}，5 分钟内有效。",
+                qcall_core::state::code_placeholder(request)
+            ),
+        };
+        assert!(!m.message.contains("775231"));
+        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"), &keys);
+        // The vector of qcall-store's keys test, from Python.
+        assert_eq!(body["message"], "验证码：775231，5 分钟内有效。");
     }
 }

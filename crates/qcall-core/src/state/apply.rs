@@ -37,6 +37,8 @@ pub struct Changes {
     pub upload: Option<Upload>,
     /// The 差评 item (by ticket) that was opened or took a step.
     pub rectification: Option<TicketId>,
+    /// A self-booked appointment's contact, cancellation or reminder.
+    pub booking: Option<super::Booking>,
 }
 
 /// A change to the upload outbox of the 好差评 platform.
@@ -461,6 +463,7 @@ impl HallState {
                     .get_mut(ticket)
                     .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
                 t.queued_at = *queued_at;
+                t.channel = crate::ticket::Channel::Appointment;
                 self.enqueue(*ticket, &mut changes);
                 if let Some(a) = self.appointments.get_mut(code) {
                     a.ticket = Some(*ticket);
@@ -548,6 +551,127 @@ impl HallState {
                     message: message.clone(),
                     at,
                 });
+            }
+            Event::RemoteRequested {
+                request,
+                service,
+                phone,
+                expires_at,
+            } => self.add_remote_request(request, service, phone, at, *expires_at, None),
+            Event::BookingRequested {
+                request,
+                service,
+                phone,
+                expires_at,
+                slot_start,
+                name,
+                id_hash,
+                id_last4,
+            } => {
+                let draft = super::remote::BookingDraft {
+                    slot_start: *slot_start,
+                    name: name.clone(),
+                    id_hash: id_hash.clone(),
+                    id_last4: id_last4.clone(),
+                };
+                self.add_remote_request(request, service, phone, at, *expires_at, Some(draft));
+            }
+            Event::AppointmentContact {
+                code,
+                request,
+                slot_start,
+                phone,
+                id_hash,
+                id_last4,
+            } => {
+                if let Some(r) = self.remote_requests.get_mut(request) {
+                    r.booked = Some(code.clone());
+                }
+                changes.booking = Some(super::Booking::Contact {
+                    day: crate::time::business_day(*slot_start, &self.hall.tz),
+                    code: code.clone(),
+                    phone: phone.clone(),
+                    id_hash: id_hash.clone(),
+                    id_last4: id_last4.clone(),
+                });
+            }
+            Event::AppointmentCancelled { code, slot_start } => {
+                let day = crate::time::business_day(*slot_start, &self.hall.tz);
+                if day == self.day {
+                    self.appointments.remove(code);
+                }
+                changes.booking = Some(super::Booking::Cancelled {
+                    day,
+                    code: code.clone(),
+                    at,
+                });
+            }
+            Event::AppointmentReminded { code, slot_start } => {
+                changes.booking = Some(super::Booking::Reminded {
+                    day: crate::time::business_day(*slot_start, &self.hall.tz),
+                    code: code.clone(),
+                    at,
+                });
+            }
+            Event::RemoteCodeWrong { request } => self.count_wrong_code(request),
+            Event::TicketRemote {
+                ticket,
+                request,
+                phone,
+            } => {
+                changes.ticket = Some(*ticket);
+                if !self.mark_remote(*ticket, request, phone) {
+                    return Err(fail(format!("no ticket {ticket}")));
+                }
+                self.queue_changed(*ticket, &mut changes);
+            }
+            Event::TicketArrived { ticket, .. } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                // Same place in the same queue: only its state changes.
+                t.state = TicketState::Waiting;
+                t.arrived_at = Some(at);
+                t.lapse_at = None;
+                self.queue_changed(*ticket, &mut changes);
+            }
+            Event::TicketHeld { ticket, lapse_at } => {
+                changes.ticket = Some(*ticket);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.lapse_at = Some(*lapse_at);
+            }
+            Event::TicketLapsed { ticket } => {
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.state = TicketState::Lapsed;
+                t.finished_at = Some(at);
+            }
+            Event::TicketDeferred {
+                ticket,
+                queued_at,
+                behind,
+                ..
+            } => {
+                changes.ticket = Some(*ticket);
+                self.dequeue(*ticket, &mut changes);
+                let t = self
+                    .tickets
+                    .get_mut(ticket)
+                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                t.queued_at = *queued_at;
+                t.queued_behind = *behind;
+                t.deferred = true;
+                t.lapse_at = None;
+                self.enqueue(*ticket, &mut changes);
             }
             // The outbox table, not the day's state, tracks deliveries.
             Event::NotificationDelivered { id } => {

@@ -1,5 +1,7 @@
 //! Counter actions decided into events, and which waiting ticket a counter
-//! calls next (through [`crate::policy::select`]).
+//! calls next (through [`crate::policy::select`]): the heads it chooses
+//! among are the first *callable* ticket of each queue, so a remote ticket
+//! whose applicant has not arrived keeps its place and is passed over.
 //!
 //! Pure: reads the state, changes nothing.
 
@@ -51,13 +53,21 @@ impl HallState {
                 let pick = self.pick_for(ci, now);
                 match pick {
                     Some(ticket) => {
+                        // Remote tickets passed over to call this one are
+                        // held: their phone is told to hurry.
+                        events.extend(self.held_by_call(ticket, now));
                         events.push(Event::TicketCalled {
                             ticket,
                             counter: counter.into(),
                         });
                         set_state(&mut events, CounterState::Calling);
                     }
-                    None => set_state(&mut events, CounterState::Idle),
+                    None => {
+                        // Nobody here to call: remote tickets at the front
+                        // of its queues have reached it before arriving.
+                        events.extend(self.held_when_idle(ci, now));
+                        set_state(&mut events, CounterState::Idle);
+                    }
                 }
                 pick
             }
@@ -347,11 +357,13 @@ impl HallState {
                 continue;
             };
             for (class, queue) in self.hall.classes.iter().zip(&self.queues[si]) {
+                // Heads are built from callable tickets only, so the policy
+                // never sees a remote ticket whose applicant is not here.
                 if let Some(&QueueKey {
                     queued_at,
                     id: ticket,
                     ..
-                }) = queue.first()
+                }) = self.head_of(queue)
                 {
                     heads.push(Head {
                         ticket,

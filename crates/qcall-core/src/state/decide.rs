@@ -66,15 +66,7 @@ impl HallState {
                         action: "followed by text message",
                     });
                 }
-                let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-                let valid = (6..=20).contains(&digits.len())
-                    && digits
-                        .trim_start_matches('+')
-                        .chars()
-                        .all(|c| c.is_ascii_digit());
-                if !valid {
-                    return Err(Rejection::BadInput("a phone number is 6-20 digits".into()));
-                }
+                let digits = super::normalize_phone(phone)?;
                 let events = vec![Event::NotifyRequested {
                     ticket: t.id,
                     phone: digits,
@@ -155,6 +147,57 @@ impl HallState {
                     subject: None,
                 })
             }
+            Command::StartRemote {
+                request,
+                service,
+                phone,
+            } => self.decide_start_remote(request, service, phone, now),
+            Command::ConfirmRemote { request, code_ok } => {
+                self.decide_confirm_remote(request, *code_ok, now)
+            }
+            Command::Arrive { ticket, proof, by } => self.decide_arrive(*ticket, proof, by),
+            Command::Defer { ticket, places } => self.decide_defer(*ticket, *places),
+            Command::StartBooking {
+                request,
+                service,
+                slot_start,
+                name,
+                id_hash,
+                id_last4,
+                phone,
+            } => self.decide_start_booking(
+                request,
+                service,
+                *slot_start,
+                name,
+                (id_hash, id_last4),
+                phone,
+                now,
+            ),
+            Command::ConfirmBooking {
+                request,
+                code_ok,
+                code,
+                booked_in_slot,
+                same_person,
+            } => self.decide_confirm_booking(
+                request,
+                *code_ok,
+                code,
+                (*booked_in_slot, *same_person),
+                now,
+            ),
+            Command::CancelBooking {
+                code,
+                slot_start,
+                slot_end,
+                checked_in,
+            } => self.decide_cancel_booking(code, *slot_start, *slot_end, *checked_in, now),
+            // What is due is recorded after every batch; a tick only makes one.
+            Command::Tick => Ok(Decision {
+                events: vec![],
+                subject: None,
+            }),
             Command::Cancel { ticket } => {
                 let t = self
                     .tickets
@@ -203,7 +246,7 @@ impl HallState {
         }
     }
 
-    fn decide_issue(
+    pub(super) fn decide_issue(
         &self,
         service: &str,
         class: Option<&str>,
@@ -280,7 +323,7 @@ impl HallState {
         })
     }
 
-    fn decide_book(
+    pub(super) fn decide_book(
         &self,
         code: &str,
         service: &str,

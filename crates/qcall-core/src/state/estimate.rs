@@ -253,7 +253,8 @@ impl HallState {
     /// ticket not waiting.
     pub(super) fn raw_estimate(&self, id: TicketId) -> Option<Raw> {
         let t = self.tickets.get(&id)?;
-        if t.state != TicketState::Waiting {
+        // A remote ticket: when it would be called once its applicant is here.
+        if !matches!(t.state, TicketState::Waiting | TicketState::Remote) {
             return None;
         }
         let si = self.hall.service_index(&t.service)?;

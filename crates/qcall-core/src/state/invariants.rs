@@ -32,7 +32,7 @@ impl HallState {
                         .tickets
                         .get(&id)
                         .ok_or(format!("queued ticket {id} unknown"))?;
-                    let ok = t.state == TicketState::Waiting
+                    let ok = matches!(t.state, TicketState::Waiting | TicketState::Remote)
                         && t.queued_at == queued_at
                         && t.target_counter.is_none()
                         && self.hall.service_index(&t.service) == Some(si)
@@ -64,7 +64,7 @@ impl HallState {
         let waiting = self
             .tickets
             .values()
-            .filter(|t| t.state == TicketState::Waiting)
+            .filter(|t| matches!(t.state, TicketState::Waiting | TicketState::Remote))
             .count();
         if waiting != queued {
             return Err(format!("{waiting} tickets wait but {queued} are queued"));

@@ -27,6 +27,10 @@
 //! - `apply`: one recorded event into the state, reporting what it changed;
 //! - `estimate`: the wait estimate, the glue around the dry run in `forecast`;
 //! - `notify`: the text messages owed to applicants;
+//! - `bookings`: appointments applicants book themselves (`/r`), their
+//!   cancellation and the day-before reminder;
+//! - `remote`: tickets taken from home: codes, quotas, arrival, holding,
+//!   lapsing and deferral;
 //! - `invariants`: self-checks and the replay fingerprint.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -45,11 +49,19 @@ pub use invariants::Fingerprint;
 pub use notify::mask_phone;
 
 mod apply;
+mod bookings;
 mod counter;
 mod decide;
 mod estimate;
 mod invariants;
 mod notify;
+mod remote;
+
+pub use bookings::{Booking, Reminder, id_last4, normalize_id_number};
+pub use remote::{
+    BookingDraft, CODE_KIND, NO_TICKET, RemoteRequest, arrival_digits, code_placeholder, fill_code,
+    normalize_phone,
+};
 
 /// Calls of a service remembered for its time per call.
 const PER_CALL_SAMPLES: usize = 40;
@@ -143,6 +155,10 @@ pub struct HallState {
     /// 差评 being put right, of any day until the fix is rated: loaded
     /// from the store at start, carried over at rollover.
     rectifications: BTreeMap<TicketId, Rectification>,
+    /// Today's requests for remote tickets, by request id.
+    remote_requests: HashMap<String, RemoteRequest>,
+    /// Remote tickets: the phone that took each.
+    remote_phones: HashMap<TicketId, String>,
 }
 
 impl HallState {
@@ -179,6 +195,8 @@ impl HallState {
             last_at: 0,
             subscriptions: HashMap::new(),
             rectifications: BTreeMap::new(),
+            remote_requests: HashMap::new(),
+            remote_phones: HashMap::new(),
             hall,
         }
     }
@@ -231,6 +249,11 @@ impl HallState {
 
     pub fn day(&self) -> BusinessDay {
         self.day
+    }
+
+    /// Time of the last applied event: "now" as far as the state knows.
+    pub fn last_at(&self) -> Millis {
+        self.last_at
     }
 
     /// Sequence number of the last applied event.
@@ -287,9 +310,10 @@ impl HallState {
     /// Issue time of the longest-waiting ticket of a service.
     pub fn oldest_waiting(&self, service: &str) -> Option<Millis> {
         let si = self.hall.service_index(service)?;
+        // A remote ticket not yet arrived is nobody waiting in the hall.
         self.queues[si]
             .iter()
-            .filter_map(|q| q.first().map(|k| k.queued_at))
+            .filter_map(|q| self.head_of(q).map(|k| k.queued_at))
             .min()
     }
 
@@ -307,7 +331,7 @@ impl HallState {
         let Some(t) = self.tickets.get(&id) else {
             return 0;
         };
-        if t.state != TicketState::Waiting {
+        if !matches!(t.state, TicketState::Waiting | TicketState::Remote) {
             return 0;
         }
         let key = QueueKey::of(t);
@@ -331,6 +355,16 @@ impl HallState {
             };
         }
         n as u32
+    }
+
+    /// The first ticket of a queue that can be called: remote tickets whose
+    /// applicant has not arrived keep their place but are passed over.
+    fn head_of<'q>(&self, queue: &'q BTreeSet<QueueKey>) -> Option<&'q QueueKey> {
+        queue.iter().find(|k| {
+            self.tickets
+                .get(&k.id)
+                .is_none_or(|t| t.state != TicketState::Remote)
+        })
     }
 
     /// Waiting tickets of a service (its queues, not direct transfers).

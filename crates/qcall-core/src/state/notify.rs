@@ -38,7 +38,38 @@ impl HallState {
                 .as_deref()
                 .and_then(|c| self.hall.counter(c))
                 .map_or(String::new(), |c| c.name.zh.clone());
+            let at_clock = |at: crate::Millis| {
+                crate::hours::clock(crate::hours::local_minute(at, &self.hall.tz))
+            };
             let wanted: Option<(&str, String)> = match t.state {
+                // Reached the front before arriving: hurry, or it lapses.
+                TicketState::Remote if t.lapse_at.is_some() => Some((
+                    "hurry",
+                    format!(
+                        "【{hall}】已轮到您的 {} 号，请尽快到大厅取号机签到；{} 前未签到将作废。",
+                        t.number,
+                        at_clock(t.lapse_at.unwrap_or_default())
+                    ),
+                )),
+                TicketState::Remote if !sub.sent.contains("near") => {
+                    let ahead = self.ahead(t.id);
+                    (ahead <= self.hall.notify_ahead).then(|| {
+                        (
+                            "near",
+                            format!(
+                                "【{hall}】您的 {} 号前面还有 {ahead} 人，请现在出发，到大厅后在取号机签到。",
+                                t.number
+                            ),
+                        )
+                    })
+                }
+                TicketState::Lapsed => Some((
+                    "lapsed",
+                    format!(
+                        "【{hall}】您的 {} 号未按时到大厅签到，已作废；如需办理请重新取号。",
+                        t.number
+                    ),
+                )),
                 TicketState::Called => Some((
                     "called",
                     format!("【{hall}】请 {} 号到 {counter} 办理。", t.number),

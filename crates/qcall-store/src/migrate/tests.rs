@@ -62,6 +62,10 @@ const RELEASED: &[(&str, &str)] = &[
         "0009_ratings_cases_uploads.sql",
         "bed7d4c2cc15ef5f7e8e7560408e4eba6df3cc38c26eb0b60e8afcd8e3169fcb",
     ),
+    (
+        "0010_queue_from_home.sql",
+        "dd0d9723c237aad3a793704f7ee0b5798a003c8cfe7364f8f287ba5a0f795de3",
+    ),
 ];
 
 /// The columns each migration adds where missing, as released: they are

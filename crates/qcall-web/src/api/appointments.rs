@@ -107,7 +107,7 @@ pub async fn book(
     Err(last.map_or_else(|| ApiError::internal("no code"), ApiError::from))
 }
 
-fn random_code() -> Result<String, ApiError> {
+pub(crate) fn random_code() -> Result<String, ApiError> {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
     Ok(format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000))

@@ -308,9 +308,11 @@ pub async fn test_clock(
     if let Some(ms) = body.advance_ms {
         clock.advance(ms);
     }
-    // A new business day starts, and time-based alerts see the new time,
-    // before the answer: tests need not wait for the daemon's tick.
+    // A new business day starts, what falls due with time (remote tickets
+    // lapsing) is recorded, and time-based alerts see the new time, all
+    // before the answer: tests need not wait for the daemon's ticks.
     state.engine.tick().await?;
+    state.engine.execute(qcall_core::Command::Tick).await?;
     state.alerts.evaluate(&state.engine, &state.hub).await?;
     Ok(Json(wire::ClockBody {
         now_ms: qcall_engine::Clock::now(clock.as_ref()),

@@ -5,12 +5,14 @@
 //! hours, quotas or alert wording: that is the core's.
 
 pub mod appointments;
+pub mod bookings;
 pub mod counters;
 pub mod hall;
 pub mod printing;
 pub mod session;
 pub mod ratings;
 pub mod rectify;
+pub mod remote;
 pub mod stats;
 pub mod tickets;
 

@@ -91,6 +91,7 @@ pub async fn stats(
     Ok(Json(wire::StatsBody {
         date: day.to_string(),
         total: (&stats.total).into(),
+        channels: named(&stats.by_channel, "channel"),
         issued_by_hour: stats.issued_by_hour,
         called_by_hour: stats.called_by_hour,
         services: named(&stats.by_service, "service"),

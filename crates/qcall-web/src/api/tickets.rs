@@ -25,7 +25,7 @@ use crate::{AppState, ClientIp};
 pub struct TicketPath {
     /// The ticket's id (`id` in a ticket).
     #[param(example = 1)]
-    id: i64,
+    pub(crate) id: i64,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -185,6 +185,49 @@ pub struct BookedJson {
     pub checkin_until: String,
 }
 
+/// `POST /bookings/confirm`: the appointment the applicant booked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingConfirmedBody {
+    /// The check-in code (also texted): typed at the kiosk on the day.
+    pub code: String,
+    pub service: String,
+    /// When the slot starts.
+    pub slot: String,
+    pub slot_end: String,
+    pub checkin_from: String,
+    pub checkin_until: String,
+    /// The ID number's last four characters, as staff will see it.
+    pub id_last4: String,
+}
+
+/// `DELETE /bookings/{code}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingCancelledBody {
+    pub code: String,
+    pub slot: String,
+    pub cancelled: bool,
+}
+
+/// One bookable slot of a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingSlotJson {
+    /// `HH:MM`, for `slot` in `POST /bookings`.
+    pub slot: String,
+    pub start: String,
+    /// Appointments still free in it.
+    pub left: u32,
+}
+
+/// `GET /bookings/slots`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingSlotsBody {
+    pub service: String,
+    pub date: String,
+    pub slots: Vec<BookingSlotJson>,
+    /// Why nothing can be booked that day, if so.
+    pub why_not: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookedBody {
     pub appointment: BookedJson,
@@ -254,6 +297,10 @@ pub struct GroupJson {
     /// printed on them.
     pub estimate_range_coverage: Option<f64>,
     pub ratings_by_score: [u32; 5],
+    /// Taken from home and checked in at the hall.
+    pub arrived: u32,
+    /// Taken from home and never checked in in time.
+    pub lapsed: u32,
 }
 
 impl From<&GroupStats> for GroupJson {
@@ -284,6 +331,8 @@ impl From<&GroupStats> for GroupJson {
             estimate_error_s: g.estimate_error_s,
             estimate_bias: g.estimate_bias,
             estimate_range_coverage: g.estimate_coverage,
+            arrived: g.arrived,
+            lapsed: g.lapsed,
             ratings_by_score: g.ratings_by_score,
         }
     }
@@ -355,6 +404,16 @@ pub struct CounterGroupJson {
     pub figures: GroupJson,
 }
 
+/// One channel's figures in `GET /stats`: `walk_in`, `remote` or
+/// `appointment`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelGroupJson {
+    #[schema(schema_with = super::doc::channel)]
+    pub channel: String,
+    #[serde(flatten)]
+    pub figures: GroupJson,
+}
+
 /// One clerk's figures in `GET /stats`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffGroupJson {
@@ -389,6 +448,44 @@ pub struct StatsBody {
     pub cases: super::CasesStatsJson,
     /// 好评率, 差评率, 回访率, 整改率.
     pub ratings: super::RatingStatsJson,
+    /// Per channel (walk-in, remote, appointment), every channel listed:
+    /// issued, arrivals and lapses, waits.
+    #[schema(value_type = Vec<ChannelGroupJson>)]
+    pub channels: Vec<Named<GroupJson>>,
+}
+
+/// `POST /remote/start`'s answer: the request to confirm with the code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteStartedBody {
+    pub request_id: String,
+    /// The code is good until then (5 minutes).
+    pub expires_at: String,
+}
+
+/// One service as `/r` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteServiceJson {
+    pub service: String,
+    pub name: super::Bilingual,
+    /// What to bring (一次性告知), shown before taking a ticket.
+    pub materials: Vec<super::Bilingual>,
+    /// Whether a remote ticket can be taken now.
+    pub takes_remote: bool,
+    /// Why not, in words for the applicant.
+    pub why_not: Option<String>,
+    /// Remote tickets it takes in each hour (0: none).
+    pub per_hour: u32,
+    pub taken_this_hour: u32,
+    /// Waiting now (remote tickets not yet arrived included).
+    pub waiting: u32,
+    /// About how long a ticket taken now waits (seconds).
+    pub estimated_wait_s: u32,
+}
+
+/// `GET /remote/services`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteServicesBody {
+    pub services: Vec<RemoteServiceJson>,
 }
 
 /// `GET /audit` as JSON.

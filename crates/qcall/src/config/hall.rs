@@ -168,6 +168,23 @@ impl Config {
         hall.suspend_days = q.suspend_days;
         hall.notify_ahead = self.notify.ahead;
         hall.rating = self.rating.rules()?;
+        hall.self_booking = qcall_core::hall::SelfBooking {
+            enabled: ap.self_booking,
+            per_slot: ap.per_slot,
+            days_ahead: ap.days_ahead,
+        };
+        let r = &self.remote;
+        if r.codes_per_phone_hour == 0 {
+            bail!(
+                "[remote] codes_per_phone_hour = 0: allow at least 1 (5 lets a mistyped number be corrected)"
+            );
+        }
+        hall.remote = qcall_core::hall::RemoteRules {
+            cutoff_ms: minutes(r.remote_cutoff_minutes),
+            grace_ms: minutes(r.arrive_grace_minutes),
+            defer_max_places: r.defer_max_places,
+            codes_per_phone_hour: r.codes_per_phone_hour,
+        };
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
             .with_reentry(qcall_core::hall::Reentry {
@@ -184,6 +201,7 @@ impl Config {
                 )?;
                 hall = hall.with_service_schedule(&s.code, schedule);
             }
+            hall = hall.with_remote_per_hour(&s.code, s.remote_per_hour);
             hall = hall.with_alert_limits(
                 &s.code,
                 qcall_core::alerts::AlertLimits {

@@ -55,6 +55,8 @@ pub struct Config {
     /// Text messages to applicants through the hall's gateway; optional.
     #[serde(default)]
     pub notify: NotifySection,
+    #[serde(default)]
+    pub remote: RemoteSection,
     /// Scheduled backups of the database while serving; optional.
     #[serde(default)]
     pub backup: BackupSection,
@@ -180,6 +182,36 @@ impl Default for NotifySection {
     }
 }
 
+/// Queueing from home (`/r`). Every key may be left out (see `Default`);
+/// a service takes remote tickets only with its own `remote_per_hour`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteSection {
+    /// Remote taking stops this many minutes before the walk-in cut-off.
+    pub remote_cutoff_minutes: u32,
+    /// A remote ticket that reached the front before its applicant lapses
+    /// this many minutes after its estimated call time.
+    pub arrive_grace_minutes: u32,
+    /// A remote ticket may be moved back once, by at most this many places.
+    pub defer_max_places: u32,
+    /// Codes one phone number may ask for in an hour.
+    pub codes_per_phone_hour: u32,
+    /// Codes asked for or tried from one address in an hour (0: no limit).
+    pub codes_per_address_hour: u32,
+}
+
+impl Default for RemoteSection {
+    fn default() -> Self {
+        RemoteSection {
+            remote_cutoff_minutes: 60,
+            arrive_grace_minutes: 15,
+            defer_max_places: 5,
+            codes_per_phone_hour: 5,
+            codes_per_address_hour: 30,
+        }
+    }
+}
+
 /// Every key may be left out (see `Default`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -194,6 +226,12 @@ pub struct AppointmentSection {
     pub late_minutes: u32,
     /// Later than that: "normal" (an ordinary ticket) or "refuse".
     pub late: String,
+    /// Applicants book for themselves on `/r` (phone, SMS code, ID number).
+    pub self_booking: bool,
+    /// Self-booked appointments per service and slot, at most.
+    pub per_slot: u32,
+    /// How many days ahead a slot may be booked (today is day 0).
+    pub days_ahead: u32,
 }
 
 impl Default for AppointmentSection {
@@ -204,6 +242,9 @@ impl Default for AppointmentSection {
             early_minutes: 30,
             late_minutes: 15,
             late: "normal".into(),
+            self_booking: false,
+            per_slot: 4,
+            days_ahead: 14,
         }
     }
 }
@@ -480,6 +521,9 @@ pub struct ServiceSection {
     /// 限时办结: a ticket served longer than this raises an alert (0: none).
     #[serde(default)]
     pub service_limit_minutes: u32,
+    /// Remote tickets (`/r`) taken at most in each clock hour (0: none).
+    #[serde(default)]
+    pub remote_per_hour: u32,
     /// Hours of this service when they differ from the hall's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<ServiceHours>,

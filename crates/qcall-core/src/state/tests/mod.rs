@@ -693,6 +693,7 @@ mod green;
 mod hall_ops;
 mod props;
 mod range;
+mod remote;
 mod suspend;
 
 /// A call that ends in a no-show kept the counter for call to no-show: that
