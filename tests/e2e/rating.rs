@@ -347,9 +347,9 @@ async fn ratings_reach_the_platform_once_by_key_through_an_outage_and_a_kill_9()
 
     // Taken: the next request is the next rating's, with its own key.
     let mut c = d.conn().await;
-    // Deliveries are events: the display stream shows when one is recorded.
-    let mut display = Ws::connect(&d.ws_url("/ws/display")).await;
-    display.next_of("snapshot").await;
+    // Deliveries are events (on staff streams): they show when one is
+    // recorded.
+    let mut staff = super::trust::staff_stream(&d, &supervisor).await;
     let (second_id, _) = served(&mut c, "2", &token).await;
     let r = c
         .post(
@@ -390,7 +390,7 @@ async fn ratings_reach_the_platform_once_by_key_through_an_outage_and_a_kill_9()
                 .map(|u| u["state"].clone())
                 .collect::<Vec<_>>();
         }
-        display.next_of("upload_delivered").await;
+        staff.next_of("upload_delivered").await;
     };
     assert_eq!(delivered, [json!("delivered"), json!("delivered")]);
 }
@@ -526,6 +526,9 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
     let token = hall.counter_token("2");
     let boss = hall.token(&["--supervisor", "zhao"]);
     let mut c = d.conn().await;
+    // What the wall (and any phone on the Wi-Fi) sees, checked at the end.
+    let mut display = Ws::connect(&d.ws_url("/ws/display")).await;
+    display.next_of("snapshot").await;
 
     // A 差评 without a reason opens nothing; with one it opens an item.
     let (id, key) = served(&mut c, "2", &token).await;
@@ -748,6 +751,33 @@ async fn a_poor_rating_is_called_back_put_right_by_its_working_day_deadline_and_
             (json!("rectification_called_back"), json!("zhao")),
         ],
         "Monday's steps (the fix was Friday's): {audit}"
+    );
+
+    // Nothing of putting a 差评 right reached the public stream: read it up
+    // to a ticket taken now.
+    let last = c
+        .post("/api/v1/tickets", None, &json!({"service": "B"}))
+        .await
+        .unwrap()
+        .body["ticket"]["id"]
+        .clone();
+    let mut public = Vec::new();
+    loop {
+        let f = display.next().await;
+        if f["type"] == "ticket_issued" && f["ticket"]["id"] == last {
+            break;
+        }
+        public.push(f["type"].as_str().unwrap_or("").to_owned());
+    }
+    assert!(
+        !public
+            .iter()
+            .any(|k| k.starts_with("rectification") || k == "case_attached"),
+        "{public:?}"
+    );
+    assert!(
+        public.iter().any(|k| k == "ticket_done"),
+        "the stream was read: {public:?}"
     );
 
     // An item left open past its deadline is overdue.

@@ -97,8 +97,25 @@ impl Hub {
         })
     }
 
+    #[cfg(test)]
     fn push(&self, seq: u64, text: String) {
         self.push_frame(seq, false, Audience::Everyone, text);
+    }
+
+    /// Who may see a published item: everyone, except the events that
+    /// would tell a stranger who gave a 差评 (its item and every step of
+    /// putting it right) or a clerk's business (case numbers, uploads).
+    fn audience_of(p: &Published) -> Audience {
+        match p {
+            Published::Event { rec, .. } => match rec.event {
+                qcall_core::Event::RectificationOpened { .. }
+                | qcall_core::Event::Rectified { .. }
+                | qcall_core::Event::CaseAttached { .. }
+                | qcall_core::Event::UploadDelivered { .. } => Audience::Staff,
+                _ => Audience::Everyone,
+            },
+            Published::QueueChanged { .. } => Audience::Everyone,
+        }
     }
 
     fn push_frame(&self, seq: u64, notice: bool, audience: Audience, text: String) {
@@ -214,8 +231,12 @@ impl Publisher for HubPublisher {
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
             self.metrics.observe(p);
-            self.hub
-                .push(p.seq(), wire::published_frame(&self.hall, &self.site, p));
+            self.hub.push_frame(
+                p.seq(),
+                false,
+                Hub::audience_of(p),
+                wire::published_frame(&self.hall, &self.site, p),
+            );
         }
     }
 }
