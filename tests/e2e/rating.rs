@@ -144,8 +144,18 @@ async fn a_poor_rating_needs_a_reason_and_keeps_its_indicators_and_channel() {
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     assert_eq!(r.body["ticket"]["rating"], 2);
 
-    // The phone, from a text message's link: channel sms.
+    // The phone, from a text message's link: channel sms (the pad's is
+    // not the phone's to claim).
     let (phone_id, key) = served(&mut c, "2", &token).await;
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{phone_id}/rating"),
+            None,
+            &json!({"score": 5, "ticket_key": key, "channel": "pad"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "bad_channel".to_owned()), "{}", r.body);
     let r = c
         .post(
             &format!("/api/v1/tickets/{phone_id}/rating"),
