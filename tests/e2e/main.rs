@@ -17,6 +17,7 @@ mod notify;
 mod print;
 mod protocol;
 mod rating;
+mod rectify;
 mod screens;
 mod storage;
 mod trust;
