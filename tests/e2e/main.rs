@@ -19,6 +19,7 @@ mod protocol;
 mod rollover;
 mod rating;
 mod remote;
+mod rectify;
 mod screens;
 mod staff;
 mod storage;

@@ -105,6 +105,29 @@ impl Hub {
         self.push_frame(seq, false, Audience::Everyone, false, text);
     }
 
+    /// Who may see a published item: everyone, except the events that
+    /// would tell a stranger who gave a 差评 (its item and every step of
+    /// putting it right), a clerk's business (case numbers, uploads), or
+    /// that someone at home is asking for a ticket or booking (requests,
+    /// wrong codes, contacts and reminders: no screen in the hall needs them).
+    fn audience_of(p: &Published) -> Audience {
+        match p {
+            Published::Event { rec, .. } => match rec.event {
+                qcall_core::Event::RectificationOpened { .. }
+                | qcall_core::Event::Rectified { .. }
+                | qcall_core::Event::CaseAttached { .. }
+                | qcall_core::Event::UploadDelivered { .. }
+                | qcall_core::Event::RemoteRequested { .. }
+                | qcall_core::Event::RemoteCodeWrong { .. }
+                | qcall_core::Event::BookingRequested { .. }
+                | qcall_core::Event::AppointmentContact { .. }
+                | qcall_core::Event::AppointmentReminded { .. } => Audience::Staff,
+                _ => Audience::Everyone,
+            },
+            Published::QueueChanged { .. } => Audience::Everyone,
+        }
+    }
+
     fn push_frame(&self, seq: u64, notice: bool, audience: Audience, resync: bool, text: String) {
         let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let frame = Frame {
@@ -223,7 +246,7 @@ impl Publisher for HubPublisher {
             self.hub.push_frame(
                 p.seq(),
                 false,
-                Audience::Everyone,
+                Hub::audience_of(p),
                 day_started,
                 wire::published_frame(&self.hall, &self.site, p),
             );

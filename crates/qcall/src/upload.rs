@@ -185,4 +185,67 @@ mod tests {
         };
         assert!(payload(&old, &hall, "d")["indicators"][0]["name"].is_null());
     }
+
+    /// A fix goes up with its item: deadline, callback, fix, on time.
+    #[test]
+    fn a_fix_carries_its_item() {
+        use qcall_core::rectify::{Rectification, Step};
+        let hall = crate::config::Config::parse(crate::config::EXAMPLE)
+            .unwrap()
+            .hall()
+            .unwrap();
+        let at = 1_795_363_200_000; // 2026-11-23 00:00 Shanghai
+        let step = |text: &str| {
+            Some(Step {
+                at,
+                by: "zhao".into(),
+                text: text.into(),
+            })
+        };
+        let item = Rectification {
+            ticket: TicketId(7),
+            number: "A007".into(),
+            service: "A".into(),
+            counter: Some("1".into()),
+            staff: Some("wang.fang".into()),
+            score: 1,
+            reason: Some("服务态度差".into()),
+            opened_at: at,
+            deadline: "2026-11-30".parse().unwrap(),
+            assignee: Some("zhao".into()),
+            callback: step("已致歉"),
+            fix: step("已培训"),
+            fix_score: None,
+        };
+        let u = UploadRecord {
+            id: 50,
+            kind: "rectification".into(),
+            ticket: TicketId(7),
+            number: "A007".into(),
+            service: "A".into(),
+            class: "normal".into(),
+            counter: Some("1".into()),
+            staff: Some("wang.fang".into()),
+            case_no: None,
+            at,
+            score: 1,
+            indicators: vec![],
+            indicator_version: 0,
+            reason: Some("服务态度差".into()),
+            channel: Channel::Pad,
+            queued_at: at,
+            delivered_at: None,
+            event: "rectification_fixed".into(),
+            rectification: Some(item),
+        };
+        let body = payload(&u, &hall, "d");
+        assert_eq!(body["kind"], "rectification");
+        assert_eq!(body["step"], "fixed");
+        assert_eq!(body["idempotency_key"], "50");
+        assert_eq!(body["deadline"], "2026-11-30");
+        assert_eq!(body["callback"]["text"], "已致歉");
+        assert_eq!(body["fix"]["by"], "zhao");
+        assert_eq!(body["fixed_on_time"], true);
+        assert_eq!(body["staff"], "wang.fang");
+    }
 }

@@ -557,10 +557,13 @@ pub async fn rate_ticket(
     // The applicant's own rating: only the key, never a staff token.
     require_holder(&state, None, id, key.as_deref(), "rating a ticket")?;
     state.kiosk_limit(client)?;
-    let channel = match body.channel.as_deref() {
-        None | Some("qr") => qcall_core::rating::Channel::Qr,
-        Some("sms") => qcall_core::rating::Channel::Sms,
-        Some(other) => {
+    use qcall_core::rating::Channel;
+    // The phone's channels, by the core's names; the pad has its own route.
+    let channel = match body.channel.as_deref().map(Channel::parse) {
+        None => Channel::Qr,
+        Some(Some(c @ (Channel::Qr | Channel::Sms))) => c,
+        Some(_) => {
+            let other = body.channel.as_deref().unwrap_or_default();
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "bad_channel",

@@ -150,6 +150,21 @@ pub(super) async fn stats(args: StatsArgs) -> Result<(), Failure> {
     for c in resp.body["staff"].as_array().into_iter().flatten() {
         row(format!("staff {}", c["staff"].as_str().unwrap_or("")), c);
     }
+    let r = &resp.body["ratings"]["total"];
+    if r["rated"].as_u64().is_some_and(|n| n > 0) {
+        let pct = |v: &Value| {
+            v.as_f64()
+                .map_or("-".to_owned(), |x| format!("{:.0}%", x * 100.0))
+        };
+        println!(
+            "ratings: {} given, {} good (好评率), {} poor (差评率); of the 差评 {} called back (回访率), {} put right in time (整改率)",
+            r["rated"],
+            pct(&r["good_rate"]),
+            pct(&r["poor_rate"]),
+            pct(&r["callback_rate"]),
+            pct(&r["rectified_rate"])
+        );
+    }
     let a = &resp.body["appointments"]["total"];
     if a["booked"].as_u64().is_some_and(|n| n > 0) {
         println!(
