@@ -23,6 +23,8 @@ use qcall_store::Store;
 
 use crate::config::Config;
 
+mod remote;
+
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// The hall's config file.
@@ -44,6 +46,10 @@ pub struct SimulateArgs {
     /// counted); by default they are lifted so every arrival gets a ticket.
     #[arg(long)]
     keep_caps: bool,
+    /// Share of applicants (0-1) who take their ticket from home on `/r`;
+    /// the report then compares walk-ins' waits with the same day without.
+    #[arg(long, default_value_t = 0.0)]
+    remote_share: f64,
 }
 
 /// A small deterministic generator (xorshift64*), enough for a simulation.
@@ -114,6 +120,39 @@ fn counters_work(minute: i64) -> bool {
 }
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&args.remote_share) {
+        anyhow::bail!("--remote-share must be between 0 and 1");
+    }
+    let without = if args.remote_share > 0.0 {
+        Some(day(&args, None).await?.1)
+    } else {
+        None
+    };
+    let mut share =
+        (args.remote_share > 0.0).then(|| remote::Remote::new(args.remote_share, args.seed));
+    let (hall, tickets, refused, scale) = day(&args, share.as_mut()).await?;
+    let stats = day_stats(&hall, &tickets);
+    std::fs::create_dir_all(&args.out)?;
+    write_report(&args, &hall, &stats, &tickets, refused, scale)?;
+    if let (Some(share), Some(without)) = (&share, &without) {
+        remote::append_report(&args.out.join("report.md"), &hall, share, &tickets, without)?;
+    }
+    println!(
+        "simulated {} tickets over {} counters on {}: report in {}",
+        tickets.len(),
+        hall.counters.len(),
+        args.date,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// One simulated day, with remote applicants when `remote` is given: the
+/// hall, the day's tickets, refused applicants, the service-time scale.
+async fn day(
+    args: &SimulateArgs,
+    mut remote: Option<&mut remote::Remote>,
+) -> anyhow::Result<(Arc<Hall>, Vec<qcall_core::Ticket>, usize, f64)> {
     let mut config = Config::load(&args.config)?;
     if !args.keep_caps {
         for s in &mut config.services {
@@ -200,6 +239,12 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         while next_arrival < arrivals.len() && arrivals[next_arrival] <= now {
             let service = rng.pick(&services).clone();
             let class = rng.pick(&classes).clone();
+            if let Some(r) = remote.as_deref_mut()
+                && r.take(&engine, next_arrival, &service, now).await?
+            {
+                next_arrival += 1;
+                continue;
+            }
             let cmd = Command::Issue {
                 service,
                 class,
@@ -211,6 +256,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 Err(e) => return Err(e).context("issuing a simulated ticket"),
             }
             next_arrival += 1;
+        }
+        if let Some(r) = remote.as_deref_mut() {
+            r.arrivals_due(&engine, now).await?;
         }
         // Finish everyone whose service ends now.
         let (due, rest): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(_, at, _)| *at <= now);
@@ -281,6 +329,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             next_in,
             pending_next,
             (!counters_work(minute) && now < lunch_end).then_some(lunch_end),
+            remote.as_deref().and_then(remote::Remote::next_at),
         ];
         let Some(next) = candidates.into_iter().flatten().filter(|&t| t > now).min() else {
             if waiting_left {
@@ -294,7 +343,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
                         .count()
                 })
                 .await?;
-            if open == 0 {
+            if open == 0 && !remote.as_deref().is_some_and(remote::Remote::travelling) {
                 break;
             }
             now += MINUTE;
@@ -312,17 +361,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     drop(engine);
     join.join()
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
-    let stats = day_stats(&hall, &tickets);
-    std::fs::create_dir_all(&args.out)?;
-    write_report(&args, &hall, &stats, &tickets, refused, scale)?;
-    println!(
-        "simulated {} tickets over {} counters on {}: report in {}",
-        tickets.len(),
-        hall.counters.len(),
-        args.date,
-        args.out.display()
-    );
-    Ok(())
+    Ok((hall, tickets, refused, scale))
 }
 
 fn minutes(s: Option<i64>) -> String {
