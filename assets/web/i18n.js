@@ -58,6 +58,7 @@ export const STRINGS = {
   remote_mark: { zh: '网', en: 'Web' },
   booked_mark: { zh: '约', en: 'Appt' },
   k_arrive_open: { zh: '网上取号签到', en: 'Check in (queued from home)' },
+  k_arrive_hint: { zh: '在家网上取号的，凭号码和手机后四位或签到码签到', en: 'Queued from home? Check in with the number and the last 4 digits of the phone, or the code' },
   k_arrive_title: { zh: '网上取号签到', en: 'Check in a ticket taken from home' },
   k_arrive_number: { zh: '号码（如 A012）', en: 'Ticket number (e.g. A012)' },
   k_arrive_last4: { zh: '手机后四位', en: 'Last 4 digits of the phone' },

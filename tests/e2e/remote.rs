@@ -366,6 +366,31 @@ async fn remote_tickets_hold_their_place_arrive_lapse_and_survive_a_kill() {
     );
     let r = confirm(&mut c, &locked, &locked_code).await;
     assert_eq!(r.body["error"]["code"], "code_locked", "{}", r.body);
+    // At a guide's desk: the guide's token is the proof.
+    refused(
+        &mut c,
+        &format!("/api/v1/tickets/{r3}/arrive"),
+        json!({}),
+        422,
+        "bad_input",
+        "phone_last4",
+    )
+    .await;
+    let guide = hall.token(&["--guide", "wang"]);
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{r3}/arrive"),
+            Some(&guide),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.body["ticket"]["state"].clone()),
+        (200, json!("waiting")),
+        "{}",
+        r.body
+    );
     let stats = c.get("/api/v1/stats").await.unwrap().body;
     let channel = |name: &str| {
         stats["channels"]
@@ -383,7 +408,7 @@ async fn remote_tickets_hold_their_place_arrive_lapse_and_survive_a_kill() {
             remote["arrived"].as_u64(),
             remote["lapsed"].as_u64()
         ),
-        (Some(3), Some(1), Some(1)),
+        (Some(3), Some(2), Some(1)),
         "{remote}"
     );
     assert_eq!(channel("walk_in")["issued"].as_u64(), Some(6));

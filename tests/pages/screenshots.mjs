@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, startHall, launch, waitText } from './harness.mjs';
+import { ROOT, startHall, launch, waitText, fakeSms } from './harness.mjs';
 
 const OUT = join(ROOT, 'docs/screenshots');
 mkdirSync(OUT, { recursive: true });
@@ -14,9 +14,14 @@ mkdirSync(OUT, { recursive: true });
 // SLA colours and statistics look like a real day; otherwise it all
 // happens within a second.
 const MONDAY_0830 = Date.parse('2026-11-23T08:30:00+08:00');
+// The texts of /r's codes arrive here.
+const sms = await fakeSms();
 const hall = await startHall({
   bin: process.env.QCALL_SCREENSHOT_BIN,
   env: { QCALL_TEST_CLOCK_MS: String(MONDAY_0830) },
+  webhook: sms.url,
+  // The demo's own hours (shown, not enforced): /r's slots follow them.
+  hours: null,
 });
 const browser = await launch();
 const shots = [];
@@ -78,6 +83,14 @@ try {
   // The ticket a phone follows: waiting in queue C.
   const mine = await take('C');
   const called = (await hall.api('/counters')).body.counters.find((c) => c.id === '1').current;
+  // A ticket taken from home on /r, in queue D, not yet checked in.
+  const started = await hall.api('/remote/start', { method: 'POST', body: { service: 'D', phone: '13800138000' } });
+  const text = await sms.next((m) => m.kind === 'code');
+  const remote = await hall.api('/remote/confirm', {
+    method: 'POST',
+    body: { request_id: started.body.request_id, code: /\d{6}/.exec(text.message)[0] },
+  });
+  const remoteLink = new URL(remote.body.ticket.status_url);
 
   for (const lang of ['zh', 'en']) {
     const kiosk = { width: 1280, height: 800 };
@@ -112,6 +125,23 @@ try {
     await shot('ticket-called', `/t/${called.id}`, { width: 390, height: 844 }, async (p) => {
       await p.waitForSelector('#state[data-state="called"]');
     }, lang);
+    await shot('remote', '/r', { width: 390, height: 844 }, async (p) => {
+      await p.waitForSelector('.remote-service');
+    }, lang);
+    await shot('remote-book', '/r?book=1', { width: 390, height: 1100 }, async (p) => {
+      await p.waitForSelector('#b-service option', { state: 'attached' });
+      await p.selectOption('#b-service', 'A');
+      await p.fill('#b-date', '2026-11-24');
+      await p.dispatchEvent('#b-date', 'change');
+      await p.waitForSelector('#b-slots .slot');
+    }, lang);
+    await shot('ticket-remote', remoteLink.pathname + remoteLink.search, { width: 390, height: 1000 }, async (p) => {
+      await p.waitForSelector('#arrive:not([hidden])');
+    }, lang);
+    await shot('kiosk-arrive', '/kiosk', kiosk, async (p) => {
+      await p.click('#arrive-path');
+      await p.waitForSelector('#screen-arrive:not([hidden])');
+    }, lang);
     await shot('admin', '/admin', { width: 1600, height: 1500 }, async (p) => {
       await p.fill('#token', supervisor);
       await p.click('#signin-form button[type="submit"]');
@@ -124,4 +154,5 @@ try {
 } finally {
   await browser.close();
   await hall.stop();
+  await sms.close();
 }

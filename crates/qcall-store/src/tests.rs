@@ -413,3 +413,91 @@ fn a_restore_keeps_the_replaced_file_and_refuses_a_bad_source() {
     assert_eq!(Store::open(&db).unwrap().check().unwrap().tickets, 2);
     assert_eq!(Store::open(&kept).unwrap().check().unwrap().tickets, 4);
 }
+
+/// Queueing from home: every new event decodes to itself, and a remote
+/// ticket's channel, arrival, hold and deferral survive the projection.
+#[test]
+fn remote_and_booking_events_and_ticket_fields_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    let mut t1 = ticket(1, 1, "A");
+    let kinds = vec![
+        Event::RemoteRequested {
+            request: "request-0000000001".into(),
+            service: "A".into(),
+            phone: "13800138000".into(),
+            expires_at: 300_000,
+        },
+        Event::RemoteCodeWrong {
+            request: "request-0000000001".into(),
+        },
+        Event::TicketRemote {
+            ticket: t1.id,
+            request: "request-0000000001".into(),
+            phone: "13800138000".into(),
+        },
+        Event::TicketHeld {
+            ticket: t1.id,
+            lapse_at: 900_000,
+        },
+        Event::TicketDeferred {
+            ticket: t1.id,
+            places: 3,
+            queued_at: 1_234,
+            behind: Some(TicketId(9)),
+        },
+        Event::TicketArrived {
+            ticket: t1.id,
+            by: "kiosk".into(),
+        },
+        Event::TicketLapsed { ticket: t1.id },
+        Event::BookingRequested {
+            request: "request-0000000002".into(),
+            service: "A".into(),
+            phone: "13800138000".into(),
+            expires_at: 300_000,
+            slot_start: 1_800_000,
+            name: "张三".into(),
+            id_hash: "ab".repeat(32),
+            id_last4: "002X".into(),
+        },
+        Event::AppointmentContact {
+            code: "123456".into(),
+            request: "request-0000000002".into(),
+            slot_start: 1_800_000,
+            phone: "13800138000".into(),
+            id_hash: "ab".repeat(32),
+            id_last4: "002X".into(),
+        },
+        Event::AppointmentCancelled {
+            code: "123456".into(),
+            slot_start: 1_800_000,
+        },
+        Event::AppointmentReminded {
+            code: "123456".into(),
+            slot_start: 1_800_000,
+        },
+    ];
+    let events: Vec<Recorded> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Recorded {
+            seq: i as u64 + 1,
+            at: 10 + i as i64,
+            event,
+        })
+        .collect();
+    t1.state = TicketState::Remote;
+    t1.channel = qcall_core::ticket::Channel::Remote;
+    t1.arrived_at = Some(77);
+    t1.lapse_at = Some(900_000);
+    t1.deferred = true;
+    let mut b = store.batch().unwrap();
+    for e in &events {
+        b.append(e, day("2026-11-22")).unwrap();
+    }
+    b.put_ticket(&t1, 1).unwrap();
+    b.commit().unwrap();
+    assert_eq!(store.events_of_day(day("2026-11-22")).unwrap(), events);
+    assert_eq!(store.ticket(TicketId(1)).unwrap(), Some(t1));
+}
