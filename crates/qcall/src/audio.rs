@@ -274,6 +274,7 @@ mod tests {
             ahead: 0,
             estimated_wait_s: 0,
             estimated_wait_range_s: (0, 0),
+            no_counter: None,
         };
         let published = |event: Event| Published::Event {
             rec: qcall_core::Recorded { seq: 1, at, event },

@@ -26,8 +26,10 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use super::HallState;
 use crate::event::CounterState;
 use crate::forecast;
+use jiff::tz::TimeZone;
+
 use crate::hall::Text;
-use crate::hours::Cutoff;
+use crate::hours::{self, Cutoff};
 use crate::ticket::{Ticket, TicketId, TicketState};
 use crate::time::Millis;
 
@@ -159,6 +161,18 @@ pub struct Estimate {
     pub wait_s: u32,
     pub low_s: u32,
     pub high_s: u32,
+    /// No counter that could call it is open: the figures assume one opens
+    /// when serving (re)starts, which nobody can promise, so screens say so
+    /// instead of a number.
+    pub no_counter: Option<NoCounter>,
+}
+
+/// No counter open for a ticket's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoCounter {
+    /// When the hours say serving starts (before opening, over a break);
+    /// `None` when they do not (counters closed inside the hours).
+    pub opens_at: Option<Millis>,
 }
 
 /// A range whose upper end is at most this says "马上 / a few minutes":
@@ -168,9 +182,22 @@ pub const SHORT_WAIT_S: u32 = 300;
 impl Estimate {
     /// The range as the kiosk, the slip, the phone page and text messages
     /// say it: "约 25-35 分钟" / "about 25-35 min", "6 分钟以内" / "within
-    /// 6 min" when it may be any moment, or "马上" / "a few minutes" for a
-    /// short wait.
-    pub fn words(&self) -> Text {
+    /// 6 min" when it may be any moment, "马上" / "a few minutes" for a
+    /// short wait, or "暂无窗口办理" / "no counter open now" (and when
+    /// service starts, if the hours say) instead of a number.
+    pub fn words(&self, tz: &TimeZone) -> Text {
+        if let Some(NoCounter { opens_at }) = self.no_counter {
+            return match opens_at {
+                Some(at) => {
+                    let at = hours::clock(hours::local_minute(at, tz));
+                    Text::new(
+                        format!("暂无窗口办理，{at} 开始办理"),
+                        format!("no counter open now; service starts at {at}"),
+                    )
+                }
+                None => Text::new("暂无窗口办理", "no counter open now"),
+            };
+        }
         if self.high_s <= SHORT_WAIT_S {
             return Text::new("马上", "a few minutes");
         }
@@ -195,6 +222,7 @@ pub(super) struct Raw {
     pub wait_s: f64,
     /// Relative spread (sigma of the log).
     pub spread: f64,
+    pub no_counter: Option<NoCounter>,
 }
 
 /// The configured average counts as this many calls at first, less with
@@ -244,6 +272,7 @@ impl HallState {
             wait_s,
             low_s: at(-Z80).min(wait_s),
             high_s: at(Z80).max(wait_s),
+            no_counter: raw.no_counter,
         }
     }
 
@@ -265,20 +294,7 @@ impl HallState {
             .map(BTreeSet::len)
             .sum::<usize>()
             + self.direct.iter().map(BTreeSet::len).sum::<usize>();
-        let rough = || Raw {
-            wait_s: f64::from(self.rough_wait_s(t, si)),
-            spread: (CV_PRIOR * CV_PRIOR + MODEL_ERROR * MODEL_ERROR).sqrt(),
-        };
-        if waiting > FORECAST_MAX_WAITING {
-            return Some(rough());
-        }
         let plan = self.hall.schedule.day_at(now, &self.hall.tz);
-        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
-            .map(|si| self.per_call_ms(si))
-            .collect();
-        let mut counters = self.working_counters(now, &per_call_ms);
-        // Nobody works who could call it (before opening, everyone on a
-        // break, its counter closed): its counters come when serving starts.
         let callers: Vec<usize> = match t
             .target_counter
             .as_deref()
@@ -291,6 +307,29 @@ impl HallState {
                 .filter_map(|c| self.hall.counter_index(&c.id))
                 .collect(),
         };
+        let no_counter = callers
+            .iter()
+            .all(|&ci| self.counters[ci].state == CounterState::Closed)
+            .then(|| {
+                let starts = plan.resume_at(now);
+                NoCounter {
+                    opens_at: (starts > now).then_some(starts),
+                }
+            });
+        let rough = || Raw {
+            wait_s: f64::from(self.rough_wait_s(t, si)),
+            spread: (CV_PRIOR * CV_PRIOR + MODEL_ERROR * MODEL_ERROR).sqrt(),
+            no_counter,
+        };
+        if waiting > FORECAST_MAX_WAITING {
+            return Some(rough());
+        }
+        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
+            .map(|si| self.per_call_ms(si))
+            .collect();
+        let mut counters = self.working_counters(now, &per_call_ms);
+        // Nobody works who could call it (before opening, everyone on a
+        // break, its counter closed): its counters come when serving starts.
         if callers.iter().all(|&ci| counters[ci].is_none()) {
             for &ci in &callers {
                 counters[ci] = Some(forecast::Busy {
@@ -327,11 +366,13 @@ impl HallState {
                 Some(Raw {
                     wait_s: (at - now).max(0) as f64 / 1000.0,
                     spread: (cv * cv / rounds + MODEL_ERROR * MODEL_ERROR).sqrt(),
+                    no_counter,
                 })
             }
             forecast::Outcome::Beyond(at) => Some(Raw {
                 wait_s: (at - now).max(0) as f64 / 1000.0,
                 spread: rough().spread,
+                no_counter,
             }),
             forecast::Outcome::Never => Some(rough()),
         }
