@@ -16,7 +16,11 @@
 //! - The day checks both: each called ticket's actual wait against the raw
 //!   dry run at its issue (`Learned::residuals`) moves the point by the
 //!   day's median error and scales the range by the day's own spread of
-//!   errors, each shrunk toward "no correction" while there are few.
+//!   errors, each shrunk toward "no correction" while there are few, and
+//!   taken from estimates of the same kind (short or long waits) once
+//!   there are enough of them.
+//! - A call running past its expected end is not about to finish: with
+//!   service times this spread it has half a call left at least.
 //!
 //! It reads the state and changes nothing (the learning is `apply`'s, from
 //! events, so replay rebuilds it); the dry run itself is pure.
@@ -49,11 +53,18 @@ const OFFSET_S: f64 = 60.0;
 const LEARN_FROM_S: f64 = 180.0;
 /// The correction counts this many called tickets as "none" (shrinkage).
 const LEARN_PRIOR: f64 = 6.0;
-const RESIDUALS: usize = 60;
+const RESIDUALS: usize = 80;
+/// Raw estimates this long or longer are corrected by their own kind's
+/// errors once there are `OWN_KIND_MIN` of them.
+const LONG_WAIT_S: f64 = 900.0;
+const OWN_KIND_MIN: usize = 8;
 /// A pause between a finish and the next call longer than this is a
 /// break, not a gap.
 const GAP_MAX: Millis = 3 * 60_000;
 const GAPS: usize = 40;
+/// A call still running past its expected end has at least this share of
+/// a call left.
+const RUNNING_LONG: f64 = 0.5;
 
 /// What the day teaches the estimate, kept by `apply` from events.
 #[derive(Debug, Clone, Default)]
@@ -64,9 +75,9 @@ pub(super) struct Learned {
     gaps: VecDeque<f64>,
     /// Per waiting ticket: the raw dry run at issue (s) and its spread.
     raw: HashMap<TicketId, (f64, f64)>,
-    /// Per called ticket: log error of the raw estimate, and that error
-    /// over its spread; newest last.
-    residuals: VecDeque<(f64, f64)>,
+    /// Per called ticket: its raw estimate (s), the log error of it, and
+    /// that error over its spread; newest last.
+    residuals: VecDeque<(f64, f64, f64)>,
 }
 
 impl Learned {
@@ -109,7 +120,8 @@ impl Learned {
             let error = ((actual + OFFSET_S) / (raw + OFFSET_S))
                 .ln()
                 .clamp(-2.0, 2.0);
-            self.residuals.push_back((error, error / spread.max(0.05)));
+            self.residuals
+                .push_back((raw, error, error / spread.max(0.05)));
             if self.residuals.len() > RESIDUALS {
                 self.residuals.pop_front();
             }
@@ -136,17 +148,32 @@ impl Learned {
         }
     }
 
-    /// The day's correction: (log shift of the point, scale of the spread).
-    fn correction(&self) -> (f64, f64) {
-        let n = self.residuals.len() as f64;
+    /// The day's correction for a raw estimate of `raw` seconds: (log
+    /// shift of the point, scale of the spread), from the errors of raw
+    /// estimates of its own kind (short or long: the dry run errs
+    /// differently on a wait of minutes than on one of an hour), or of all
+    /// while those are few.
+    fn correction(&self, raw: f64) -> (f64, f64) {
+        let long = |r: f64| r >= LONG_WAIT_S;
+        let own: Vec<&(f64, f64, f64)> = self
+            .residuals
+            .iter()
+            .filter(|r| long(r.0) == long(raw))
+            .collect();
+        let residuals: Vec<&(f64, f64, f64)> = if own.len() >= OWN_KIND_MIN {
+            own
+        } else {
+            self.residuals.iter().collect()
+        };
+        let n = residuals.len() as f64;
         if n == 0.0 {
             return (0.0, 1.0);
         }
-        let mut errors: Vec<f64> = self.residuals.iter().map(|r| r.0).collect();
+        let mut errors: Vec<f64> = residuals.iter().map(|r| r.1).collect();
         errors.sort_by(f64::total_cmp);
         let median = errors[errors.len() / 2];
         let shift = median * n / (n + LEARN_PRIOR);
-        let mut z: Vec<f64> = self.residuals.iter().map(|r| r.1).collect();
+        let mut z: Vec<f64> = residuals.iter().map(|r| r.2).collect();
         z.sort_by(f64::total_cmp);
         let q = |p: f64| z[((z.len() - 1) as f64 * p).round() as usize];
         let seen = ((q(0.9) - q(0.1)) / (2.0 * Z80)).clamp(0.3, 4.0);
@@ -262,7 +289,7 @@ impl HallState {
 
     /// The raw estimate with the day's correction, as a point and range.
     pub(super) fn corrected(&self, raw: Raw) -> Estimate {
-        let (shift, scale) = self.learned.correction();
+        let (shift, scale) = self.learned.correction(raw.wait_s);
         let at = |z: f64| {
             let s = (raw.wait_s + OFFSET_S) * (shift + z * scale * raw.spread).exp() - OFFSET_S;
             s.max(0.0).round() as u32
@@ -446,7 +473,8 @@ impl HallState {
 
     /// Each counter's state for the dry run: `None` when closed or paused,
     /// else when it is next free (now when idle; when its current
-    /// applicant is likely done, at least a quarter of a call away).
+    /// applicant is likely done, at least half a call away: service times
+    /// spread wide, and a call that has run long tends to run longer).
     fn working_counters(&self, now: Millis, per_call_ms: &[f64]) -> Vec<Option<forecast::Busy>> {
         self.counters
             .iter()
@@ -460,7 +488,7 @@ impl HallState {
                         .and_then(|c| {
                             let per_call = per_call_ms[self.hall.service_index(&c.service)?];
                             let done = c.called_at? + per_call as Millis;
-                            Some(done.max(now + (per_call / 4.0) as Millis))
+                            Some(done.max(now + (per_call * RUNNING_LONG) as Millis))
                         })
                         .unwrap_or(now),
                 };
