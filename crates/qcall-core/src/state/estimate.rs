@@ -13,8 +13,9 @@
 //!   its service over the calls ahead of it per working counter, plus a
 //!   floor for what the run does not model: pauses, clerks' speeds,
 //!   no-shows) and becomes an 80% range around the point.
-//! - The day checks both: each called ticket's actual wait against the raw
-//!   dry run at its issue (`Learned::residuals`) moves the point by the
+//! - The day checks both: each called ticket that waited 5 minutes or
+//!   more, its actual wait against the raw dry run at its issue
+//!   (`Learned::residuals`), moves the point by the
 //!   day's median error and scales the range by the day's own spread of
 //!   errors, each shrunk toward "no correction" while there are few, and
 //!   taken from estimates of the same kind (short or long waits) once
@@ -49,8 +50,8 @@ const CV_PRIOR_CALLS: f64 = 5.0;
 /// Errors are measured in log((wait + OFFSET) / (estimate + OFFSET)), so a
 /// wait of seconds against a minute is not "100% off".
 const OFFSET_S: f64 = 60.0;
-/// Only estimates or waits of at least this long teach the correction.
-const LEARN_FROM_S: f64 = 180.0;
+/// Only waits of at least this long teach the correction.
+const LEARN_FROM_S: f64 = 300.0;
 /// The correction counts this many called tickets as "none" (shrinkage).
 const LEARN_PRIOR: f64 = 6.0;
 const RESIDUALS: usize = 80;
@@ -112,10 +113,12 @@ impl Learned {
             }
         }
         let actual = (at - issued_at).max(0) as f64 / 1000.0;
-        // Those told a long wait, and those who had one: an applicant
-        // told "3 minutes" who waited 8 was misled too.
+        // Those who had a real wait teach it, whatever they were told: an
+        // applicant told "3 minutes" who waited 8 was misled, one told 10
+        // who was called in 2 was not (a short wait is said as "马上"
+        // anyway). So the correction leans long rather than short.
         if let Some((raw, spread)) = self.raw.remove(&ticket)
-            && (raw >= LEARN_FROM_S || actual >= LEARN_FROM_S)
+            && actual >= LEARN_FROM_S
         {
             let error = ((actual + OFFSET_S) / (raw + OFFSET_S))
                 .ln()
