@@ -121,6 +121,59 @@ async fn a_ticket_has_the_contract_fields_and_can_be_followed() {
     );
 }
 
+/// A ticket taken while no counter serving its service is open says so
+/// instead of a number; once one opens, the range again.
+#[tokio::test]
+async fn with_no_counter_open_a_ticket_says_so() {
+    let hall = Hall::demo();
+    let d = hall.start();
+    let mut c = d.conn().await;
+    // C is served by counters 4 and 5 only, both closed at the start.
+    let t = c
+        .post("/api/v1/tickets", None, &json!({"service": "C"}))
+        .await
+        .unwrap()
+        .body["ticket"]
+        .clone();
+    assert_eq!(t["no_counter_open"], true, "{t}");
+    assert!(
+        t["estimated_wait_text"]["zh"]
+            .as_str()
+            .unwrap()
+            .starts_with("暂无窗口办理"),
+        "{t}"
+    );
+    assert!(
+        t["estimated_wait_text"]["en"]
+            .as_str()
+            .unwrap()
+            .starts_with("no counter open now"),
+        "{t}"
+    );
+    has_a_range(&t);
+    let token = hall.counter_token("4");
+    let opened = c
+        .post("/api/v1/counters/4/open", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert!(opened.status.is_success(), "{:?}", opened.body);
+    let now = c
+        .get(&format!("/api/v1/tickets/{}", t["id"]))
+        .await
+        .unwrap()
+        .body["ticket"]
+        .clone();
+    assert_eq!(now["no_counter_open"], false, "{now}");
+    assert_eq!(now["service_starts_at"], Value::Null);
+    assert!(
+        !now["estimated_wait_text"]["zh"]
+            .as_str()
+            .unwrap()
+            .starts_with("暂无"),
+        "{now}"
+    );
+}
+
 #[tokio::test]
 async fn counter_actions_over_http() {
     let hall = Hall::demo();

@@ -48,6 +48,54 @@ fn find<'a>(list: &'a Value, key: &str, id: &str) -> &'a Value {
         .unwrap()
 }
 
+/// `[hours] cutoff = "forecast"`: past the fixed cut-off a service keeps
+/// taking tickets while its queue can be served by closing plus the
+/// extended minutes, then refuses with the reason, and `GET /services`
+/// says `queue_full`.
+#[tokio::test]
+async fn a_forecast_cut_off_stops_a_service_when_its_queue_is_full() {
+    let hall = enforced_hall(|c| {
+        c.hours.cutoff = "forecast".into();
+        c.hours.extended_minutes = 30;
+    });
+    let d = hall.start_at(monday(17, 5));
+    let token = hall.counter_token("4");
+    let mut c = d.conn().await;
+    let r = c
+        .post("/api/v1/counters/4/open", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200);
+    // C (15 minutes a call) at counter 4 alone, 55 minutes before 18:00.
+    let mut taken = 0;
+    let refusal = loop {
+        let r = take(&mut c, "C").await;
+        if r.status.as_u16() != 201 {
+            break r;
+        }
+        taken += 1;
+        assert!(taken < 10, "never refused");
+    };
+    assert!((1..=4).contains(&taken), "{taken} taken");
+    let (status, code, message) = error(&refusal);
+    assert_eq!((status, code.as_str()), (409, "service_closed"));
+    assert!(
+        message.contains(
+            "can no longer be served by 18:00 (closing plus 30 minutes of extended service)"
+        ),
+        "{message}"
+    );
+    let services = c.get("/api/v1/services").await.unwrap().body;
+    let svc = find(&services["services"], "code", "C");
+    assert_eq!(
+        (svc["intake"].as_str(), svc["open_now"].as_bool()),
+        (Some("queue_full"), Some(false))
+    );
+    // A has nobody waiting: past the fixed 17:00 cut-off it still takes tickets.
+    assert_eq!(find(&services["services"], "code", "A")["intake"], "open");
+    assert_eq!(take(&mut c, "A").await.status.as_u16(), 201);
+}
+
 #[tokio::test]
 async fn hours_and_cutoff_refuse_new_tickets_but_everyone_issued_is_served() {
     let hall = enforced_hall(|_| {});

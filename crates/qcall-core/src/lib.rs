@@ -52,7 +52,7 @@ pub use command::{ActionSpec, COUNTER_ACTIONS, CounterActionKind};
 pub use event::{CounterState, Event, Recorded};
 pub use hall::{CounterDef, Hall, Policy, PolicyKind, PriorityClass, Service, ServiceOrder, Text};
 pub use state::{
-    Command, CounterAction, CounterRuntime, Estimate, HallState, RatingOf, Rejection,
+    Command, CounterAction, CounterRuntime, Estimate, HallState, NoCounter, RatingOf, Rejection,
     TransferTarget,
 };
 pub use ticket::{QueueKey, Ticket, TicketId, TicketState};

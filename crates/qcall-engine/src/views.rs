@@ -4,7 +4,9 @@
 //! They are plain owned values so that consumers (websockets, printer,
 //! speaker) never need the state itself.
 
-use qcall_core::{BusinessDay, CounterState, HallState, Millis, Recorded, Ticket, TicketId};
+use qcall_core::{
+    BusinessDay, CounterState, HallState, Millis, NoCounter, Recorded, Ticket, TicketId,
+};
 
 /// A ticket with what an applicant wants to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +20,20 @@ pub struct TicketView {
     /// The state's time when the view was made (its last event): what the
     /// estimate counts from.
     pub now: Millis,
+    /// No counter open for it: screens say so instead of a number.
+    pub no_counter: Option<NoCounter>,
 }
 
 impl TicketView {
     /// The estimate in words, as every screen and slip says it.
-    pub fn wait_words(&self) -> qcall_core::Text {
+    pub fn wait_words(&self, hall: &qcall_core::Hall) -> qcall_core::Text {
         qcall_core::Estimate {
             wait_s: self.estimated_wait_s,
             low_s: self.estimated_wait_range_s.0,
             high_s: self.estimated_wait_range_s.1,
+            no_counter: self.no_counter,
         }
-        .words()
+        .words(&hall.tz)
     }
 
     pub fn of(state: &HallState, id: TicketId) -> Option<TicketView> {
@@ -39,6 +44,7 @@ impl TicketView {
             estimated_wait_s: estimate.wait_s,
             estimated_wait_range_s: (estimate.low_s, estimate.high_s),
             now: state.last_at(),
+            no_counter: estimate.no_counter,
             ticket,
         })
     }
@@ -51,6 +57,7 @@ impl TicketView {
             ahead: 0,
             estimated_wait_s: 0,
             estimated_wait_range_s: (0, 0),
+            no_counter: None,
         }
     }
 }

@@ -96,6 +96,12 @@ pub struct TicketJson {
     /// The range as screens and slips say it: "约 25-35 分钟" / "about 25-35
     /// min", or "马上" / "a few minutes" when short.
     pub estimated_wait_text: Bilingual,
+    /// No counter that serves its service is open: the figures above are a
+    /// guess, and screens say "no counter open now" instead.
+    pub no_counter_open: bool,
+    /// With no counter open: when the hours say service starts (before
+    /// opening, over a break), hall-local RFC 3339; else null.
+    pub service_starts_at: Option<String>,
     /// The ticket's page, `/t/{id}`; for its holder with `?k=KEY`.
     pub status_url: String,
     /// The ticket's key, only in the holder's view (the response to whoever
@@ -217,7 +223,12 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         ahead: v.ahead,
         estimated_wait_s: v.estimated_wait_s,
         estimated_wait_range_s: [v.estimated_wait_range_s.0, v.estimated_wait_range_s.1],
-        estimated_wait_text: (&v.wait_words()).into(),
+        estimated_wait_text: (&v.wait_words(hall)).into(),
+        no_counter_open: v.no_counter.is_some(),
+        service_starts_at: v
+            .no_counter
+            .and_then(|n| n.opens_at)
+            .map(|at| local_rfc3339(at, &hall.tz)),
         status_url: format!("{base_url}/t/{}", t.id),
         ticket_key: None,
         served_by: match viewer {

@@ -382,6 +382,7 @@ mod tests {
             estimated_wait_s: 0,
             estimated_wait_range_s: (0, 0),
             now: at,
+            no_counter: None,
         };
         let published = |event: Event| Published::Event {
             rec: qcall_core::Recorded { seq: 1, at, event },

@@ -64,8 +64,8 @@ pub fn ticket_slip(
         service_en: service.map_or_else(String::new, |s| s.name.en.clone()),
         priority_label,
         ahead: view.ahead,
-        wait_zh: view.wait_words().zh,
-        wait_en: view.wait_words().en,
+        wait_zh: view.wait_words(hall).zh,
+        wait_en: view.wait_words(hall).en,
         issued_at: local_minute(hall, t.issued_at),
         status_url: status_url.to_owned(),
         materials,
@@ -406,6 +406,8 @@ mod tests {
         v.ahead = ahead;
         v.estimated_wait_s = wait_s;
         v.estimated_wait_range_s = (wait_s * 3 / 4, wait_s * 4 / 3);
+        // As if a counter were open (none is in this bare state).
+        v.no_counter = None;
         v
     }
 
@@ -462,6 +464,14 @@ mod tests {
         assert_eq!(
             (long.wait_zh.as_str(), long.wait_en.as_str()),
             ("约 18-34 分钟", "about 18-34 min")
+        );
+        // With no counter open, no number at all.
+        let mut closed = view(&hall, "A", "normal", 9, 1500);
+        closed.no_counter = Some(qcall_core::NoCounter { opens_at: None });
+        let slip = ticket_slip(&hall, "1", &closed, "u", false, 4);
+        assert_eq!(
+            (slip.wait_zh.as_str(), slip.wait_en.as_str()),
+            ("暂无窗口办理", "no counter open now")
         );
     }
 

@@ -13,10 +13,15 @@
 //!   its service over the calls ahead of it per working counter, plus a
 //!   floor for what the run does not model: pauses, clerks' speeds,
 //!   no-shows) and becomes an 80% range around the point.
-//! - The day checks both: each called ticket's actual wait against the raw
-//!   dry run at its issue (`Learned::residuals`) moves the point by the
+//! - The day checks both: each called ticket that waited 5 minutes or
+//!   more, its actual wait against the raw dry run at its issue
+//!   (`Learned::residuals`), moves the point by the
 //!   day's median error and scales the range by the day's own spread of
-//!   errors, each shrunk toward "no correction" while there are few.
+//!   errors, each shrunk toward "no correction" while there are few, and
+//!   taken from estimates of the same kind (short or long waits) once
+//!   there are enough of them.
+//! - A call running past its expected end is not about to finish: with
+//!   service times this spread it has half a call left at least.
 //!
 //! It reads the state and changes nothing (the learning is `apply`'s, from
 //! events, so replay rebuilds it); the dry run itself is pure.
@@ -26,8 +31,10 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use super::HallState;
 use crate::event::CounterState;
 use crate::forecast;
+use jiff::tz::TimeZone;
+
 use crate::hall::Text;
-use crate::hours::Cutoff;
+use crate::hours::{self, Cutoff};
 use crate::ticket::{Ticket, TicketId, TicketState};
 use crate::time::Millis;
 
@@ -43,15 +50,22 @@ const CV_PRIOR_CALLS: f64 = 5.0;
 /// Errors are measured in log((wait + OFFSET) / (estimate + OFFSET)), so a
 /// wait of seconds against a minute is not "100% off".
 const OFFSET_S: f64 = 60.0;
-/// Only estimates or waits of at least this long teach the correction.
-const LEARN_FROM_S: f64 = 180.0;
+/// Only waits of at least this long teach the correction.
+const LEARN_FROM_S: f64 = 300.0;
 /// The correction counts this many called tickets as "none" (shrinkage).
 const LEARN_PRIOR: f64 = 6.0;
-const RESIDUALS: usize = 60;
+const RESIDUALS: usize = 80;
+/// Raw estimates this long or longer are corrected by their own kind's
+/// errors once there are `OWN_KIND_MIN` of them.
+const LONG_WAIT_S: f64 = 900.0;
+const OWN_KIND_MIN: usize = 8;
 /// A pause between a finish and the next call longer than this is a
 /// break, not a gap.
 const GAP_MAX: Millis = 3 * 60_000;
 const GAPS: usize = 40;
+/// A call still running past its expected end has at least this share of
+/// a call left.
+const RUNNING_LONG: f64 = 0.5;
 
 /// What the day teaches the estimate, kept by `apply` from events.
 #[derive(Debug, Clone, Default)]
@@ -62,9 +76,9 @@ pub(super) struct Learned {
     gaps: VecDeque<f64>,
     /// Per waiting ticket: the raw dry run at issue (s) and its spread.
     raw: HashMap<TicketId, (f64, f64)>,
-    /// Per called ticket: log error of the raw estimate, and that error
-    /// over its spread; newest last.
-    residuals: VecDeque<(f64, f64)>,
+    /// Per called ticket: its raw estimate (s), the log error of it, and
+    /// that error over its spread; newest last.
+    residuals: VecDeque<(f64, f64, f64)>,
 }
 
 impl Learned {
@@ -99,15 +113,18 @@ impl Learned {
             }
         }
         let actual = (at - issued_at).max(0) as f64 / 1000.0;
-        // Those told a long wait, and those who had one: an applicant
-        // told "3 minutes" who waited 8 was misled too.
+        // Those who had a real wait teach it, whatever they were told: an
+        // applicant told "3 minutes" who waited 8 was misled, one told 10
+        // who was called in 2 was not (a short wait is said as "马上"
+        // anyway). So the correction leans long rather than short.
         if let Some((raw, spread)) = self.raw.remove(&ticket)
-            && (raw >= LEARN_FROM_S || actual >= LEARN_FROM_S)
+            && actual >= LEARN_FROM_S
         {
             let error = ((actual + OFFSET_S) / (raw + OFFSET_S))
                 .ln()
                 .clamp(-2.0, 2.0);
-            self.residuals.push_back((error, error / spread.max(0.05)));
+            self.residuals
+                .push_back((raw, error, error / spread.max(0.05)));
             if self.residuals.len() > RESIDUALS {
                 self.residuals.pop_front();
             }
@@ -134,17 +151,32 @@ impl Learned {
         }
     }
 
-    /// The day's correction: (log shift of the point, scale of the spread).
-    fn correction(&self) -> (f64, f64) {
-        let n = self.residuals.len() as f64;
+    /// The day's correction for a raw estimate of `raw` seconds: (log
+    /// shift of the point, scale of the spread), from the errors of raw
+    /// estimates of its own kind (short or long: the dry run errs
+    /// differently on a wait of minutes than on one of an hour), or of all
+    /// while those are few.
+    fn correction(&self, raw: f64) -> (f64, f64) {
+        let long = |r: f64| r >= LONG_WAIT_S;
+        let own: Vec<&(f64, f64, f64)> = self
+            .residuals
+            .iter()
+            .filter(|r| long(r.0) == long(raw))
+            .collect();
+        let residuals: Vec<&(f64, f64, f64)> = if own.len() >= OWN_KIND_MIN {
+            own
+        } else {
+            self.residuals.iter().collect()
+        };
+        let n = residuals.len() as f64;
         if n == 0.0 {
             return (0.0, 1.0);
         }
-        let mut errors: Vec<f64> = self.residuals.iter().map(|r| r.0).collect();
+        let mut errors: Vec<f64> = residuals.iter().map(|r| r.1).collect();
         errors.sort_by(f64::total_cmp);
         let median = errors[errors.len() / 2];
         let shift = median * n / (n + LEARN_PRIOR);
-        let mut z: Vec<f64> = self.residuals.iter().map(|r| r.1).collect();
+        let mut z: Vec<f64> = residuals.iter().map(|r| r.2).collect();
         z.sort_by(f64::total_cmp);
         let q = |p: f64| z[((z.len() - 1) as f64 * p).round() as usize];
         let seen = ((q(0.9) - q(0.1)) / (2.0 * Z80)).clamp(0.3, 4.0);
@@ -159,6 +191,18 @@ pub struct Estimate {
     pub wait_s: u32,
     pub low_s: u32,
     pub high_s: u32,
+    /// No counter that could call it is open: the figures assume one opens
+    /// when serving (re)starts, which nobody can promise, so screens say so
+    /// instead of a number.
+    pub no_counter: Option<NoCounter>,
+}
+
+/// No counter open for a ticket's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoCounter {
+    /// When the hours say serving starts (before opening, over a break);
+    /// `None` when they do not (counters closed inside the hours).
+    pub opens_at: Option<Millis>,
 }
 
 /// A range whose upper end is at most this says "马上 / a few minutes":
@@ -168,9 +212,22 @@ pub const SHORT_WAIT_S: u32 = 300;
 impl Estimate {
     /// The range as the kiosk, the slip, the phone page and text messages
     /// say it: "约 25-35 分钟" / "about 25-35 min", "6 分钟以内" / "within
-    /// 6 min" when it may be any moment, or "马上" / "a few minutes" for a
-    /// short wait.
-    pub fn words(&self) -> Text {
+    /// 6 min" when it may be any moment, "马上" / "a few minutes" for a
+    /// short wait, or "暂无窗口办理" / "no counter open now" (and when
+    /// service starts, if the hours say) instead of a number.
+    pub fn words(&self, tz: &TimeZone) -> Text {
+        if let Some(NoCounter { opens_at }) = self.no_counter {
+            return match opens_at {
+                Some(at) => {
+                    let at = hours::clock(hours::local_minute(at, tz));
+                    Text::new(
+                        format!("暂无窗口办理，{at} 开始办理"),
+                        format!("no counter open now; service starts at {at}"),
+                    )
+                }
+                None => Text::new("暂无窗口办理", "no counter open now"),
+            };
+        }
         if self.high_s <= SHORT_WAIT_S {
             return Text::new("马上", "a few minutes");
         }
@@ -195,6 +252,7 @@ pub(super) struct Raw {
     pub wait_s: f64,
     /// Relative spread (sigma of the log).
     pub spread: f64,
+    pub no_counter: Option<NoCounter>,
 }
 
 /// The configured average counts as this many calls at first, less with
@@ -234,7 +292,7 @@ impl HallState {
 
     /// The raw estimate with the day's correction, as a point and range.
     pub(super) fn corrected(&self, raw: Raw) -> Estimate {
-        let (shift, scale) = self.learned.correction();
+        let (shift, scale) = self.learned.correction(raw.wait_s);
         let at = |z: f64| {
             let s = (raw.wait_s + OFFSET_S) * (shift + z * scale * raw.spread).exp() - OFFSET_S;
             s.max(0.0).round() as u32
@@ -244,6 +302,7 @@ impl HallState {
             wait_s,
             low_s: at(-Z80).min(wait_s),
             high_s: at(Z80).max(wait_s),
+            no_counter: raw.no_counter,
         }
     }
 
@@ -266,20 +325,7 @@ impl HallState {
             .map(BTreeSet::len)
             .sum::<usize>()
             + self.direct.iter().map(BTreeSet::len).sum::<usize>();
-        let rough = || Raw {
-            wait_s: f64::from(self.rough_wait_s(t, si)),
-            spread: (CV_PRIOR * CV_PRIOR + MODEL_ERROR * MODEL_ERROR).sqrt(),
-        };
-        if waiting > FORECAST_MAX_WAITING {
-            return Some(rough());
-        }
         let plan = self.hall.schedule.day_at(now, &self.hall.tz);
-        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
-            .map(|si| self.per_call_ms(si))
-            .collect();
-        let mut counters = self.working_counters(now, &per_call_ms);
-        // Nobody works who could call it (before opening, everyone on a
-        // break, its counter closed): its counters come when serving starts.
         let callers: Vec<usize> = match t
             .target_counter
             .as_deref()
@@ -292,6 +338,29 @@ impl HallState {
                 .filter_map(|c| self.hall.counter_index(&c.id))
                 .collect(),
         };
+        let no_counter = callers
+            .iter()
+            .all(|&ci| self.counters[ci].state == CounterState::Closed)
+            .then(|| {
+                let starts = plan.resume_at(now);
+                NoCounter {
+                    opens_at: (starts > now).then_some(starts),
+                }
+            });
+        let rough = || Raw {
+            wait_s: f64::from(self.rough_wait_s(t, si)),
+            spread: (CV_PRIOR * CV_PRIOR + MODEL_ERROR * MODEL_ERROR).sqrt(),
+            no_counter,
+        };
+        if waiting > FORECAST_MAX_WAITING {
+            return Some(rough());
+        }
+        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
+            .map(|si| self.per_call_ms(si))
+            .collect();
+        let mut counters = self.working_counters(now, &per_call_ms);
+        // Nobody works who could call it (before opening, everyone on a
+        // break, its counter closed): its counters come when serving starts.
         if callers.iter().all(|&ci| counters[ci].is_none()) {
             for &ci in &callers {
                 counters[ci] = Some(forecast::Busy {
@@ -328,11 +397,13 @@ impl HallState {
                 Some(Raw {
                     wait_s: (at - now).max(0) as f64 / 1000.0,
                     spread: (cv * cv / rounds + MODEL_ERROR * MODEL_ERROR).sqrt(),
+                    no_counter,
                 })
             }
             forecast::Outcome::Beyond(at) => Some(Raw {
                 wait_s: (at - now).max(0) as f64 / 1000.0,
                 spread: rough().spread,
+                no_counter,
             }),
             forecast::Outcome::Never => Some(rough()),
         }
@@ -406,7 +477,8 @@ impl HallState {
 
     /// Each counter's state for the dry run: `None` when closed or paused,
     /// else when it is next free (now when idle; when its current
-    /// applicant is likely done, at least a quarter of a call away).
+    /// applicant is likely done, at least half a call away: service times
+    /// spread wide, and a call that has run long tends to run longer).
     fn working_counters(&self, now: Millis, per_call_ms: &[f64]) -> Vec<Option<forecast::Busy>> {
         self.counters
             .iter()
@@ -420,7 +492,7 @@ impl HallState {
                         .and_then(|c| {
                             let per_call = per_call_ms[self.hall.service_index(&c.service)?];
                             let done = c.called_at? + per_call as Millis;
-                            Some(done.max(now + (per_call / 4.0) as Millis))
+                            Some(done.max(now + (per_call * RUNNING_LONG) as Millis))
                         })
                         .unwrap_or(now),
                 };

@@ -44,7 +44,7 @@ use crate::time::{BusinessDay, Millis};
 
 pub use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection, TransferTarget};
 pub use apply::{Changes, Outbox, Upload};
-pub use estimate::{Estimate, SHORT_WAIT_S};
+pub use estimate::{Estimate, NoCounter, SHORT_WAIT_S};
 pub use invariants::Fingerprint;
 pub use notify::mask_phone;
 

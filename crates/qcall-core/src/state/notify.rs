@@ -78,7 +78,7 @@ impl HallState {
                 TicketState::Waiting if !sub.sent.contains("near") => {
                     let ahead = self.ahead(t.id);
                     (ahead <= self.hall.notify_ahead).then(|| {
-                        let wait = self.estimate(t.id).words().zh;
+                        let wait = self.estimate(t.id).words(&self.hall.tz).zh;
                         (
                             "near",
                             format!(

@@ -603,10 +603,10 @@ fn max_wait_puts_old_ordinary_tickets_ahead_of_a_new_green_one() {
     let green = sim.issue("A", "elderly");
     // Nobody of a heavier class is ahead of it...
     assert_eq!(sim.state.ahead(green), 0);
-    // ...but counter 1 is free at 09:30:45 (a quarter call from now, its
-    // applicant being late), when the three ordinary tickets have waited
-    // past 30 minutes: they go first, five minutes each.
-    assert_eq!(sim.state.estimated_wait_s(green), 16 * 60 + 15);
+    // ...but counter 1 is free at 09:32:00 (half a call from now, its
+    // applicant taking longer than average), when the three ordinary
+    // tickets have waited past 30 minutes: they go first, five minutes each.
+    assert_eq!(sim.state.estimated_wait_s(green), 17 * 60 + 30);
 }
 
 #[test]

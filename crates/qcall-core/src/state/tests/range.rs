@@ -54,22 +54,73 @@ fn the_range_narrows_as_the_ticket_nears_the_front() {
     // At the front, with the counter free: a short wait, in words.
     let front = sim.state.estimate(last);
     assert!(front.high_s <= SHORT_WAIT_S, "{front:?}");
-    assert_eq!(front.words().zh, "马上");
+    assert_eq!(front.words(&sim.state.hall().tz).zh, "马上");
 }
 
 #[test]
 fn the_words_say_a_range_in_minutes() {
+    let tz = strict_hall().tz;
     let check = |low_s, high_s, zh: &str, en: &str| {
         let e = Estimate {
             wait_s: low_s,
             low_s,
             high_s,
+            no_counter: None,
         };
-        assert_eq!((e.words().zh.as_str(), e.words().en.as_str()), (zh, en));
+        let words = e.words(&tz);
+        assert_eq!((words.zh.as_str(), words.en.as_str()), (zh, en));
     };
     check(0, 300, "马上", "a few minutes");
     check(0, 301, "6 分钟以内", "within 6 min");
     check(59, 900, "15 分钟以内", "within 15 min");
     check(1500, 2100, "约 25-35 分钟", "about 25-35 min");
     check(1800, 1800, "约 30 分钟", "about 30 min");
+}
+
+/// No counter open for the service: a number would be a promise nobody
+/// made, so the words say so, and when service starts if the hours say.
+#[test]
+fn with_no_counter_open_the_ticket_says_so_instead_of_a_number() {
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720), (810, 1050)];
+    // Hours shown, not enforced: a ticket may be taken before opening.
+    let hall = with(strict_hall(), |h| h.with_schedule(schedule, false));
+    let tz = hall.tz.clone();
+    let mut sim = Sim::on(hall, monday(8, 0));
+    // Before opening: the hours say when.
+    let early = sim.issue("A", "normal");
+    let e = sim.state.estimate(early);
+    assert_eq!(
+        e.no_counter,
+        Some(NoCounter {
+            opens_at: Some(monday(8, 30))
+        })
+    );
+    let words = e.words(&tz);
+    assert_eq!(
+        (words.zh.as_str(), words.en.as_str()),
+        (
+            "暂无窗口办理，08:30 开始办理",
+            "no counter open now; service starts at 08:30"
+        )
+    );
+    // Inside the hours with every counter closed: nobody can say when.
+    sim.now = monday(9, 0);
+    let late = sim.issue("A", "normal");
+    assert_eq!(
+        sim.state.estimate(late).no_counter,
+        Some(NoCounter { opens_at: None })
+    );
+    assert_eq!(sim.state.estimate(late).words(&tz).zh, "暂无窗口办理");
+    // Counter 3 serves B first but A too: once it opens, a number again.
+    sim.counter("3", CounterAction::Open).unwrap();
+    let e = sim.state.estimate(late);
+    assert_eq!(e.no_counter, None);
+    assert!(
+        e.words(&tz).zh.starts_with('约') || e.words(&tz).zh.ends_with("以内"),
+        "{e:?}"
+    );
+    // A paused counter is still open: it comes back.
+    sim.counter("3", CounterAction::Pause).unwrap();
+    assert_eq!(sim.state.estimate(late).no_counter, None);
 }
