@@ -107,10 +107,7 @@ impl Script {
         Policy {
             max_lag: Duration::from_secs(max_lag_s.into()),
             max_merge: MAX_MERGE,
-            merge_head: match first {
-                Some(l) => speech::merge_head(l, self.chime),
-                None => vec![speech::CHIME.to_owned()],
-            },
+            merge_head: first.map(speech::merge_head).unwrap_or_default(),
             merge_tail: first.map(speech::merge_tail).unwrap_or_default(),
             repeat: 1,
         }
@@ -132,9 +129,10 @@ impl Script {
     }
 }
 
-/// Calls said in one merged sentence at most: four brief forms are about
-/// as long as one call in full.
-const MAX_MERGE: usize = 4;
+/// Calls said in one merged sentence at most: three brief forms (about 8 s
+/// with the default pack) keep the next call's wait under the default
+/// `max_lag_s` while the merged head and tail are shared by three.
+const MAX_MERGE: usize = 3;
 
 /// How the renderer and the speaker deliver announcements, from config.
 pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
