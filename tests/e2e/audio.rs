@@ -183,6 +183,123 @@ async fn three_calls_are_played_whole_in_order_without_overlap() {
     }
 }
 
+/// An ALSA config with one file sink per zone: PCM `NAME` writes raw
+/// 48 kHz stereo to `dir/NAME.raw` (a new file per opening), listed with a
+/// hint so the daemon finds it by name as it finds a sound card.
+fn zone_sinks(dir: &Path, names: &[&str]) -> PathBuf {
+    let conf = dir.join("zones-asound.conf");
+    let mut text = String::new();
+    for name in names {
+        text += &format!(
+            "pcm.{name} {{ type plug; slave {{ pcm {{ type file; slave.pcm {{ type null }}; file \"{}\"; format \"raw\"; truncate false }}; format S16_LE; rate 48000; channels 2 }} hint {{ show on; description \"{name}\" }} }}\n",
+            dir.join(format!("{name}.raw")).display()
+        );
+    }
+    std::fs::write(&conf, text).unwrap();
+    conf
+}
+
+/// Everything zone sink `name` was given, every opening in order.
+fn captured_zone(dir: &Path, name: &str) -> Rendered {
+    let zone = dir.join(name);
+    std::fs::create_dir_all(&zone).unwrap();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let file = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if let Some(rest) = file.strip_prefix(&format!("{name}.raw")) {
+            std::fs::copy(&path, zone.join(format!("cap.raw{rest}"))).unwrap();
+        }
+    }
+    captured(&zone)
+}
+
+#[tokio::test]
+async fn two_zones_say_their_own_calls_independently_each_on_its_device() {
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.audio.enabled = true;
+        c.audio.locales = vec!["zh-CN".into()];
+        c.audio.repeat = 2;
+        c.audio.repeat_gap_ms = 800;
+        c.audio.gap_ms = 1500;
+        c.audio.zones = ["east", "west"]
+            .iter()
+            .zip([&c.counters[0].id, &c.counters[1].id])
+            .map(|(name, counter)| qcall::config::AudioZoneSection {
+                name: (*name).into(),
+                device: (*name).into(),
+                counters: vec![counter.clone()],
+                services: Vec::new(),
+            })
+            .collect();
+    });
+    let conf = zone_sinks(hall.path(), &["east", "west"]);
+    let d = Daemon::start_with_env(&hall.config, &hall.db, &[("ALSA_CONFIG_PATH", &conf)]);
+    let config = Config::load(&hall.config).unwrap();
+    let ids: Vec<String> = config.counters[..2].iter().map(|c| c.id.clone()).collect();
+    let mut display = d.display("").await;
+    display.next_of("snapshot").await;
+    let mut c = d.conn().await;
+    for _ in 0..2 {
+        c.post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap();
+    }
+    // Both calls at once: in one zone the second would cut the first's
+    // repeat; in two, each zone says its own call in full.
+    let mut said = Vec::new();
+    for id in &ids {
+        let t = call(&mut c, id, &hall.counter_token(id)).await;
+        said.push((
+            t["number"].as_str().unwrap().to_owned(),
+            t["counter"]["number"].as_u64().unwrap() as u32,
+        ));
+    }
+    let state = loop {
+        let s = display.next_of("audio_state").await;
+        if s["played"] == 2 {
+            break s;
+        }
+    };
+    let zones = state["zones"].as_array().unwrap();
+    assert_eq!(zones.len(), 2, "{state}");
+    for (zone, name) in zones.iter().zip(["east", "west"]) {
+        assert_eq!(zone["zone"], name, "{state}");
+        assert_eq!(zone["device"], name, "{state}");
+        assert_eq!(
+            (&zone["played"], &zone["said_full"], &zone["merged"]),
+            (&json!(1), &json!(1), &json!(0)),
+            "{name}: its one call, in full: {state}"
+        );
+    }
+    // What each device was given: its own call, said twice, nothing else.
+    let mut script = qcall::audio::Script::from_config(&config.audio).unwrap();
+    let pack = qcall::audio::load_pack(&config.audio, &mut script).unwrap();
+    let style = qcall::audio::settings(&config.audio).unwrap().style;
+    for (name, (number, counter)) in ["east", "west"].iter().zip(&said) {
+        let audio = captured_zone(hall.path(), name);
+        let blocks = segments(&audio, BETWEEN);
+        assert_eq!(blocks.len(), 2, "{name}: one call said twice: {blocks:?}");
+        let once = qcall_audio::render(
+            &pack,
+            &script.clips(number, *counter, false),
+            &qcall_audio::Style {
+                repeat: 1,
+                ..style.clone()
+            },
+        )
+        .unwrap();
+        let len = segments(&once, BETWEEN)[0].len();
+        for b in &blocks {
+            assert!(
+                b.len().abs_diff(len) <= Duration::from_millis(40),
+                "{name}: {number} -> {counter} lasted {:?}, expected {len:?}",
+                b.len()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_hall_without_sound_output_still_calls_and_says_so() {
     let hall = Hall::with(|c| {

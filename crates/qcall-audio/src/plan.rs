@@ -275,11 +275,11 @@ impl Planner {
                 let group: Vec<Waiting> = self.queue.drain(..take).collect();
                 self.prune(now);
                 self.counts.merged += group.len() as u64;
+                // Briefs follow one another with the word gap: each ends on
+                // its counter, a natural break, and a pause per call would
+                // cost the hall more than it is worth under backlog.
                 let mut clips = self.policy.merge_head.clone();
-                for (i, w) in group.iter().enumerate() {
-                    if i > 0 || !clips.is_empty() {
-                        clips.push(PAUSE.to_owned());
-                    }
+                for w in &group {
                     clips.extend(w.announcement.brief.iter().cloned());
                 }
                 clips.extend(self.policy.merge_tail.iter().cloned());
@@ -346,7 +346,7 @@ mod tests {
         Policy {
             max_lag: s(10),
             max_merge: 3,
-            merge_head: vec!["chime".into(), "qing".into()],
+            merge_head: vec!["qing".into()],
             merge_tail: vec!["banli".into()],
             repeat: 2,
         }
@@ -447,10 +447,7 @@ mod tests {
         assert_eq!(at, [s(2), s(3), s(3)]);
         assert_eq!(
             clips,
-            ids(&[
-                "chime", "qing", "pause", "brief-2", "pause", "brief-3", "pause", "brief-4",
-                "banli"
-            ]),
+            ids(&["qing", "brief-2", "brief-3", "brief-4", "banli"]),
             "once, no English, no repeat"
         );
         let c = p.counts();

@@ -145,19 +145,13 @@ pub fn brief(call: &Call, locale: Locale, voice: &Voice) -> Vec<String> {
     out
 }
 
-/// What opens a merged sentence: the chime (if wanted), then 请 for zh-CN.
-pub fn merge_head(locale: Locale, chime: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    if chime {
-        out.push(CHIME.to_owned());
+/// What opens a merged sentence: 请 for zh-CN. No chime: a merged sentence
+/// is said only while the speaker is busy, so the hall is listening already.
+pub fn merge_head(locale: Locale) -> Vec<String> {
+    match locale {
+        Locale::ZhCn => vec![format!("{}/qing", locale.tag())],
+        Locale::En => Vec::new(),
     }
-    if locale == Locale::ZhCn {
-        if chime {
-            out.push(PAUSE.to_owned());
-        }
-        out.push(format!("{}/qing", locale.tag()));
-    }
-    out
 }
 
 /// What closes a merged sentence: 办理 for zh-CN.
@@ -482,9 +476,8 @@ mod tests {
             short(&brief(&recall, Locale::En, &v)),
             "calling-again number a 1 2 please-go-to-counter 3"
         );
-        assert_eq!(short(&merge_head(Locale::ZhCn, true)), "chime pause qing");
-        assert_eq!(short(&merge_head(Locale::En, true)), "chime");
-        assert_eq!(short(&merge_head(Locale::En, false)), "");
+        assert_eq!(short(&merge_head(Locale::ZhCn)), "qing");
+        assert_eq!(short(&merge_head(Locale::En)), "");
         assert_eq!(short(&merge_tail(Locale::ZhCn)), "banli");
         assert!(merge_tail(Locale::En).is_empty());
     }

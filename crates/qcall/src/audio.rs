@@ -18,7 +18,7 @@ use qcall_core::speech::{self, Call, Locale, Voice};
 use qcall_core::{Event, Hall, Millis, TicketState};
 use qcall_engine::{Published, Publisher};
 
-use crate::config::{AudioSection, parse_range};
+use crate::config::{AudioSection, AudioZoneSection, parse_range};
 
 /// What the daemon says, decided from config once.
 #[derive(Debug, Clone)]
@@ -107,10 +107,7 @@ impl Script {
         Policy {
             max_lag: Duration::from_secs(max_lag_s.into()),
             max_merge: MAX_MERGE,
-            merge_head: match first {
-                Some(l) => speech::merge_head(l, self.chime),
-                None => vec![speech::CHIME.to_owned()],
-            },
+            merge_head: first.map(speech::merge_head).unwrap_or_default(),
             merge_tail: first.map(speech::merge_tail).unwrap_or_default(),
             repeat: 1,
         }
@@ -132,9 +129,10 @@ impl Script {
     }
 }
 
-/// Calls said in one merged sentence at most: four brief forms are about
-/// as long as one call in full.
-const MAX_MERGE: usize = 4;
+/// Calls said in one merged sentence at most: three brief forms (about 8 s
+/// with the default pack) keep the next call's wait under the default
+/// `max_lag_s` while the merged head and tail are shared by three.
+const MAX_MERGE: usize = 3;
 
 /// How the renderer and the speaker deliver announcements, from config.
 pub fn settings(a: &AudioSection) -> anyhow::Result<Settings> {
@@ -203,22 +201,108 @@ pub fn load_pack(a: &AudioSection, script: &mut Script) -> anyhow::Result<VoiceP
     Ok(pack)
 }
 
-/// Starts the speaker; `on_state` sees every health change.
-pub fn start(
-    a: &AudioSection,
-    on_state: impl FnMut(&AudioState) + Send + 'static,
-) -> anyhow::Result<(Speaker, Script, std::thread::JoinHandle<()>)> {
-    let mut script = Script::from_config(a)?;
-    let pack = load_pack(a, &mut script)?;
-    let (speaker, join) = Speaker::start(pack, settings(a)?, Box::new(on_state))
-        .context("cannot start the speaker thread")?;
-    Ok((speaker, script, join))
+/// One speaker zone: its own speaker thread and device, and the calls it
+/// says.
+#[derive(Debug)]
+pub struct Zone {
+    pub name: String,
+    /// Counter ids; with `services` also empty, every call.
+    pub counters: Vec<String>,
+    /// Service codes.
+    pub services: Vec<String>,
+    pub speaker: Speaker,
 }
 
-/// The engine-side half: committed calls become announcements.
+impl Zone {
+    /// Whether this zone says a call of a `service` ticket to `counter`.
+    pub fn says(&self, counter: &str, service: &str) -> bool {
+        (self.counters.is_empty() && self.services.is_empty())
+            || self.counters.iter().any(|c| c == counter)
+            || self.services.iter().any(|s| s == service)
+    }
+}
+
+/// The hall's zones as configured: `[[audio.zones]]`, or one zone on
+/// `[audio] device` that says every call. Names and lists are checked
+/// against the hall.
+pub fn zones(a: &AudioSection, hall: &Hall) -> anyhow::Result<Vec<AudioZoneSection>> {
+    if a.zones.is_empty() {
+        return Ok(vec![AudioZoneSection {
+            name: "hall".into(),
+            device: a.device.clone(),
+            counters: Vec::new(),
+            services: Vec::new(),
+        }]);
+    }
+    let mut names = std::collections::HashSet::new();
+    for z in &a.zones {
+        if z.name.trim().is_empty() || !names.insert(z.name.as_str()) {
+            anyhow::bail!(
+                "[[audio.zones]] name = {:?}: every zone needs a name of its own",
+                z.name
+            );
+        }
+        for c in &z.counters {
+            if hall.counter(c).is_none() {
+                anyhow::bail!(
+                    "[[audio.zones]] {:?}: counters lists {c:?}, which is no counter's id in [[counters]]",
+                    z.name
+                );
+            }
+        }
+        for s in &z.services {
+            if hall.service(s).is_none() {
+                anyhow::bail!(
+                    "[[audio.zones]] {:?}: services lists {s:?}, which is no service's code in [[services]]",
+                    z.name
+                );
+            }
+        }
+    }
+    Ok(a.zones.clone())
+}
+
+/// Starts one speaker per zone; `on_state(zone, state)` sees every health
+/// change of each.
+pub fn start(
+    a: &AudioSection,
+    hall: &Hall,
+    on_state: impl Fn(&str, &AudioState) + Send + Sync + 'static,
+) -> anyhow::Result<(Vec<Zone>, Script)> {
+    let mut script = Script::from_config(a)?;
+    let pack = load_pack(a, &mut script)?;
+    let base = settings(a)?;
+    let on_state = Arc::new(on_state);
+    let mut out = Vec::new();
+    for z in zones(a, hall)? {
+        let settings = Settings {
+            device: z.device.clone(),
+            ..base.clone()
+        };
+        let (name, report) = (z.name.clone(), on_state.clone());
+        // The speaker thread is not joined: at shutdown it finishes what
+        // is queued while the process exits, which is soon enough.
+        let (speaker, _thread) = Speaker::start(
+            pack.clone(),
+            settings,
+            Box::new(move |s: &AudioState| report(&name, s)),
+        )
+        .with_context(|| format!("cannot start the speaker thread of zone {:?}", z.name))?;
+        out.push(Zone {
+            name: z.name,
+            counters: z.counters,
+            services: z.services,
+            speaker,
+        });
+    }
+    Ok((out, script))
+}
+
+/// The engine-side half: committed calls become announcements in the zones
+/// that say them.
 #[derive(Debug)]
 pub struct AudioPublisher {
-    pub speaker: Speaker,
+    pub zones: Vec<Zone>,
     pub script: Script,
     pub hall: Arc<Hall>,
 }
@@ -227,8 +311,12 @@ pub struct AudioPublisher {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToSpeaker {
     /// A call or recall outside quiet hours: exactly that ticket to exactly
-    /// that counter.
-    Say(Announcement),
+    /// that counter (its id), of that service.
+    Say {
+        announcement: Announcement,
+        counter: String,
+        service: String,
+    },
     /// The ticket is no longer called (started, finished, no-show,
     /// transferred, cancelled): what still waits for it is not said.
     Withdraw(u64),
@@ -251,32 +339,38 @@ pub fn to_speaker(script: &Script, hall: &Hall, p: &Published) -> Option<ToSpeak
         _ => return None,
     };
     let number = &view.ticket.number;
-    let counter = hall.counter(counter)?.number;
+    let spoken = hall.counter(counter)?.number;
     if script.is_quiet(rec.at, &hall.tz) {
-        tracing::debug!(%number, counter, "quiet hours: not announced");
+        tracing::debug!(%number, counter = spoken, "quiet hours: not announced");
         return None;
     }
-    Some(ToSpeaker::Say(script.announcement(
-        number,
-        counter,
-        recall,
-        Some(view.ticket.id.0 as u64),
-    )))
+    Some(ToSpeaker::Say {
+        announcement: script.announcement(number, spoken, recall, Some(view.ticket.id.0 as u64)),
+        counter: counter.clone(),
+        service: view.ticket.service.clone(),
+    })
 }
 
 impl Publisher for AudioPublisher {
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
             match to_speaker(&self.script, &self.hall, p) {
-                Some(ToSpeaker::Say(a)) => {
-                    let label = a.label.clone();
-                    if let Err(e) = self.speaker.announce(a) {
-                        tracing::warn!(announcement = %label, error = %e, "announcement dropped");
+                Some(ToSpeaker::Say {
+                    announcement,
+                    counter,
+                    service,
+                }) => {
+                    for zone in self.zones.iter().filter(|z| z.says(&counter, &service)) {
+                        if let Err(e) = zone.speaker.announce(announcement.clone()) {
+                            tracing::warn!(zone = %zone.name, announcement = %announcement.label, error = %e, "announcement dropped");
+                        }
                     }
                 }
                 Some(ToSpeaker::Withdraw(subject)) => {
-                    if let Err(e) = self.speaker.withdraw(subject) {
-                        tracing::debug!(subject, error = %e, "withdrawal not delivered");
+                    for zone in &self.zones {
+                        if let Err(e) = zone.speaker.withdraw(subject) {
+                            tracing::debug!(zone = %zone.name, subject, error = %e, "withdrawal not delivered");
+                        }
                     }
                 }
                 None => {}
@@ -285,7 +379,60 @@ impl Publisher for AudioPublisher {
     }
 }
 
-/// The `audio_state` notice body pushed to websocket clients.
+/// Every zone's last state, summed into the one `audio_state` notice
+/// screens and `/metrics` read: counts add up, `output` only when every
+/// zone has one, the `last_*` fields of the zone that just changed, and
+/// each zone's own state under `zones`.
+#[derive(Debug, Default)]
+pub struct ZoneStates {
+    // Zone name → its last state, in zone order. A std mutex: each zone's
+    // speaker thread updates its entry and builds the notice under it, so
+    // two zones' notices never interleave half-updated; never held long.
+    states: std::sync::Mutex<Vec<(String, AudioState)>>,
+}
+
+impl ZoneStates {
+    /// Records `zone`'s new state; the notice body to send.
+    pub fn update(&self, zone: &str, s: &AudioState) -> serde_json::Value {
+        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        match states.iter_mut().find(|(name, _)| name == zone) {
+            Some((_, old)) => *old = s.clone(),
+            None => states.push((zone.to_owned(), s.clone())),
+        }
+        let mut total = s.clone();
+        total.output = states.iter().all(|(_, z)| z.output);
+        total.device = states
+            .iter()
+            .map(|(_, z)| z.device.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sum = |f: &dyn Fn(&AudioState) -> u64| states.iter().map(|(_, z)| f(z)).sum::<u64>();
+        total.queued = states.iter().map(|(_, z)| z.queued).sum();
+        total.played = sum(&|z| z.played);
+        total.dropped = sum(&|z| z.dropped);
+        total.counts = qcall_audio::Counts {
+            full: sum(&|z| z.counts.full),
+            shortened: sum(&|z| z.counts.shortened),
+            merged: sum(&|z| z.counts.merged),
+            skipped_stale: sum(&|z| z.counts.skipped_stale),
+            skipped_late: sum(&|z| z.counts.skipped_late),
+            lost: sum(&|z| z.counts.lost),
+        };
+        let mut body = state_json(&total);
+        body["zone"] = zone.into();
+        body["zones"] = states
+            .iter()
+            .map(|(name, z)| {
+                let mut v = state_json(z);
+                v["zone"] = name.as_str().into();
+                v
+            })
+            .collect();
+        body
+    }
+}
+
+/// The `audio_state` notice body of one speaker.
 pub fn state_json(s: &AudioState) -> serde_json::Value {
     serde_json::json!({
         "output": s.output,
@@ -391,7 +538,15 @@ mod tests {
         };
         let id = qcall_core::TicketId(7);
         let said = |p: Option<ToSpeaker>| match p {
-            Some(ToSpeaker::Say(a)) => Some(a),
+            Some(ToSpeaker::Say {
+                announcement,
+                counter,
+                service,
+            }) => {
+                assert_eq!(service, "A", "the ticket's service");
+                assert!(counter == "1" || counter == "2", "{counter}");
+                Some(announcement)
+            }
             _ => None,
         };
         let check = |script: &Script, event: Event, expect: Option<&str>| {
@@ -480,6 +635,101 @@ mod tests {
                 "zh-CN/1",
                 "zh-CN/hao-chuangkou"
             ]
+        );
+    }
+
+    #[test]
+    fn zones_say_their_counters_and_services_and_are_checked() {
+        let config = crate::Config::parse(crate::config::EXAMPLE).unwrap();
+        let hall = config.hall().unwrap();
+        let mut a = config.audio.clone();
+        a.zones.clear();
+        a.device = "plughw:CARD=Hall".into();
+        a.pack = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/voice/default").into();
+        let one = zones(&a, &hall).unwrap();
+        assert_eq!(one.len(), 1, "no zones: one on [audio] device");
+        assert_eq!(one[0].device, "plughw:CARD=Hall");
+        let zone = |counters: &[&str], services: &[&str]| AudioZoneSection {
+            name: format!("z{}{}", counters.len(), services.len()),
+            device: String::new(),
+            counters: counters.iter().map(|c| c.to_string()).collect(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+        };
+        let (speaker, _) = Speaker::start(
+            load_pack(&a, &mut Script::from_config(&a).unwrap()).unwrap(),
+            settings(&a).unwrap(),
+            Box::new(|_| {}),
+        )
+        .unwrap();
+        let live = |z: AudioZoneSection| Zone {
+            name: z.name,
+            counters: z.counters,
+            services: z.services,
+            speaker: speaker.clone(),
+        };
+        let check = |z: &Zone, counter: &str, service: &str, expect: bool| {
+            assert_eq!(
+                z.says(counter, service),
+                expect,
+                "{z:?} {counter} {service}"
+            );
+        };
+        let everything = live(zone(&[], &[]));
+        check(&everything, "1", "A", true);
+        let east = live(zone(&["1"], &["B"]));
+        check(&east, "1", "A", true);
+        check(&east, "2", "B", true);
+        check(&east, "2", "A", false);
+        // Bad zones are refused with the key and the value named.
+        for (bad, says) in [
+            (vec![zone(&["nope"], &[])], "\"nope\", which is no counter"),
+            (vec![zone(&[], &["Q"])], "\"Q\", which is no service"),
+            (
+                vec![zone(&["1"], &[]), zone(&["1"], &[])],
+                "a name of its own",
+            ),
+        ] {
+            a.zones = bad;
+            let e = zones(&a, &hall).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("[[audio.zones]]"), "{e}");
+        }
+    }
+
+    #[test]
+    fn zone_states_add_up_into_one_notice() {
+        let states = ZoneStates::default();
+        let mut east = AudioState {
+            output: true,
+            device: "east".into(),
+            played: 2,
+            ..AudioState::default()
+        };
+        east.counts.merged = 3;
+        let first = states.update("east", &east);
+        assert_eq!(
+            (first["played"].clone(), first["merged"].clone()),
+            (2.into(), 3.into())
+        );
+        let west = AudioState {
+            output: false,
+            device: "west".into(),
+            played: 5,
+            dropped: 1,
+            ..AudioState::default()
+        };
+        let both = states.update("west", &west);
+        assert_eq!(both["played"], 7);
+        assert_eq!(both["merged"], 3);
+        assert_eq!(both["dropped"], 1);
+        assert_eq!(both["output"], false, "one zone has no output");
+        assert_eq!(both["zone"], "west");
+        assert_eq!(both["zones"][0]["zone"], "east");
+        assert_eq!(both["zones"][1]["played"], 5);
+        east.played = 3;
+        assert_eq!(
+            states.update("east", &east)["played"],
+            8,
+            "replaced, not added"
         );
     }
 

@@ -112,14 +112,13 @@ pub async fn run_with(
     let mut publishers: Vec<Box<dyn qcall_engine::Publisher>> = vec![Box::new(publisher)];
     if config.audio.enabled {
         let notices = hub.clone();
-        let on_state = move |s: &qcall_audio::AudioState| {
-            notices.notice("audio_state", audio::state_json(s));
+        let states = audio::ZoneStates::default();
+        let on_state = move |zone: &str, s: &qcall_audio::AudioState| {
+            notices.notice("audio_state", states.update(zone, s));
         };
-        // The speaker thread is not joined: at shutdown it finishes what is
-        // queued while the process exits, which is soon enough.
-        let (speaker, script, _speaker_thread) = audio::start(&config.audio, on_state)?;
+        let (zones, script) = audio::start(&config.audio, &hall, on_state)?;
         publishers.push(Box::new(audio::AudioPublisher {
-            speaker,
+            zones,
             script,
             hall: hall.clone(),
         }));

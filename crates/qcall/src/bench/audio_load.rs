@@ -149,7 +149,6 @@ pub fn run(config: Option<&Path>, every_s: f64, minutes: f64, dir: &Path) -> any
         played_s += played.length.as_secs_f64();
         now = start + played.length;
     }
-    drop(out);
 
     lags.sort_by(f64::total_cmp);
     let c = planner.counts();

@@ -569,6 +569,24 @@ pub struct AudioSection {
     /// No announcement starts later than this after its call (seconds).
     #[serde(default = "default_max_lag_s")]
     pub max_lag_s: u32,
+    /// Speaker zones, each on its own device; none: one zone on `device`
+    /// that says every call.
+    #[serde(default)]
+    pub zones: Vec<AudioZoneSection>,
+}
+
+/// One speaker zone: a wing or floor with its own output device.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioZoneSection {
+    pub name: String,
+    /// Output device name; empty for the system default.
+    pub device: String,
+    /// Counter ids whose calls this zone says.
+    pub counters: Vec<String>,
+    /// Service codes whose calls this zone says. With `counters` also
+    /// empty, the zone says every call.
+    pub services: Vec<String>,
 }
 
 fn default_max_lag_s() -> u32 {
