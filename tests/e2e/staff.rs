@@ -423,3 +423,73 @@ async fn post_call_calls_a_waiting_number_of_this_counter_and_refuses_others_cle
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn alerts_keep_their_ids_and_acknowledgements_across_a_restart() {
+    let hall = Hall::demo();
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let clerk = hall.counter_token("1");
+    let mut d = hall.start();
+    let mut c = d.conn().await;
+    let raise = json!({"kind": "guide", "source": "kiosk-1"});
+    let first = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    let second = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    assert_eq!(second.as_i64(), first.as_i64().map(|n| n + 1));
+    let ack = |id: &Value| format!("/api/v1/alerts/{id}/ack");
+    let r = c.post(&ack(&first), None, &json!({})).await.unwrap();
+    assert_eq!(code(&r), (401, "unauthorized"));
+    let r = c
+        .post(&ack(&first), Some(&clerk), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (403, "forbidden"));
+    let r = c
+        .post("/api/v1/alerts/999/ack", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_alert"));
+    let r = c
+        .post("/api/v1/alerts/wait:A/ack", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_alert"));
+    let r = c
+        .post(
+            &ack(&first),
+            Some(&supervisor),
+            &json!({"note": "x".repeat(501)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "invalid_body"));
+    let r = c
+        .post(
+            &ack(&first),
+            Some(&supervisor),
+            &json!({"note": "guide sent"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["alert"]["ack"]["by"], "王强");
+    assert_eq!(r.body["alert"]["ack"]["note"], "guide sent");
+
+    d.kill();
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let list = c
+        .send(Method::GET, "/api/v1/alerts", Some(&supervisor), None)
+        .await
+        .unwrap();
+    let recent = list.body["recent"].as_array().unwrap();
+    let ids: Vec<&Value> = recent.iter().map(|a| &a["id"]).collect();
+    assert_eq!(ids, [&second, &first], "{recent:?}");
+    assert_eq!(recent[1]["ack"]["note"], "guide sent");
+    assert!(recent[0]["ack"].is_null());
+    let third = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    assert_eq!(
+        third.as_i64(),
+        second.as_i64().map(|n| n + 1),
+        "ids go on after a restart"
+    );
+}

@@ -487,6 +487,41 @@ test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, 
   }
 });
 
+test('a supervisor opens a counter and acknowledges a guide alert on /admin', async () => {
+  const own = await startHall();
+  try {
+    own.staff('2051', '王强', 'supervisor', 'boss-pass-1');
+    const admin = await open('/admin', { width: 1366, height: 900 }, own);
+    await admin.fill('#staff-id', '2051');
+    await admin.fill('#password', 'boss-pass-1');
+    await admin.click('#signin-form button[type="submit"]');
+    await live(admin);
+    await admin.click('#counters button[data-counter="6"][data-cmd="open"]');
+    await waitText(admin, '#counter-result', '6号窗口：开窗');
+    await admin.waitForSelector('#counters tr[data-state="open_idle"] button[data-counter="6"][data-cmd="pause"]');
+    const six = (await own.api('/counters')).body.counters.find((c) => c.id === '6');
+    assert.equal(six.state, 'open_idle');
+
+    const raised = await own.api('/alerts', { method: 'POST', body: { kind: 'guide', source: 'kiosk-1' } });
+    assert.equal(raised.status, 202);
+    const id = raised.body.alert.id;
+    assert.equal(typeof id, 'number');
+    const row = `#alerts li:has(button[data-ack="${id}"])`;
+    await admin.waitForSelector(row);
+    await admin.fill(`${row} .ack-note`, '导办已到 kiosk-1');
+    await admin.click(`${row} button[data-ack="${id}"]`);
+    await waitText(admin, '#alerts .acked', /^已处理：王强 \(2051\)，\d\d:\d\d · 导办已到 kiosk-1$/);
+    const boss = own.token('--supervisor', 'zhao');
+    const listed = (await own.api('/alerts', { token: boss })).body.recent.find((a) => a.id === id);
+    assert.equal(listed.ack.by, '王强 (2051)');
+    assert.equal(listed.ack.note, '导办已到 kiosk-1');
+    assert.deepEqual(admin.errors, []);
+    await admin.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
 test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
   hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
   hall.staff('1032', '李娜', 'clerk', 's3cret-pass');

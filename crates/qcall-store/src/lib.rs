@@ -11,6 +11,7 @@
 //! writer thread owns the one read-write [`Store`]. It knows SQL and nothing
 //! about JSON or HTTP.
 
+mod alerts;
 mod backup;
 mod check;
 mod codec;
@@ -28,6 +29,7 @@ use qcall_core::state::{Appointment, Changes, Outbox};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use alerts::StoredAlert;
 pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
 use health::FileIdentity;

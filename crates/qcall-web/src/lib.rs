@@ -133,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/whoami", get(screens::whoami))
         .route("/alerts", get(api::hall::alerts).post(screens::alert))
+        .route("/alerts/{id}/ack", post(screens::ack_alert))
         .route("/display", get(screens::display))
         .route("/window/{counter}", get(screens::window))
         .route("/admin/overview", get(screens::admin_overview))

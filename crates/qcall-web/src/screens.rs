@@ -10,8 +10,6 @@
 //! notices (a guide call to every screen) and are not stored in the event
 //! log.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -90,7 +88,6 @@ pub async fn alert(
     ClientIp(client): ClientIp,
     body: Result<Json<AlertBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let Json(body) = body?;
     if body.kind != "guide" {
         return Err(ApiError::new(
@@ -110,20 +107,87 @@ pub async fn alert(
         .take(64)
         .collect();
     state.kiosk_limit(client)?;
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let hall = state.engine.hall();
-    let alert = json!({
-        "id": id,
+    let mut alert = json!({
         "kind": body.kind,
         "source": source,
         "at": local_rfc3339(state.engine.now(), &hall.tz),
     });
     tracing::info!(kind = %body.kind, %source, "alert raised");
     // Which kiosk wants a guide is no one's secret: every stream.
-    state
+    let id = state
         .alerts
         .raise(&state.hub, crate::hub::Audience::Everyone, alert.clone());
+    alert["id"] = json!(id);
+    alert["ack"] = Value::Null;
     Ok((StatusCode::ACCEPTED, Json(json!({ "alert": alert }))))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    /// What was done about it, for the record (optional, at most 500 characters).
+    note: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/ack {note?}`: a supervisor or guide
+/// acknowledges a one-off alert (a guide call, a poor rating): who, when
+/// and the note are stored with it and every screen sees it acknowledged.
+/// The first acknowledgement stays. SLA lights clear by themselves.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{id}/ack",
+    tag = "hall",
+    params(("id" = i64, Path, description = "The alert's id (`id` of an `alert` frame or of GET /alerts)")),
+    request_body(content = Option<AckBody>, description = "An optional note"),
+    security(("bearer" = ["supervisor", "guide"])),
+    responses(
+        (status = 200, description = "The alert with its `ack`", body = crate::openapi::RaisedAlertBody),
+        (status = 400, description = "`invalid_body`: the body is not JSON", body = crate::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor or guide token", body = crate::error::ErrorBody),
+        (status = 404, description = "`unknown_alert`", body = crate::error::ErrorBody),
+        (status = 413, description = "`body_too_large`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_body`: the note is too long", body = crate::error::ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn ack_alert(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Supervisor, Role::Guide],
+        "acknowledging an alert",
+    )?;
+    let body: AckBody = crate::api::optional_body(&body)?;
+    let note = body.note.unwrap_or_default().trim().to_owned();
+    if note.chars().count() > 500 || note.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "a note is at most 500 printable characters",
+        ));
+    }
+    let unknown = || {
+        ApiError::not_found(
+            "unknown_alert",
+            format!(
+                "there is no alert `{}` to acknowledge; GET /api/v1/alerts lists them (SLA lights clear by themselves)",
+                id.chars().take(40).collect::<String>()
+            ),
+        )
+    };
+    let n: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(unknown)?;
+    let by = cred.account.clone().map_or_else(
+        || cred.subject.clone(),
+        |id| format!("{} ({id})", cred.subject),
+    );
+    let alert = state.alerts.ack(n, &by, &note).await?.ok_or_else(unknown)?;
+    Ok(Json(json!({ "alert": alert })))
 }
 
 /// `GET /api/v1/display`: the wall display's layout, zones and ticker.
