@@ -228,6 +228,50 @@ function ackPart(a) {
   return el('span', { class: 'ack' }, note, el('button', { type: 'button', class: 'chip', dataset: { ack: String(a.id) }, onclick: () => ack(a, note.value.trim()) }, t('ack')));
 }
 
+// ---------------------------------------------------------------- a ticket's row
+
+/** Today's ticket by number, with what a supervisor may do to it; the
+ *  server refuses what does not fit its state and says why. */
+async function findTicket(e) {
+  if (e) e.preventDefault();
+  const number = $('#find-number').value.trim().toUpperCase();
+  $('#find-result').textContent = '';
+  if (!number) return;
+  let found;
+  try {
+    found = (await api(`/tickets?number=${encodeURIComponent(number)}`, { token: secret })).tickets;
+  } catch (err) {
+    $('#find-result').textContent = err.message;
+    return;
+  }
+  if (!found.length) {
+    $('#found').replaceChildren();
+    $('#find-result').textContent = t('not_found_today', { number });
+    return;
+  }
+  const fits = (tk) => ({ reprint: true, reenter: tk.state === 'no_show', cancel: tk.state === 'waiting' });
+  $('#found').replaceChildren(
+    ...found.map((tk) =>
+      el('tr', { dataset: { ticket: String(tk.id), state: tk.state } },
+        el('th', { scope: 'row' }, tk.number),
+        el('td', {}, bi(tk.service_name)),
+        el('td', {}, el('span', { class: 'pill', dataset: { state: tk.state } }, t('tstate_' + tk.state))),
+        el('td', { class: 'row-actions' },
+          ...['reprint', 'reenter', 'cancel'].filter((k) => fits(tk)[k]).map((k) =>
+            el('button', { type: 'button', class: 'chip', dataset: { op: k }, onclick: () => ticketAction(tk, k) }, t(k === 'cancel' ? 'cancel_ticket' : k)))))),
+  );
+}
+
+async function ticketAction(tk, kind) {
+  try {
+    await api(`/tickets/${tk.id}/${kind}`, { method: 'POST', token: secret, body: {} });
+    await findTicket();
+    $('#find-result').textContent = t('ticket_done_' + kind, { number: tk.number });
+  } catch (err) {
+    $('#find-result').textContent = err.message;
+  }
+}
+
 function renderAlerts() {
   const list = $('#alerts');
   if (!alerts.length) {
@@ -452,6 +496,7 @@ function init() {
     } else staffSignInHere();
   });
   $('#sign-out').addEventListener('click', signOut);
+  $('#find-form').addEventListener('submit', findTicket);
   $('#date').addEventListener('change', loadStats);
   const saved = localStorage.getItem(KEY);
   if (saved) signIn(saved);

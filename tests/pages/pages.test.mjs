@@ -487,7 +487,7 @@ test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, 
   }
 });
 
-test('a supervisor opens a counter and acknowledges a guide alert on /admin', async () => {
+test('a supervisor opens a counter, acknowledges a guide alert and acts on a ticket\'s row on /admin', async () => {
   const own = await startHall();
   try {
     own.staff('2051', '王强', 'supervisor', 'boss-pass-1');
@@ -515,6 +515,28 @@ test('a supervisor opens a counter and acknowledges a guide alert on /admin', as
     const listed = (await own.api('/alerts', { token: boss })).body.recent.find((a) => a.id === id);
     assert.equal(listed.ack.by, '王强 (2051)');
     assert.equal(listed.ack.note, '导办已到 kiosk-1');
+
+    // From a ticket's row: cancel a waiting one, let a no-show back in.
+    const take = async () => (await own.api('/tickets', { method: 'POST', body: { service: 'E' } })).body.ticket;
+    const waiting = await take();
+    await admin.fill('#find-number', waiting.number.toLowerCase());
+    await admin.click('#find-form button[type="submit"]');
+    await admin.click(`#found tr[data-ticket="${waiting.id}"] button[data-op="cancel"]`);
+    await waitText(admin, '#find-result', `${waiting.number} 已取消`);
+    await admin.waitForSelector(`#found tr[data-ticket="${waiting.id}"][data-state="cancelled"]`);
+    assert.equal((await own.api(`/tickets/${waiting.id}`)).body.ticket.state, 'cancelled');
+    const missed = await take();
+    const seven = own.token('--counter', '7');
+    assert.equal((await own.api('/counters/7/call-next', { method: 'POST', token: seven })).body.ticket.id, missed.id);
+    assert.equal((await own.api('/counters/7/no-show', { method: 'POST', token: seven })).status, 200);
+    await admin.fill('#find-number', missed.number);
+    await admin.click('#find-form button[type="submit"]');
+    await admin.click(`#found tr[data-ticket="${missed.id}"] button[data-op="reenter"]`);
+    await waitText(admin, '#find-result', `${missed.number} 已重新排队`);
+    assert.equal((await own.api(`/tickets/${missed.id}`)).body.ticket.state, 'waiting');
+    await admin.fill('#find-number', 'Z999');
+    await admin.click('#find-form button[type="submit"]');
+    await waitText(admin, '#find-result', '今天没有 Z999 这个号');
     assert.deepEqual(admin.errors, []);
     await admin.context().close();
   } finally {

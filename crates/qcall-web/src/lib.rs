@@ -100,7 +100,10 @@ impl AppState {
 /// (the kiosk rate limit keys on the client address, [`ClientIp`]).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/tickets", post(api::tickets::take_ticket))
+        .route(
+            "/tickets",
+            post(api::tickets::take_ticket).get(screens::find_tickets),
+        )
         .route("/tickets/{id}", get(api::tickets::get_ticket))
         .route("/tickets/{id}/cancel", post(api::tickets::cancel_ticket))
         .route("/tickets/{id}/reprint", post(api::printing::reprint_ticket))

@@ -90,6 +90,7 @@ socket with 1008.";
         crate::screens::ack_alert,
         crate::screens::display,
         crate::screens::window,
+        crate::screens::find_tickets,
         crate::screens::admin_overview,
         crate::api::hall::healthz,
         crate::api::hall::metrics,

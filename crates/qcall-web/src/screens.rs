@@ -304,3 +304,61 @@ pub async fn window(
         seq,
     }))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindQuery {
+    /// A ticket number of today, e.g. `A012` (case does not matter).
+    number: String,
+}
+
+/// `GET /api/v1/tickets?number=A012`: today's ticket with that number, for
+/// staff acting on it from its row (reprint, re-entry, cancel on `/admin`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    params(FindQuery),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "Today's tickets with that number (staff view); empty when none", body = wire::TicketsBody),
+        (status = 400, description = "`bad_query`: no `number`", body = crate::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = crate::error::ErrorBody),
+        (status = 503, description = "`shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn find_tickets(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<FindQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<wire::TicketsBody>, ApiError> {
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "looking a ticket up",
+    )?;
+    let axum::extract::Query(query) = query?;
+    let number = query.number.trim().to_uppercase();
+    let views = state
+        .engine
+        .read(move |s, _| {
+            let mut ids: Vec<_> = s
+                .tickets()
+                .filter(|t| t.number == number)
+                .map(|t| t.id)
+                .collect();
+            ids.sort();
+            ids.into_iter()
+                .filter_map(|id| qcall_engine::TicketView::of(s, id))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    let (hall, base) = (state.engine.hall(), base_url(&state, &headers));
+    Ok(Json(wire::TicketsBody {
+        tickets: views
+            .iter()
+            .map(|v| wire::ticket_for(wire::Viewer::Staff, hall, &base, v))
+            .collect(),
+    }))
+}

@@ -42,6 +42,12 @@ pub struct NoticePrint {
     pub reason: Option<String>,
 }
 
+/// `GET /tickets?number=`: today's tickets with a number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketsBody {
+    pub tickets: Vec<super::TicketJson>,
+}
+
 /// `POST /session`: a signed-in staff member's session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
