@@ -493,3 +493,71 @@ async fn alerts_keep_their_ids_and_acknowledgements_across_a_restart() {
         "ids go on after a restart"
     );
 }
+
+#[tokio::test]
+async fn a_clerk_away_inside_hours_with_people_waiting_alerts_supervisors_and_counts_in_stats() {
+    let hall = Hall::demo(); // Monday 08:30-12:00; [staff] away_alert_minutes = 10
+    add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let t0 = MONDAY + 9 * 60 * MIN;
+    let d = hall.start_at(t0);
+    let mut c = d.conn().await;
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "4"}),
+    )
+    .await;
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    for action in ["open", "pause"] {
+        let r = c
+            .post(
+                &format!("/api/v1/counters/4/{action}"),
+                Some(&token),
+                &json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 200, "{action}: {}", r.body);
+    }
+    let r = c
+        .post("/api/v1/tickets", None, &json!({"service": "C"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201);
+    let mut staff = super::trust::staff_stream(&d, &supervisor).await;
+    d.set_clock(t0 + 11 * MIN).await;
+    let alert = loop {
+        let f = staff.next_of("alert").await;
+        if f["kind"] == "away" {
+            break f;
+        }
+    };
+    assert_eq!(
+        (alert["counter"].as_str(), alert["staff"].as_str()),
+        (Some("4"), Some("1024"))
+    );
+    assert_eq!(alert["state"], "paused");
+    assert_eq!(alert["minutes"], 11);
+    assert!(
+        alert["message"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("脱岗/早退")
+    );
+    let stats = c
+        .send(Method::GET, "/api/v1/stats", Some(&supervisor), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.body["away"],
+        json!([{"staff": "1024", "minutes": 11}]),
+        "{}",
+        stats.body["away"]
+    );
+    let public = c.get("/api/v1/stats").await.unwrap();
+    assert_eq!(
+        public.body["away"],
+        json!([]),
+        "who was away is the supervisor's business"
+    );
+}

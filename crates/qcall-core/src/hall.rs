@@ -195,6 +195,9 @@ pub struct Hall {
     pub appointments: AppointmentRules,
     /// A suspended ticket may return within this many days (0: same day only).
     pub suspend_days: u32,
+    /// A counter paused or closed this long inside its hours, while its
+    /// services have people waiting, raises an alert (脱岗/早退); `None`: never.
+    pub away_alert_ms: Option<crate::time::Millis>,
     /// Text an applicant who left a phone number when this many are ahead.
     pub notify_ahead: u32,
     /// Services with hours of their own.
@@ -337,6 +340,7 @@ impl Hall {
         Ok(Hall {
             appointments,
             suspend_days: 7,
+            away_alert_ms: Some(10 * 60_000),
             notify_ahead: 3,
             name,
             tz,

@@ -114,6 +114,18 @@ pub(crate) fn alert_json(a: &Alert) -> Value {
             v["number"] = json!(number);
             v["minutes"] = json!(minutes);
         }
+        AlertKind::Away {
+            counter,
+            staff,
+            state,
+            minutes,
+        } => {
+            v["kind"] = json!("away");
+            v["counter"] = json!(counter);
+            v["staff"] = json!(staff);
+            v["state"] = json!(state.as_str());
+            v["minutes"] = json!(minutes);
+        }
     }
     v
 }
@@ -129,20 +141,28 @@ impl AlertBoard {
             .iter()
             .map(|a| (a.key.clone(), (a.level.as_str().to_owned(), alert_json(a))))
             .collect();
+        // An alert that names a clerk (脱岗/早退) is for staff streams only.
+        let audience = |v: &Value| {
+            if v["kind"] == "away" {
+                Audience::Staff
+            } else {
+                Audience::Everyone
+            }
+        };
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         for (key, (level, value)) in &fresh {
             let changed = active
                 .get(key)
                 .is_none_or(|old| old["level"] != level.as_str());
             if changed {
-                hub.notice("alert", value.clone());
+                hub.notice_to(audience(value), "alert", value.clone());
             }
         }
         for (key, old) in active.iter() {
             if !fresh.contains_key(key) {
                 let mut cleared = old.clone();
                 cleared["active"] = json!(false);
-                hub.notice("alert", cleared);
+                hub.notice_to(audience(&cleared), "alert", cleared);
             }
         }
         *active = fresh.into_iter().map(|(k, (_, v))| (k, v)).collect();

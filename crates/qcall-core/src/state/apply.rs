@@ -438,6 +438,7 @@ impl HallState {
             Event::CounterStateChanged { counter, state } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].state = *state;
+                self.counters[ci].since = Some(at);
                 changes.counter = Some(ci);
             }
             Event::CounterStaff { counter, staff } => {

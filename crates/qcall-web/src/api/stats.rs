@@ -54,16 +54,23 @@ pub async fn stats(
         })?,
         None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
     };
-    let (tickets, booked) = state
+    let (tickets, booked, events) = state
         .engine
         .read(move |_, store| {
             Ok::<_, qcall_store::StoreError>((
                 store.tickets_of_day(day)?,
                 store.appointments_of_day(day)?,
+                store.events_of_day(day)?,
             ))
         })
         .await?
         .map_err(ApiError::internal)?;
+    // Away time runs until now on the current day, until midnight before.
+    let until = day
+        .to_zoned(hall.tz.clone())
+        .map(|z| qcall_core::time::day_end(z.timestamp().as_millisecond(), &hall.tz))
+        .map_or(state.engine.now(), |end| end.min(state.engine.now()));
+    let away = qcall_core::alerts::away_minutes(&hall, &events, until);
     let stats = day_stats(&hall, &tickets);
     let (appointments, appointments_by_service) =
         appointment_stats(&hall, &booked, &tickets, state.engine.now());
@@ -82,6 +89,13 @@ pub async fn stats(
         counters: named(&stats.by_counter, "counter"),
         staff: if supervisor {
             named(&stats.by_staff, "staff")
+        } else {
+            Vec::new()
+        },
+        away: if supervisor {
+            away.into_iter()
+                .map(|(staff, minutes)| wire::AwayJson { staff, minutes })
+                .collect()
         } else {
             Vec::new()
         },

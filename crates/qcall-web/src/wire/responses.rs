@@ -378,6 +378,17 @@ pub struct StatsBody {
     #[schema(value_type = Vec<StaffGroupJson>)]
     pub staff: Vec<Named<GroupJson>>,
     pub appointments: AppointmentsStatsJson,
+    /// Minutes each clerk's counter stood paused or closed inside its
+    /// hours (脱岗/早退), by who worked there; supervisors only, like `staff`.
+    pub away: Vec<AwayJson>,
+}
+
+/// One clerk's minutes away inside hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwayJson {
+    /// Their 工号 (or the name a device token gave them).
+    pub staff: String,
+    pub minutes: i64,
 }
 
 /// `GET /audit` as JSON.

@@ -158,6 +158,8 @@ impl Config {
             })?;
         let mut hall = hall;
         hall.suspend_days = q.suspend_days;
+        hall.away_alert_ms = (self.staff.away_alert_minutes > 0)
+            .then(|| i64::from(self.staff.away_alert_minutes) * 60_000);
         hall.notify_ahead = self.notify.ahead;
         let mut hall = hall
             .with_schedule(self.hours.schedule()?, self.hours.enforce)
