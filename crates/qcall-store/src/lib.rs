@@ -267,6 +267,23 @@ impl Store {
         Ok(v.unwrap_or(0) as u64)
     }
 
+    /// The business day of the last recorded event, if any.
+    pub fn last_day(&self) -> Result<Option<BusinessDay>, StoreError> {
+        let day: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT day FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        day.map(|d| {
+            d.parse()
+                .map_err(|_| StoreError::Corrupt(format!("event day `{d}`")))
+        })
+        .transpose()
+    }
+
     /// The id the next ticket gets: ids are never reused across days.
     pub fn next_ticket_id(&self) -> Result<i64, StoreError> {
         let v: Option<i64> = self
