@@ -85,6 +85,7 @@ async function signIn(token) {
   actions = await api('/counter-actions').then((r) => r.actions).catch(() => null);
   renderLive();
   renderAlerts();
+  loadStaff();
   loadDevices();
   loadStats();
   stream = new Stream('/ws/staff', {
@@ -226,6 +227,54 @@ function ackPart(a) {
   }
   const note = el('input', { type: 'text', class: 'ack-note', maxlength: '500', 'aria-label': t('ack_note'), placeholder: t('ack_note') });
   return el('span', { class: 'ack' }, note, el('button', { type: 'button', class: 'chip', dataset: { ack: String(a.id) }, onclick: () => ack(a, note.value.trim()) }, t('ack')));
+}
+
+// ---------------------------------------------------------------- staff accounts
+
+async function loadStaff() {
+  let list;
+  try {
+    list = (await api('/staff', { token: secret })).staff;
+  } catch (e) {
+    $('#staff-result').textContent = e.message;
+    return;
+  }
+  $('#staff-list').replaceChildren(
+    ...list.map((s) =>
+      el('tr', { dataset: { staff: s.id, state: s.state } },
+        el('th', { scope: 'row' }, s.id),
+        el('td', {}, s.name),
+        el('td', {}, t('role_' + s.role)),
+        el('td', {}, t('staff_state_' + s.state)),
+        el('td', { class: 'row-actions' },
+          el('button', { type: 'button', class: 'chip', dataset: { op: s.state === 'disabled' ? 'enable' : 'disable' }, onclick: () => staffChange(s, s.state === 'disabled' ? 'enable' : 'disable') },
+            t(s.state === 'disabled' ? 'staff_enable' : 'staff_disable'))))),
+  );
+}
+
+async function staffChange(s, change) {
+  try {
+    await api(`/staff/${encodeURIComponent(s.id)}/${change}`, { method: 'POST', token: secret, body: {} });
+    $('#staff-result').textContent = '';
+  } catch (e) {
+    $('#staff-result').textContent = e.message;
+  }
+  loadStaff();
+}
+
+async function addStaff(e) {
+  e.preventDefault();
+  const body = { id: $('#new-id').value.trim(), name: $('#new-name').value.trim(), role: $('#new-role').value, password: $('#new-password').value };
+  try {
+    const r = await api('/staff', { method: 'POST', token: secret, body });
+    $('#new-password').value = '';
+    $('#new-id').value = '';
+    $('#new-name').value = '';
+    $('#staff-result').textContent = t('staff_added', { name: r.staff.name, id: r.staff.id });
+  } catch (err) {
+    $('#staff-result').textContent = err.message;
+  }
+  loadStaff();
 }
 
 // ---------------------------------------------------------------- a ticket's row
@@ -497,6 +546,7 @@ function init() {
   });
   $('#sign-out').addEventListener('click', signOut);
   $('#find-form').addEventListener('submit', findTicket);
+  $('#staff-form').addEventListener('submit', addStaff);
   $('#date').addEventListener('change', loadStats);
   const saved = localStorage.getItem(KEY);
   if (saved) signIn(saved);

@@ -561,3 +561,103 @@ async fn a_clerk_away_inside_hours_with_people_waiting_alerts_supervisors_and_co
         "who was away is the supervisor's business"
     );
 }
+
+#[tokio::test]
+async fn supervisors_manage_staff_over_the_api_and_each_change_is_audited() {
+    let hall = Hall::demo();
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let clerk = hall.counter_token("1");
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let add = json!({"id": "1024", "name": "李娜", "role": "clerk", "password": "s3cret-pass"});
+    let r = c.post("/api/v1/staff", None, &add).await.unwrap();
+    assert_eq!(code(&r), (401, "unauthorized"));
+    let r = c.post("/api/v1/staff", Some(&clerk), &add).await.unwrap();
+    assert_eq!(code(&r), (403, "forbidden"));
+    let r = c
+        .post(
+            "/api/v1/staff",
+            Some(&supervisor),
+            &json!({"id": "1024", "name": "x", "role": "boss", "password": "s3cret-pass"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "invalid_body"));
+    let r = c
+        .post("/api/v1/staff", Some(&supervisor), &add)
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(
+        r.body["staff"],
+        json!({"id": "1024", "name": "李娜", "role": "clerk", "state": "active"})
+    );
+    let r = c
+        .post("/api/v1/staff", Some(&supervisor), &add)
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (409, "staff_exists"));
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "1"}),
+    )
+    .await;
+    let session = r.body["token"].as_str().unwrap().to_owned();
+    let r = c
+        .post(
+            "/api/v1/staff/1024/password",
+            Some(&supervisor),
+            &json!({"password": "new-pass-22"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let r = c
+        .send(Method::GET, "/api/v1/whoami", Some(&session), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&r),
+        (401, "unauthorized"),
+        "a new password ends the sessions"
+    );
+    let r = c
+        .post("/api/v1/staff/9999/disable", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_staff"));
+    let r = c
+        .post("/api/v1/staff/1024/promote", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_change"));
+    let r = c
+        .post("/api/v1/staff/1024/disable", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["staff"]["state"], "disabled");
+    let list = c
+        .send(Method::GET, "/api/v1/staff", Some(&supervisor), None)
+        .await
+        .unwrap();
+    assert_eq!(list.body["staff"][0]["state"], "disabled");
+    assert!(
+        !list.body.to_string().contains("argon2"),
+        "no hash leaves the daemon"
+    );
+    let audit = c
+        .send(Method::GET, "/api/v1/audit", Some(&supervisor), None)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.body["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["staff_add", "staff_password", "staff_disable"],
+        "{actions:?}"
+    );
+}

@@ -544,7 +544,7 @@ test('a supervisor opens a counter, acknowledges a guide alert and acts on a tic
   }
 });
 
-test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
+test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin and manages staff', async () => {
   hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
   hall.staff('1032', '李娜', 'clerk', 's3cret-pass');
   hall.staff('2031', '王强', 'supervisor', 'boss-pass-1');
@@ -596,6 +596,22 @@ test('staff sign in with 工号 and password: a wrong one says so, five lock the
   await admin.click('#signin-form button[type="submit"]');
   await waitText(admin, '#who', '主管：王强');
   await live(admin);
+  // The supervisor adds a clerk, who can sign in, then disables them.
+  await admin.fill('#new-id', '1033');
+  await admin.fill('#new-name', '周敏');
+  await admin.selectOption('#new-role', 'clerk');
+  await admin.fill('#new-password', 'short');
+  await admin.click('#staff-form button[type="submit"]');
+  await waitText(admin, '#staff-result', /at least 8 characters/);
+  await admin.fill('#new-password', 'first-pass-1');
+  await admin.click('#staff-form button[type="submit"]');
+  await waitText(admin, '#staff-result', '已添加 周敏（工号 1033）');
+  await admin.waitForSelector('#staff-list tr[data-staff="1033"][data-state="active"]');
+  const signIn = () => hall.api('/session', { method: 'POST', body: { staff: '1033', password: 'first-pass-1', counter: '3' } });
+  assert.equal((await signIn()).status, 201);
+  await admin.click('#staff-list tr[data-staff="1033"] button[data-op="disable"]');
+  await admin.waitForSelector('#staff-list tr[data-staff="1033"][data-state="disabled"]');
+  assert.equal((await signIn()).body.error.code, 'account_disabled');
   assert.deepEqual(admin.errors, []);
   await admin.context().close();
 });

@@ -134,6 +134,8 @@ pub fn router(state: AppState) -> Router {
             "/session",
             post(api::session::sign_in).delete(api::session::sign_out),
         )
+        .route("/staff", get(api::staff::list).post(api::staff::add))
+        .route("/staff/{id}/{change}", post(api::staff::change))
         .route("/whoami", get(screens::whoami))
         .route("/alerts", get(api::hall::alerts).post(screens::alert))
         .route("/alerts/{id}/ack", post(screens::ack_alert))

@@ -9,6 +9,7 @@ pub mod counters;
 pub mod hall;
 pub mod printing;
 pub mod session;
+pub mod staff;
 pub mod stats;
 pub mod tickets;
 

@@ -85,6 +85,30 @@ pub struct ClerkRef {
     pub name: String,
 }
 
+/// A staff account as supervisors see it (no password hash, ever).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffJson {
+    /// 工号.
+    pub id: String,
+    pub name: String,
+    /// `clerk`, `guide` or `supervisor`.
+    pub role: &'static str,
+    /// `active`, `locked` (wrong passwords) or `disabled`.
+    pub state: &'static str,
+}
+
+/// `GET /staff`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffListBody {
+    pub staff: Vec<StaffJson>,
+}
+
+/// One account after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffBody {
+    pub staff: StaffJson,
+}
+
 /// A staff member as screens name them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StaffRef {
