@@ -20,6 +20,7 @@ let stream = null;
 let alerts = [];
 const devices = { printers: null, audio: null }; // null: loading; 'none': not configured; else Map
 let statsTimer = null;
+let actions = null; // GET /api/v1/counter-actions: the labels of open, close, pause, resume
 let supervisorName = '';
 
 // ---------------------------------------------------------------- sign-in
@@ -83,8 +84,10 @@ async function signIn(token) {
     alerts = alerts.filter((a) => a.id !== f.id);
     if (f.active !== false) alerts.unshift(f);
   }
+  actions = await api('/counter-actions').then((r) => r.actions).catch(() => null);
   renderLive();
   renderAlerts();
+  loadStaff();
   loadDevices();
   loadStats();
   ratingsAdmin(token);
@@ -125,9 +128,15 @@ function onFrame(f) {
   ratingsFrame(f);
   rectifyFrame(f);
   if (f.type === 'alert') {
-    // SLA lights come and go; the rest (guide calls, ratings) are a log.
-    alerts = alerts.filter((a) => a.id !== f.id);
-    if (f.active !== false) alerts.unshift(f);
+    // SLA lights come and go; the rest (guide calls, ratings) are a log,
+    // and an acknowledged one stays where it was.
+    const at = alerts.findIndex((a) => a.id === f.id);
+    if (f.active === false) alerts = alerts.filter((a) => a.id !== f.id);
+    else if (at >= 0 && f.ack) alerts[at] = f;
+    else {
+      alerts = alerts.filter((a) => a.id !== f.id);
+      alerts.unshift(f);
+    }
     renderAlerts();
   } else if (f.type === 'printer_state' || f.type === 'audio_state') {
     const kind = f.type === 'printer_state' ? 'printers' : 'audio';
@@ -158,7 +167,8 @@ function renderLive() {
         el('th', { scope: 'row' }, counterName(c)),
         el('td', {}, el('span', { class: 'pill', dataset: { state: c.state } }, t('state_' + c.state))),
         el('td', { class: 'num' }, c.current ? `${c.current.number} (${t('tstate_' + c.current.state)})` : '–'),
-        el('td', {}, c.services.join(' · ')))),
+        el('td', {}, c.services.join(' · ')),
+        el('td', { class: 'row-actions' }, ...counterButtons(c)))),
   );
   $('#queues').replaceChildren(
     ...[...model.queues.values()].map((q) => {
@@ -174,6 +184,149 @@ function renderLive() {
   );
 }
 
+/** What a supervisor may do to a counter in its state: the labels are
+ *  the server's table of counter actions; the server has the last word. */
+function counterButtons(c) {
+  if (!actions) return [];
+  const fits = { open: c.state === 'closed', pause: c.state === 'open_idle', resume: c.state === 'paused', close: c.state === 'open_idle' || c.state === 'paused' };
+  return ['open', 'pause', 'resume', 'close']
+    .filter((name) => fits[name])
+    .map((name) => {
+      const a = actions.find((x) => x.name === name);
+      return el('button', { type: 'button', class: 'chip', dataset: { counter: c.id, cmd: name }, onclick: () => counterAction(c, name) }, a ? bi(a.label) : name);
+    });
+}
+
+async function counterAction(c, name, body) {
+  const out = $('#counter-result');
+  out.replaceChildren();
+  try {
+    await api(`/counters/${encodeURIComponent(c.id)}/${name}`, { method: 'POST', token: secret, body: body || {} });
+    const a = actions.find((x) => x.name === name);
+    out.textContent = t('counter_done', { counter: counterName(c), action: a ? bi(a.label) : name });
+  } catch (e) {
+    out.textContent = e.message;
+    // The last counter of a queue with people waiting: a supervisor may
+    // close it anyway, and that is audited.
+    if (e.code === 'last_counter') {
+      out.append(' ', el('button', { type: 'button', class: 'chip warn', id: 'force-close', onclick: () => counterAction(c, 'close', { force: true }) }, t('force_close')));
+    }
+  }
+}
+
+async function ack(a, note) {
+  try {
+    const res = await api(`/alerts/${a.id}/ack`, { method: 'POST', token: secret, body: note ? { note } : {} });
+    const at = alerts.findIndex((x) => x.id === a.id);
+    if (at >= 0) alerts[at] = res.alert;
+    renderAlerts();
+  } catch (e) {
+    $('#counter-result').textContent = e.message;
+  }
+}
+
+function ackPart(a) {
+  // SLA lights (string ids) clear by themselves; one-off alerts are acknowledged.
+  if (typeof a.id !== 'number') return null;
+  if (a.ack) {
+    return el('span', { class: 'acked' }, t('acked', { by: a.ack.by, time: a.ack.at.slice(11, 16), note: a.ack.note ? ` · ${a.ack.note}` : '' }));
+  }
+  const note = el('input', { type: 'text', class: 'ack-note', maxlength: '500', 'aria-label': t('ack_note'), placeholder: t('ack_note') });
+  return el('span', { class: 'ack' }, note, el('button', { type: 'button', class: 'chip', dataset: { ack: String(a.id) }, onclick: () => ack(a, note.value.trim()) }, t('ack')));
+}
+
+// ---------------------------------------------------------------- staff accounts
+
+async function loadStaff() {
+  let list;
+  try {
+    list = (await api('/staff', { token: secret })).staff;
+  } catch (e) {
+    $('#staff-result').textContent = e.message;
+    return;
+  }
+  $('#staff-list').replaceChildren(
+    ...list.map((s) =>
+      el('tr', { dataset: { staff: s.id, state: s.state } },
+        el('th', { scope: 'row' }, s.id),
+        el('td', {}, s.name),
+        el('td', {}, t('role_' + s.role)),
+        el('td', {}, t('staff_state_' + s.state)),
+        el('td', { class: 'row-actions' },
+          el('button', { type: 'button', class: 'chip', dataset: { op: s.state === 'disabled' ? 'enable' : 'disable' }, onclick: () => staffChange(s, s.state === 'disabled' ? 'enable' : 'disable') },
+            t(s.state === 'disabled' ? 'staff_enable' : 'staff_disable'))))),
+  );
+}
+
+async function staffChange(s, change) {
+  try {
+    await api(`/staff/${encodeURIComponent(s.id)}/${change}`, { method: 'POST', token: secret, body: {} });
+    $('#staff-result').textContent = '';
+  } catch (e) {
+    $('#staff-result').textContent = e.message;
+  }
+  loadStaff();
+}
+
+async function addStaff(e) {
+  e.preventDefault();
+  const body = { id: $('#new-id').value.trim(), name: $('#new-name').value.trim(), role: $('#new-role').value, password: $('#new-password').value };
+  try {
+    const r = await api('/staff', { method: 'POST', token: secret, body });
+    $('#new-password').value = '';
+    $('#new-id').value = '';
+    $('#new-name').value = '';
+    $('#staff-result').textContent = t('staff_added', { name: r.staff.name, id: r.staff.id });
+  } catch (err) {
+    $('#staff-result').textContent = err.message;
+  }
+  loadStaff();
+}
+
+// ---------------------------------------------------------------- a ticket's row
+
+/** Today's ticket by number, with what a supervisor may do to it; the
+ *  server refuses what does not fit its state and says why. */
+async function findTicket(e) {
+  if (e) e.preventDefault();
+  const number = $('#find-number').value.trim().toUpperCase();
+  $('#find-result').textContent = '';
+  if (!number) return;
+  let found;
+  try {
+    found = (await api(`/tickets?number=${encodeURIComponent(number)}`, { token: secret })).tickets;
+  } catch (err) {
+    $('#find-result').textContent = err.message;
+    return;
+  }
+  if (!found.length) {
+    $('#found').replaceChildren();
+    $('#find-result').textContent = t('not_found_today', { number });
+    return;
+  }
+  const fits = (tk) => ({ reprint: true, reenter: tk.state === 'no_show', cancel: tk.state === 'waiting' });
+  $('#found').replaceChildren(
+    ...found.map((tk) =>
+      el('tr', { dataset: { ticket: String(tk.id), state: tk.state } },
+        el('th', { scope: 'row' }, tk.number),
+        el('td', {}, bi(tk.service_name)),
+        el('td', {}, el('span', { class: 'pill', dataset: { state: tk.state } }, t('tstate_' + tk.state))),
+        el('td', { class: 'row-actions' },
+          ...['reprint', 'reenter', 'cancel'].filter((k) => fits(tk)[k]).map((k) =>
+            el('button', { type: 'button', class: 'chip', dataset: { op: k }, onclick: () => ticketAction(tk, k) }, t(k === 'cancel' ? 'cancel_ticket' : k)))))),
+  );
+}
+
+async function ticketAction(tk, kind) {
+  try {
+    await api(`/tickets/${tk.id}/${kind}`, { method: 'POST', token: secret, body: {} });
+    await findTicket();
+    $('#find-result').textContent = t('ticket_done_' + kind, { number: tk.number });
+  } catch (err) {
+    $('#find-result').textContent = err.message;
+  }
+}
+
 function renderAlerts() {
   const list = $('#alerts');
   if (!alerts.length) {
@@ -185,7 +338,8 @@ function renderAlerts() {
       el('li', { dataset: { kind: a.kind } },
         el('time', {}, (a.at || '').slice(11, 16)),
         el('strong', {}, t('alert_' + a.kind)),
-        el('span', {}, a.message ? bi(a.message) : a.source || ''))),
+        el('span', {}, a.message ? bi(a.message) : a.source || ''),
+        ackPart(a))),
   );
 }
 
@@ -406,6 +560,8 @@ function init() {
     } else staffSignInHere();
   });
   $('#sign-out').addEventListener('click', signOut);
+  $('#find-form').addEventListener('submit', findTicket);
+  $('#staff-form').addEventListener('submit', addStaff);
   $('#date').addEventListener('change', loadStats);
   const saved = localStorage.getItem(KEY);
   if (saved) signIn(saved);

@@ -34,6 +34,7 @@ async function load() {
     render();
   } catch (e) {
     $('#error').hidden = false;
+    if (!body) $('#w-counter').textContent = me;
     $('#error').textContent = e.status === 404 ? t('err_no_counter', { counter: me }) : t('err_generic', { message: e.message });
   }
 }

@@ -8,6 +8,7 @@ mod actions;
 mod api;
 mod audio;
 mod cli;
+mod config_check;
 mod connections;
 mod crash;
 mod failures;

@@ -137,3 +137,31 @@ async fn at_midnight_open_tickets_expire_on_their_day_and_screens_start_the_new_
             .ends_with("002")
     );
 }
+
+#[tokio::test]
+async fn a_hall_off_at_midnight_closes_the_old_day_when_it_starts() {
+    let hall = Hall::demo();
+    let mut d = hall.start_at(MONDAY + 17 * HOUR);
+    let mut c = d.conn().await;
+    let waiting = take(&mut c, "A").await;
+    d.kill();
+    // Started the next morning: yesterday's ticket does not say "waiting".
+    let d = hall.start_at(MONDAY + 32 * HOUR);
+    let mut c = d.conn().await;
+    let page = c
+        .get(&format!("/api/v1/tickets/{}", waiting["id"]))
+        .await
+        .unwrap();
+    assert_eq!(page.body["ticket"]["state"], "expired");
+    let stats = c.get("/api/v1/stats?date=2026-11-23").await.unwrap().body;
+    assert_eq!(stats["total"]["expired"], 1, "{}", stats["total"]);
+    let mut display = d.display("").await;
+    let snap = display.next_of("snapshot").await;
+    assert_eq!(snap["day"], "2026-11-24");
+    assert!(
+        take(&mut c, "A").await["number"]
+            .as_str()
+            .unwrap()
+            .ends_with("001")
+    );
+}

@@ -423,3 +423,241 @@ async fn post_call_calls_a_waiting_number_of_this_counter_and_refuses_others_cle
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn alerts_keep_their_ids_and_acknowledgements_across_a_restart() {
+    let hall = Hall::demo();
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let clerk = hall.counter_token("1");
+    let mut d = hall.start();
+    let mut c = d.conn().await;
+    let raise = json!({"kind": "guide", "source": "kiosk-1"});
+    let first = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    let second = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    assert_eq!(second.as_i64(), first.as_i64().map(|n| n + 1));
+    let ack = |id: &Value| format!("/api/v1/alerts/{id}/ack");
+    let r = c.post(&ack(&first), None, &json!({})).await.unwrap();
+    assert_eq!(code(&r), (401, "unauthorized"));
+    let r = c
+        .post(&ack(&first), Some(&clerk), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (403, "forbidden"));
+    let r = c
+        .post("/api/v1/alerts/999/ack", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_alert"));
+    let r = c
+        .post("/api/v1/alerts/wait:A/ack", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_alert"));
+    let r = c
+        .post(
+            &ack(&first),
+            Some(&supervisor),
+            &json!({"note": "x".repeat(501)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "invalid_body"));
+    let r = c
+        .post(
+            &ack(&first),
+            Some(&supervisor),
+            &json!({"note": "guide sent"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["alert"]["ack"]["by"], "王强");
+    assert_eq!(r.body["alert"]["ack"]["note"], "guide sent");
+
+    d.kill();
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let list = c
+        .send(Method::GET, "/api/v1/alerts", Some(&supervisor), None)
+        .await
+        .unwrap();
+    let recent = list.body["recent"].as_array().unwrap();
+    let ids: Vec<&Value> = recent.iter().map(|a| &a["id"]).collect();
+    assert_eq!(ids, [&second, &first], "{recent:?}");
+    assert_eq!(recent[1]["ack"]["note"], "guide sent");
+    assert!(recent[0]["ack"].is_null());
+    let third = c.post("/api/v1/alerts", None, &raise).await.unwrap().body["alert"]["id"].clone();
+    assert_eq!(
+        third.as_i64(),
+        second.as_i64().map(|n| n + 1),
+        "ids go on after a restart"
+    );
+}
+
+#[tokio::test]
+async fn a_clerk_away_inside_hours_with_people_waiting_alerts_supervisors_and_counts_in_stats() {
+    let hall = Hall::demo(); // Monday 08:30-12:00; [staff] away_alert_minutes = 10
+    add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let t0 = MONDAY + 9 * 60 * MIN;
+    let d = hall.start_at(t0);
+    let mut c = d.conn().await;
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "4"}),
+    )
+    .await;
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    for action in ["open", "pause"] {
+        let r = c
+            .post(
+                &format!("/api/v1/counters/4/{action}"),
+                Some(&token),
+                &json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 200, "{action}: {}", r.body);
+    }
+    let r = c
+        .post("/api/v1/tickets", None, &json!({"service": "C"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201);
+    let mut staff = super::trust::staff_stream(&d, &supervisor).await;
+    d.set_clock(t0 + 11 * MIN).await;
+    let alert = loop {
+        let f = staff.next_of("alert").await;
+        if f["kind"] == "away" {
+            break f;
+        }
+    };
+    assert_eq!(
+        (alert["counter"].as_str(), alert["staff"].as_str()),
+        (Some("4"), Some("1024"))
+    );
+    assert_eq!(alert["state"], "paused");
+    assert_eq!(alert["minutes"], 11);
+    assert!(
+        alert["message"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("脱岗/早退")
+    );
+    let stats = c
+        .send(Method::GET, "/api/v1/stats", Some(&supervisor), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.body["away"],
+        json!([{"staff": "1024", "minutes": 11}]),
+        "{}",
+        stats.body["away"]
+    );
+    let public = c.get("/api/v1/stats").await.unwrap();
+    assert_eq!(
+        public.body["away"],
+        json!([]),
+        "who was away is the supervisor's business"
+    );
+}
+
+#[tokio::test]
+async fn supervisors_manage_staff_over_the_api_and_each_change_is_audited() {
+    let hall = Hall::demo();
+    let supervisor = hall.token(&["--supervisor", "王强"]);
+    let clerk = hall.counter_token("1");
+    let d = hall.start();
+    let mut c = d.conn().await;
+    let add = json!({"id": "1024", "name": "李娜", "role": "clerk", "password": "s3cret-pass"});
+    let r = c.post("/api/v1/staff", None, &add).await.unwrap();
+    assert_eq!(code(&r), (401, "unauthorized"));
+    let r = c.post("/api/v1/staff", Some(&clerk), &add).await.unwrap();
+    assert_eq!(code(&r), (403, "forbidden"));
+    let r = c
+        .post(
+            "/api/v1/staff",
+            Some(&supervisor),
+            &json!({"id": "1024", "name": "x", "role": "boss", "password": "s3cret-pass"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "invalid_body"));
+    let r = c
+        .post("/api/v1/staff", Some(&supervisor), &add)
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    assert_eq!(
+        r.body["staff"],
+        json!({"id": "1024", "name": "李娜", "role": "clerk", "state": "active"})
+    );
+    let r = c
+        .post("/api/v1/staff", Some(&supervisor), &add)
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (409, "staff_exists"));
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "1"}),
+    )
+    .await;
+    let session = r.body["token"].as_str().unwrap().to_owned();
+    let r = c
+        .post(
+            "/api/v1/staff/1024/password",
+            Some(&supervisor),
+            &json!({"password": "new-pass-22"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let r = c
+        .send(Method::GET, "/api/v1/whoami", Some(&session), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&r),
+        (401, "unauthorized"),
+        "a new password ends the sessions"
+    );
+    let r = c
+        .post("/api/v1/staff/9999/disable", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_staff"));
+    let r = c
+        .post("/api/v1/staff/1024/promote", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (404, "unknown_change"));
+    let r = c
+        .post("/api/v1/staff/1024/disable", Some(&supervisor), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["staff"]["state"], "disabled");
+    let list = c
+        .send(Method::GET, "/api/v1/staff", Some(&supervisor), None)
+        .await
+        .unwrap();
+    assert_eq!(list.body["staff"][0]["state"], "disabled");
+    assert!(
+        !list.body.to_string().contains("argon2"),
+        "no hash leaves the daemon"
+    );
+    let audit = c
+        .send(Method::GET, "/api/v1/audit", Some(&supervisor), None)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.body["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["staff_add", "staff_password", "staff_disable"],
+        "{actions:?}"
+    );
+}

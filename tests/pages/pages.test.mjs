@@ -526,7 +526,64 @@ test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, 
   }
 });
 
-test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin', async () => {
+test('a supervisor opens a counter, acknowledges a guide alert and acts on a ticket\'s row on /admin', async () => {
+  const own = await startHall();
+  try {
+    own.staff('2051', '王强', 'supervisor', 'boss-pass-1');
+    const admin = await open('/admin', { width: 1366, height: 900 }, own);
+    await admin.fill('#staff-id', '2051');
+    await admin.fill('#password', 'boss-pass-1');
+    await admin.click('#signin-form button[type="submit"]');
+    await live(admin);
+    await admin.click('#counters button[data-counter="6"][data-cmd="open"]');
+    await waitText(admin, '#counter-result', '6号窗口：开窗');
+    await admin.waitForSelector('#counters tr[data-state="open_idle"] button[data-counter="6"][data-cmd="pause"]');
+    const six = (await own.api('/counters')).body.counters.find((c) => c.id === '6');
+    assert.equal(six.state, 'open_idle');
+
+    const raised = await own.api('/alerts', { method: 'POST', body: { kind: 'guide', source: 'kiosk-1' } });
+    assert.equal(raised.status, 202);
+    const id = raised.body.alert.id;
+    assert.equal(typeof id, 'number');
+    const row = `#alerts li:has(button[data-ack="${id}"])`;
+    await admin.waitForSelector(row);
+    await admin.fill(`${row} .ack-note`, '导办已到 kiosk-1');
+    await admin.click(`${row} button[data-ack="${id}"]`);
+    await waitText(admin, '#alerts .acked', /^已处理：王强 \(2051\)，\d\d:\d\d · 导办已到 kiosk-1$/);
+    const boss = own.token('--supervisor', 'zhao');
+    const listed = (await own.api('/alerts', { token: boss })).body.recent.find((a) => a.id === id);
+    assert.equal(listed.ack.by, '王强 (2051)');
+    assert.equal(listed.ack.note, '导办已到 kiosk-1');
+
+    // From a ticket's row: cancel a waiting one, let a no-show back in.
+    const take = async () => (await own.api('/tickets', { method: 'POST', body: { service: 'E' } })).body.ticket;
+    const waiting = await take();
+    await admin.fill('#find-number', waiting.number.toLowerCase());
+    await admin.click('#find-form button[type="submit"]');
+    await admin.click(`#found tr[data-ticket="${waiting.id}"] button[data-op="cancel"]`);
+    await waitText(admin, '#find-result', `${waiting.number} 已取消`);
+    await admin.waitForSelector(`#found tr[data-ticket="${waiting.id}"][data-state="cancelled"]`);
+    assert.equal((await own.api(`/tickets/${waiting.id}`)).body.ticket.state, 'cancelled');
+    const missed = await take();
+    const seven = own.token('--counter', '7');
+    assert.equal((await own.api('/counters/7/call-next', { method: 'POST', token: seven })).body.ticket.id, missed.id);
+    assert.equal((await own.api('/counters/7/no-show', { method: 'POST', token: seven })).status, 200);
+    await admin.fill('#find-number', missed.number);
+    await admin.click('#find-form button[type="submit"]');
+    await admin.click(`#found tr[data-ticket="${missed.id}"] button[data-op="reenter"]`);
+    await waitText(admin, '#find-result', `${missed.number} 已重新排队`);
+    assert.equal((await own.api(`/tickets/${missed.id}`)).body.ticket.state, 'waiting');
+    await admin.fill('#find-number', 'Z999');
+    await admin.click('#find-form button[type="submit"]');
+    await waitText(admin, '#find-result', '今天没有 Z999 这个号');
+    assert.deepEqual(admin.errors, []);
+    await admin.context().close();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('staff sign in with 工号 and password: a wrong one says so, five lock the account, a clerk works at the chosen counter, a supervisor signs in on /admin and manages staff', async () => {
   hall.staff('1031', '孙丽', 'clerk', 'wrong-wrong-1');
   hall.staff('1032', '李娜', 'clerk', 's3cret-pass');
   hall.staff('2031', '王强', 'supervisor', 'boss-pass-1');
@@ -578,6 +635,22 @@ test('staff sign in with 工号 and password: a wrong one says so, five lock the
   await admin.click('#signin-form button[type="submit"]');
   await waitText(admin, '#who', '主管：王强');
   await live(admin);
+  // The supervisor adds a clerk, who can sign in, then disables them.
+  await admin.fill('#new-id', '1033');
+  await admin.fill('#new-name', '周敏');
+  await admin.selectOption('#new-role', 'clerk');
+  await admin.fill('#new-password', 'short');
+  await admin.click('#staff-form button[type="submit"]');
+  await waitText(admin, '#staff-result', /at least 8 characters/);
+  await admin.fill('#new-password', 'first-pass-1');
+  await admin.click('#staff-form button[type="submit"]');
+  await waitText(admin, '#staff-result', '已添加 周敏（工号 1033）');
+  await admin.waitForSelector('#staff-list tr[data-staff="1033"][data-state="active"]');
+  const signIn = () => hall.api('/session', { method: 'POST', body: { staff: '1033', password: 'first-pass-1', counter: '3' } });
+  assert.equal((await signIn()).status, 201);
+  await admin.click('#staff-list tr[data-staff="1033"] button[data-op="disable"]');
+  await admin.waitForSelector('#staff-list tr[data-staff="1033"][data-state="disabled"]');
+  assert.equal((await signIn()).body.error.code, 'account_disabled');
   assert.deepEqual(admin.errors, []);
   await admin.context().close();
 });

@@ -44,6 +44,16 @@ pub enum AlertKind {
         number: String,
         minutes: i64,
     },
+    /// A staffed counter has been paused or closed inside its hours for a
+    /// while, with people waiting for its services (脱岗/早退).
+    Away {
+        counter: String,
+        /// The clerk who worked there.
+        staff: String,
+        /// `paused` or `closed`.
+        state: CounterState,
+        minutes: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +119,26 @@ impl Alert {
                     "counter {counter} has served {number} for {minutes} min, over the time limit"
                 ),
             ),
+            AlertKind::Away {
+                counter,
+                staff,
+                state,
+                minutes,
+            } => {
+                let (zh, en) = if *state == CounterState::Paused {
+                    ("暂停", "paused")
+                } else {
+                    ("关闭", "closed")
+                };
+                (
+                    format!(
+                        "{counter} 号窗口（{staff}）已{zh} {minutes} 分钟，仍有人等候：请核实是否脱岗/早退"
+                    ),
+                    format!(
+                        "counter {counter} ({staff}) has been {en} for {minutes} min inside its hours with people waiting"
+                    ),
+                )
+            }
         }
     }
 }
@@ -180,6 +210,9 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
             });
         }
     }
+    if let Some(away_ms) = hall.away_alert_ms {
+        out.extend(away(state, now, away_ms));
+    }
     for c in &hall.counters {
         let Some(rt) = state.counter(&c.id) else {
             continue;
@@ -225,6 +258,116 @@ pub fn active(state: &HallState, now: Millis) -> Vec<Alert> {
         }
     }
     out
+}
+
+/// Staffed counters paused or closed for `away_ms` or more while one of
+/// their services is inside its hours with people waiting.
+fn away(state: &HallState, now: Millis, away_ms: Millis) -> Vec<Alert> {
+    let hall = state.hall();
+    let mut out = Vec::new();
+    for c in &hall.counters {
+        let Some(rt) = state.counter(&c.id) else {
+            continue;
+        };
+        let (Some(staff), Some(since)) = (&rt.staff, rt.since) else {
+            continue;
+        };
+        let idle = matches!(rt.state, CounterState::Paused | CounterState::Closed);
+        if !idle || now - since < away_ms {
+            continue;
+        }
+        let needed = c.services.iter().any(|s| {
+            state
+                .waiting_by_class(s)
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<usize>()
+                > 0
+                && hall.schedule_of(s).serving(now, &hall.tz)
+        });
+        if needed {
+            out.push(Alert {
+                key: format!("away:{}", c.id),
+                level: Level::Yellow,
+                kind: AlertKind::Away {
+                    counter: c.id.clone(),
+                    staff: staff.clone(),
+                    state: rt.state,
+                    minutes: (now - since) / 60_000,
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Minutes each clerk's counter was paused or closed inside its hours, from
+/// a day's events up to `until`: the time a counter they signed in at sat
+/// idle while its first service was serving (a minute counts when it was
+/// inside the hours at its start). Pure, like the rest of the statistics.
+pub fn away_minutes(
+    hall: &crate::hall::Hall,
+    events: &[crate::event::Recorded],
+    until: Millis,
+) -> Vec<(String, i64)> {
+    use crate::event::Event;
+    let mut per_counter: std::collections::HashMap<
+        &str,
+        (CounterState, Option<Millis>, Option<String>),
+    > = std::collections::HashMap::new();
+    let mut total: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let count = |counter: &str,
+                 staff: &Option<String>,
+                 from: Option<Millis>,
+                 to: Millis,
+                 total: &mut std::collections::BTreeMap<String, i64>| {
+        let (Some(staff), Some(from)) = (staff, from) else {
+            return;
+        };
+        let Some(service) = hall.counter(counter).and_then(|c| c.services.first()) else {
+            return;
+        };
+        let schedule = hall.schedule_of(service);
+        let mut t = from;
+        let mut minutes = 0;
+        while t + 60_000 <= to {
+            minutes += i64::from(schedule.serving(t, &hall.tz));
+            t += 60_000;
+        }
+        *total.entry(staff.clone()).or_default() += minutes;
+    };
+    for rec in events {
+        match &rec.event {
+            Event::CounterStaff { counter, staff } => {
+                let entry =
+                    per_counter
+                        .entry(counter)
+                        .or_insert((CounterState::Closed, None, None));
+                if matches!(entry.0, CounterState::Paused | CounterState::Closed) {
+                    count(counter, &entry.2, entry.1, rec.at, &mut total);
+                    entry.1 = Some(rec.at);
+                }
+                entry.2 = Some(staff.clone());
+            }
+            Event::CounterStateChanged { counter, state } => {
+                let entry =
+                    per_counter
+                        .entry(counter)
+                        .or_insert((CounterState::Closed, None, None));
+                if matches!(entry.0, CounterState::Paused | CounterState::Closed) {
+                    count(counter, &entry.2, entry.1, rec.at, &mut total);
+                }
+                *entry = (*state, Some(rec.at), entry.2.clone());
+            }
+            _ => {}
+        }
+    }
+    for (counter, (state, since, staff)) in &per_counter {
+        if matches!(state, CounterState::Paused | CounterState::Closed) {
+            count(counter, staff, *since, until, &mut total);
+        }
+    }
+    total.into_iter().filter(|(_, m)| *m > 0).collect()
 }
 
 #[cfg(test)]

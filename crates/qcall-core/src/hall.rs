@@ -263,6 +263,9 @@ pub struct Hall {
     pub appointments: AppointmentRules,
     /// A suspended ticket may return within this many days (0: same day only).
     pub suspend_days: u32,
+    /// A counter paused or closed this long inside its hours, while its
+    /// services have people waiting, raises an alert (脱岗/早退); `None`: never.
+    pub away_alert_ms: Option<crate::time::Millis>,
     /// Text an applicant who left a phone number when this many are ahead.
     pub notify_ahead: u32,
     /// How ratings are taken (好差评): indicators, reasons, fix deadline.
@@ -411,6 +414,7 @@ impl Hall {
         Ok(Hall {
             appointments,
             suspend_days: 7,
+            away_alert_ms: Some(10 * 60_000),
             notify_ahead: 3,
             rating: crate::rating::RatingRules::default(),
             remote: RemoteRules::default(),

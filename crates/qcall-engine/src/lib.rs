@@ -292,7 +292,15 @@ pub fn start(
     clock: Arc<dyn Clock>,
     publishers: Vec<Box<dyn Publisher>>,
 ) -> Result<(EngineHandle, thread::JoinHandle<()>), StartError> {
-    let state = restore(&hall, &store, clock.now())?;
+    // A hall that was off at midnight starts on the day it stopped, so the
+    // writer's first step closes that day (its open tickets expire) and
+    // starts today, exactly as if it had run through the night.
+    let now = clock.now();
+    let today = business_day(now, &hall.tz);
+    let state = match store.last_day()? {
+        Some(last) if last < today => restore_day(&hall, &store, last)?,
+        _ => restore(&hall, &store, now)?,
+    };
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let health = store.health().clone();
     let writer = Writer {
@@ -319,7 +327,15 @@ pub fn start(
 
 /// Rebuilds the state of the business day that `now` falls on.
 fn restore(hall: &Arc<Hall>, store: &Store, now: Millis) -> Result<HallState, StoreError> {
-    let day = business_day(now, &hall.tz);
+    restore_day(hall, store, business_day(now, &hall.tz))
+}
+
+/// Rebuilds the state of business day `day` from its events.
+fn restore_day(
+    hall: &Arc<Hall>,
+    store: &Store,
+    day: qcall_core::BusinessDay,
+) -> Result<HallState, StoreError> {
     let events = store.events_of_day(day)?;
     let before = events.first().map_or(store.last_seq()?, |e| e.seq - 1);
     let mut state = HallState::new(hall.clone(), day, before, store.next_ticket_id()?);
@@ -361,6 +377,9 @@ struct Pending {
 
 impl Writer {
     fn run(mut self) {
+        // Restored on an earlier day (the hall was off at midnight): close it.
+        let now = self.clock.now();
+        self.roll_over(now);
         let mut commands = Vec::with_capacity(MAX_BATCH);
         while let Some(first) = self.rx.blocking_recv() {
             let mut next = Some(first);

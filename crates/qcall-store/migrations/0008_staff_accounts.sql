@@ -19,3 +19,16 @@ ALTER TABLE tokens ADD COLUMN expires_at_ms INTEGER;
 ALTER TABLE tokens ADD COLUMN idle_ms INTEGER;
 ALTER TABLE tokens ADD COLUMN last_used_ms INTEGER;
 CREATE INDEX tokens_by_account ON tokens (account) WHERE account IS NOT NULL;
+
+-- One-off alerts (a call for a guide, a poor rating) keep their id across a
+-- restart, and who acknowledged them, when, with what note. `body` is the
+-- alert as screens receive it, kept as the web layer wrote it.
+CREATE TABLE alerts (
+    id              INTEGER PRIMARY KEY,
+    raised_at_ms    INTEGER NOT NULL,
+    audience        TEXT    NOT NULL,         -- everyone | staff
+    body            TEXT    NOT NULL,
+    acked_at_ms     INTEGER,
+    acked_by        TEXT,
+    note            TEXT
+) STRICT;

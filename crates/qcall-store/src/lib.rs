@@ -11,6 +11,7 @@
 //! writer thread owns the one read-write [`Store`]. It knows SQL and nothing
 //! about JSON or HTTP.
 
+mod alerts;
 mod backup;
 mod check;
 mod codec;
@@ -29,6 +30,7 @@ use qcall_core::state::{Appointment, Changes, Outbox, Upload};
 use qcall_core::{BusinessDay, CounterRuntime, HallState, Millis, Recorded, Ticket, TicketId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use alerts::StoredAlert;
 pub use backup::{BackupReport, Pace, RestoreReport, backup, restore};
 pub use check::CheckReport;
 use health::FileIdentity;
@@ -265,6 +267,23 @@ impl Store {
             .conn
             .query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
         Ok(v.unwrap_or(0) as u64)
+    }
+
+    /// The business day of the last recorded event, if any.
+    pub fn last_day(&self) -> Result<Option<BusinessDay>, StoreError> {
+        let day: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT day FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        day.map(|d| {
+            d.parse()
+                .map_err(|_| StoreError::Corrupt(format!("event day `{d}`")))
+        })
+        .transpose()
     }
 
     /// The id the next ticket gets: ids are never reused across days.

@@ -10,9 +10,16 @@
 //! display's ticker shows the lights); a poor rating carries the
 //! applicant's comment, so it goes to staff streams only. The list
 //! (`GET /alerts`) is for staff credentials.
+//!
+//! One-off alerts are stored (`alerts` table) before they are pushed, with
+//! a numeric id that survives a restart; `POST /alerts/{id}/ack` records
+//! who acknowledged one, when, with what note, and pushes the alert again
+//! with its `ack`.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use qcall_core::alerts::{Alert, AlertKind};
 use qcall_engine::{EngineError, EngineHandle};
@@ -28,7 +35,40 @@ pub struct AlertBoard {
     // Replaced after each evaluation, read by GET /alerts: a short lock,
     // never held across an await (the engine read happens before it).
     active: Mutex<BTreeMap<String, Value>>,
+    // The same kind of lock: one push or copy at a time, never across an await.
     recent: Mutex<VecDeque<Value>>,
+    /// The last one-off alert id given out (seeded from the store).
+    last_id: AtomicI64,
+    /// Stores one-off alerts and pushes them once stored; `None` in unit
+    /// tests of the router, which then push at once and keep nothing.
+    store: Option<(EngineHandle, Arc<Hub>)>,
+}
+
+fn audience_str(a: Audience) -> &'static str {
+    match a {
+        Audience::Everyone => "everyone",
+        Audience::Staff => "staff",
+    }
+}
+
+/// An alert's body with its acknowledgement, as screens receive it.
+fn with_ack(
+    body: &str,
+    id: i64,
+    ack: Option<&(i64, String, String)>,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
+    let mut v: Value = serde_json::from_str(body).unwrap_or_else(|_| json!({}));
+    v["id"] = json!(id);
+    v["ack"] = match ack {
+        Some((at, by, note)) => json!({
+            "at": qcall_core::time::local_rfc3339(*at, tz),
+            "by": by,
+            "note": note,
+        }),
+        None => Value::Null,
+    };
+    v
 }
 
 pub(crate) fn alert_json(a: &Alert) -> Value {
@@ -84,6 +124,18 @@ pub(crate) fn alert_json(a: &Alert) -> Value {
             v["number"] = json!(number);
             v["minutes"] = json!(minutes);
         }
+        AlertKind::Away {
+            counter,
+            staff,
+            state,
+            minutes,
+        } => {
+            v["kind"] = json!("away");
+            v["counter"] = json!(counter);
+            v["staff"] = json!(staff);
+            v["state"] = json!(state.as_str());
+            v["minutes"] = json!(minutes);
+        }
     }
     v
 }
@@ -99,13 +151,14 @@ impl AlertBoard {
             .iter()
             .map(|a| (a.key.clone(), (a.level.as_str().to_owned(), alert_json(a))))
             .collect();
-        // An overdue 差评 names the rated ticket: staff streams only, never
-        // the wall (the rater stays confidential).
-        let push = |value: Value| {
-            if value["kind"] == "rectify" {
-                hub.notice_to(Audience::Staff, "alert", value);
+        // An alert that names a rated ticket (an overdue 差评: the rater stays
+        // confidential) or a clerk (脱岗/早退) is for staff streams only,
+        // never the wall.
+        let audience = |v: &Value| {
+            if v["kind"] == "rectify" || v["kind"] == "away" {
+                Audience::Staff
             } else {
-                hub.notice("alert", value);
+                Audience::Everyone
             }
         };
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -114,27 +167,108 @@ impl AlertBoard {
                 .get(key)
                 .is_none_or(|old| old["level"] != level.as_str());
             if changed {
-                push(value.clone());
+                hub.notice_to(audience(value), "alert", value.clone());
             }
         }
         for (key, old) in active.iter() {
             if !fresh.contains_key(key) {
                 let mut cleared = old.clone();
                 cleared["active"] = json!(false);
-                push(cleared);
+                hub.notice_to(audience(&cleared), "alert", cleared);
             }
         }
         *active = fresh.into_iter().map(|(k, (_, v))| (k, v)).collect();
         Ok(())
     }
 
-    /// Pushes a one-off alert (a poor rating, a call for a guide) to
-    /// `audience`'s streams.
-    pub fn raise(&self, hub: &Hub, audience: Audience, alert: Value) {
-        hub.notice_to(audience, "alert", alert.clone());
-        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        recent.push_front(alert);
-        recent.truncate(RECENT);
+    /// A board that stores one-off alerts through `engine` and pushes them
+    /// to `hub` once stored; the recent ones come back from the store.
+    pub async fn open(engine: EngineHandle, hub: Arc<Hub>) -> Result<AlertBoard, EngineError> {
+        let tz = engine.hall().tz.clone();
+        let (last, recent) = engine
+            .read(|_, store| {
+                Ok::<_, qcall_store::StoreError>((
+                    store.last_alert_id()?,
+                    store.recent_alerts(RECENT)?,
+                ))
+            })
+            .await?
+            .map_err(|e| engine.read_failed(e))?;
+        let recent = recent
+            .iter()
+            .map(|a| with_ack(&a.body, a.id, a.ack.as_ref(), &tz))
+            .collect();
+        Ok(AlertBoard {
+            active: Mutex::default(),
+            recent: Mutex::new(recent),
+            last_id: AtomicI64::new(last),
+            store: Some((engine, hub)),
+        })
+    }
+
+    /// Raises a one-off alert (a poor rating, a call for a guide) for
+    /// `audience`'s streams: it gets the next id (returned), is stored, and
+    /// then pushed (in a task: callers need not wait for the disk).
+    pub fn raise(&self, hub: &Hub, audience: Audience, mut alert: Value) -> i64 {
+        let id = self.last_id.fetch_add(1, Ordering::Relaxed) + 1;
+        alert["id"] = json!(id);
+        alert["ack"] = Value::Null;
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            recent.push_front(alert.clone());
+            recent.truncate(RECENT);
+        }
+        let Some((engine, hub)) = self.store.clone() else {
+            hub.notice_to(audience, "alert", alert);
+            return id;
+        };
+        let now = engine.now();
+        let body = alert.to_string();
+        tokio::spawn(async move {
+            let stored = engine
+                .write(move |_, store| store.add_alert(id, now, audience_str(audience), &body))
+                .await;
+            if !matches!(stored, Ok(Ok(()))) {
+                tracing::warn!(
+                    id,
+                    "cannot store an alert; it is shown but will not survive a restart"
+                );
+            }
+            hub.notice_to(audience, "alert", alert);
+        });
+        id
+    }
+
+    /// Acknowledges one-off alert `id` by `by` with `note`: stored, then
+    /// pushed again with its `ack`. `Ok(None)` when there is no such alert.
+    pub async fn ack(&self, id: i64, by: &str, note: &str) -> Result<Option<Value>, EngineError> {
+        let Some((engine, hub)) = self.store.clone() else {
+            return Ok(None);
+        };
+        let (now, by, note) = (engine.now(), by.to_owned(), note.to_owned());
+        let stored = engine
+            .write(move |_, store| store.ack_alert(id, now, &by, &note))
+            .await?
+            .map_err(|e| engine.read_failed(e))?;
+        let Some(a) = stored else {
+            return Ok(None);
+        };
+        let value = with_ack(&a.body, a.id, a.ack.as_ref(), &engine.hall().tz);
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            for r in recent.iter_mut() {
+                if r["id"] == json!(id) {
+                    *r = value.clone();
+                }
+            }
+        }
+        let audience = if a.audience == "staff" {
+            Audience::Staff
+        } else {
+            Audience::Everyone
+        };
+        hub.notice_to(audience, "alert", value.clone());
+        Ok(Some(value))
     }
 
     /// Active SLA alerts, then recent one-off alerts, newest first.

@@ -118,7 +118,10 @@ impl AppState {
 /// (the kiosk rate limit keys on the client address, [`ClientIp`]).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/tickets", post(api::tickets::take_ticket))
+        .route(
+            "/tickets",
+            post(api::tickets::take_ticket).get(screens::find_tickets),
+        )
         .route("/tickets/{id}", get(api::tickets::get_ticket))
         .route("/tickets/{id}/cancel", post(api::tickets::cancel_ticket))
         .route("/tickets/{id}/reprint", post(api::printing::reprint_ticket))
@@ -176,8 +179,11 @@ pub fn router(state: AppState) -> Router {
             "/session",
             post(api::session::sign_in).delete(api::session::sign_out),
         )
+        .route("/staff", get(api::staff::list).post(api::staff::add))
+        .route("/staff/{id}/{change}", post(api::staff::change))
         .route("/whoami", get(screens::whoami))
         .route("/alerts", get(api::hall::alerts).post(screens::alert))
+        .route("/alerts/{id}/ack", post(screens::ack_alert))
         .route("/display", get(screens::display))
         .route("/window/{counter}", get(screens::window))
         .route("/admin/overview", get(screens::admin_overview))

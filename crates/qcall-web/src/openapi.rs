@@ -103,10 +103,15 @@ socket with 1008.";
         crate::screens::whoami,
         crate::api::session::sign_in,
         crate::api::session::sign_out,
+        crate::api::staff::list,
+        crate::api::staff::add,
+        crate::api::staff::change,
         crate::api::hall::alerts,
         crate::screens::alert,
+        crate::screens::ack_alert,
         crate::screens::display,
         crate::screens::window,
+        crate::screens::find_tickets,
         crate::screens::admin_overview,
         crate::api::hall::healthz,
         crate::api::hall::metrics,
@@ -253,10 +258,24 @@ pub struct AlertJson {
     /// `false` when an SLA alert clears.
     pub active: Option<bool>,
     pub message: Option<wire::Bilingual>,
+    /// One-off alerts: who acknowledged it, when, with what note; `null`
+    /// until then.
+    pub ack: Option<AckJson>,
 }
 
-/// A string for SLA and rating alerts (the same alert keeps its id while
-/// it lasts), a number for guide calls.
+/// An alert's acknowledgement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AckJson {
+    /// Hall-local RFC 3339.
+    pub at: String,
+    /// The supervisor or guide, with their 工号 when signed in.
+    pub by: String,
+    pub note: String,
+}
+
+/// A string for SLA alerts (the same alert keeps its id while it lasts), a
+/// number for one-off alerts (guide calls, poor ratings: stored, the same
+/// id after a restart).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum AlertId {
@@ -283,9 +302,11 @@ pub struct GuideAlertJson {
     pub source: String,
     /// Hall-local RFC 3339.
     pub at: String,
+    /// `null` until acknowledged.
+    pub ack: Option<AckJson>,
 }
 
-/// `POST /api/v1/alerts`.
+/// `POST /api/v1/alerts`, `POST /api/v1/alerts/{id}/ack`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RaisedAlertBody {
     pub alert: GuideAlertJson,

@@ -10,8 +10,6 @@
 //! notices (a guide call to every screen) and are not stored in the event
 //! log.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -90,7 +88,6 @@ pub async fn alert(
     ClientIp(client): ClientIp,
     body: Result<Json<AlertBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let Json(body) = body?;
     if body.kind != "guide" {
         return Err(ApiError::new(
@@ -110,20 +107,87 @@ pub async fn alert(
         .take(64)
         .collect();
     state.kiosk_limit(client)?;
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let hall = state.engine.hall();
-    let alert = json!({
-        "id": id,
+    let mut alert = json!({
         "kind": body.kind,
         "source": source,
         "at": local_rfc3339(state.engine.now(), &hall.tz),
     });
     tracing::info!(kind = %body.kind, %source, "alert raised");
     // Which kiosk wants a guide is no one's secret: every stream.
-    state
+    let id = state
         .alerts
         .raise(&state.hub, crate::hub::Audience::Everyone, alert.clone());
+    alert["id"] = json!(id);
+    alert["ack"] = Value::Null;
     Ok((StatusCode::ACCEPTED, Json(json!({ "alert": alert }))))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    /// What was done about it, for the record (optional, at most 500 characters).
+    note: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/ack {note?}`: a supervisor or guide
+/// acknowledges a one-off alert (a guide call, a poor rating): who, when
+/// and the note are stored with it and every screen sees it acknowledged.
+/// The first acknowledgement stays. SLA lights clear by themselves.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/{id}/ack",
+    tag = "hall",
+    params(("id" = i64, Path, description = "The alert's id (`id` of an `alert` frame or of GET /alerts)")),
+    request_body(content = Option<AckBody>, description = "An optional note"),
+    security(("bearer" = ["supervisor", "guide"])),
+    responses(
+        (status = 200, description = "The alert with its `ack`", body = crate::openapi::RaisedAlertBody),
+        (status = 400, description = "`invalid_body`: the body is not JSON", body = crate::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor or guide token", body = crate::error::ErrorBody),
+        (status = 404, description = "`unknown_alert`", body = crate::error::ErrorBody),
+        (status = 413, description = "`body_too_large`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_body`: the note is too long", body = crate::error::ErrorBody),
+        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn ack_alert(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let cred = state.auth.require(
+        &headers,
+        &[Role::Supervisor, Role::Guide],
+        "acknowledging an alert",
+    )?;
+    let body: AckBody = crate::api::optional_body(&body)?;
+    let note = body.note.unwrap_or_default().trim().to_owned();
+    if note.chars().count() > 500 || note.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "a note is at most 500 printable characters",
+        ));
+    }
+    let unknown = || {
+        ApiError::not_found(
+            "unknown_alert",
+            format!(
+                "there is no alert `{}` to acknowledge; GET /api/v1/alerts lists them (SLA lights clear by themselves)",
+                id.chars().take(40).collect::<String>()
+            ),
+        )
+    };
+    let n: i64 = id.parse().ok().filter(|n| *n > 0).ok_or_else(unknown)?;
+    let by = cred.account.clone().map_or_else(
+        || cred.subject.clone(),
+        |id| format!("{} ({id})", cred.subject),
+    );
+    let alert = state.alerts.ack(n, &by, &note).await?.ok_or_else(unknown)?;
+    Ok(Json(json!({ "alert": alert })))
 }
 
 /// `GET /api/v1/display`: the wall display's layout, zones and ticker.
@@ -238,5 +302,63 @@ pub async fn window(
         current: view.current.as_ref().map(|t| wire::ticket(&hall, &base, t)),
         clerk,
         seq,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindQuery {
+    /// A ticket number of today, e.g. `A012` (case does not matter).
+    number: String,
+}
+
+/// `GET /api/v1/tickets?number=A012`: today's ticket with that number, for
+/// staff acting on it from its row (reprint, re-entry, cancel on `/admin`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    params(FindQuery),
+    security(("bearer" = ["guide", "supervisor"])),
+    responses(
+        (status = 200, description = "Today's tickets with that number (staff view); empty when none", body = wire::TicketsBody),
+        (status = 400, description = "`bad_query`: no `number`", body = crate::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: not a guide or supervisor token", body = crate::error::ErrorBody),
+        (status = 503, description = "`shutting_down`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn find_tickets(
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<FindQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<wire::TicketsBody>, ApiError> {
+    state.auth.require(
+        &headers,
+        &[Role::Guide, Role::Supervisor],
+        "looking a ticket up",
+    )?;
+    let axum::extract::Query(query) = query?;
+    let number = query.number.trim().to_uppercase();
+    let views = state
+        .engine
+        .read(move |s, _| {
+            let mut ids: Vec<_> = s
+                .tickets()
+                .filter(|t| t.number == number)
+                .map(|t| t.id)
+                .collect();
+            ids.sort();
+            ids.into_iter()
+                .filter_map(|id| qcall_engine::TicketView::of(s, id))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    let (hall, base) = (state.engine.hall(), base_url(&state, &headers));
+    Ok(Json(wire::TicketsBody {
+        tickets: views
+            .iter()
+            .map(|v| wire::ticket_for(wire::Viewer::Staff, hall, &base, v))
+            .collect(),
     }))
 }

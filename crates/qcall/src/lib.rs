@@ -128,7 +128,7 @@ pub async fn run_with(
     let printers =
         printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock, keys.clone())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let alerts = Arc::new(qcall_web::alerts::AlertBoard::default());
+    let alerts = Arc::new(qcall_web::alerts::AlertBoard::open(engine.clone(), hub.clone()).await?);
     if !config.notify.webhook.is_empty() {
         let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));

@@ -684,6 +684,7 @@ impl HallState {
                 if matches!(state, CounterState::Paused | CounterState::Closed) {
                     self.learned.stopped(ci);
                 }
+                self.counters[ci].since = Some(at);
                 changes.counter = Some(ci);
             }
             Event::CounterStaff { counter, staff } => {

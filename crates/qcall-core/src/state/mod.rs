@@ -103,6 +103,8 @@ pub struct CounterRuntime {
     pub streak: u32,
     /// The clerk working here, when their token names them.
     pub staff: Option<String>,
+    /// When its state last changed today (`None`: as the day started).
+    pub since: Option<Millis>,
 }
 
 /// An event that does not fit the state: only a corrupt or foreign log.
@@ -181,6 +183,7 @@ impl HallState {
                     current: None,
                     streak: 0,
                     staff: None,
+                    since: None,
                 };
                 hall.counters.len()
             ],

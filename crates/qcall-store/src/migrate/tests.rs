@@ -56,7 +56,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "0008_staff_accounts.sql",
-        "646e0b39fb78f4856913a818f78796dba5f3c6963fe2a70617e7a623c1ce5527",
+        "f3d35b57a9d1ea0094aad9137200d5d8278f8b28abf0aa17d14aa64349e4eec5",
     ),
     (
         "0009_ratings_cases_uploads.sql",

@@ -13,6 +13,7 @@ pub mod session;
 pub mod ratings;
 pub mod rectify;
 pub mod remote;
+pub mod staff;
 pub mod stats;
 pub mod tickets;
 

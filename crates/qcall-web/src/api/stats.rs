@@ -54,7 +54,7 @@ pub async fn stats(
         })?,
         None => qcall_core::time::business_day(state.engine.now(), &hall.tz),
     };
-    let (tickets, booked, cases, indicators, items) = state
+    let (tickets, booked, cases, indicators, items, events) = state
         .engine
         .read(move |_, store| {
             Ok::<_, qcall_store::StoreError>((
@@ -63,10 +63,17 @@ pub async fn stats(
                 store.cases_of_day(day)?,
                 store.indicators_of_day(day)?,
                 store.rectifications_of_day(day)?,
+                store.events_of_day(day)?,
             ))
         })
         .await?
         .map_err(ApiError::internal)?;
+    // Away time runs until now on the current day, until midnight before.
+    let until = day
+        .to_zoned(hall.tz.clone())
+        .map(|z| qcall_core::time::day_end(z.timestamp().as_millisecond(), &hall.tz))
+        .map_or(state.engine.now(), |end| end.min(state.engine.now()));
+    let away = qcall_core::alerts::away_minutes(&hall, &events, until);
     let stats = day_stats(&hall, &tickets);
     let services_of: Vec<Vec<String>> = cases
         .iter()
@@ -98,6 +105,13 @@ pub async fn stats(
         counters: named(&stats.by_counter, "counter"),
         staff: if supervisor {
             named(&stats.by_staff, "staff")
+        } else {
+            Vec::new()
+        },
+        away: if supervisor {
+            away.into_iter()
+                .map(|(staff, minutes)| wire::AwayJson { staff, minutes })
+                .collect()
         } else {
             Vec::new()
         },

@@ -46,6 +46,12 @@ pub struct NoticePrint {
     pub reason: Option<String>,
 }
 
+/// `GET /tickets?number=`: today's tickets with a number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketsBody {
+    pub tickets: Vec<super::TicketJson>,
+}
+
 /// `POST /session`: a signed-in staff member's session.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
@@ -81,6 +87,30 @@ pub struct ClerkRef {
     /// 工号, when they signed in with a staff account.
     pub id: Option<String>,
     pub name: String,
+}
+
+/// A staff account as supervisors see it (no password hash, ever).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffJson {
+    /// 工号.
+    pub id: String,
+    pub name: String,
+    /// `clerk`, `guide` or `supervisor`.
+    pub role: &'static str,
+    /// `active`, `locked` (wrong passwords) or `disabled`.
+    pub state: &'static str,
+}
+
+/// `GET /staff`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffListBody {
+    pub staff: Vec<StaffJson>,
+}
+
+/// One account after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffBody {
+    pub staff: StaffJson,
 }
 
 /// A staff member as screens name them.
@@ -452,6 +482,9 @@ pub struct StatsBody {
     /// issued, arrivals and lapses, waits.
     #[schema(value_type = Vec<ChannelGroupJson>)]
     pub channels: Vec<Named<GroupJson>>,
+    /// Minutes each clerk's counter stood paused or closed inside its
+    /// hours (脱岗/早退), by who worked there; supervisors only, like `staff`.
+    pub away: Vec<AwayJson>,
 }
 
 /// `POST /remote/start`'s answer: the request to confirm with the code.
@@ -486,6 +519,14 @@ pub struct RemoteServiceJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RemoteServicesBody {
     pub services: Vec<RemoteServiceJson>,
+}
+
+/// One clerk's minutes away inside hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwayJson {
+    /// Their 工号 (or the name a device token gave them).
+    pub staff: String,
+    pub minutes: i64,
 }
 
 /// `GET /audit` as JSON.

@@ -10,6 +10,7 @@
 //! - [`serve`]: `serve`, the daemon (listener, clock, signals).
 //! - [`token`]: `token create|revoke`, credentials in the database.
 //! - [`staff`]: `staff add|passwd|disable|enable|list`, staff accounts.
+//! - [`config`]: `config check FILE`, a config validated with its lines.
 //! - [`ticket`]: `ticket take|show|preview` over the API.
 //! - [`counter`]: `counter VERB`, its verbs from the core's table of counter actions.
 //! - [`status`]: `status` and `stats`.
@@ -22,6 +23,7 @@
 //! decides anything the daemon or the core decides: the files here parse
 //! flags, call the API or the library, and print.
 
+mod config;
 mod counter;
 mod db;
 mod printer;
@@ -64,6 +66,9 @@ enum Cmd {
     Serve(serve::ServeArgs),
     /// Print the fully commented example config.
     DefaultConfig,
+    /// Check a config file before serving or reloading it.
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
     /// Create or revoke credentials for counters, supervisors and guides.
     #[command(subcommand)]
     Token(token::TokenCmd),
@@ -164,6 +169,7 @@ async fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             Ok(())
         }
         Cmd::Token(cmd) => token::token(cmd).map_err(Failure::from),
+        Cmd::Config(cmd) => config::config(cmd),
         Cmd::Staff(cmd) => staff::staff(cmd).map_err(Failure::from),
         Cmd::Ticket(cmd) => ticket::ticket(cmd).await,
         Cmd::Counter(args) => counter::counter(args).await,

@@ -166,6 +166,8 @@ impl Config {
             })?;
         let mut hall = hall;
         hall.suspend_days = q.suspend_days;
+        hall.away_alert_ms = (self.staff.away_alert_minutes > 0)
+            .then(|| i64::from(self.staff.away_alert_minutes) * 60_000);
         hall.notify_ahead = self.notify.ahead;
         hall.rating = self.rating.rules()?;
         hall.self_booking = qcall_core::hall::SelfBooking {

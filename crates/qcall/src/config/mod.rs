@@ -74,11 +74,17 @@ pub struct Config {
 pub struct StaffSection {
     /// A signed-in session unused this many hours ends.
     pub idle_hours: u32,
+    /// A staffed counter paused or closed this many minutes inside its
+    /// hours, with people waiting, alerts supervisors; 0 never.
+    pub away_alert_minutes: u32,
 }
 
 impl Default for StaffSection {
     fn default() -> Self {
-        StaffSection { idle_hours: 8 }
+        StaffSection {
+            idle_hours: 8,
+            away_alert_minutes: 10,
+        }
     }
 }
 
@@ -93,6 +99,12 @@ impl StaffSection {
             bail!(
                 "[staff] idle_hours = {}: use 1 to 24 (a session also ends with the business day)",
                 self.idle_hours
+            );
+        }
+        if self.away_alert_minutes > 240 {
+            bail!(
+                "[staff] away_alert_minutes = {}: use 0 (off) to 240",
+                self.away_alert_minutes
             );
         }
         Ok(())

@@ -286,3 +286,68 @@ fn a_number_is_called_out_of_turn_only_where_it_waits_with_a_reason_audited() {
     assert_eq!((audits[1].0, audits[1].1), ("call_number_override", "li"));
     assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
 }
+
+#[test]
+fn a_staffed_counter_left_paused_with_people_waiting_raises_an_away_alert_and_counts_minutes() {
+    // Hours 08:30-12:00 on Monday; an alert after 10 minutes.
+    let mut schedule = crate::hours::Schedule::always();
+    schedule.week[0] = vec![(510, 720)];
+    let hall = with(strict_hall(), |h| {
+        let mut h = h.with_schedule(schedule, true);
+        h.away_alert_ms = Some(10 * MINUTE);
+        h
+    });
+    let mut sim = Sim::new(hall);
+    let away = |sim: &Sim| {
+        crate::alerts::active(&sim.state, sim.now)
+            .into_iter()
+            .filter(|a| a.key.starts_with("away:"))
+            .map(|a| (a.key, a.level))
+            .collect::<Vec<_>>()
+    };
+    sim.now = monday(9, 0);
+    sim.counter(
+        "1",
+        CounterAction::SignIn {
+            staff: "1024".into(),
+        },
+    )
+    .unwrap();
+    sim.counter("1", CounterAction::Open).unwrap();
+    sim.issue("A", "normal");
+    sim.counter("2", CounterAction::Open).unwrap(); // unstaffed: never "away"
+    sim.counter("2", CounterAction::Pause).unwrap();
+    sim.counter("1", CounterAction::Pause).unwrap();
+    sim.now = monday(9, 9);
+    assert_eq!(away(&sim), [], "not yet 10 minutes");
+    sim.now = monday(9, 10);
+    assert_eq!(
+        away(&sim),
+        [("away:1".to_owned(), crate::alerts::Level::Yellow)]
+    );
+    let (zh, _) = crate::alerts::active(&sim.state, sim.now)
+        .into_iter()
+        .find(|a| a.key == "away:1")
+        .unwrap()
+        .message();
+    assert!(zh.contains("1024") && zh.contains("暂停 10 分钟"), "{zh}");
+    // Back at work: gone. Closed at 11:40 with someone waiting: after 10
+    // minutes it shows again, and after closing time (12:00) it does not.
+    sim.counter("1", CounterAction::Resume).unwrap();
+    assert_eq!(away(&sim), []);
+    sim.now = monday(11, 40);
+    sim.counter(
+        "1",
+        CounterAction::Close {
+            override_by: Some("li".into()),
+        },
+    )
+    .unwrap();
+    sim.now = monday(11, 55);
+    assert_eq!(away(&sim).len(), 1);
+    sim.now = monday(12, 5);
+    assert_eq!(away(&sim), [], "outside its hours");
+    // Minutes away inside hours: 9:00-9:10 paused, 11:40-12:00 closed.
+    let minutes = crate::alerts::away_minutes(sim.state.hall(), &sim.log, monday(13, 0));
+    assert_eq!(minutes, [("1024".to_owned(), 30)]);
+}
