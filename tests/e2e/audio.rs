@@ -124,6 +124,21 @@ async fn three_calls_are_played_whole_in_order_without_overlap() {
         "{last}"
     );
     assert_eq!(last["last_played"], "A003 -> 1105");
+    // /metrics counts what became of the calls, as audio_state does.
+    let (_, body) = c
+        .send_raw(hyper::Method::GET, "/metrics", None, None)
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&body).into_owned();
+    for line in [
+        "qcall_audio_played_total 3",
+        "qcall_audio_calls_said_total 3",
+        "qcall_audio_calls_merged_total 0",
+        "qcall_audio_calls_skipped_stale_total 0",
+        "qcall_audio_calls_skipped_late_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
     assert_eq!(
         said,
         [

@@ -171,14 +171,17 @@ impl Hub {
                 }
             }
         }
-        self.push_frame(seq, true, audience, false, frame.to_string());
-        if audience == Audience::Staff {
-            return;
+        let text = frame.to_string();
+        // The latest is recorded before the frame goes out, so a client
+        // that has seen the notice and then asks a status endpoint (or
+        // /metrics) never gets the one before it.
+        if audience != Audience::Staff {
+            self.latest
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(kind.to_owned(), frame);
         }
-        self.latest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(kind.to_owned(), frame);
+        self.push_frame(seq, true, audience, false, text);
     }
 
     /// The latest notice of `kind`, if any was sent.

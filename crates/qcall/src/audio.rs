@@ -392,6 +392,18 @@ pub struct ZoneStates {
 }
 
 impl ZoneStates {
+    /// The zones in config order, none reported yet.
+    pub fn new<'a>(zones: impl IntoIterator<Item = &'a str>) -> ZoneStates {
+        ZoneStates {
+            states: std::sync::Mutex::new(
+                zones
+                    .into_iter()
+                    .map(|z| (z.to_owned(), AudioState::default()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Records `zone`'s new state; the notice body to send.
     pub fn update(&self, zone: &str, s: &AudioState) -> serde_json::Value {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
@@ -697,7 +709,7 @@ mod tests {
 
     #[test]
     fn zone_states_add_up_into_one_notice() {
-        let states = ZoneStates::default();
+        let states = ZoneStates::new(["east", "west"]);
         let mut east = AudioState {
             output: true,
             device: "east".into(),
@@ -717,6 +729,7 @@ mod tests {
             dropped: 1,
             ..AudioState::default()
         };
+        // West reports first, east stays first: config order.
         let both = states.update("west", &west);
         assert_eq!(both["played"], 7);
         assert_eq!(both["merged"], 3);

@@ -112,7 +112,8 @@ pub async fn run_with(
     let mut publishers: Vec<Box<dyn qcall_engine::Publisher>> = vec![Box::new(publisher)];
     if config.audio.enabled {
         let notices = hub.clone();
-        let states = audio::ZoneStates::default();
+        let zones = audio::zones(&config.audio, &hall)?;
+        let states = audio::ZoneStates::new(zones.iter().map(|z| z.name.as_str()));
         let on_state = move |zone: &str, s: &qcall_audio::AudioState| {
             notices.notice("audio_state", states.update(zone, s));
         };
