@@ -17,6 +17,7 @@ mod notify;
 mod print;
 mod protocol;
 mod screens;
+mod simulate;
 mod storage;
 mod trust;
 mod ws;
