@@ -7,7 +7,7 @@
 // fetched again as the clock and the queues move: the page never judges
 // hours itself. Idle for a while, it returns to the start screen.
 
-import { $, api, bi, el, getLang, HallModel, langButton, minutes, params, setLang, Stream, t, translate, onLang, channelMark } from './common.js';
+import { $, api, bi, el, getLang, HallModel, langButton, params, setLang, Stream, t, translate, onLang, channelMark } from './common.js';
 
 const IDLE_S = Number(params.get('idle')) || 60;
 const TICKET_S = Math.min(IDLE_S, 30);
@@ -91,11 +91,11 @@ function toast(text) {
   toast.timer = setTimeout(() => (e.hidden = true), 6000);
 }
 
+/** Waiting now (live from the stream) and the server's estimate for a
+ *  ticket taken now (refreshed from /services on every queue change). */
 function estimate(s) {
   const q = model.queues.get(s.code);
-  const waiting = q ? q.waiting : s.waiting;
-  const per = Math.max(1, s.counters.length);
-  return { waiting, wait_s: Math.ceil(waiting / per) * s.avg_service_s };
+  return { waiting: q ? q.waiting : s.waiting, wait: bi(s.estimated_wait_text) };
 }
 
 function renderHeader() {
@@ -109,12 +109,12 @@ function renderTiles() {
   box.replaceChildren();
   if (!info) return;
   for (const s of info.services) {
-    const { waiting, wait_s } = estimate(s);
+    const { waiting, wait } = estimate(s);
     const state = tileState(s);
     const opens = opensText(s.opens_at);
     const then = (text) => (opens ? text + ' · ' + opens : text);
     const note = {
-      open: () => t('waiting_n', { n: waiting }) + ' · ' + minutes(wait_s),
+      open: () => t('waiting_n', { n: waiting }) + ' · ' + wait,
       full: () => t('sold_out'),
       cutoff: () => then(t('cutoff_note')),
       queue_full: () => then(t('queue_full_note')),

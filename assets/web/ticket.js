@@ -3,7 +3,7 @@
 // counter 3 now" the moment it is called: live over /ws/display, no app.
 // Waiting counts are re-read (debounced) only when its own queue moves.
 
-import { $, api, bi, counterName, el, hhmm, langButton, minutes, onLang, params, setLang, showConnection, Stream, t, translate, channelMark } from './common.js';
+import { $, api, bi, counterName, el, hhmm, langButton, onLang, params, setLang, showConnection, Stream, t, translate, channelMark } from './common.js';
 import { ratingForm } from './rating-form.js';
 import { fixRate } from './fix-rate.js';
 

@@ -23,6 +23,7 @@ mod remote;
 mod rectify;
 mod screens;
 mod staff;
+mod simulate;
 mod storage;
 mod trust;
 mod ws;

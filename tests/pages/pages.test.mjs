@@ -103,6 +103,9 @@ test('kiosk → ticket; counter calls it; display shows it within a second; phon
 
   // The applicant: a service, its materials checklist, then the ticket.
   const kiosk = await open('/kiosk', { width: 1080, height: 1920 });
+  // The tile says the server's wait for a ticket taken now.
+  const before = (await hall.api('/services')).body.services.find((s) => s.code === 'A');
+  await waitText(kiosk, '.tile[data-service="A"] .tile-wait', new RegExp(before.estimated_wait_text.zh.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$'));
   await kiosk.click('.tile[data-service="A"]:not([disabled])');
   await kiosk.waitForSelector('#screen-materials:not([hidden])');
   assert.ok((await kiosk.locator('#materials li').count()) >= 3, 'the checklist is shown before the ticket');

@@ -586,9 +586,15 @@ pub struct ServiceJson {
     pub sla: &'static str,
     /// Whether a ticket may be taken now (hours, cut-off and `enforce`).
     pub open_now: bool,
-    /// `open`, `not_yet_open`, `past_cutoff` or `closed_today`.
+    /// `open`, `not_yet_open`, `past_cutoff`, `closed_today`, or
+    /// `queue_full` (with `[hours] cutoff = "forecast"`).
     #[schema(schema_with = doc::intake)]
     pub intake: &'static str,
+    /// The wait of an ordinary ticket taken now: point, 80% range
+    /// `[low, high]` (seconds) and in words, as the kiosk's tile says it.
+    pub estimated_wait_s: u32,
+    pub estimated_wait_range_s: [u32; 2],
+    pub estimated_wait_text: Bilingual,
     /// When tickets may next be taken, hall-local RFC 3339; `null` while
     /// open, or when the hours never open again.
     pub opens_at: Option<String>,

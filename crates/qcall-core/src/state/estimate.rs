@@ -425,27 +425,67 @@ impl HallState {
         let close = schedule.day_at(now, &self.hall.tz).serving.last()?.1;
         let limit = close + Millis::from(extended_minutes) * 60_000;
         let si = self.hall.service_index(service)?;
-        let default = self.hall.class_index(&self.hall.default_class);
-        let queues = &self.queues[si];
-        let newest = default
-            .and_then(|k| queues[k].last())
-            .or_else(|| queues.iter().filter_map(|q| q.last()).max())?;
-        let working = self
+        // Nobody waits: a new ticket is the next one.
+        self.queues[si]
+            .iter()
+            .any(|q| !q.is_empty())
+            .then_some(())?;
+        let served_by = now + Millis::from(self.estimate_new(service).high_s) * 1000;
+        (served_by > limit).then_some(limit)
+    }
+
+    /// The estimate for an ordinary ticket of `service` taken now, as the
+    /// kiosk shows it before anyone takes one: the newest ticket waiting
+    /// for it plus one call shared by the counters serving it (a new
+    /// ticket queues behind the newest), or, with nobody waiting, now at an
+    /// idle counter and within one call otherwise.
+    pub fn estimate_new(&self, service: &str) -> Estimate {
+        let Some(si) = self.hall.service_index(service) else {
+            return Estimate::default();
+        };
+        let serving: Vec<usize> = self
             .hall
             .counters_serving(service)
             .filter_map(|c| self.hall.counter_index(&c.id))
-            .filter(|&ci| {
-                !matches!(
-                    self.counters[ci].state,
-                    CounterState::Closed | CounterState::Paused
-                )
-            })
-            .count()
-            .max(1);
-        let one_more = self.per_call_ms(si) / working as f64;
-        let served_by =
-            now + Millis::from(self.estimate(newest.id).high_s) * 1000 + one_more as Millis;
-        (served_by > limit).then_some(limit)
+            .collect();
+        let state = |ci: &usize| self.counters[*ci].state;
+        let working = serving
+            .iter()
+            .filter(|ci| !matches!(state(ci), CounterState::Closed | CounterState::Paused))
+            .count();
+        let call_s = (self.per_call_ms(si) / working.max(1) as f64 / 1000.0).round() as u32;
+        let queues = &self.queues[si];
+        let newest = self
+            .hall
+            .class_index(&self.hall.default_class)
+            .and_then(|k| queues[k].last())
+            .or_else(|| queues.iter().filter_map(|q| q.last()).max());
+        if let Some(newest) = newest {
+            let e = self.estimate(newest.id);
+            return Estimate {
+                wait_s: e.wait_s + call_s,
+                low_s: e.low_s + call_s / 2,
+                high_s: e.high_s + call_s,
+                no_counter: e.no_counter,
+            };
+        }
+        let now = self.last_at;
+        let no_counter = serving
+            .iter()
+            .all(|ci| state(ci) == CounterState::Closed)
+            .then(|| {
+                let starts = self.hall.schedule.day_at(now, &self.hall.tz).resume_at(now);
+                NoCounter {
+                    opens_at: (starts > now).then_some(starts),
+                }
+            });
+        let idle = serving.iter().any(|ci| state(ci) == CounterState::Idle);
+        Estimate {
+            wait_s: if idle { 0 } else { call_s / 2 },
+            low_s: 0,
+            high_s: if idle { 0 } else { call_s },
+            no_counter,
+        }
     }
 
     /// Whether a service's time per call comes from today's calls alone:

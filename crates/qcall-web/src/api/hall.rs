@@ -29,7 +29,7 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
     // One read of the writer's state for the queues and what is sold out,
     // at one instant, so that they agree with `now`.
     let now = state.engine.now();
-    let (snap, (sold_out, queue_full)) = state
+    let (snap, (sold_out, queue_full, estimates)) = state
         .engine
         .read(move |s, _| {
             let sold_out: Vec<String> = s
@@ -46,7 +46,16 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
                 .filter(|svc| s.queue_full(&svc.code, now).is_some())
                 .map(|svc| svc.code.clone())
                 .collect();
-            (qcall_engine::Snapshot::of(s, now), (sold_out, queue_full))
+            let estimates: Vec<qcall_core::Estimate> = s
+                .hall()
+                .services
+                .iter()
+                .map(|svc| s.estimate_new(&svc.code))
+                .collect();
+            (
+                qcall_engine::Snapshot::of(s, now),
+                (sold_out, queue_full, estimates),
+            )
         })
         .await?;
     let queues = wire::queues(&hall, &snap.queues, snap.at);
@@ -54,7 +63,8 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
         .services
         .iter()
         .zip(queues)
-        .map(|(s, q)| {
+        .zip(estimates)
+        .map(|((s, q), estimate)| {
             // The core decides: `Hall::intake` folds in `[hours] enforce`,
             // and the next opening is only given while intake is shut.
             let intake = hall.intake(&s.code, now);
@@ -88,6 +98,9 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
                 },
                 opens_at: opens_at.map(|at| qcall_core::time::local_rfc3339(at, &hall.tz)),
                 // The daily cap or the current slot's quota, as issuing sees it.
+                estimated_wait_s: estimate.wait_s,
+                estimated_wait_range_s: [estimate.low_s, estimate.high_s],
+                estimated_wait_text: (&estimate.words(&hall.tz)).into(),
                 sold_out: sold_out.contains(&s.code),
                 hours_enforced: hall.hours_enforced,
             }

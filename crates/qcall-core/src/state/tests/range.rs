@@ -124,3 +124,23 @@ fn with_no_counter_open_the_ticket_says_so_instead_of_a_number() {
     sim.counter("3", CounterAction::Pause).unwrap();
     assert_eq!(sim.state.estimate(late).no_counter, None);
 }
+
+/// What the kiosk's tile says before anyone takes a ticket: the wait of a
+/// ticket taken now.
+#[test]
+fn a_ticket_taken_now_waits_behind_the_newest() {
+    let mut sim = Sim::on(strict_hall(), monday(9, 0));
+    let tz = sim.state.hall().tz.clone();
+    assert!(sim.state.estimate_new("A").no_counter.is_some());
+    sim.counter("1", CounterAction::Open).unwrap();
+    let now = sim.state.estimate_new("A");
+    assert_eq!((now.wait_s, now.high_s, now.no_counter), (0, 0, None));
+    assert_eq!(now.words(&tz).zh, "马上");
+    let tickets: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
+    let newest = sim.state.estimate(tickets[3]);
+    let next = sim.state.estimate_new("A");
+    assert!(
+        next.wait_s > newest.wait_s && next.high_s > newest.high_s,
+        "{newest:?} then {next:?}"
+    );
+}
