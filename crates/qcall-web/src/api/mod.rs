@@ -9,10 +9,10 @@ pub mod bookings;
 pub mod counters;
 pub mod hall;
 pub mod printing;
-pub mod session;
 pub mod ratings;
 pub mod rectify;
 pub mod remote;
+pub mod session;
 pub mod stats;
 pub mod tickets;
 
