@@ -53,6 +53,9 @@ export function caseCardShow(current) {
     answer = null;
     $('#case-no').value = current.case_no || '';
     drawAnswer();
+  } else if (current && current.case_no && !$('#case-no').value) {
+    // The number arrived after the ticket (with the command's result).
+    $('#case-no').value = current.case_no;
   }
   $('#case-card').hidden = !ticket;
   if (ticket) $('#case-ticket').textContent = t('case_ticket', { number: ticket.number });

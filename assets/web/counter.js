@@ -164,6 +164,10 @@ function mine() {
   return me ? model.counters.get(me) : null;
 }
 
+/** Case numbers of tickets, by id, from this counter's command results
+ *  (staff views carry them; the public stream does not). */
+const caseNos = new Map();
+
 // ---------------------------------------------------------------- render
 
 function render() {
@@ -174,7 +178,9 @@ function render() {
   $('#counter-state').dataset.state = c.state;
   document.title = `${counterName(c)} · ${t('counter_title')}`;
   renderCurrent(c);
-  caseCardShow(c.current);
+  // The stream's tickets are public; a case number comes with the results
+  // of this counter's own commands.
+  caseCardShow(c.current && { ...c.current, case_no: caseNos.get(c.current.id) });
   renderWaiting(c);
   renderButtons();
 }
@@ -339,6 +345,13 @@ function done(name, number) {
   return t('done_action', { action: a ? bi(a.label) : name, number });
 }
 
+function noteCase(ticket) {
+  if (ticket && ticket.case_no) {
+    caseNos.set(ticket.id, ticket.case_no);
+    render();
+  }
+}
+
 async function run(name, args) {
   const c = mine();
   if (!stream || !c) return;
@@ -348,6 +361,7 @@ async function run(name, args) {
   }
   try {
     const r = await stream.command(name, args);
+    noteCase(r.ticket);
     if (name === 'call-next') result(r.ticket ? t('called_n', { number: r.ticket.number }) : t('nobody_waiting'), r.ticket ? 'ok' : 'info');
     else result(done(name, r.ticket ? r.ticket.number : ''));
   } catch (e) {
@@ -377,6 +391,7 @@ async function submitCall(e) {
   }
   try {
     const r = await stream.command('call', { number, reason });
+    noteCase(r.ticket);
     $('#call-dialog').close();
     result(t('called_n', { number: r.ticket ? r.ticket.number : number }));
   } catch (err) {

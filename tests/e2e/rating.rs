@@ -517,3 +517,61 @@ async fn one_case_over_three_tickets_on_two_days_counts_three_visits() {
         "Monday counts the visits up to Monday"
     );
 }
+
+/// A ticket's case number is in staff views only: the counter that calls
+/// a ticket with a case already (here sent back to the queue after it was
+/// attached) gets it with its command's result, over HTTP and its socket;
+/// the ticket's public page and the display stream never carry it.
+#[tokio::test]
+async fn a_case_number_reaches_the_counter_and_no_public_view() {
+    let hall = Hall::demo();
+    let d = hall.start_at(monday(10, 0));
+    let token = hall.counter_token("2");
+    let mut c = d.conn().await;
+    let mut display = Ws::connect(&d.ws_url("/ws/display")).await;
+    display.next_of("snapshot").await;
+    let r = c
+        .post("/api/v1/tickets", None, &json!({"service": "A"}))
+        .await
+        .unwrap();
+    let id = r.body["ticket"]["id"].as_u64().unwrap();
+    let call = "/api/v1/counters/2/call-next";
+    let r = c.post(call, Some(&token), &json!({})).await.unwrap();
+    assert_eq!(r.body["ticket"].get("case_no"), None, "{}", r.body);
+    let r = case(&mut c, id, "SB-9", token.clone()).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let r = c
+        .post("/api/v1/counters/2/requeue", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["ticket"]["case_no"], "SB-9", "{}", r.body);
+    let r = c.post(call, Some(&token), &json!({})).await.unwrap();
+    assert_eq!(
+        (
+            r.body["ticket"]["id"].clone(),
+            r.body["ticket"]["case_no"].clone()
+        ),
+        (json!(id), json!("SB-9")),
+        "{}",
+        r.body
+    );
+    let r = c
+        .post("/api/v1/counters/2/requeue", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let mut counter = d.counter_socket(&token).await;
+    counter.send(json!({"type": "call_next", "id": "n"})).await;
+    let result = counter.next_of("result").await;
+    assert_eq!(result["ticket"]["case_no"], "SB-9", "{result}");
+
+    let public = c.get(&format!("/api/v1/tickets/{id}")).await.unwrap();
+    assert_eq!(public.status.as_u16(), 200, "{}", public.body);
+    assert!(!public.body.to_string().contains("SB-9"), "{}", public.body);
+    let frames = display.until("ticket_called").await;
+    let frames = [frames, display.until("ticket_called").await].concat();
+    assert!(
+        !frames.iter().any(|f| f.to_string().contains("SB-9")),
+        "the display stream carries no case number: {frames:?}"
+    );
+}

@@ -338,3 +338,143 @@ async fn step(
 fn r_link(item: &Value) -> String {
     item["fix_rating_url"].as_str().unwrap().to_owned()
 }
+
+/// A 差评 given by the clerk at finish (v1 `finish {rating}`): without a
+/// reason it is refused 422 `reason_required` over HTTP, the counter
+/// socket and `qcall counter finish`, nothing is written and the ticket
+/// stays at the counter; with one (`reason`, `--reason`) the ticket is
+/// finished and an item is opened like the pad's.
+#[tokio::test]
+async fn a_poor_rating_at_finish_needs_a_reason_and_opens_an_item() {
+    let hall = Hall::demo();
+    let d = hall.start_at(monday(10, 0));
+    let token = hall.counter_token("2");
+    let boss = hall.token(&["--supervisor", "zhao"]);
+    let mut c = d.conn().await;
+    let first = called_at_2(&mut c, &token).await;
+    let before = seq(&mut c).await;
+    let r = c
+        .post(
+            "/api/v1/counters/2/finish",
+            Some(&token),
+            &json!({"rating": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code(&r), (422, "reason_required".to_owned()), "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("needs a reason") && message.contains("`reason`"),
+        "{message}"
+    );
+    let r = c
+        .post(
+            "/api/v1/counters/2/finish",
+            Some(&token),
+            &json!({"reason": "等候时间太长"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&r),
+        (422, "bad_input".to_owned()),
+        "a reason without a rating: {}",
+        r.body
+    );
+
+    let mut ws = d.counter_socket(&token).await;
+    ws.send(json!({"type": "finish", "id": "p", "args": {"rating": 1}}))
+        .await;
+    let err = ws.next_of("error").await;
+    assert_eq!(err["error"]["code"], "reason_required", "{err}");
+    let cli = |extra: &[&str]| {
+        let mut args = vec![
+            "counter",
+            "finish",
+            "--server",
+            &d.url,
+            "--counter",
+            "2",
+            "--token",
+            &token,
+            "--rating",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        qcall(&args)
+    };
+    let refused = cli(&[]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("needs a reason"), "{said}");
+    assert_eq!(seq(&mut c).await, before, "refused finishes write nothing");
+    let t = c
+        .send(
+            Method::GET,
+            &format!("/api/v1/tickets/{first}"),
+            Some(&boss),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        t.body["ticket"]["state"], "called",
+        "still at the counter: {}",
+        t.body
+    );
+    assert_eq!(list(&mut c, &boss).await["items"], json!([]));
+
+    // With a reason: finished, and an item opened.
+    let done = cli(&["--reason", "办理效率低"]);
+    assert!(done.status.success(), "{done:?}");
+    let second = called_at_2(&mut c, &token).await;
+    let r = c
+        .post(
+            "/api/v1/counters/2/finish",
+            Some(&token),
+            &json!({"rating": 1, "reason": "服务态度差"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.body["ticket"]["rating"], 1, "{}", r.body);
+    let items = list(&mut c, &boss).await;
+    let got: Vec<(Value, Value, Value, Value)> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["ticket"].clone(),
+                i["score"].clone(),
+                i["reason"].clone(),
+                i["state"].clone(),
+            )
+        })
+        .collect();
+    let mut got = got;
+    got.sort_by_key(|g| g.0.as_u64());
+    assert_eq!(
+        got,
+        [
+            (json!(first), json!(2), json!("办理效率低"), json!("open")),
+            (json!(second), json!(1), json!("服务态度差"), json!("open")),
+        ],
+        "{items}"
+    );
+}
+
+/// Takes a ticket of A and has counter 2 call it; its id.
+async fn called_at_2(c: &mut Conn, token: &str) -> u64 {
+    let r = c
+        .post("/api/v1/tickets", None, &json!({"service": "A"}))
+        .await
+        .unwrap();
+    let id = r.body["ticket"]["id"].as_u64().unwrap();
+    let r = c
+        .post("/api/v1/counters/2/call-next", Some(token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.body["ticket"]["id"], id, "{}", r.body);
+    id
+}

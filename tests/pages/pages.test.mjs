@@ -750,6 +750,20 @@ test('the counter attaches a case number and sees its 2nd visit; /admin lists ea
     await waitText(admin, '#rating-figures', /合计\s*1\s*0%\s*100%\s*0%\s*0%/);
     await waitText(admin, '#rating-figures', /8 号窗口\s*1\s*0%\s*100%/);
     assert.deepEqual(admin.errors, []);
+    // A ticket that has a case already (attached by the business system,
+    // then sent back to the queue): called from the page, its card shows
+    // the number; the public stream never carried it.
+    const third = await serve();
+    const three = await own.api(`/tickets/${third.id}/case`, { method: 'POST', body: { case_no: 'SB-43' }, token: sys });
+    assert.equal(three.status, 200, JSON.stringify(three.body));
+    await own.api('/counters/8/requeue', { method: 'POST', body: {}, token });
+    await counter.waitForSelector('#counter-state[data-state="open_idle"]');
+    await counter.click('.act[data-cmd="call-next"]:not([disabled])');
+    await waitText(counter, '#case-ticket', new RegExp(third.number));
+    await counter.waitForFunction(() => document.querySelector('#case-no').value === 'SB-43');
+    const shown = await counter.evaluate(() => JSON.stringify([...window.qcall.model.counters.values()].map((c) => c.current)));
+    assert.doesNotMatch(shown, /SB-43/, 'the stream\'s tickets carry no case number');
+    assert.deepEqual(counter.errors, []);
   } finally {
     await own.stop();
   }

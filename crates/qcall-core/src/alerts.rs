@@ -429,6 +429,7 @@ mod rating_tests {
             callback: None,
             fix: None,
             fix_score: None,
+            phone: None,
         };
         state.load_rectifications(vec![r.clone()]);
         let overdue = |s: &HallState, at| {

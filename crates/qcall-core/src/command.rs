@@ -174,9 +174,11 @@ pub enum CounterAction {
     Requeue,
     /// The applicant is at the counter.
     Start,
-    /// Service finished, optionally rated 1..=5.
+    /// Service finished, optionally rated 1..=5; a 差评 (2 or 1) needs a
+    /// reason and opens an item to put it right.
     Finish {
         rating: Option<u8>,
+        reason: Option<String>,
     },
     /// Send the current ticket to another service or counter.
     Transfer(TransferTarget),
@@ -464,12 +466,20 @@ pub const COUNTER_ACTIONS: &[ActionSpec] = &[
         kind: CounterActionKind::Finish,
         name: "finish",
         aliases: &[],
-        args: &[arg(
-            "rating",
-            "1-5",
-            ArgNeed::Optional,
-            "the applicant's rating, 1 very dissatisfied to 5 very satisfied",
-        )],
+        args: &[
+            arg(
+                "rating",
+                "1-5",
+                ArgNeed::Optional,
+                "the applicant's rating, 1 very dissatisfied to 5 very satisfied",
+            ),
+            arg(
+                "reason",
+                "TEXT",
+                ArgNeed::Optional,
+                "with a 差评 rating (2 or 1), required: why the applicant is dissatisfied",
+            ),
+        ],
         access: ActionAccess::Counter,
         key: Some('f'),
         label_zh: "办结",
@@ -755,7 +765,10 @@ mod tests {
             CounterActionKind::NoShow => CounterAction::NoShow,
             CounterActionKind::Requeue => CounterAction::Requeue,
             CounterActionKind::Start => CounterAction::Start,
-            CounterActionKind::Finish => CounterAction::Finish { rating: Some(5) },
+            CounterActionKind::Finish => CounterAction::Finish {
+                rating: Some(5),
+                reason: None,
+            },
             CounterActionKind::Transfer => {
                 CounterAction::Transfer(TransferTarget::Service("B".into()))
             }

@@ -93,6 +93,9 @@ pub struct RatingRules {
     pub reasons: Vec<Text>,
     /// Working days, on the hall's calendar, to put a 差评 right.
     pub fix_working_days: u32,
+    /// Text a finished ticket with a phone on file its rating link
+    /// (the DX channel).
+    pub sms_link: bool,
 }
 
 impl Default for RatingRules {
@@ -118,6 +121,7 @@ impl Default for RatingRules {
                 Text::new("要求提供不必要的材料", "Asked for unnecessary documents"),
             ],
             fix_working_days: 5,
+            sms_link: false,
         }
     }
 }

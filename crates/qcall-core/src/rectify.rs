@@ -36,6 +36,10 @@ pub struct Rectification {
     pub fix: Option<Step>,
     /// The applicant's rating of the fix, 1..=5.
     pub fix_score: Option<u8>,
+    /// The phone number on file for the ticket (its text-message
+    /// subscription or the remote ticket's phone), where the link to rate
+    /// the fix is sent. Never shown or uploaded.
+    pub phone: Option<String>,
 }
 
 /// A step taken: when, by whom, what was said.
@@ -159,6 +163,7 @@ mod tests {
             callback: None,
             fix: None,
             fix_score: None,
+            phone: None,
         }
     }
 

@@ -186,7 +186,9 @@ impl Store {
 
 const SELECT_RECTIFICATION: &str = "SELECT ticket_id, number, service, counter_id, staff, score, reason, \
      opened_at_ms, deadline, assignee, callback_at_ms, callback_by, callback_outcome, fixed_at_ms, fixed_by, \
-     fix_note, fix_score FROM rectifications";
+     fix_note, fix_score, (SELECT e.phone FROM events e WHERE e.ticket_id = rectifications.ticket_id \
+     AND e.kind IN ('notify_requested', 'ticket_remote') AND e.phone IS NOT NULL ORDER BY e.seq DESC LIMIT 1) \
+     FROM rectifications";
 
 fn rectification_row(r: &Row<'_>) -> rusqlite::Result<(Rectification, String)> {
     let step = |at: Option<i64>, by: Option<String>, text: Option<String>| {
@@ -211,6 +213,8 @@ fn rectification_row(r: &Row<'_>) -> rusqlite::Result<(Rectification, String)> {
             callback: step(r.get(10)?, r.get(11)?, r.get(12)?),
             fix: step(r.get(13)?, r.get(14)?, r.get(15)?),
             fix_score: r.get::<_, Option<i64>>(16)?.map(|s| s as u8),
+            // Not a column: the phone the ticket's events left on file.
+            phone: r.get(17)?,
         },
         r.get(8)?,
     ))

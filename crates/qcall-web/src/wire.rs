@@ -143,6 +143,11 @@ pub struct TicketJson {
     /// 6-digit code to type at the kiosk to check in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arrival_code: Option<String>,
+    /// The case number (办件编号) attached to it, only in staff views (a
+    /// counter's own command results, staff responses): never on a screen
+    /// or a phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_no: Option<String>,
 }
 
 /// What a suspended ticket's holder brings back, and by when.
@@ -256,6 +261,10 @@ pub fn ticket_for(viewer: Viewer, hall: &Hall, base_url: &str, v: &TicketView) -
         lapse_at: time(t.lapse_at),
         deferred: t.deferred,
         arrival_code: None,
+        case_no: match viewer {
+            Viewer::Staff => t.case_no.clone(),
+            Viewer::Public | Viewer::Holder => None,
+        },
     }
 }
 

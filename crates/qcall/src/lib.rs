@@ -133,9 +133,16 @@ pub async fn run_with(
     if !config.notify.webhook.is_empty() {
         let gateway = notify::Gateway::new(&config.notify.webhook, config.notify.ca_file())?;
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
+        // Links in texts: the public URL, else this daemon's own address
+        // (what a phone on the hall's network reaches when none is set).
+        let base = match site.public_url.as_str() {
+            "" => format!("http://{addr}"),
+            url => url.to_owned(),
+        };
         tokio::spawn(notify::run(
             engine.clone(),
             keys.clone(),
+            base,
             gateway,
             retry,
             stop_rx.clone(),

@@ -32,7 +32,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use qcall_core::Command;
-use qcall_core::state::mask_phone;
+use qcall_core::state::{Placeholder, mask_phone};
 use qcall_engine::EngineHandle;
 use qcall_store::{Outgoing, TicketKeys};
 use rustls::pki_types::pem::PemObject;
@@ -215,15 +215,20 @@ fn connector(section: &str, ca_file: Option<&Path>) -> anyhow::Result<tokio_rust
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-/// The JSON a gateway receives for one message. A code message's text is
-/// completed here, from the hall secret: the outbox holds only its
-/// placeholder, so the code is in no table and no log.
-fn payload(m: &Outgoing, hall: &qcall_core::Text, keys: &TicketKeys) -> serde_json::Value {
-    let message = if m.kind == qcall_core::state::CODE_KIND {
-        qcall_core::state::fill_code(&m.message, |request| keys.remote_code(request))
-    } else {
-        m.message.clone()
-    };
+/// The JSON a gateway receives for one message. A message's secrets (a
+/// code, a ticket's key in a link under `base`) are completed here, from
+/// the hall secret: the outbox holds only their placeholders, so no code
+/// or key is in a table or a log.
+fn payload(
+    m: &Outgoing,
+    hall: &qcall_core::Text,
+    keys: &TicketKeys,
+    base: &str,
+) -> serde_json::Value {
+    let message = qcall_core::state::fill_placeholders(&m.message, |p| match p {
+        Placeholder::Code(request) => keys.remote_code(request),
+        Placeholder::Link(id, what) => format!("{}&{}", keys.status_url(base, *id), what.query()),
+    });
     json!({
         "id": m.id,
         "idempotency_key": key(m),
@@ -241,10 +246,12 @@ fn key(m: &Outgoing) -> String {
     m.id.to_string()
 }
 
-/// Sends the SMS outbox until `stop` turns true.
+/// Sends the SMS outbox until `stop` turns true; links in messages start
+/// with `base` (`[hall] public_url`).
 pub async fn run(
     engine: EngineHandle,
     keys: TicketKeys,
+    base: String,
     gateway: Gateway,
     retry: Duration,
     stop: watch::Receiver<bool>,
@@ -254,7 +261,7 @@ pub async fn run(
         what: "message",
         pending: |store| store.undelivered(20),
         id: |m: &Outgoing| m.id,
-        payload: Box::new(move |m| payload(m, &hall, &keys)),
+        payload: Box::new(move |m| payload(m, &hall, &keys, &base)),
         // Phone numbers only masked.
         describe: |m| format!("{} to {}", m.kind, mask_phone(&m.phone)),
         delivered: |id| Command::Delivered { id },
@@ -430,7 +437,12 @@ mod tests {
             message: "请到1号窗口".into(),
         };
         let keys = TicketKeys::new([0; 32]);
-        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"), &keys);
+        let body = payload(
+            &m,
+            &qcall_core::Text::new("厅", "Hall"),
+            &keys,
+            "http://hall",
+        );
         assert_eq!(key(&m), "42");
         assert_eq!(body["idempotency_key"], "42");
         assert_eq!(body["id"], 42);
@@ -454,8 +466,42 @@ mod tests {
             ),
         };
         assert!(!m.message.contains("775231"));
-        let body = payload(&m, &qcall_core::Text::new("厅", "Hall"), &keys);
+        let body = payload(
+            &m,
+            &qcall_core::Text::new("厅", "Hall"),
+            &keys,
+            "http://hall",
+        );
         // The vector of qcall-store's keys test, from Python.
         assert_eq!(body["message"], "验证码：775231，5 分钟内有效。");
+    }
+
+    /// A link message leaves the outbox without the ticket's key and
+    /// reaches the gateway with it; braces that are no placeholder stay.
+    #[test]
+    fn a_link_message_is_completed_with_the_tickets_key() {
+        let keys = TicketKeys::new([0; 32]);
+        let m = Outgoing {
+            id: 44,
+            ticket: qcall_core::TicketId(1),
+            kind: qcall_core::state::FIX_KIND.into(),
+            phone: "13812345678".into(),
+            message: format!(
+                "{{note}} 评价：{}",
+                Placeholder::Link(qcall_core::TicketId(1), qcall_core::state::LinkFor::Fix).text()
+            ),
+        };
+        assert_eq!(m.message, "{note} 评价：{link:1:fix}");
+        let body = payload(
+            &m,
+            &qcall_core::Text::new("厅", "Hall"),
+            &keys,
+            "http://hall",
+        );
+        // The key is the vector of qcall-store's keys test, from Python.
+        assert_eq!(
+            body["message"],
+            "{note} 评价：http://hall/t/1?k=UckQKD3lpoRyDOA7gz52&fix=1"
+        );
     }
 }

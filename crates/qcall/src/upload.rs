@@ -216,6 +216,7 @@ mod tests {
             callback: step("已致歉"),
             fix: step("已培训"),
             fix_score: None,
+            phone: None,
         };
         let u = UploadRecord {
             id: 50,

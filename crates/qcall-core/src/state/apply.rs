@@ -380,6 +380,11 @@ impl HallState {
                         callback: None,
                         fix: None,
                         fix_score: None,
+                        phone: self
+                            .subscriptions
+                            .get(ticket)
+                            .map(|s| s.phone.clone())
+                            .or_else(|| self.remote_phones.get(ticket).cloned()),
                     },
                 );
                 changes.rectification = Some(*ticket);

@@ -9,6 +9,7 @@ use super::{HallState, check};
 use crate::command::{CounterAction, Decision, Rejection, TransferTarget};
 use crate::event::{CounterState, Event};
 use crate::policy::{self, Head};
+use crate::rating::{Channel, RatingInput};
 use crate::ticket::{QueueKey, TicketId, Transition};
 use crate::time::Millis;
 
@@ -188,12 +189,23 @@ impl HallState {
                 set_state(&mut events, CounterState::Serving);
                 Some(t.id)
             }
-            CounterAction::Finish { rating } => {
-                if let Some(r) = *rating
-                    && !(1..=5).contains(&r)
-                {
-                    return Err(Rejection::BadRating(r));
-                }
+            CounterAction::Finish { rating, reason } => {
+                // The rules of every rating: a 差评 needs a reason.
+                let rated = match (*rating, reason) {
+                    (Some(score), reason) => Some(self.hall.rating.check(RatingInput {
+                        score,
+                        indicators: Vec::new(),
+                        reason: reason.clone(),
+                        comment: None,
+                        channel: Channel::Pad,
+                    })?),
+                    (None, Some(_)) => {
+                        return Err(Rejection::BadInput(
+                            "a reason goes with a rating: give `rating` (1 to 5) too, or leave `reason` out".into(),
+                        ));
+                    }
+                    (None, None) => None,
+                };
                 let t = need_current()?;
                 check(t, Transition::Finish, "finished")?;
                 events.push(Event::TicketDone {
@@ -201,6 +213,18 @@ impl HallState {
                     counter: counter.into(),
                     rating: *rating,
                 });
+                // A 差评 given at finish is put right like the pad's.
+                if let Some(r) = rated.filter(|r| crate::rating::is_poor(r.score)) {
+                    events.push(Event::RectificationOpened {
+                        ticket: t.id,
+                        score: r.score,
+                        reason: r.reason,
+                        deadline: self
+                            .hall
+                            .schedule
+                            .working_days_after(self.day, self.hall.rating.fix_working_days),
+                    });
+                }
                 set_state(&mut events, CounterState::Idle);
                 Some(t.id)
             }

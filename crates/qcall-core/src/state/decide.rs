@@ -8,6 +8,7 @@ use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection};
 use crate::event::Event;
 use crate::hours::{self, Intake};
 use crate::rating::RatingInput;
+use crate::rectify::RectifyAction;
 use crate::ticket::{Ticket, TicketId, TicketState, Transition};
 use crate::time::Millis;
 
@@ -138,12 +139,28 @@ impl HallState {
                                 .map_or(ticket.to_string(), |t| t.number.clone()),
                         })?;
                 r.check(action)?;
-                Ok(Decision {
-                    events: vec![Event::Rectified {
+                let mut events = vec![Event::Rectified {
+                    ticket: *ticket,
+                    action: action.clone(),
+                    by: by.clone(),
+                }];
+                // The applicant is asked to rate the fix, in the same
+                // transaction, if a phone number is on file.
+                if let (RectifyAction::Fix { .. }, Some(phone)) = (action, &r.phone) {
+                    events.push(Event::NotificationQueued {
                         ticket: *ticket,
-                        action: action.clone(),
-                        by: by.clone(),
-                    }],
+                        kind: super::FIX_KIND.into(),
+                        phone: phone.clone(),
+                        message: format!(
+                            "【{}】您对 {} 号的差评已整改，请评价整改结果：{}",
+                            self.hall.name.zh,
+                            r.number,
+                            super::Placeholder::Link(*ticket, super::LinkFor::Fix).text()
+                        ),
+                    });
+                }
+                Ok(Decision {
+                    events,
                     subject: None,
                 })
             }

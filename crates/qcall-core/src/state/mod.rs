@@ -46,7 +46,7 @@ pub use crate::command::{Command, CounterAction, Decision, RatingOf, Rejection, 
 pub use apply::{Changes, Outbox, Upload};
 pub use estimate::{Estimate, NoCounter, SHORT_WAIT_S};
 pub use invariants::Fingerprint;
-pub use notify::mask_phone;
+pub use notify::{FIX_KIND, LinkFor, Placeholder, RATE_KIND, fill_placeholders, mask_phone};
 
 mod apply;
 mod bookings;
@@ -59,7 +59,7 @@ mod remote;
 
 pub use bookings::{Booking, Reminder, id_last4, normalize_id_number};
 pub use remote::{
-    BookingDraft, CODE_KIND, NO_TICKET, RemoteRequest, arrival_digits, code_placeholder, fill_code,
+    BookingDraft, CODE_KIND, NO_TICKET, RemoteRequest, arrival_digits, code_placeholder,
     normalize_phone,
 };
 

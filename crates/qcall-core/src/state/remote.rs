@@ -93,26 +93,10 @@ pub fn arrival_digits(phone: &str) -> String {
 }
 
 /// The placeholder a code message carries in the outbox instead of the
-/// code: `{code:REQUEST}`. [`fill_code`] replaces it when sending.
+/// code: `{code:REQUEST}`, filled in when sending
+/// ([`super::fill_placeholders`]).
 pub fn code_placeholder(request: &str) -> String {
-    format!("{{code:{request}}}")
-}
-
-/// `message` with its code placeholder replaced by `code(request)`.
-pub fn fill_code(message: &str, code: impl Fn(&str) -> String) -> String {
-    let Some(start) = message.find("{code:") else {
-        return message.to_owned();
-    };
-    let rest = &message[start + 6..];
-    let Some(end) = rest.find('}') else {
-        return message.to_owned();
-    };
-    format!(
-        "{}{}{}",
-        &message[..start],
-        code(&rest[..end]),
-        &rest[end + 1..]
-    )
+    super::Placeholder::Code(request.to_owned()).text()
 }
 
 impl HallState {

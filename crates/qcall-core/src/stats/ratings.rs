@@ -184,6 +184,7 @@ mod tests {
             callback: called_back.then(|| step("2026-11-24")),
             fix: fixed_day.map(step),
             fix_score: None,
+            phone: None,
         }
     }
 

@@ -73,7 +73,9 @@ pub struct ActionBody {
     pub(crate) note: Option<String>,
     /// With `call`: the number of the waiting ticket to call, e.g. `A012`.
     number: Option<String>,
-    /// With `call`: why it goes out of turn (audited).
+    /// With `call`: why it goes out of turn (audited). With `finish` and a
+    /// 差评 `rating` (2 or 1): why the applicant is dissatisfied, required
+    /// (`reason_required` without it); it opens an item to put it right.
     reason: Option<String>,
 }
 
@@ -98,6 +100,7 @@ pub fn counter_action(
         K::Start => CounterAction::Start,
         K::Finish => CounterAction::Finish {
             rating: body.rating,
+            reason: body.reason,
         },
         K::Transfer => match (body.service, body.counter) {
             (Some(s), None) => CounterAction::Transfer(TransferTarget::Service(s)),
@@ -265,7 +268,7 @@ pub(crate) fn counter_command_for(
         (status = 404, description = "`unknown_counter`, `unknown_action`, `unknown_service`, `unknown_number`", body = ErrorBody),
         (status = 409, description = "`no_current_ticket`, `counter_busy`, `counter_closed`, `last_counter`, `wrong_state`, `not_for_this_counter`, ...", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_rating`, `bad_input`, `reason_required`: `finish` with a 差评 `rating` (2 or 1) and no `reason`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
     )
 )]

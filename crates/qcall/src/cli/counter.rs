@@ -130,7 +130,9 @@ pub(super) struct CounterArgs {
     /// With call-number: the ticket's number, e.g. A012.
     #[arg(long)]
     number: Option<String>,
-    /// With call-number: why it goes out of turn (audited).
+    /// With call-number: why it goes out of turn (audited). With finish
+    /// and a 差评 --rating (2 or 1), required: why the applicant is
+    /// dissatisfied (it opens an item to put it right).
     #[arg(long)]
     reason: Option<String>,
 }

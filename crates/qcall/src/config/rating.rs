@@ -32,6 +32,8 @@ pub struct RatingSection {
     pub ca_file: PathBuf,
     /// The department (部门) uploads name; empty: the hall's Chinese name.
     pub department: String,
+    /// After `finish`, text a ticket with a phone on file its rating link.
+    pub sms_link: bool,
 }
 
 /// One indicator: its code and names.
@@ -70,6 +72,7 @@ impl Default for RatingSection {
             retry_ms: 2000,
             ca_file: PathBuf::new(),
             department: String::new(),
+            sms_link: rules.sms_link,
         }
     }
 }
@@ -128,6 +131,7 @@ impl RatingSection {
             indicator_version: self.indicator_version,
             reasons: self.reasons.iter().map(Text::from).collect(),
             fix_working_days: self.fix_working_days,
+            sms_link: self.sms_link,
         })
     }
 

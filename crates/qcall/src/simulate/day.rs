@@ -462,7 +462,10 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
                 && until <= now
             {
                 let action = match ending {
-                    Ending::Finish(rating) => CounterAction::Finish { rating },
+                    Ending::Finish(rating) => CounterAction::Finish {
+                        rating,
+                        reason: rating.filter(|r| *r <= 2).map(|_| "simulated".into()),
+                    },
                     Ending::NoShow => CounterAction::NoShow,
                 };
                 exec(counter_cmd(c, action))

@@ -267,8 +267,14 @@ fn a_number_is_called_out_of_turn_only_where_it_waits_with_a_reason_audited() {
     check(&mut sim, "1", call(&n1, "x", None), Err("still has ticket"));
     check(&mut sim, "2", call(&n2, "again", None), Err("it is called"));
     // A supervisor may call B's ticket at counter 1: audited as theirs.
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     check(&mut sim, "1", call(&nb, "urgent", Some("li")), Ok(b1));
     let audits: Vec<_> = sim
         .log

@@ -98,8 +98,14 @@ impl Sim {
     fn serve(&mut self, counter: &str, minutes: i64) {
         self.call(counter);
         self.now += minutes * MINUTE;
-        self.counter(counter, CounterAction::Finish { rating: None })
-            .unwrap();
+        self.counter(
+            counter,
+            CounterAction::Finish {
+                rating: None,
+                reason: None,
+            },
+        )
+        .unwrap();
     }
 
     /// The estimated waits of `tickets`, in seconds.
@@ -239,8 +245,14 @@ fn a_ticket_goes_through_its_life() {
     assert_eq!(sim.state.counter("1").unwrap().state, CounterState::Calling);
     sim.counter("1", CounterAction::Start).unwrap();
     assert_eq!(sim.state.ticket(a).unwrap().state, TicketState::Serving);
-    sim.counter("1", CounterAction::Finish { rating: Some(5) })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: Some(5),
+            reason: None,
+        },
+    )
+    .unwrap();
     let t = sim.state.ticket(a).unwrap();
     assert_eq!((t.state, t.rating), (TicketState::Done, Some(5)));
     assert_eq!(sim.state.counter("1").unwrap().state, CounterState::Idle);
@@ -289,7 +301,13 @@ fn refusals_say_why_and_change_nothing() {
     );
     check(
         &mut sim,
-        at("1", CounterAction::Finish { rating: Some(9) }),
+        at(
+            "1",
+            CounterAction::Finish {
+                rating: Some(9),
+                reason: None,
+            },
+        ),
         Rejection::BadRating(9),
     );
     check(
@@ -693,8 +711,8 @@ mod green;
 mod hall_ops;
 mod props;
 mod range;
-mod remote;
 mod rating;
+mod remote;
 use rating::rating;
 mod suspend;
 
@@ -732,8 +750,14 @@ fn a_rating_comment_is_at_most_500_characters() {
     for comment in ["好".repeat(500), "好".repeat(501)] {
         sim.issue("A", "normal");
         sim.call("1");
-        sim.counter("1", CounterAction::Finish { rating: None })
-            .unwrap();
+        sim.counter(
+            "1",
+            CounterAction::Finish {
+                rating: None,
+                reason: None,
+            },
+        )
+        .unwrap();
         let r = sim.run(Command::Rate {
             of: RatingOf::LastAt("1".into()),
             rating: rating(4, Some(&comment)),
@@ -797,8 +821,14 @@ fn a_ticket_is_rated_by_id_once_and_only_when_finished() {
         Err(Rejection::WrongState { .. })
     ));
     sim.call("1");
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     assert!(sim.run(rate(4)).is_ok());
     assert_eq!(sim.state.ticket(id).unwrap().rating, Some(4));
     assert!(matches!(

@@ -54,8 +54,10 @@ fn action(n: usize, target: usize) -> CounterAction {
         4 => CounterAction::NoShow,
         5 => CounterAction::Requeue,
         6 => CounterAction::Start,
+        // A 差评 with its reason: it opens an item to put it right.
         7 => CounterAction::Finish {
             rating: Some((target % 5) as u8 + 1),
+            reason: Some("等候时间太长".into()),
         },
         8 if target < 2 => {
             CounterAction::Transfer(TransferTarget::Service(services[target].into()))

@@ -21,8 +21,14 @@ fn a_poor_rating_needs_a_reason_and_keeps_the_set_version() {
     let mut sim = Sim::new(strict_hall());
     let id = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     let before = sim.state.last_seq();
     let mut poor = rating(2, None);
     poor.indicators = vec![("attitude".into(), 1)];
@@ -78,8 +84,14 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
     let mut sim = Sim::new(strict_hall());
     let id = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     let mut poor = rating(1, None);
     poor.reason = Some("等候时间太长".into());
     sim.run(Command::Rate {
@@ -126,8 +138,14 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
 
     let good = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     sim.run(Command::Rate {
         of: RatingOf::Ticket(good),
         rating: rating(4, None),

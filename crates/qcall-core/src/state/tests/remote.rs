@@ -76,8 +76,14 @@ fn a_remote_ticket_holds_its_place_is_passed_over_and_called_once_arrived() {
         "{hurry:?}"
     );
     let later = sim.issue("A", "normal");
-    sim.counter("1", CounterAction::Finish { rating: None })
-        .unwrap();
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
     // It arrives: waiting at its old place, ahead of the later walk-in.
     sim.run(Command::Arrive {
         ticket: remote,
