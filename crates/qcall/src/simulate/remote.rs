@@ -21,9 +21,7 @@ use qcall_core::ticket::Channel;
 use qcall_core::{Command, Millis, Ticket, TicketId, TicketState};
 use qcall_engine::{EngineError, EngineHandle};
 
-use super::Rng;
-
-const MINUTE: Millis = 60_000;
+use super::day::{MINUTE, Rng};
 
 /// How a remote applicant turns up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +53,7 @@ impl Remote {
     pub fn new(share: f64, seed: u64) -> Remote {
         Remote {
             share,
-            rng: Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1),
+            rng: Rng::new(seed ^ 0xD1B5_4A32_D192_ED03),
             arriving: Vec::new(),
             taken: 0,
             refused: 0,
