@@ -80,9 +80,7 @@ impl Remote {
         // is nothing to gain, and they simply come.
         let journey = (15.0 + self.rng.unit() * 30.0) as Millis * MINUTE;
         let svc = service.to_owned();
-        let wait_now = engine
-            .read(move |s, _| s.estimate_new(&svc).wait_s)
-            .await?;
+        let wait_now = engine.read(move |s, _| s.estimate_new(&svc).wait_s).await?;
         if i64::from(wait_now) * 1000 < journey {
             self.came_anyway += 1;
             return Ok(false);
