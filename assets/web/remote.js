@@ -4,7 +4,7 @@
 // one, sends a code to the phone and, with the code, takes the ticket and
 // opens its page (/t/{id}?k=...), which shows the place and when to leave.
 
-import { $, api, bi, el, hhmm, langButton, minutes, onLang, params, setLang, t, translate } from './common.js';
+import { $, api, bi, el, hhmm, langButton, onLang, params, setLang, t, translate } from './common.js';
 
 let list = null;
 let hall = null;
@@ -150,7 +150,7 @@ function renderServices() {
           'button',
           { type: 'button', class: 'remote-service', 'data-service': s.service, disabled: !s.takes_remote, onclick: () => choose(s) },
           el('strong', {}, bi(s.name)),
-          el('span', { class: 'small' }, t('remote_waiting', { n: s.waiting }), ' · ', t('est_wait'), ' ', minutes(s.estimated_wait_s)),
+          el('span', { class: 'small' }, t('remote_waiting', { n: s.waiting }), ' · ', t('est_wait'), ' ', el('span', { class: 'wait' }, bi(s.estimated_wait_text))),
           s.takes_remote ? el('span', { class: 'small' }, t('remote_left', { n: Math.max(0, s.per_hour - s.taken_this_hour) })) : el('span', { class: 'small why-not' }, s.why_not || ''),
         ),
       ),

@@ -1,7 +1,8 @@
 //! `qcall simulate` end to end: a day of the demo hall on a held-out day
 //! shape is served in full and written up, and over held-out days the
 //! printed wait estimate is honest (its range holds most actual waits, its
-//! point is not optimistic).
+//! point is not optimistic); with remote applicants, walk-ins' waits are
+//! compared with the same day without.
 
 use super::*;
 
@@ -95,4 +96,91 @@ fn the_estimate_is_honest_on_days_it_was_not_tuned_on() {
         "the 80% range held {inside}% of actual waits: {row}"
     );
     assert!(bias >= -15, "the median estimate was {bias}% off: {row}");
+}
+
+/// `--remote-share`: the same held-out day (seed, shape) run without and
+/// with remote applicants. The report's section gives walk-ins' waits both
+/// ways, and the remote tickets add up: every applicant is a walk-in or a
+/// remote ticket, every remote ticket checked in, lapsed or was still away
+/// at closing, and the lapses counted are the lapsed rows of tickets.csv.
+#[test]
+fn remote_applicants_are_compared_with_the_same_day_without() {
+    let out = tempfile::tempdir().unwrap();
+    let result = qcall(&[
+        "simulate",
+        "--config",
+        root().join("config/demo.toml").to_str().unwrap(),
+        "--shape",
+        "peak",
+        "--seed",
+        "1",
+        "--remote-share",
+        "0.3",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let section = report
+        .split_once("## Remote applicants (`--remote-share 0.3`)")
+        .unwrap_or_else(|| panic!("no remote section:\n{report}"))
+        .1;
+    let row = |name: &str| -> Vec<String> {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row {name:?}:\n{section}"));
+        line.split('|')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .skip(1)
+            .collect()
+    };
+    let count = |name: &str| -> u32 { row(name)[0].parse().unwrap() };
+    let seconds = |cell: &str| -> u32 {
+        let (m, s) = cell
+            .split_once(':')
+            .unwrap_or_else(|| panic!("not m:ss: {cell:?}"));
+        m.parse::<u32>().unwrap() * 60 + s.parse::<u32>().unwrap()
+    };
+    // Walk-ins' waits are given without and with.
+    for name in [
+        "walk-in wait p50 (m:ss)",
+        "walk-in wait p90",
+        "walk-in wait max",
+    ] {
+        let cells = row(name);
+        assert_eq!(cells.len(), 2, "{name}: {cells:?}");
+        let (without, with) = (seconds(&cells[0]), seconds(&cells[1]));
+        assert!(without > 0 && with > 0, "{name}: {cells:?}");
+    }
+    let walk_ins = row("walk-in tickets");
+    let (without, with): (u32, u32) = (walk_ins[0].parse().unwrap(), walk_ins[1].parse().unwrap());
+    let taken = count("taken from home");
+    assert!(taken > 0, "{section}");
+    assert_eq!(without, 380, "{section}");
+    assert_eq!(with + taken, without, "every applicant once: {section}");
+    let (arrived, lapsed) = (count("checked in"), count("lapsed"));
+    let away = count("still not arrived at closing");
+    assert_eq!(arrived + lapsed + away, taken, "{section}");
+    let never: u32 = row("set out late / never came")[0]
+        .split_once(" / ")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(
+        lapsed > 0 && never <= lapsed + away,
+        "some lapse, at least those who never came: {section}"
+    );
+    let csv = std::fs::read_to_string(out.path().join("tickets.csv")).unwrap();
+    let lapsed_rows = csv
+        .lines()
+        .filter(|l| l.split(',').nth(3) == Some("lapsed"))
+        .count();
+    assert_eq!(lapsed_rows, lapsed as usize, "{section}");
 }

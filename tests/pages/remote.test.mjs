@@ -192,3 +192,21 @@ test('the display and counter mark a remote ticket when it is called; /admin cou
   assert.deepEqual(admin.errors, []);
   for (const p of [display, counter, admin]) await p.context().close();
 });
+
+test('/r says each service\'s wait as the API\'s 80% range in words, in zh and en, the same as the kiosk\'s', async () => {
+  // A queue ahead, so the words are a range rather than "马上".
+  for (let i = 0; i < 6; i++) assert.equal((await hall.api('/tickets', { method: 'POST', body: { service: 'A' } })).status, 201);
+  const api = (await hall.api('/remote/services')).body.services.find((s) => s.service === 'A');
+  const [low, high] = api.estimated_wait_range_s;
+  assert.ok(low <= api.estimated_wait_s && api.estimated_wait_s <= high, JSON.stringify(api));
+  const kiosk = (await hall.api('/services')).body.services.find((s) => s.code === 'A');
+  assert.deepEqual(api.estimated_wait_text, kiosk.estimated_wait_text, 'the same estimate as GET /services');
+  assert.deepEqual(api.estimated_wait_range_s, kiosk.estimated_wait_range_s);
+  for (const lang of ['zh', 'en']) {
+    const phone = await open(`/r?lang=${lang}`, PHONE_VIEW);
+    await phone.waitForSelector('.remote-service[data-service="A"]');
+    await waitText(phone, '.remote-service[data-service="A"] .wait', api.estimated_wait_text[lang]);
+    assert.deepEqual(phone.errors, []);
+    await phone.context().close();
+  }
+});

@@ -571,6 +571,17 @@ mod tests {
             states.as_array().unwrap().contains(&"waiting".into()),
             "{states}"
         );
+        // `/r` gives the wait as `GET /services` does.
+        for field in [
+            "estimated_wait_s",
+            "estimated_wait_range_s",
+            "estimated_wait_text",
+        ] {
+            for schema in ["ServiceJson", "RemoteServiceJson"] {
+                let property = &doc["components"]["schemas"][schema]["properties"][field];
+                assert!(property.is_object(), "{schema}.{field}");
+            }
+        }
         let actions = &doc["paths"]["/api/v1/counters/{counter}/{action}"]["post"]["parameters"];
         let action = actions
             .as_array()

@@ -469,7 +469,7 @@ pub async fn defer(
     path = "/api/v1/remote/services",
     tag = "remote",
     responses(
-        (status = 200, description = "Each service: whether it takes remote tickets now, why not, its current wait", body = wire::RemoteServicesBody),
+        (status = 200, description = "Each service: whether it takes remote tickets now, why not, its current wait (point, 80% range and in words, as on `GET /services`)", body = wire::RemoteServicesBody),
         (status = 503, description = "`shutting_down`", body = ErrorBody),
     )
 )]
@@ -485,6 +485,8 @@ pub async fn services(
                 .iter()
                 .map(|svc| {
                     let refusal = s.remote_refusal(&svc.code, None, now).err();
+                    // The same estimate `GET /services` gives.
+                    let estimate = s.estimate_new(&svc.code);
                     wire::RemoteServiceJson {
                         service: svc.code.clone(),
                         name: (&svc.name).into(),
@@ -498,7 +500,9 @@ pub async fn services(
                             .iter()
                             .map(|(_, n)| *n as u32)
                             .sum(),
-                        estimated_wait_s: s.estimated_new_wait_s(&svc.code),
+                        estimated_wait_s: estimate.wait_s,
+                        estimated_wait_range_s: [estimate.low_s, estimate.high_s],
+                        estimated_wait_text: (&estimate.words(&hall.tz)).into(),
                     }
                 })
                 .collect()

@@ -511,8 +511,11 @@ pub struct RemoteServiceJson {
     pub taken_this_hour: u32,
     /// Waiting now (remote tickets not yet arrived included).
     pub waiting: u32,
-    /// About how long a ticket taken now waits (seconds).
+    /// The wait of an ordinary ticket taken now, as `GET /services` gives
+    /// it: point, 80% range `[low, high]` (seconds) and in words.
     pub estimated_wait_s: u32,
+    pub estimated_wait_range_s: [u32; 2],
+    pub estimated_wait_text: super::Bilingual,
 }
 
 /// `GET /remote/services`.

@@ -19,6 +19,8 @@ use qcall_core::{Command, CounterAction, Hall, Millis, Ticket, TicketId, TicketS
 use qcall_engine::ManualClock;
 use qcall_store::Store;
 
+use super::remote::Remote;
+
 pub(super) const MINUTE: Millis = 60_000;
 
 /// A kind of day. Every field is something real halls do and the
@@ -282,7 +284,9 @@ pub fn default_mix(hall: &Hall) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
+/// Runs one day; with `remote`, a share of its applicants take their
+/// ticket from home instead of walking in (see [`super::remote`]).
+pub async fn run(plan: Plan<'_>, mut remote: Option<&mut Remote>) -> anyhow::Result<Day> {
     let Plan {
         hall,
         shape,
@@ -436,6 +440,12 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
             } else {
                 None
             };
+            if let Some(r) = remote.as_deref_mut()
+                && r.take(&engine, next_arrival, &service, now).await?
+            {
+                next_arrival += 1;
+                continue;
+            }
             let cmd = Command::Issue {
                 service,
                 class,
@@ -455,6 +465,9 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
                 Err(e) => return Err(e).context("issuing a simulated ticket"),
             }
             next_arrival += 1;
+        }
+        if let Some(r) = remote.as_deref_mut() {
+            r.arrivals_due(&engine, now).await?;
         }
         let mut called_any = false;
         for (ci, c) in counters.iter().enumerate() {
@@ -532,6 +545,7 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
             })
             .chain(arrivals.get(next_arrival).copied())
             .chain(resume)
+            .chain(remote.as_deref().and_then(Remote::next_at))
             .filter(|&t| t > now)
             .min();
         match next {
@@ -549,7 +563,7 @@ pub async fn run(plan: Plan<'_>) -> anyhow::Result<Day> {
                             .count()
                     })
                     .await?;
-                if waiting == 0 {
+                if waiting == 0 && !remote.as_deref().is_some_and(Remote::travelling) {
                     break;
                 }
                 now += MINUTE;

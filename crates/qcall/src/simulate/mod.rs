@@ -12,6 +12,7 @@
 //! speaker or network is touched.
 
 mod day;
+mod remote;
 mod report;
 
 use std::path::PathBuf;
@@ -69,6 +70,11 @@ pub struct SimulateArgs {
     /// counted); by default they are lifted so every arrival gets a ticket.
     #[arg(long)]
     keep_caps: bool,
+    /// Share of applicants (0-1) who take their ticket from home on `/r`;
+    /// the report then compares walk-ins' waits with the same day (seed,
+    /// shape) without remote tickets. One day only, not with --sweep.
+    #[arg(long, default_value_t = 0.0)]
+    remote_share: f64,
 }
 
 impl SimulateArgs {
@@ -98,6 +104,9 @@ impl SimulateArgs {
         }
         if self.keep_caps {
             c += " --keep-caps";
+        }
+        if self.remote_share > 0.0 {
+            c += &format!(" --remote-share {}", self.remote_share);
         }
         c
     }
@@ -151,6 +160,15 @@ fn mix_of(args: &SimulateArgs, hall: &Hall) -> anyhow::Result<Vec<(String, f64)>
 }
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&args.remote_share) {
+        anyhow::bail!(
+            "--remote-share must be a share between 0 and 1 (e.g. 0.2), not {}",
+            args.remote_share
+        );
+    }
+    if args.sweep && args.remote_share > 0.0 {
+        anyhow::bail!("--remote-share compares one day with and without: leave out --sweep");
+    }
     let hall = Arc::new(hall_of(&args)?);
     let mix = mix_of(&args, &hall)?;
     let date: jiff::civil::Date = args.date.parse().context("--date must be YYYY-MM-DD")?;
@@ -181,7 +199,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         let mut runs = vec![];
         for shape in shapes {
             for seed in args.seed..args.seed + args.seeds {
-                let day = day::run(plan(shape, seed)).await?;
+                let day = day::run(plan(shape, seed), None).await?;
                 runs.push(report::Run {
                     shape,
                     samples: report::Sample::of(&hall, &day),
@@ -194,13 +212,30 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let shape = day::shape(&args.shape)?;
-    let day = day::run(plan(shape, args.seed)).await?;
+    // With remote applicants, the same day (seed, shape) first without.
+    let without = if args.remote_share > 0.0 {
+        Some(day::run(plan(shape, args.seed), None).await?)
+    } else {
+        None
+    };
+    let mut remote =
+        (args.remote_share > 0.0).then(|| remote::Remote::new(args.remote_share, args.seed));
+    let day = day::run(plan(shape, args.seed), remote.as_mut()).await?;
     let stats = day_stats(&hall, &day.tickets);
     let asked = report::Asked {
         command: args.command(),
         shape,
     };
     report::write_day(&args.out, &asked, &hall, &stats, &day)?;
+    if let (Some(remote), Some(without)) = (&remote, &without) {
+        remote::append_report(
+            &args.out.join("report.md"),
+            &hall,
+            remote,
+            &day.tickets,
+            &without.tickets,
+        )?;
+    }
     println!(
         "simulated {} tickets over {} counters on {}: report in {}",
         day.tickets.len(),

@@ -2,8 +2,8 @@
 //! day's applicants take their ticket from home on `/r` at the moment they
 //! would have walked in, set out as their ticket's page says (to be there
 //! a little before the expected call, after a 15-45 minute journey) and
-//! check in at the kiosk — most on time, some late, some never. A small addition beside the simulation
-//! loop: the loop asks [`Remote::take`] for each arrival and
+//! check in at the kiosk — most on time, some late, some never. A small
+//! addition beside the simulation loop (`day.rs`): the loop asks [`Remote::take`] for each arrival and
 //! [`Remote::arrivals_due`] each step; the report gains a section
 //! comparing walk-ins' waits with a run of the same day without remote
 //! applicants ([`append_report`]).
@@ -21,9 +21,7 @@ use qcall_core::ticket::Channel;
 use qcall_core::{Command, Millis, Ticket, TicketId, TicketState};
 use qcall_engine::{EngineError, EngineHandle};
 
-use super::Rng;
-
-const MINUTE: Millis = 60_000;
+use super::day::{MINUTE, Rng};
 
 /// How a remote applicant turns up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +53,7 @@ impl Remote {
     pub fn new(share: f64, seed: u64) -> Remote {
         Remote {
             share,
-            rng: Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1),
+            rng: Rng::new(seed ^ 0xD1B5_4A32_D192_ED03),
             arriving: Vec::new(),
             taken: 0,
             refused: 0,
@@ -77,13 +75,12 @@ impl Remote {
         if self.rng.unit() >= self.share {
             return Ok(false);
         }
-        // They look at /r first: with a wait shorter than their journey
-        // there is nothing to gain, and they simply come.
+        // They look at /r first (`GET /remote/services`: the wait of a
+        // ticket taken now): with a wait shorter than their journey there
+        // is nothing to gain, and they simply come.
         let journey = (15.0 + self.rng.unit() * 30.0) as Millis * MINUTE;
         let svc = service.to_owned();
-        let wait_now = engine
-            .read(move |s, _| s.estimated_new_wait_s(&svc))
-            .await?;
+        let wait_now = engine.read(move |s, _| s.estimate_new(&svc).wait_s).await?;
         if i64::from(wait_now) * 1000 < journey {
             self.came_anyway += 1;
             return Ok(false);
