@@ -136,18 +136,6 @@ impl HallState {
         self.remote_phones.get(&id).map(String::as_str)
     }
 
-    /// About how long a ticket of `service` taken now would wait: the
-    /// estimate of the last ticket in its default-class queue (0 when
-    /// nobody waits).
-    pub fn estimated_new_wait_s(&self, service: &str) -> u32 {
-        let last = self
-            .hall
-            .service_index(service)
-            .zip(self.hall.class_index(&self.hall.default_class))
-            .and_then(|(si, ci)| self.queues[si][ci].last());
-        last.map_or(0, |k| self.estimated_wait_s(k.id))
-    }
-
     /// Remote tickets of `service` taken in the clock hour of `now`.
     pub fn remote_this_hour(&self, service: &str, now: Millis) -> u32 {
         let hour = hours::local_minute(now, &self.hall.tz) / 60;
