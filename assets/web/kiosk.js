@@ -497,6 +497,8 @@ function init() {
         renderTiles();
         if (info) load();
       }
+      // The daemon re-read its config: names, materials, hours may differ.
+      if (f.type === 'config_reloaded') load();
     },
   });
   window.qcall = { stream, model };

@@ -14,7 +14,7 @@ use qcall_engine::{Published, Publisher};
 use tokio::sync::broadcast;
 
 use crate::metrics::Metrics;
-use crate::wire::{self, Site};
+use crate::wire;
 
 /// Frames kept for resync. A display away for longer gets a snapshot.
 pub const RING_FRAMES: usize = 8192;
@@ -233,13 +233,19 @@ impl Hub {
 #[derive(Debug)]
 pub struct HubPublisher {
     pub hub: Arc<Hub>,
+    /// Replaced on a reload ([`Publisher::reload`]).
     pub hall: Arc<Hall>,
-    pub site: Arc<Site>,
+    pub site: Arc<crate::LiveSite>,
     pub metrics: Arc<Metrics>,
 }
 
 impl Publisher for HubPublisher {
+    fn reload(&mut self, hall: &Arc<Hall>) {
+        self.hall = hall.clone();
+    }
+
     fn publish(&mut self, batch: &[Published]) {
+        let site = self.site.get();
         for p in batch {
             self.metrics.observe(p);
             let day_started = matches!(p, Published::Event { rec, .. } if rec.event == qcall_core::Event::DayStarted);
@@ -248,7 +254,7 @@ impl Publisher for HubPublisher {
                 false,
                 Hub::audience_of(p),
                 day_started,
-                wire::published_frame(&self.hall, &self.site, p),
+                wire::published_frame(&self.hall, &site, p),
             );
         }
     }
