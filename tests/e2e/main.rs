@@ -19,6 +19,7 @@ mod print;
 mod protocol;
 mod rollover;
 mod rating;
+mod reload;
 mod remote;
 mod rectify;
 mod screens;
