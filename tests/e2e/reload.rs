@@ -114,7 +114,11 @@ async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
     let mut display = d.display("").await;
     kiosk.next_of("snapshot").await;
     display.next_of("snapshot").await;
-    assert!(!materials(&d, "A").await.contains(&"Marriage certificate".to_owned()));
+    assert!(
+        !materials(&d, "A")
+            .await
+            .contains(&"Marriage certificate".to_owned())
+    );
 
     edit(&hall, |c| {
         c.services[0].materials.push(Bilingual {
@@ -130,10 +134,17 @@ async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
     for ws in [&mut kiosk, &mut display] {
         let notice = ws.next_of("config_reloaded").await;
         let changes = notice["changes"].to_string();
-        assert!(changes.contains("[[services]] A changed: materials"), "{notice}");
+        assert!(
+            changes.contains("[[services]] A changed: materials"),
+            "{notice}"
+        );
         assert!(changes.contains("[display] changed: ticker"), "{notice}");
     }
-    assert!(materials(&d, "A").await.contains(&"Marriage certificate".to_owned()));
+    assert!(
+        materials(&d, "A")
+            .await
+            .contains(&"Marriage certificate".to_owned())
+    );
     assert_eq!(ticker(&d).await, ["Power maintenance at 15:00 today"]);
 
     // The same sockets carry the next ticket: nobody reconnected.
@@ -147,7 +158,10 @@ async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["by"], "SIGHUP");
     let detail = rows[0]["detail"].as_str().unwrap();
-    assert!(detail.contains("[[services]] A changed: materials"), "{detail}");
+    assert!(
+        detail.contains("[[services]] A changed: materials"),
+        "{detail}"
+    );
 }
 
 /// A broken file, a changed time zone and a removed service that still
@@ -171,7 +185,11 @@ async fn a_reload_that_cannot_apply_is_refused_and_the_hall_runs_on() {
     let r = reload(&d, Some(&boss)).await;
     assert!(alive(&mut d), "SIGHUP must not end the daemon");
     let (status, code, message) = error_code(&r);
-    assert_eq!((status, code.as_str()), (422, "config_invalid"), "{message}");
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "config_invalid"),
+        "{message}"
+    );
     assert!(
         message.contains(&format!("{}:{line}:", hall.config.display())),
         "{message}"
@@ -184,7 +202,11 @@ async fn a_reload_that_cannot_apply_is_refused_and_the_hall_runs_on() {
         c.services[0].materials.clear();
     });
     let (status, code, message) = error_code(&reload(&d, Some(&boss)).await);
-    assert_eq!((status, code.as_str()), (409, "config_refused"), "{message}");
+    assert_eq!(
+        (status, code.as_str()),
+        (409, "config_refused"),
+        "{message}"
+    );
     assert!(message.contains("[hall] timezone"), "{message}");
 
     // Service B still has a ticket waiting: it cannot go.
@@ -202,7 +224,11 @@ async fn a_reload_that_cannot_apply_is_refused_and_the_hall_runs_on() {
     sighup(&d);
     let (status, code, message) = error_code(&reload(&d, Some(&boss)).await);
     assert!(alive(&mut d));
-    assert_eq!((status, code.as_str()), (409, "config_refused"), "{message}");
+    assert_eq!(
+        (status, code.as_str()),
+        (409, "config_refused"),
+        "{message}"
+    );
     assert!(message.contains("service `B`"), "{message}");
     assert!(message.contains("1 ticket"), "{message}");
 
@@ -227,7 +253,10 @@ async fn the_reload_endpoint_needs_a_supervisor_and_answers_the_summary() {
     assert_eq!(error_code(&reload(&d, Some(&clerk)).await).0, 403);
     let r = reload(&d, Some(&boss)).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    assert_eq!(r.body["changes"], json!(["[[services]] B changed: daily_cap"]));
+    assert_eq!(
+        r.body["changes"],
+        json!(["[[services]] B changed: daily_cap"])
+    );
     let rows = audit(&d, &boss).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(

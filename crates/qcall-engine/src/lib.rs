@@ -149,10 +149,9 @@ impl std::fmt::Debug for Request {
             Request::Read(_) => f.write_str("Read"),
             Request::Write(_) => f.write_str("Write"),
             Request::Tick => f.write_str("Tick"),
-            Request::Reload { summary, .. } => f
-                .debug_struct("Reload")
-                .field("summary", summary)
-                .finish(),
+            Request::Reload { summary, .. } => {
+                f.debug_struct("Reload").field("summary", summary).finish()
+            }
         }
     }
 }

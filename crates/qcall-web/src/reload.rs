@@ -14,10 +14,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use qcall_store::Role;
 use crate::devices::BoxFuture;
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppState, Site};
+use qcall_store::Role;
 
 /// The kind of the notice every screen gets after a reload took effect:
 /// kiosks fetch `/api/v1/services` again, displays `/api/v1/display`.
@@ -113,11 +113,9 @@ pub async fn reload(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<ReloadBody>, ApiError> {
-    let cred = state.auth.require(
-        &headers,
-        &[Role::Supervisor],
-        "reloading the configuration",
-    )?;
+    let cred = state
+        .auth
+        .require(&headers, &[Role::Supervisor], "reloading the configuration")?;
     let Some(reloader) = state.reloader.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

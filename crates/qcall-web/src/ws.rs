@@ -577,7 +577,12 @@ impl Session {
         // Device health is read after subscribing (as the snapshot is), so
         // a change after this read arrives as its own notice.
         let devices = crate::devices::health(&self.state);
-        let text = wire::snapshot_frame(&self.state.engine.hall(), &self.state.site.get(), &snap, devices);
+        let text = wire::snapshot_frame(
+            &self.state.engine.hall(),
+            &self.state.site.get(),
+            &snap,
+            devices,
+        );
         self.state
             .metrics
             .snapshots_sent

@@ -89,9 +89,7 @@ pub async fn run_with(
     db: &Path,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
-    #[allow(unused_variables)] manual_clock: Option<
-        Arc<qcall_engine::ManualClock>,
-    >,
+    #[allow(unused_variables)] manual_clock: Option<Arc<qcall_engine::ManualClock>>,
     on_ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {

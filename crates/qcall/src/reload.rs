@@ -184,7 +184,9 @@ fn list_changes(section: &str, old: &[Value], new: &[Value]) -> Vec<String> {
     for o in old {
         match new.iter().find(|n| id(n) == id(o)) {
             None => out.push(format!("[[{section}]] {} removed", id(o))),
-            Some(n) if n != o => out.push(format!("[[{section}]] {} {}", id(o), changed_keys(o, n))),
+            Some(n) if n != o => {
+                out.push(format!("[[{section}]] {} {}", id(o), changed_keys(o, n)))
+            }
             Some(_) => {}
         }
     }
