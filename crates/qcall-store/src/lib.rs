@@ -19,8 +19,8 @@ mod health;
 mod keys;
 mod lock;
 mod migrate;
-mod staff;
 mod ratings;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,11 +38,11 @@ pub use health::{BackupStatus, Fault, Health};
 pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
+pub use ratings::{UploadRecord, Visit};
 pub use staff::{
     LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffAccount, StaffRole, check_id, check_name,
     check_password, hash_password, new_secret, verify_password,
 };
-pub use ratings::{UploadRecord, Visit};
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
