@@ -128,16 +128,30 @@ pub struct StorageCheck {
     pub day: qcall_core::BusinessDay,
 }
 
+/// The hall as the writer last swapped it in, for readers outside the
+/// writer (handlers, printers). A lock, not the actor: every request reads
+/// it without a round trip through the writer, only the writer replaces it
+/// (on a reload, after its state took the new hall), and it is held only
+/// to clone the `Arc`. Holding one does not keep the engine running.
+#[derive(Clone, Debug)]
+pub struct LiveHall(Arc<RwLock<Arc<Hall>>>);
+
+impl LiveHall {
+    /// The hall now in force (take it once per request or slip).
+    pub fn get(&self) -> Arc<Hall> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, hall: Arc<Hall>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = hall;
+    }
+}
+
 /// A cloneable handle on the engine; the thread stops when the last drops.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
-    /// The hall as the writer last swapped it in. A lock, not the actor:
-    /// every request handler reads it (the hall's services, counters and
-    /// time zone) without a round trip through the writer, only the writer
-    /// replaces it (on a reload, after the state took the new hall), and
-    /// it is held only to clone the `Arc`.
-    hall: Arc<RwLock<Arc<Hall>>>,
+    hall: LiveHall,
     clock: Arc<dyn Clock>,
     health: Arc<Health>,
 }
@@ -160,7 +174,12 @@ impl EngineHandle {
     /// The hall definition now in force (a reload may replace it: take
     /// it once per request, not once per process).
     pub fn hall(&self) -> Arc<Hall> {
-        self.hall.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.hall.get()
+    }
+
+    /// The engine's hall for a reader that must not hold the engine open.
+    pub fn live_hall(&self) -> LiveHall {
+        self.hall.clone()
     }
 
     /// Replaces the hall definition (a config reload) between batches.
@@ -353,7 +372,7 @@ pub fn start(
     };
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let health = store.health().clone();
-    let shared_hall = Arc::new(RwLock::new(hall));
+    let shared_hall = LiveHall(Arc::new(RwLock::new(hall)));
     let writer = Writer {
         hall: shared_hall.clone(),
         state,
@@ -428,7 +447,7 @@ fn replay_day(
 /// The writer thread's world.
 struct Writer {
     /// The handles' copy of the hall, replaced on a reload.
-    hall: Arc<RwLock<Arc<Hall>>>,
+    hall: LiveHall,
     state: HallState,
     store: Store,
     health: Arc<Health>,
@@ -733,7 +752,7 @@ impl Writer {
             return Err(EngineError::Storage(e.to_string()));
         }
         self.state = state;
-        *self.hall.write().unwrap_or_else(|e| e.into_inner()) = hall.clone();
+        self.hall.set(hall.clone());
         for publisher in &mut self.publishers {
             publisher.reload(&hall);
             publisher.publish(&published);

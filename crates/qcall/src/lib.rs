@@ -135,8 +135,14 @@ pub async fn run_with(
     }
     let (engine, engine_thread) =
         qcall_engine::start(hall.clone(), store, clock.clone(), publishers)?;
-    let printers =
-        printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock, keys.clone())?;
+    let printers = printing::HallPrinters::start(
+        config,
+        engine.live_hall(),
+        site.clone(),
+        hub.clone(),
+        clock,
+        keys.clone(),
+    )?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::open(engine.clone(), hub.clone()).await?);
     if !config.notify.webhook.is_empty() {
