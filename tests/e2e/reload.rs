@@ -101,9 +101,10 @@ fn error_code(resp: &qcall::client::Response) -> (u16, String, String) {
     )
 }
 
-/// SIGHUP adds a material and changes the ticker: a kiosk's and a
-/// display's sockets (both on `/ws/display`, as the pages use it) get the
-/// notice on the same connection, the API then serves the new config, the
+/// SIGHUP adds a material, renames the hall and changes the ticker: a
+/// kiosk's and a display's sockets (both on `/ws/display`, as the pages
+/// use it) get the notice and a fresh snapshot of the new hall on the same
+/// connection, the API then serves the new config, the
 /// same sockets go on carrying events, and the reload is audited.
 #[tokio::test]
 async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
@@ -125,6 +126,7 @@ async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
             zh: "结婚证".into(),
             en: "Marriage certificate".into(),
         });
+        c.hall.name.en = "Riverside Service Hall".into();
         c.display.ticker = vec![Bilingual {
             zh: "今天下午三点停电检修".into(),
             en: "Power maintenance at 15:00 today".into(),
@@ -139,6 +141,11 @@ async fn sighup_applies_a_new_material_and_ticker_to_connected_screens() {
             "{notice}"
         );
         assert!(changes.contains("[display] changed: ticker"), "{notice}");
+        assert!(changes.contains("[hall] changed: name"), "{notice}");
+        // Then a fresh snapshot, drawn with the new config.
+        let snapshot = ws.next().await;
+        assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+        assert_eq!(snapshot["hall"]["en"], "Riverside Service Hall");
     }
     assert!(
         materials(&d, "A")

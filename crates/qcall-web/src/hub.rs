@@ -162,6 +162,17 @@ impl Hub {
     /// [`Hub::notice`] for `audience` only. Staff notices are not kept as
     /// the `latest` of their kind (status endpoints may be public).
     pub fn notice_to(&self, audience: Audience, kind: &str, body: serde_json::Value) {
+        self.notice_frame(audience, false, kind, body);
+    }
+
+    /// [`Hub::notice`] after which every socket sends its screen a fresh
+    /// snapshot, as at a new day: for a config reload, whose counters,
+    /// names and services a screen must not keep from before.
+    pub fn notice_with_snapshot(&self, kind: &str, body: serde_json::Value) {
+        self.notice_frame(Audience::Everyone, true, kind, body);
+    }
+
+    fn notice_frame(&self, audience: Audience, resync: bool, kind: &str, body: serde_json::Value) {
         let seq = self.ring.lock().unwrap_or_else(|e| e.into_inner()).last_seq;
         let mut frame = serde_json::json!({ "type": kind, "seq": seq });
         if let (Some(map), serde_json::Value::Object(extra)) = (frame.as_object_mut(), body) {
@@ -171,7 +182,7 @@ impl Hub {
                 }
             }
         }
-        self.push_frame(seq, true, audience, false, frame.to_string());
+        self.push_frame(seq, true, audience, resync, frame.to_string());
         if audience == Audience::Staff {
             return;
         }

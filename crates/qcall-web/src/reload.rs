@@ -19,8 +19,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::{AppState, Site};
 use qcall_store::Role;
 
-/// The kind of the notice every screen gets after a reload took effect:
-/// kiosks fetch `/api/v1/services` again, displays `/api/v1/display`.
+/// The kind of the notice every screen gets after a reload took effect,
+/// followed on each socket by a fresh snapshot: kiosks fetch
+/// `/api/v1/services` again, displays `/api/v1/display`.
 pub const RELOADED_NOTICE: &str = "config_reloaded";
 
 /// The site settings in force. A lock, not an actor: every request reads

@@ -93,7 +93,7 @@ impl ConfigReloader {
             })?;
         self.site.set(site);
         *running = next;
-        self.hub.notice(
+        self.hub.notice_with_snapshot(
             qcall_web::RELOADED_NOTICE,
             serde_json::json!({ "changes": changes }),
         );
