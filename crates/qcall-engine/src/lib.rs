@@ -411,7 +411,7 @@ fn restore_day(
     for e in &misfits {
         tracing::error!(error = %e, "skipping an event that does not fit the hall config; run `qcall db check`");
     }
-    tracing::info!(day = %day, events = state.last_seq(), skipped = misfits.len(), tickets = state.tickets().count(), "restored today's queue");
+    tracing::info!(day = %day, last_seq = state.last_seq(), skipped = misfits.len(), tickets = state.tickets().count(), "restored today's queue");
     Ok(state)
 }
 

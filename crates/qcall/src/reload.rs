@@ -218,3 +218,81 @@ fn changed_keys(old: &Value, new: &Value) -> String {
 fn to_value(config: &Config) -> Value {
     serde_json::to_value(config).unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Config {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/demo.toml");
+        Config::load(std::path::Path::new(path)).unwrap()
+    }
+
+    fn check_changes(edit: impl FnOnce(&mut Config), expect: &[&str]) {
+        let old = demo();
+        let mut new = old.clone();
+        edit(&mut new);
+        assert_eq!(changes(&old, &new), expect);
+        assert_eq!(needs_restart(&old, &new), None, "{expect:?} applies live");
+    }
+
+    fn check_restart(edit: impl FnOnce(&mut Config), expect: &str) {
+        let old = demo();
+        let mut new = old.clone();
+        edit(&mut new);
+        let why = needs_restart(&old, &new).expect("refused");
+        assert!(why.contains(expect), "{why}");
+    }
+
+    #[test]
+    fn changes_name_each_section_and_item_by_its_id() {
+        check_changes(|_| {}, &[]);
+        check_changes(
+            |c| c.services[0].materials.clear(),
+            &["[[services]] A changed: materials"],
+        );
+        check_changes(
+            |c| {
+                c.services[1].daily_cap = 9;
+                c.services[1].name.en = "Disability card".into();
+            },
+            &["[[services]] B changed: daily_cap, name"],
+        );
+        check_changes(
+            |c| {
+                let mut s = c.services[0].clone();
+                s.code = "Z".into();
+                c.services.push(s);
+            },
+            &["[[services]] Z added"],
+        );
+        check_changes(
+            |c| {
+                c.counters.pop();
+            },
+            &["[[counters]] 8 removed"],
+        );
+        check_changes(|c| c.display.ticker.clear(), &["[display] changed: ticker"]);
+        check_changes(
+            |c| c.hall.hotline = "0571-00000000".into(),
+            &["[hall] changed: hotline"],
+        );
+    }
+
+    #[test]
+    fn what_is_read_once_needs_a_restart() {
+        check_restart(|c| c.hall.timezone = "Asia/Tokyo".into(), "[hall] timezone");
+        check_restart(|c| c.server.db = "/tmp/other.db".into(), "[server] db");
+        check_restart(
+            |c| c.server.listen = "0.0.0.0:9999".into(),
+            "[server] listen",
+        );
+        check_restart(|c| c.server.kiosk_rate_per_minute += 1, "[server] changed");
+        check_restart(|c| c.audio.enabled = !c.audio.enabled, "[audio] changed");
+        check_restart(|c| c.printers.clear(), "[printers] changed");
+        check_restart(
+            |c| c.rating.upload_url = "http://127.0.0.1:1/up".into(),
+            "[rating] upload_url",
+        );
+    }
+}
