@@ -155,6 +155,18 @@ function renderTicker() {
 
 // ---------------------------------------------------------------- start
 
+/** Fetches the display settings again (after a config reload). */
+async function reloadSettings() {
+  try {
+    const res = await api('/display');
+    settings = res.display;
+  } catch {
+    return;
+  }
+  renderTicker();
+  render();
+}
+
 async function init() {
   setLang(params.get('lang') === 'en' ? 'en' : 'zh', false);
   translate(document);
@@ -188,6 +200,8 @@ async function init() {
         skewMs = Date.parse(f.queue.at) - Date.now();
         tick();
       }
+      // The daemon re-read its config: the ticker and layout may differ.
+      if (f.type === 'config_reloaded') reloadSettings();
       if (f.type === 'alert' && f.message && f.kind !== 'rating') {
         if (f.active === false) slaAlerts.delete(f.id);
         else if (!shown || !f.service || shown.has(f.service)) slaAlerts.set(f.id, f);

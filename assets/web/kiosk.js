@@ -392,6 +392,20 @@ const defaultLang = params.get('lang') === 'en' ? 'en' : 'zh';
 
 // ---------------------------------------------------------------- start
 
+/** The daemon re-read its config: what is drawn from it is drawn again
+ *  (the hall's name, the classes, the tiles, an open materials list). */
+async function reloaded() {
+  await load();
+  if (!info) return;
+  renderHeader();
+  renderGreen();
+  if (flow.service && document.body.dataset.screen === 'materials') {
+    const s = info.services.find((x) => x.code === flow.service.code);
+    if (s) chooseService(s);
+    else reset();
+  }
+}
+
 let loading = null; // the /services request in flight
 let again = false; // asked for again while one was in flight
 
@@ -497,6 +511,7 @@ function init() {
         renderTiles();
         if (info) load();
       }
+      if (f.type === 'config_reloaded') reloaded();
     },
   });
   window.qcall = { stream, model };

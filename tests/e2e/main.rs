@@ -20,6 +20,7 @@ mod protocol;
 mod rating;
 mod rating_texts;
 mod rectify;
+mod reload;
 mod remote;
 mod rollover;
 mod screens;

@@ -644,6 +644,10 @@ pub enum Rejection {
     UnknownIndicator { code: String, known: String },
 
     // --- conflicts with the current state ---
+    /// A config reload that today's queue or the running daemon cannot
+    /// take; the running config stays.
+    #[error("the new config was not applied, the running one stays: {0}")]
+    ConfigRefused(String),
     #[error(
         "service `{service}` has reached its daily cap of {cap} tickets; please come back on the next working day"
     )]

@@ -29,7 +29,7 @@
 mod clock;
 mod views;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread;
 
 use qcall_core::time::business_day;
@@ -84,6 +84,11 @@ pub struct Reply {
 /// thread of their own): the next batch waits for them.
 pub trait Publisher: Send {
     fn publish(&mut self, batch: &[Published]);
+
+    /// The hall definition was replaced (a config reload); later batches
+    /// are of the new hall. Called on the writer thread before the reload's
+    /// audit event is published.
+    fn reload(&mut self, _hall: &Arc<Hall>) {}
 }
 
 type ReadFn = Box<dyn FnOnce(&HallState, &Store) + Send>;
@@ -103,6 +108,14 @@ enum Request {
     Write(WriteFn),
     /// Look at the clock: start a new business day if it is one.
     Tick,
+    /// Swap the hall definition (a config reload): checked against today's
+    /// state, audited, then applied; see [`EngineHandle::reload`].
+    Reload {
+        hall: Arc<Hall>,
+        by: String,
+        summary: String,
+        reply: oneshot::Sender<Result<u64, EngineError>>,
+    },
 }
 
 /// What [`EngineHandle::check_storage`] found, with where the log stands
@@ -115,11 +128,30 @@ pub struct StorageCheck {
     pub day: qcall_core::BusinessDay,
 }
 
+/// The hall as the writer last swapped it in, for readers outside the
+/// writer (handlers, printers). A lock, not the actor: every request reads
+/// it without a round trip through the writer, only the writer replaces it
+/// (on a reload, after its state took the new hall), and it is held only
+/// to clone the `Arc`. Holding one does not keep the engine running.
+#[derive(Clone, Debug)]
+pub struct LiveHall(Arc<RwLock<Arc<Hall>>>);
+
+impl LiveHall {
+    /// The hall now in force (take it once per request or slip).
+    pub fn get(&self) -> Arc<Hall> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, hall: Arc<Hall>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = hall;
+    }
+}
+
 /// A cloneable handle on the engine; the thread stops when the last drops.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
-    hall: Arc<Hall>,
+    hall: LiveHall,
     clock: Arc<dyn Clock>,
     health: Arc<Health>,
 }
@@ -131,13 +163,50 @@ impl std::fmt::Debug for Request {
             Request::Read(_) => f.write_str("Read"),
             Request::Write(_) => f.write_str("Write"),
             Request::Tick => f.write_str("Tick"),
+            Request::Reload { summary, .. } => {
+                f.debug_struct("Reload").field("summary", summary).finish()
+            }
         }
     }
 }
 
 impl EngineHandle {
-    pub fn hall(&self) -> &Arc<Hall> {
-        &self.hall
+    /// The hall definition now in force (a reload may replace it: take
+    /// it once per request, not once per process).
+    pub fn hall(&self) -> Arc<Hall> {
+        self.hall.get()
+    }
+
+    /// The engine's hall for a reader that must not hold the engine open.
+    pub fn live_hall(&self) -> LiveHall {
+        self.hall.clone()
+    }
+
+    /// Replaces the hall definition (a config reload) between batches.
+    /// Refused, with nothing changed, when today's state does not fit the
+    /// new hall: a removed service still has tickets waiting, or an event
+    /// of today names something the new hall lacks. Otherwise today's
+    /// events are replayed under the new hall, the reload is audited
+    /// (`config_reload`, by `by`, with `summary`) in the same step, every
+    /// publisher is told ([`Publisher::reload`]) and the handle's hall is
+    /// swapped. Returns the audit event's seq.
+    pub async fn reload(
+        &self,
+        hall: Arc<Hall>,
+        by: String,
+        summary: String,
+    ) -> Result<u64, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Reload {
+                hall,
+                by,
+                summary,
+                reply,
+            })
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
     }
 
     /// The database's health: the writer's last fault, the last backup.
@@ -303,7 +372,9 @@ pub fn start(
     };
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let health = store.health().clone();
+    let shared_hall = LiveHall(Arc::new(RwLock::new(hall)));
     let writer = Writer {
+        hall: shared_hall.clone(),
         state,
         health: health.clone(),
         store,
@@ -317,7 +388,7 @@ pub fn start(
     Ok((
         EngineHandle {
             tx,
-            hall,
+            hall: shared_hall,
             clock,
             health,
         },
@@ -336,14 +407,29 @@ fn restore_day(
     store: &Store,
     day: qcall_core::BusinessDay,
 ) -> Result<HallState, StoreError> {
+    let (state, misfits) = replay_day(hall, store, day)?;
+    for e in &misfits {
+        tracing::error!(error = %e, "skipping an event that does not fit the hall config; run `qcall db check`");
+    }
+    tracing::info!(day = %day, last_seq = state.last_seq(), skipped = misfits.len(), tickets = state.tickets().count(), "restored today's queue");
+    Ok(state)
+}
+
+/// Replays business day `day`'s events under `hall`; returns the state and
+/// why each event that does not fit the hall was skipped (start-up skips
+/// them; a reload is refused on the first).
+fn replay_day(
+    hall: &Arc<Hall>,
+    store: &Store,
+    day: qcall_core::BusinessDay,
+) -> Result<(HallState, Vec<String>), StoreError> {
     let events = store.events_of_day(day)?;
     let before = events.first().map_or(store.last_seq()?, |e| e.seq - 1);
     let mut state = HallState::new(hall.clone(), day, before, store.next_ticket_id()?);
-    let mut skipped = 0;
+    let mut misfits = Vec::new();
     for rec in &events {
         if let Err(e) = state.apply(rec) {
-            skipped += 1;
-            tracing::error!(error = %e, "skipping an event that does not fit the hall config; run `qcall db check`");
+            misfits.push(format!("event {} ({}): {e}", rec.seq, rec.event.kind()));
         }
     }
     // Appointments booked on earlier days for this one.
@@ -355,12 +441,13 @@ fn restore_day(
         tracing::warn!(last, day = %day, "the log has events after today's; was the clock set back?");
         state.skip_seq_to(last);
     }
-    tracing::info!(day = %day, events = events.len(), skipped, tickets = state.tickets().count(), "restored today's queue");
-    Ok(state)
+    Ok((state, misfits))
 }
 
 /// The writer thread's world.
 struct Writer {
+    /// The handles' copy of the hall, replaced on a reload.
+    hall: LiveHall,
     state: HallState,
     store: Store,
     health: Arc<Health>,
@@ -400,6 +487,15 @@ impl Writer {
                         self.commit_batch(&mut commands);
                         let now = self.clock.now();
                         self.roll_over(now);
+                    }
+                    Request::Reload {
+                        hall,
+                        by,
+                        summary,
+                        reply,
+                    } => {
+                        self.commit_batch(&mut commands);
+                        let _ = reply.send(self.reload(hall, by, summary));
                     }
                 }
                 if commands.len() < MAX_BATCH {
@@ -602,6 +698,66 @@ impl Writer {
             Ok(list) => self.state.load_appointments(list),
             Err(e) => tracing::error!(error = %e, "cannot load today's appointments"),
         }
+    }
+
+    /// Swaps in a new hall definition (see [`EngineHandle::reload`]): the
+    /// new state is built and the audit event committed before anything
+    /// is replaced, so a refusal or a failed commit leaves the running
+    /// hall exactly as it was.
+    fn reload(&mut self, hall: Arc<Hall>, by: String, summary: String) -> Result<u64, EngineError> {
+        if let Some(fault) = self.health.fault().filter(|f| f.refuses_writes()) {
+            return Err(EngineError::Unavailable(fault));
+        }
+        let now = self.clock.now();
+        self.roll_over(now);
+        // A service the new hall lacks must not strand anyone waiting.
+        let mut stranded: Vec<(&str, usize)> = Vec::new();
+        for t in self.state.tickets().filter(|t| t.state.is_open()) {
+            if hall.service(&t.service).is_none() {
+                match stranded.iter_mut().find(|(s, _)| *s == t.service) {
+                    Some((_, n)) => *n += 1,
+                    None => stranded.push((&t.service, 1)),
+                }
+            }
+        }
+        if let Some((service, n)) = stranded.first() {
+            return Err(EngineError::Rejected(Rejection::ConfigRefused(format!(
+                "service `{service}` still has {n} ticket(s) waiting or being served; keep it in the config until they are done"
+            ))));
+        }
+        let (mut state, misfits) = replay_day(&hall, &self.store, self.state.day())
+            .map_err(|e| EngineError::Storage(e.to_string()))?;
+        if let Some(first) = misfits.first() {
+            return Err(EngineError::Rejected(Rejection::ConfigRefused(format!(
+                "today's queue does not fit the new config ({first}); keep what today's tickets and counters use until the day ends"
+            ))));
+        }
+        let audit = Command::Audit {
+            action: "config_reload".into(),
+            by,
+            detail: summary,
+            counter: None,
+        };
+        let decision = state.decide(&audit, now)?;
+        let mut published = Vec::new();
+        let outcome = (|| {
+            let mut batch = self.store.batch()?;
+            for event in decision.events {
+                record(&mut state, &mut batch, event, now, &mut published)?;
+            }
+            batch.commit()
+        })();
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "cannot record a config reload; the running config stays");
+            return Err(EngineError::Storage(e.to_string()));
+        }
+        self.state = state;
+        self.hall.set(hall.clone());
+        for publisher in &mut self.publishers {
+            publisher.reload(&hall);
+            publisher.publish(&published);
+        }
+        Ok(self.state.last_seq())
     }
 
     /// Records a fault of the file; logs it once, when it is news.

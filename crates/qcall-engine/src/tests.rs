@@ -16,11 +16,16 @@ const DAY_MS: Millis = 86_400_000;
 const NINE_AM: Millis = 1_795_309_200_000;
 
 fn hall() -> Arc<Hall> {
+    hall_of(&["A", "B"], &[])
+}
+
+/// The test hall with `services` only, each asking for `materials`.
+fn hall_of(services: &[&str], materials: &[&str]) -> Arc<Hall> {
     let service = |code: &str| Service {
         code: code.into(),
         name: Text::new(code, code),
         prefix: code.into(),
-        materials: vec![],
+        materials: materials.iter().map(|m| Text::new(*m, *m)).collect(),
         target_wait_yellow_s: 600,
         target_wait_red_s: 1200,
         daily_cap: None,
@@ -38,14 +43,14 @@ fn hall() -> Arc<Hall> {
         id: id.into(),
         number,
         name: Text::new(id, id),
-        services: vec!["A".into(), "B".into()],
+        services: services.iter().map(|s| (*s).into()).collect(),
         service_order: Default::default(),
     };
     Arc::new(
         Hall::new(
             Text::new("大厅", "Hall"),
             TimeZone::get("Asia/Shanghai").unwrap(),
-            vec![service("A"), service("B")],
+            services.iter().map(|s| service(s)).collect(),
             vec![class("normal", 1), class("elderly", 3)],
             "normal".into(),
             vec![counter("1", 1), counter("2", 2)],
@@ -541,5 +546,57 @@ async fn commands_queued_together_share_one_transaction() {
         Store::open_read_only(&db).unwrap().last_seq().unwrap(),
         N as u64
     );
+    d.stop();
+}
+
+/// A reload that would strand a waiting ticket is refused and changes
+/// nothing; one that fits swaps the hall, keeps today's queue and
+/// numbering, and is audited once, published after it commits.
+#[tokio::test]
+async fn a_reload_keeps_today_and_refuses_to_strand_a_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let d = start_at(&db, Arc::new(ManualClock::new(NINE_AM)));
+    d.handle.execute(issue("B", None)).await.unwrap();
+    let err = d
+        .handle
+        .reload(hall_of(&["A"], &[]), "test".into(), "B removed".into())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Rejected(Rejection::ConfigRefused(m)) if m.contains("service `B` still has 1 ticket")),
+        "{err}"
+    );
+    assert!(
+        d.handle.hall().service("B").is_some(),
+        "the running hall stays"
+    );
+    let audits = |d: &Daemon| {
+        d.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| matches!(p, Published::Event { rec, .. } if rec.event.kind() == "audit"))
+            .count()
+    };
+    assert_eq!(audits(&d), 0);
+
+    let seq = d
+        .handle
+        .reload(
+            hall_of(&["A", "B"], &["ID card"]),
+            "test".into(),
+            "materials".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.handle.hall().service("A").unwrap().materials.len(), 1);
+    assert_eq!(audits(&d), 1);
+    let stored = Store::open_read_only(&db).unwrap().last_seq().unwrap();
+    assert_eq!(seq, stored, "the audit event is committed");
+    // Today's queue and numbering go on under the new hall.
+    let next = d.handle.execute(issue("B", None)).await.unwrap();
+    let t = next.ticket.unwrap();
+    assert_eq!((t.ticket.number.as_str(), t.ahead), ("B002", 1));
     d.stop();
 }

@@ -123,6 +123,7 @@ impl From<Rejection> for ApiError {
             Rejection::BadInput(_) => (S::UNPROCESSABLE_ENTITY, "bad_input"),
             Rejection::ReasonRequired { .. } => (S::UNPROCESSABLE_ENTITY, "reason_required"),
             Rejection::UnknownIndicator { .. } => (S::UNPROCESSABLE_ENTITY, "unknown_indicator"),
+            Rejection::ConfigRefused(_) => (S::CONFLICT, "config_refused"),
             Rejection::ServiceFull { .. } => (S::CONFLICT, "service_full"),
             Rejection::NoCurrentTicket { .. } => (S::CONFLICT, "no_current_ticket"),
             Rejection::WrongState { .. } => (S::CONFLICT, "wrong_state"),

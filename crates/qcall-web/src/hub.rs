@@ -14,7 +14,7 @@ use qcall_engine::{Published, Publisher};
 use tokio::sync::broadcast;
 
 use crate::metrics::Metrics;
-use crate::wire::{self, Site};
+use crate::wire;
 
 /// Frames kept for resync. A display away for longer gets a snapshot.
 pub const RING_FRAMES: usize = 8192;
@@ -162,6 +162,17 @@ impl Hub {
     /// [`Hub::notice`] for `audience` only. Staff notices are not kept as
     /// the `latest` of their kind (status endpoints may be public).
     pub fn notice_to(&self, audience: Audience, kind: &str, body: serde_json::Value) {
+        self.notice_frame(audience, false, kind, body);
+    }
+
+    /// [`Hub::notice`] after which every socket sends its screen a fresh
+    /// snapshot, as at a new day: for a config reload, whose counters,
+    /// names and services a screen must not keep from before.
+    pub fn notice_with_snapshot(&self, kind: &str, body: serde_json::Value) {
+        self.notice_frame(Audience::Everyone, true, kind, body);
+    }
+
+    fn notice_frame(&self, audience: Audience, resync: bool, kind: &str, body: serde_json::Value) {
         let seq = self.ring.lock().unwrap_or_else(|e| e.into_inner()).last_seq;
         let mut frame = serde_json::json!({ "type": kind, "seq": seq });
         if let (Some(map), serde_json::Value::Object(extra)) = (frame.as_object_mut(), body) {
@@ -181,7 +192,7 @@ impl Hub {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(kind.to_owned(), frame);
         }
-        self.push_frame(seq, true, audience, false, text);
+        self.push_frame(seq, true, audience, resync, text);
     }
 
     /// The latest notice of `kind`, if any was sent.
@@ -236,13 +247,19 @@ impl Hub {
 #[derive(Debug)]
 pub struct HubPublisher {
     pub hub: Arc<Hub>,
+    /// Replaced on a reload ([`Publisher::reload`]).
     pub hall: Arc<Hall>,
-    pub site: Arc<Site>,
+    pub site: Arc<crate::LiveSite>,
     pub metrics: Arc<Metrics>,
 }
 
 impl Publisher for HubPublisher {
+    fn reload(&mut self, hall: &Arc<Hall>) {
+        self.hall = hall.clone();
+    }
+
     fn publish(&mut self, batch: &[Published]) {
+        let site = self.site.get();
         for p in batch {
             self.metrics.observe(p);
             let day_started = matches!(p, Published::Event { rec, .. } if rec.event == qcall_core::Event::DayStarted);
@@ -251,7 +268,7 @@ impl Publisher for HubPublisher {
                 false,
                 Hub::audience_of(p),
                 day_started,
-                wire::published_frame(&self.hall, &self.site, p),
+                wire::published_frame(&self.hall, &site, p),
             );
         }
     }

@@ -17,6 +17,7 @@
 //! - [`devices`]: the printing the binary plugs in.
 //! - [`metrics`]: the Prometheus text at `/metrics`.
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`.
+//! - [`reload`]: the live site settings and `POST /api/v1/admin/reload`.
 //!
 //! Handlers decide nothing about queues: they translate requests into
 //! engine commands and engine values into JSON.
@@ -31,6 +32,7 @@ pub mod hub;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod reload;
 pub mod screens;
 pub mod wire;
 pub mod ws;
@@ -48,6 +50,7 @@ pub use auth::{Auth, SessionPolicy};
 pub use client_addr::{ClientIp, TrustedProxies};
 pub use hub::{Hub, HubPublisher};
 pub use metrics::Metrics;
+pub use reload::{LiveSite, RELOADED_NOTICE, ReloadBody, ReloadError, Reloader};
 pub use wire::{DisplaySettings, Site, Zone};
 
 /// Everything a handler may use. Cheap to clone.
@@ -56,7 +59,8 @@ pub struct AppState {
     pub engine: EngineHandle,
     pub hub: Arc<Hub>,
     pub auth: Arc<Auth>,
-    pub site: Arc<Site>,
+    /// The site settings now in force (a reload swaps them).
+    pub site: Arc<reload::LiveSite>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
     /// Per address: remote-ticket codes asked for and tried (`/r`).
@@ -69,6 +73,9 @@ pub struct AppState {
     pub keys: qcall_store::TicketKeys,
     /// Ticket printers, when the hall has any.
     pub printing: Option<Arc<dyn devices::Printing>>,
+    /// Re-reads the config file (`POST /api/v1/admin/reload`), when the
+    /// daemon has one.
+    pub reloader: Option<Arc<dyn reload::Reloader>>,
     /// Turns `true` when the daemon shuts down: sockets close with 1001.
     pub stop: tokio::sync::watch::Receiver<bool>,
     /// A websocket client that takes longer to accept one write is dropped.
@@ -187,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .route("/display", get(screens::display))
         .route("/window/{counter}", get(screens::window))
         .route("/admin/overview", get(screens::admin_overview))
+        .route("/admin/reload", post(reload::reload))
         .route("/healthz", get(api::hall::healthz))
         .route("/metrics", get(api::hall::metrics))
         .route("/openapi.json", get(openapi::openapi_json));

@@ -47,7 +47,7 @@ pub async fn whoami(
         .from_headers(&headers)?
         .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>`"))?;
     let counter = match cred.role {
-        Role::Counter => wire::counter_ref(state.engine.hall(), &cred.subject),
+        Role::Counter => wire::counter_ref(&state.engine.hall(), &cred.subject),
         _ => None,
     };
     Ok(Json(json!({
@@ -201,8 +201,8 @@ pub async fn display(State(state): State<AppState>) -> Json<Value> {
     let hall = state.engine.hall();
     Json(json!({
         "hall": wire::Bilingual::from(&hall.name),
-        "hotline": state.site.hotline,
-        "display": state.site.display,
+        "hotline": state.site.get().hotline,
+        "display": state.site.get().display,
     }))
 }
 
@@ -233,14 +233,14 @@ pub async fn admin_overview(
     let counters: Vec<_> = snap
         .counters
         .iter()
-        .filter_map(|c| wire::counter_for(wire::Viewer::Staff, hall, &base, c))
+        .filter_map(|c| wire::counter_for(wire::Viewer::Staff, &hall, &base, c))
         .collect();
     Ok(Json(json!({
         "supervisor": cred.subject,
         "seq": snap.seq,
         "day": snap.day.to_string(),
         "counters": counters,
-        "queue": wire::queue_for(wire::Viewer::Staff, hall, &base, &snap),
+        "queue": wire::queue_for(wire::Viewer::Staff, &hall, &base, &snap),
         "alerts": state.hub.recent_notices("alert", RECENT_ALERTS),
     })))
 }
@@ -358,7 +358,7 @@ pub async fn find_tickets(
     Ok(Json(wire::TicketsBody {
         tickets: views
             .iter()
-            .map(|v| wire::ticket_for(wire::Viewer::Staff, hall, &base, v))
+            .map(|v| wire::ticket_for(wire::Viewer::Staff, &hall, &base, v))
             .collect(),
     }))
 }

@@ -577,7 +577,12 @@ impl Session {
         // Device health is read after subscribing (as the snapshot is), so
         // a change after this read arrives as its own notice.
         let devices = crate::devices::health(&self.state);
-        let text = wire::snapshot_frame(self.state.engine.hall(), &self.state.site, &snap, devices);
+        let text = wire::snapshot_frame(
+            &self.state.engine.hall(),
+            &self.state.site.get(),
+            &snap,
+            devices,
+        );
         self.state
             .metrics
             .snapshots_sent
@@ -684,8 +689,8 @@ impl Session {
                 let ticket = reply.ticket.map(|t| {
                     wire::ticket_for(
                         wire::Viewer::Staff,
-                        self.state.engine.hall(),
-                        &self.state.site.public_url,
+                        &self.state.engine.hall(),
+                        &self.state.site.get().public_url,
                         &t,
                     )
                 });

@@ -352,6 +352,12 @@ pub fn to_speaker(script: &Script, hall: &Hall, p: &Published) -> Option<ToSpeak
 }
 
 impl Publisher for AudioPublisher {
+    /// A reload: names and counters of the new hall from now on (the zones
+    /// and their devices stay; `[audio]` changes need a restart).
+    fn reload(&mut self, hall: &Arc<Hall>) {
+        self.hall = hall.clone();
+    }
+
     fn publish(&mut self, batch: &[Published]) {
         for p in batch {
             match to_speaker(&self.script, &self.hall, p) {

@@ -17,6 +17,7 @@
 //! - [`backup`]: scheduled backups while serving (`[backup]`).
 //! - [`logging`]: the log, which never carries a credential.
 //! - [`notify`]: the outbox to the SMS gateway, HTTP or HTTPS.
+//! - [`reload`]: live configuration (SIGHUP, `POST /api/v1/admin/reload`).
 
 pub mod audio;
 pub mod backup;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod logging;
 pub mod notify;
 pub mod printing;
+pub mod reload;
 pub mod server;
 pub mod simulate;
 pub mod upload;
@@ -39,7 +41,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use qcall_engine::Clock;
 use qcall_store::Store;
-use qcall_web::{AppState, Auth, Hub, HubPublisher, Metrics, RateLimiter, Site};
+use qcall_web::{AppState, Auth, Hub, HubPublisher, LiveSite, Metrics, RateLimiter, Site};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -55,19 +57,39 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    run_with(config, db, listener, clock, None, |_| {}, shutdown).await
+    run_with(config, None, db, listener, clock, None, |_| {}, shutdown).await
+}
+
+/// The site settings a config gives the web layer (hours for display,
+/// the display's layout and ticker, links); rebuilt on a reload.
+pub fn site(config: &Config, hall: &qcall_core::Hall) -> anyhow::Result<Site> {
+    Ok(Site {
+        public_url: config.hall.public_url.trim_end_matches('/').to_owned(),
+        hotline: config.hall.hotline.clone(),
+        hours: config
+            .hours
+            .days()
+            .iter()
+            .map(|(d, r)| (d.to_string(), (*r).clone()))
+            .collect(),
+        cutoff_minutes: config.hours.cutoff_minutes,
+        display: config.display.settings(hall)?,
+        upload_configured: !config.rating.upload_url.is_empty(),
+    })
 }
 
 /// [`run`] with an optional manual clock that test builds expose over HTTP,
 /// and a callback once the database is open and requests are accepted.
+/// With `config_path` (the file `config` was read from), SIGHUP and
+/// `POST /api/v1/admin/reload` re-read it ([`reload`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn run_with(
     config: &Config,
+    config_path: Option<&Path>,
     db: &Path,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
-    #[allow(unused_variables, clippy::too_many_arguments)] manual_clock: Option<
-        Arc<qcall_engine::ManualClock>,
-    >,
+    #[allow(unused_variables)] manual_clock: Option<Arc<qcall_engine::ManualClock>>,
     on_ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -88,19 +110,7 @@ pub async fn run_with(
     let mut store = Store::open(db)?;
     let keys = store.ticket_keys(clock.now())?;
     let start_seq = store.last_seq()?;
-    let site = Arc::new(Site {
-        public_url: config.hall.public_url.trim_end_matches('/').to_owned(),
-        hotline: config.hall.hotline.clone(),
-        hours: config
-            .hours
-            .days()
-            .iter()
-            .map(|(d, r)| (d.to_string(), (*r).clone()))
-            .collect(),
-        cutoff_minutes: config.hours.cutoff_minutes,
-        display: config.display.settings(&hall)?,
-        upload_configured: !config.rating.upload_url.is_empty(),
-    });
+    let site = Arc::new(LiveSite::new(site(config, &hall)?));
     let hub = Hub::new(start_seq);
     let metrics = Arc::new(Metrics::default());
     let publisher = HubPublisher {
@@ -126,8 +136,14 @@ pub async fn run_with(
     }
     let (engine, engine_thread) =
         qcall_engine::start(hall.clone(), store, clock.clone(), publishers)?;
-    let printers =
-        printing::HallPrinters::start(config, hall.clone(), hub.clone(), clock, keys.clone())?;
+    let printers = printing::HallPrinters::start(
+        config,
+        engine.live_hall(),
+        site.clone(),
+        hub.clone(),
+        clock,
+        keys.clone(),
+    )?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerts = Arc::new(qcall_web::alerts::AlertBoard::open(engine.clone(), hub.clone()).await?);
     if !config.notify.webhook.is_empty() {
@@ -135,7 +151,7 @@ pub async fn run_with(
         let retry = std::time::Duration::from_millis(config.notify.retry_ms.max(50));
         // Links in texts: the public URL, else this daemon's own address
         // (what a phone on the hall's network reaches when none is set).
-        let base = match site.public_url.as_str() {
+        let base = match site.get().public_url.as_str() {
             "" => format!("http://{addr}"),
             url => url.to_owned(),
         };
@@ -241,6 +257,39 @@ pub async fn run_with(
         idle_ms: config.staff.idle_ms(),
     };
     let auth = Arc::new(Auth::open(db, engine.clone(), session_policy)?);
+    let reloader = config_path.map(|path| {
+        Arc::new(reload::ConfigReloader::new(
+            path.to_path_buf(),
+            config.clone(),
+            engine.clone(),
+            site.clone(),
+            hub.clone(),
+        ))
+    });
+    #[cfg(unix)]
+    if let Some(reloader) = reloader.clone() {
+        // Registered before the daemon says it is ready, so a SIGHUP from
+        // then on reloads instead of ending the process (the default
+        // action). Ends at shutdown: the reloader holds an engine handle.
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot listen for SIGHUP (config reload)")?;
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    got = hup.recv() => {
+                        if got.is_none() {
+                            break;
+                        }
+                        if let Err(e) = reloader.apply("SIGHUP".into()).await {
+                            tracing::error!(error = %e, "config reload on SIGHUP refused; the running config stays");
+                        }
+                    }
+                    _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+                }
+            }
+        });
+    }
     let state = AppState {
         engine,
         hub,
@@ -253,6 +302,7 @@ pub async fn run_with(
         alerts,
         keys,
         printing: printers.map(|p| p as Arc<dyn qcall_web::devices::Printing>),
+        reloader: reloader.map(|r| r as Arc<dyn qcall_web::Reloader>),
         stop: stop_rx.clone(),
         ws_send_timeout: std::time::Duration::from_secs(config.server.ws_send_timeout_s),
         #[cfg(feature = "test-clock")]

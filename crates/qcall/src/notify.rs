@@ -256,12 +256,13 @@ pub async fn run(
     retry: Duration,
     stop: watch::Receiver<bool>,
 ) {
-    let hall = engine.hall().name.clone();
+    // The hall's name in force at each message (a reload may change it).
+    let hall = engine.live_hall();
     let outbox = Outbox {
         what: "message",
         pending: |store| store.undelivered(20),
         id: |m: &Outgoing| m.id,
-        payload: Box::new(move |m| payload(m, &hall, &keys, &base)),
+        payload: Box::new(move |m| payload(m, &hall.get().name, &keys, &base)),
         // Phone numbers only masked.
         describe: |m| format!("{} to {}", m.kind, mask_phone(&m.phone)),
         delivered: |id| Command::Delivered { id },

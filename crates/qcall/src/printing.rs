@@ -113,8 +113,10 @@ struct Entry {
 /// Every printer of the hall.
 #[derive(Debug)]
 pub struct HallPrinters {
-    hall: Arc<Hall>,
-    hotline: String,
+    /// The engine's hall and the site settings in force: a config reload
+    /// changes names, materials and the hotline on the next slip.
+    hall: qcall_engine::LiveHall,
+    site: Arc<qcall_web::LiveSite>,
     materials_on_ticket: usize,
     clock: Arc<dyn Clock>,
     /// The slip's QR code carries the ticket's key (`/t/{id}?k=KEY`).
@@ -131,7 +133,8 @@ impl HallPrinters {
     /// Health changes become `printer_state` frames on the hub.
     pub fn start(
         config: &Config,
-        hall: Arc<Hall>,
+        hall: qcall_engine::LiveHall,
+        site: Arc<qcall_web::LiveSite>,
         hub: Arc<Hub>,
         clock: Arc<dyn Clock>,
         keys: qcall_store::TicketKeys,
@@ -155,7 +158,7 @@ impl HallPrinters {
             });
         let mut hp = HallPrinters {
             hall,
-            hotline: config.hall.hotline.clone(),
+            site,
             materials_on_ticket: config.print.materials_on_ticket,
             keys,
             clock,
@@ -255,8 +258,8 @@ impl HallPrinters {
     ) -> Result<Vec<u8>, String> {
         let url = self.keys.status_url(base_url, view.ticket.id);
         let slip = ticket_slip(
-            &self.hall,
-            &self.hotline,
+            &self.hall.get(),
+            &self.site.get().hotline,
             view,
             &url,
             reprint,
@@ -339,7 +342,12 @@ impl Printing for HallPrinters {
         else {
             return HallPrinters::none(None);
         };
-        let slip = notice_slip(&self.hall, &self.hotline, &request, self.clock.now());
+        let slip = notice_slip(
+            &self.hall.get(),
+            &self.site.get().hotline,
+            &request,
+            self.clock.now(),
+        );
         let (width, qr) = self.width(index);
         let bytes = encode(&notice_doc(&slip, width), qr).map_err(|e| e.to_string());
         self.send(index, bytes)

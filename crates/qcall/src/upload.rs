@@ -120,12 +120,13 @@ pub async fn run(
     department: String,
     stop: watch::Receiver<bool>,
 ) {
-    let hall = engine.hall().clone();
+    // The hall in force at each upload (a reload may rename services).
+    let hall = engine.live_hall();
     let outbox = Outbox {
         what: "rating upload",
         pending: |store| store.pending_uploads(20),
         id: |u: &UploadRecord| u.id,
-        payload: Box::new(move |u| payload(u, &hall, &department)),
+        payload: Box::new(move |u| payload(u, &hall.get(), &department)),
         describe: |u| format!("{} {} of {}", u.kind, u.score, u.number),
         delivered: |id| Command::Uploaded { id },
     };

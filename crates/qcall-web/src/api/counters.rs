@@ -48,7 +48,7 @@ pub async fn counters(
     let counters: Vec<_> = snap
         .counters
         .iter()
-        .filter_map(|c| wire::counter(hall, &base, c))
+        .filter_map(|c| wire::counter(&hall, &base, c))
         .collect();
     Ok(Json(wire::CountersBody { counters }))
 }
@@ -315,7 +315,7 @@ pub async fn counter_command(
                 .read(move |s, _| s.counter(&counter).map(|c| c.state.as_str()))
                 .await?;
             Ok(Json(wire::CounterActionBody {
-                ticket: ticket.map(|t| wire::ticket_for(wire::Viewer::Staff, hall, &base, &t)),
+                ticket: ticket.map(|t| wire::ticket_for(wire::Viewer::Staff, &hall, &base, &t)),
                 counter_state: snap_counter,
                 seq: reply.seq,
                 notice_print: print,
@@ -384,7 +384,7 @@ pub async fn rate(
     // The applicant at the pad holds the ticket: their rating comes back.
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
-        ticket: wire::ticket_for(wire::Viewer::Holder, state.engine.hall(), &base, &view),
+        ticket: wire::ticket_for(wire::Viewer::Holder, &state.engine.hall(), &base, &view),
     }))
 }
 

@@ -108,9 +108,9 @@ pub async fn services(State(state): State<AppState>) -> Result<Json<wire::Servic
         .collect();
     Ok(Json(wire::ServicesJson {
         hall: (&hall.name).into(),
-        hotline: state.site.hotline.clone(),
-        hours: state.site.hours.iter().cloned().collect(),
-        cutoff_minutes: state.site.cutoff_minutes,
+        hotline: state.site.get().hotline.clone(),
+        hours: state.site.get().hours.iter().cloned().collect(),
+        cutoff_minutes: state.site.get().cutoff_minutes,
         // The hall's clock, for showing dates; screens do not judge hours.
         now: qcall_core::time::local_rfc3339(now, &hall.tz),
         timezone: hall.tz.iana_name().map(str::to_owned),
@@ -135,7 +135,7 @@ pub async fn queue(
 ) -> Result<Json<wire::QueueJson>, ApiError> {
     let snap = state.engine.snapshot().await?;
     Ok(Json(wire::queue(
-        state.engine.hall(),
+        &state.engine.hall(),
         &base_url(&state, &headers),
         &snap,
     )))

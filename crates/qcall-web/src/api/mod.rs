@@ -29,8 +29,8 @@ use crate::error::ApiError;
 /// The base for `status_url`: the configured public URL, else the Host the
 /// client used to reach us.
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if !state.site.public_url.is_empty() {
-        return state.site.public_url.clone();
+    if !state.site.get().public_url.is_empty() {
+        return state.site.get().public_url.clone();
     }
     let host = headers
         .get(header::HOST)

@@ -110,7 +110,7 @@ pub async fn reprint_ticket(
             ApiError::not_found("unknown_ticket", format!("there is no ticket {id}"))
         })?;
     let base = base_url(&state, &headers);
-    let ticket = Some(wire::ticket(state.engine.hall(), &base, &view));
+    let ticket = Some(wire::ticket(&state.engine.hall(), &base, &view));
     print_result(
         printing.ticket(view, base, body.printer, true).await,
         ticket,

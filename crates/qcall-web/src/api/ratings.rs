@@ -64,7 +64,7 @@ impl RatingFields {
     )
 )]
 pub async fn rules(State(state): State<AppState>) -> Json<wire::RatingRulesBody> {
-    Json(wire::RatingRulesBody::of(state.engine.hall()))
+    Json(wire::RatingRulesBody::of(&state.engine.hall()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -206,7 +206,7 @@ pub async fn uploads(
         .map_err(ApiError::internal)?;
     let tz = &state.engine.hall().tz;
     Ok(Json(wire::UploadsBody {
-        configured: state.site.upload_configured,
+        configured: state.site.get().upload_configured,
         pending,
         uploads: recent
             .into_iter()

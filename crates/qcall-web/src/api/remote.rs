@@ -163,7 +163,7 @@ pub async fn confirm(
         return Err(refusal.into());
     };
     let base = base_url(&state, &headers);
-    let ticket = wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view);
+    let ticket = wire::holder_ticket(&state.engine.hall(), &base, &state.keys, &view);
     let location = format!("/api/v1/tickets/{}", view.ticket.id.0);
     Ok((
         StatusCode::CREATED,
@@ -267,7 +267,7 @@ pub async fn arrive(
         .ok_or_else(|| ApiError::internal("arrival produced no ticket"))?;
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
-        ticket: wire::ticket(state.engine.hall(), &base, &view),
+        ticket: wire::ticket(&state.engine.hall(), &base, &view),
     }))
 }
 
@@ -385,7 +385,7 @@ pub async fn kiosk_arrive(
         .ok_or_else(|| ApiError::internal("arrival produced no ticket"))?;
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
-        ticket: wire::ticket(state.engine.hall(), &base, &view),
+        ticket: wire::ticket(&state.engine.hall(), &base, &view),
     }))
 }
 
@@ -457,8 +457,8 @@ pub async fn defer(
         .ok_or_else(|| ApiError::internal("deferral produced no ticket"))?;
     let base = base_url(&state, &headers);
     let ticket = match holder {
-        super::Holder::Key => wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view),
-        super::Holder::Staff => wire::ticket(state.engine.hall(), &base, &view),
+        super::Holder::Key => wire::holder_ticket(&state.engine.hall(), &base, &state.keys, &view),
+        super::Holder::Staff => wire::ticket(&state.engine.hall(), &base, &view),
     };
     Ok(Json(wire::TicketBody { ticket }))
 }

@@ -101,7 +101,7 @@ pub async fn take_ticket(
         .ok_or_else(|| ApiError::internal("issue produced no ticket"))?;
     let base = base_url(&state, &headers);
     // Whoever took it holds it: the key is theirs (and the slip's QR code's).
-    let ticket = wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view);
+    let ticket = wire::holder_ticket(&state.engine.hall(), &base, &state.keys, &view);
     let location = format!("/api/v1/tickets/{}", view.ticket.id.0);
     // The ticket is committed: whatever the printer does now, it stands,
     // and the kiosk is not kept waiting for paper (a printer that accepts
@@ -205,8 +205,8 @@ pub async fn get_ticket(
         })?;
     let (hall, base) = (state.engine.hall(), base_url(&state, &headers));
     let mut ticket = match holder {
-        Some(_) => wire::holder_ticket(hall, &base, &state.keys, &view),
-        None => wire::ticket(hall, &base, &view),
+        Some(_) => wire::holder_ticket(&hall, &base, &state.keys, &view),
+        None => wire::ticket(&hall, &base, &view),
     };
     // What to bring back is the holder's to read, from the slip's QR code.
     if holder.is_some() && view.ticket.state == qcall_core::TicketState::Suspended {
@@ -254,7 +254,7 @@ pub async fn cancel_ticket(
     let base = base_url(&state, &headers);
     let ticket = reply
         .ticket
-        .map(|v| wire::ticket_for(wire::Viewer::Staff, state.engine.hall(), &base, &v));
+        .map(|v| wire::ticket_for(wire::Viewer::Staff, &state.engine.hall(), &base, &v));
     Ok(Json(wire::MaybeTicketBody { ticket }))
 }
 
@@ -295,7 +295,7 @@ pub async fn reenter_ticket(
     let base = base_url(&state, &headers);
     let ticket = reply
         .ticket
-        .map(|v| wire::ticket_for(wire::Viewer::Staff, state.engine.hall(), &base, &v));
+        .map(|v| wire::ticket_for(wire::Viewer::Staff, &state.engine.hall(), &base, &v));
     Ok(Json(wire::MaybeTicketBody { ticket }))
 }
 
@@ -362,7 +362,7 @@ pub async fn return_ticket(
         .ticket
         .ok_or_else(|| ApiError::internal("a return without its ticket"))?;
     Ok(Json(wire::TicketBody {
-        ticket: wire::ticket(state.engine.hall(), &base_url(&state, &headers), &view),
+        ticket: wire::ticket(&state.engine.hall(), &base_url(&state, &headers), &view),
     }))
 }
 
@@ -594,6 +594,6 @@ pub async fn rate_ticket(
     super::counters::alert_on_poor_rating(&state, &view, score, comment.as_deref());
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
-        ticket: wire::holder_ticket(state.engine.hall(), &base, &state.keys, &view),
+        ticket: wire::holder_ticket(&state.engine.hall(), &base, &state.keys, &view),
     }))
 }

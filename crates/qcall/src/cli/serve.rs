@@ -47,6 +47,7 @@ pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let ready = move |addr| println!("qcall: {name} listening on http://{addr}");
     crate::run_with(
         &config,
+        Some(&args.config),
         &db,
         listener,
         clock,
