@@ -1,4 +1,4 @@
--- qcall schema v7: staff accounts (工号, name, role, argon2id password
+-- qcall schema v8: staff accounts (工号, name, role, argon2id password
 -- hash) and the sessions they sign in to. A session is a row of `tokens`
 -- like any device token, with the account it belongs to, when it ends and
 -- how long it may sit unused.

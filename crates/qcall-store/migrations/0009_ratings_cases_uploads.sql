@@ -1,4 +1,4 @@
--- qcall schema v7: 好差评 in full, case numbers (办件编号), putting 差评
+-- qcall schema v9: 好差评 in full, case numbers (办件编号), putting 差评
 -- right (整改) and the upload outbox for the provincial 好差评 platform.
 
 -- ticket_rated: why (a 差评 needs one), the indicators rated and the

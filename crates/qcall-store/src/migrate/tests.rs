@@ -56,15 +56,15 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "0008_staff_accounts.sql",
-        "f3d35b57a9d1ea0094aad9137200d5d8278f8b28abf0aa17d14aa64349e4eec5",
+        "6a4a5e9542bbaa0f99e672fb2d8a39376617cf4759df28d7379b1a6cdd02412b",
     ),
     (
         "0009_ratings_cases_uploads.sql",
-        "bed7d4c2cc15ef5f7e8e7560408e4eba6df3cc38c26eb0b60e8afcd8e3169fcb",
+        "2f847ef9efb1b719d87dd14861650d5c991b7e2c5564be7ab91a7e82f33b6378",
     ),
     (
         "0010_queue_from_home.sql",
-        "dd0d9723c237aad3a793704f7ee0b5798a003c8cfe7364f8f287ba5a0f795de3",
+        "08d766f33c3c0c68fac0dd4ec933a4836e16183939426781b2b28bad69c5a179",
     ),
 ];
 
