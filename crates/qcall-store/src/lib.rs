@@ -19,8 +19,8 @@ mod health;
 mod keys;
 mod lock;
 mod migrate;
-mod staff;
 mod ratings;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,11 +38,11 @@ pub use health::{BackupStatus, Fault, Health};
 pub use keys::TicketKeys;
 pub use lock::{DbLock, Holder, LockError};
 pub use migrate::SCHEMA_VERSION;
+pub use ratings::{UploadRecord, Visit};
 pub use staff::{
     LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffAccount, StaffRole, check_id, check_name,
     check_password, hash_password, new_secret, verify_password,
 };
-pub use ratings::{UploadRecord, Visit};
 
 /// What went wrong with the database.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +171,53 @@ pub struct Store {
     health: Arc<Health>,
 }
 
+/// Makes the database and its `-wal`/`-shm` readable by their owner only:
+/// they hold the hall secret every ticket key and SMS code derive from.
+/// A new database is created 0600 (SQLite gives its `-wal` and `-shm` the
+/// database's mode); an existing one readable by others is narrowed to its
+/// owner, which fails quietly when this user does not own it.
+#[cfg(unix)]
+fn private_files(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(StoreError::File {
+                    path: path.into(),
+                    source,
+                });
+            }
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            let narrowed = std::fs::Permissions::from_mode(mode & 0o700);
+            // Only the owner (or root) may; anyone else opening it could
+            // not have made it private either.
+            let _ = std::fs::set_permissions(&file, narrowed);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -181,6 +228,7 @@ impl Store {
         if !path.exists() && std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return Err(StoreError::OrphanWal { path: path.into() });
         }
+        private_files(path)?;
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.into(),
             source,
