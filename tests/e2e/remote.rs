@@ -679,3 +679,134 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         .clone();
     assert_eq!(appointment["issued"], 1, "{appointment}");
 }
+
+/// Guessing the last 4 phone digits of someone else's remote ticket: each
+/// wrong guess is recorded against the ticket, the fifth leaves only its
+/// code (or a guide), across `kill -9`; and codes tried alone, against
+/// every remote ticket of the day, have a strict budget per address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_phone_digits_leave_only_the_code_and_codes_alone_are_rate_limited() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, _gw) = gateway_with(listener, None, |_| Answer::Ok);
+    let mut rx = {
+        let (tx, out) = mpsc::unbounded_channel();
+        let mut seen = seen;
+        tokio::spawn(async move {
+            while let Some(s) = seen.recv().await {
+                let _ = tx.send(s.body);
+            }
+        });
+        out
+    };
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = format!("http://127.0.0.1:{port}/sms/send");
+        c.notify.retry_ms = 50;
+        c.hours.enforce = true;
+    });
+    let mut d = hall.start_at(monday(9, 0));
+    let mut c = d.conn().await;
+    let (request, code) = start(&mut c, &mut rx, "13800138000").await;
+    let r = confirm(&mut c, &request, &code).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let t = r.body["ticket"].clone();
+    let (id, number) = (
+        t["id"].as_u64().unwrap(),
+        t["number"].as_str().unwrap().to_owned(),
+    );
+    let arrival_code = t["arrival_code"].as_str().unwrap().to_owned();
+    let by_id = format!("/api/v1/tickets/{id}/arrive");
+    for guess in ["1111", "2222", "3333", "4444"] {
+        refused(
+            &mut c,
+            &by_id,
+            json!({"phone_last4": guess}),
+            422,
+            "arrival_mismatch",
+            "do not match",
+        )
+        .await;
+    }
+    // The fifth wrong guess, at the kiosk's number form: now only the code.
+    refused(
+        &mut c,
+        "/api/v1/remote/arrive",
+        json!({"number": number, "phone_last4": "5555"}),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    let right = json!({"phone_last4": "8000"});
+    refused(
+        &mut c,
+        &by_id,
+        right.clone(),
+        403,
+        "arrival_locked",
+        "guide's desk",
+    )
+    .await;
+    assert_eq!(ticket(&mut c, id).await["state"], "remote");
+
+    // The count is in the log: a restart does not give five more.
+    d.kill();
+    let d = hall.start_at(monday(9, 5));
+    let mut c = d.conn().await;
+    refused(
+        &mut c,
+        &by_id,
+        right.clone(),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    refused(
+        &mut c,
+        "/api/v1/remote/arrive",
+        json!({"number": number, "phone_last4": "8000"}),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    let r = c
+        .post(&by_id, None, &json!({"code": arrival_code}))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "the code still checks it in: {}",
+        r.body
+    );
+    assert_eq!(r.body["ticket"]["state"], "waiting");
+
+    // A code alone is tried against every remote ticket: 20 per address
+    // in 10 minutes, then 429 with Retry-After.
+    let wrong = if arrival_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for attempt in 1..=20 {
+        let r = c
+            .post("/api/v1/remote/arrive", None, &json!({"code": wrong}))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 422, "attempt {attempt}: {}", r.body);
+    }
+    let r = c
+        .post("/api/v1/remote/arrive", None, &json!({"code": wrong}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].clone()),
+        (429, json!("rate_limited")),
+        "{}",
+        r.body
+    );
+    assert!(r.headers.contains_key("retry-after"), "{:?}", r.headers);
+}

@@ -725,6 +725,10 @@ pub enum Rejection {
         "the last four digits do not match the phone that took ticket {number}; check them, or show the code on the phone"
     )]
     ArrivalMismatch { number: String },
+    #[error(
+        "5 wrong phone digits were given for ticket {number}, so they no longer check it in; check in with the 6-digit code on your phone, or at the guide's desk"
+    )]
+    ArrivalLocked { number: String },
     #[error("ticket {number} cannot be moved back: {why}")]
     DeferRefused { number: String, why: String },
     #[error("cannot book: {0}")]

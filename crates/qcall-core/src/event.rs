@@ -216,6 +216,9 @@ pub enum Event {
     /// The applicant of a remote ticket checked in at the hall; it waits at
     /// its place like any other.
     TicketArrived { ticket: TicketId, by: String },
+    /// Wrong last 4 phone digits were given to check remote ticket
+    /// `ticket` in: after `ARRIVAL_DIGITS_TRIES` only its code checks it in.
+    ArrivalDigitsWrong { ticket: TicketId },
     /// A remote ticket reached the front before its applicant arrived: it
     /// is skipped, and lapses unless they arrive by `lapse_at`.
     TicketHeld { ticket: TicketId, lapse_at: Millis },
@@ -322,6 +325,7 @@ impl Event {
             Event::RemoteCodeWrong { .. } => "remote_code_wrong",
             Event::TicketRemote { .. } => "ticket_remote",
             Event::TicketArrived { .. } => "ticket_arrived",
+            Event::ArrivalDigitsWrong { .. } => "arrival_digits_wrong",
             Event::TicketHeld { .. } => "ticket_held",
             Event::TicketLapsed { .. } => "ticket_lapsed",
             Event::TicketDeferred { .. } => "ticket_deferred",
@@ -361,6 +365,7 @@ impl Event {
             | Event::NotificationQueued { ticket, .. }
             | Event::TicketRemote { ticket, .. }
             | Event::TicketArrived { ticket, .. }
+            | Event::ArrivalDigitsWrong { ticket }
             | Event::TicketHeld { ticket, .. }
             | Event::TicketLapsed { ticket }
             | Event::TicketDeferred { ticket, .. } => Some(*ticket),
@@ -412,6 +417,7 @@ impl Event {
             | Event::RemoteCodeWrong { .. }
             | Event::TicketRemote { .. }
             | Event::TicketArrived { .. }
+            | Event::ArrivalDigitsWrong { .. }
             | Event::TicketHeld { .. }
             | Event::TicketLapsed { .. }
             | Event::TicketDeferred { .. }

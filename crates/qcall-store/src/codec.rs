@@ -301,6 +301,7 @@ fn encode(rec: &Recorded) -> EventRow {
             row.queued_at_ms = Some(*slot_start);
         }
         Event::TicketLapsed { .. }
+        | Event::ArrivalDigitsWrong { .. }
         | Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
@@ -412,6 +413,7 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             request: row.code.clone().ok_or_else(|| bad("code"))?,
             phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
         },
+        "arrival_digits_wrong" => Event::ArrivalDigitsWrong { ticket: ticket()? },
         "ticket_arrived" => Event::TicketArrived {
             ticket: ticket()?,
             by: row.actor.clone().unwrap_or_default(),

@@ -614,6 +614,9 @@ impl HallState {
                 });
             }
             Event::RemoteCodeWrong { request } => self.count_wrong_code(request),
+            Event::ArrivalDigitsWrong { ticket } => {
+                *self.arrival_wrong.entry(*ticket).or_default() += 1;
+            }
             Event::TicketRemote {
                 ticket,
                 request,

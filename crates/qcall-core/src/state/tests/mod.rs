@@ -693,8 +693,8 @@ mod green;
 mod hall_ops;
 mod props;
 mod range;
-mod remote;
 mod rating;
+mod remote;
 use rating::rating;
 mod suspend;
 
