@@ -87,3 +87,22 @@ impl Guards {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_checks_past_the_slots_are_refused_with_retry_after() {
+        let guards = Guards::new(0, 0, 2);
+        let one = guards.password_check().unwrap();
+        let _two = guards.password_check().unwrap();
+        let busy = guards.password_check().unwrap_err();
+        assert_eq!(
+            (busy.status, busy.code, busy.retry_after_s),
+            (StatusCode::SERVICE_UNAVAILABLE, "busy", Some(1))
+        );
+        drop(one);
+        assert!(guards.password_check().is_ok(), "a slot is free again");
+    }
+}
