@@ -309,7 +309,10 @@ mod tests {
         let rated = lines[0].split(',').position(|c| c == "rated").unwrap();
         assert_eq!(
             lines[4],
-            format!("2026-11-22,indicator,attitude{}2,,0.5,,", ",".repeat(rated - 2))
+            format!(
+                "2026-11-22,indicator,attitude{}2,,0.5,,",
+                ",".repeat(rated - 2)
+            )
         );
         assert_eq!(lines.len(), 5);
     }
