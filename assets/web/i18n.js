@@ -41,6 +41,7 @@ export const STRINGS = {
   book_when: { zh: '{date} {time}，请于 {from} 至 {until} 签到', en: '{date} at {time}; check in between {from} and {until}' },
   book_cancel_title: { zh: '取消预约', en: 'Cancel an appointment' },
   book_cancel_label: { zh: '预约码', en: 'Appointment code' },
+  book_cancel_phone: { zh: '预约手机号后4位', en: 'Last 4 digits of the phone you booked with' },
   book_cancel: { zh: '取消预约', en: 'Cancel it' },
   book_cancelled: { zh: '已取消 {date} {time} 的预约', en: 'The appointment on {date} at {time} is cancelled' },
   expected_call: { zh: '预计叫号时间', en: 'Expected call' },

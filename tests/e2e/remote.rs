@@ -567,13 +567,46 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
     .await;
     assert_eq!(other.status.as_u16(), 201, "{}", other.body);
     let other_code = other.body["code"].as_str().unwrap().to_owned();
-    let r = c
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/bookings/{other_code}"),
-            None,
-            None,
+    let cancel = |code: String, digits: &str| {
+        (
+            format!("/api/v1/bookings/{code}"),
+            json!({"phone_last4": digits}),
         )
+    };
+    // Wrong digits answer as a code that does not exist: nothing to learn.
+    let unknown_code = if other_code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    let mut answers = vec![];
+    for (code, digits) in [
+        (unknown_code.to_owned(), "9000"),
+        (other_code.clone(), "1234"),
+    ] {
+        let (path, body) = cancel(code, digits);
+        let r = c
+            .send(Method::DELETE, &path, None, Some(&body))
+            .await
+            .unwrap();
+        answers.push((r.status.as_u16(), r.body));
+    }
+    assert_eq!(answers[0].0, 404, "{:?}", answers[0]);
+    assert_eq!(
+        answers[0], answers[1],
+        "a wrong code and wrong digits look the same"
+    );
+    let (path, _) = cancel(other_code.clone(), "9000");
+    let r = c.send(Method::DELETE, &path, None, None).await.unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        415,
+        "the digits are required: {}",
+        r.body
+    );
+    let (path, body) = cancel(other_code.clone(), "9000");
+    let r = c
+        .send(Method::DELETE, &path, None, Some(&body))
         .await
         .unwrap();
     assert_eq!(
@@ -583,12 +616,7 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         r.body
     );
     let r = c
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/bookings/{other_code}"),
-            None,
-            None,
-        )
+        .send(Method::DELETE, &path, None, Some(&body))
         .await
         .unwrap();
     assert_eq!(
@@ -601,6 +629,42 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         .unwrap()
         .body;
     assert_eq!(left(&slots, "09:30"), Some(json!(1)));
+    // Booked again: five wrong digits, and then the right ones no longer
+    // cancel it from a phone (the same 404); its place stays taken.
+    let again = book(
+        &mut c,
+        &mut rx,
+        ("2026-11-25", "09:30"),
+        "110105194912310021",
+        "13900139000",
+    )
+    .await;
+    assert_eq!(again.status.as_u16(), 201, "{}", again.body);
+    let again_code = again.body["code"].as_str().unwrap().to_owned();
+    for guess in ["1111", "2222", "3333", "4444", "5555"] {
+        let (path, body) = cancel(again_code.clone(), guess);
+        let r = c
+            .send(Method::DELETE, &path, None, Some(&body))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 404, "{guess}: {}", r.body);
+    }
+    let (path, body) = cancel(again_code.clone(), "9000");
+    let r = c
+        .send(Method::DELETE, &path, None, Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (404, &answers[0].1),
+        "after 5 wrong digits"
+    );
+    let slots = c
+        .get("/api/v1/bookings/slots?service=A&date=2026-11-25")
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(left(&slots, "09:30"), Some(json!(0)), "still booked");
 
     // kill -9 on Monday: stored are the hash and the last four, never the number.
     d.kill();
@@ -631,8 +695,11 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
     }
     // Tuesday, the day before: the reminder, with the code, to the phone.
     let d = hall.start_at(monday(10, 0) + 24 * 3_600_000);
-    let reminder = message(&mut rx, |m| m["kind"] == "reminder").await;
-    assert_eq!(reminder["phone"], "13800138000");
+    // (The booking kept after five wrong digits is reminded too.)
+    let reminder = message(&mut rx, |m| {
+        m["kind"] == "reminder" && m["phone"] == "13800138000"
+    })
+    .await;
     assert!(
         reminder["message"].as_str().unwrap().contains(&code),
         "{reminder}"

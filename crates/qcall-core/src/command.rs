@@ -143,6 +143,10 @@ pub enum Command {
         slot_start: Millis,
         slot_end: Millis,
         checked_in: bool,
+        /// The caller gave the last 4 digits of the booking's phone.
+        digits_ok: bool,
+        /// Wrong digits given for this booking so far (from the log).
+        wrong: u32,
     },
     /// Nothing asked: time passed. Lets the writer record what became due
     /// (held and lapsed remote tickets).

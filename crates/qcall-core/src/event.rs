@@ -219,6 +219,10 @@ pub enum Event {
     /// Wrong last 4 phone digits were given to check remote ticket
     /// `ticket` in: after `ARRIVAL_DIGITS_TRIES` only its code checks it in.
     ArrivalDigitsWrong { ticket: TicketId },
+    /// Wrong last 4 phone digits were given to cancel the booking `code`
+    /// at `slot_start`: after `BOOKING_DIGITS_TRIES` it is not cancelled
+    /// from a phone.
+    AppointmentCancelWrong { code: String, slot_start: Millis },
     /// A remote ticket reached the front before its applicant arrived: it
     /// is skipped, and lapses unless they arrive by `lapse_at`.
     TicketHeld { ticket: TicketId, lapse_at: Millis },
@@ -332,6 +336,7 @@ impl Event {
             Event::BookingRequested { .. } => "booking_requested",
             Event::AppointmentContact { .. } => "appointment_contact",
             Event::AppointmentCancelled { .. } => "appointment_cancelled",
+            Event::AppointmentCancelWrong { .. } => "appointment_cancel_wrong",
             Event::AppointmentReminded { .. } => "appointment_reminded",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
@@ -376,6 +381,7 @@ impl Event {
             Event::BookingRequested { .. }
             | Event::AppointmentContact { .. }
             | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCancelWrong { .. }
             | Event::AppointmentReminded { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
@@ -424,6 +430,7 @@ impl Event {
             | Event::BookingRequested { .. }
             | Event::AppointmentContact { .. }
             | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCancelWrong { .. }
             | Event::AppointmentReminded { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }

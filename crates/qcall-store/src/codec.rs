@@ -296,6 +296,7 @@ fn encode(rec: &Recorded) -> EventRow {
             row.action = Some(id_last4.clone());
         }
         Event::AppointmentCancelled { code, slot_start }
+        | Event::AppointmentCancelWrong { code, slot_start }
         | Event::AppointmentReminded { code, slot_start } => {
             row.code = Some(code.clone());
             row.queued_at_ms = Some(*slot_start);
@@ -448,6 +449,10 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
         },
         "appointment_cancelled" => Event::AppointmentCancelled {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
+        "appointment_cancel_wrong" => Event::AppointmentCancelWrong {
             code: row.code.clone().ok_or_else(|| bad("code"))?,
             slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },

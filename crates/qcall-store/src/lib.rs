@@ -447,6 +447,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// For a cancel from a phone: each appointment to come with `code`,
+    /// whether it is checked in, the phone it was booked with (self-booked
+    /// only) and how many wrong phone digits were given to cancel it.
+    pub fn bookings_to_cancel(
+        &self,
+        code: &str,
+        from: BusinessDay,
+    ) -> Result<Vec<(Appointment, bool, Option<String>, u32)>, StoreError> {
+        let mut out = Vec::new();
+        for (a, checked_in) in self.bookings_by_code(code, from)? {
+            let phone: Option<String> = self.conn.query_row(
+                "SELECT phone FROM appointments WHERE code = ?1 AND slot_start_ms = ?2 AND cancelled_at_ms IS NULL",
+                params![code, a.slot_start],
+                |r| r.get(0),
+            )?;
+            let wrong: u32 = self.conn.query_row(
+                "SELECT COUNT(*) FROM events WHERE kind = 'appointment_cancel_wrong' AND code = ?1 AND queued_at_ms = ?2",
+                params![code, a.slot_start],
+                |r| r.get(0),
+            )?;
+            out.push((a, checked_in, phone, wrong));
+        }
+        Ok(out)
+    }
+
     /// Self-booked appointments of `day` (tomorrow, for the caller) whose
     /// reminder has not gone out.
     pub fn reminders_due(
