@@ -218,6 +218,17 @@ fn private_files(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// An appointment someone asks to cancel from a phone, with what decides it.
+#[derive(Debug, Clone)]
+pub struct BookingToCancel {
+    pub appointment: Appointment,
+    pub checked_in: bool,
+    /// The phone it was booked with (self-booked appointments only).
+    pub phone: Option<String>,
+    /// Wrong phone digits given to cancel it so far.
+    pub wrong: u32,
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -447,14 +458,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// For a cancel from a phone: each appointment to come with `code`,
-    /// whether it is checked in, the phone it was booked with (self-booked
-    /// only) and how many wrong phone digits were given to cancel it.
+    /// For a cancel from a phone: each appointment to come with `code`.
     pub fn bookings_to_cancel(
         &self,
         code: &str,
         from: BusinessDay,
-    ) -> Result<Vec<(Appointment, bool, Option<String>, u32)>, StoreError> {
+    ) -> Result<Vec<BookingToCancel>, StoreError> {
         let mut out = Vec::new();
         for (a, checked_in) in self.bookings_by_code(code, from)? {
             let phone: Option<String> = self.conn.query_row(
@@ -467,7 +476,12 @@ impl Store {
                 params![code, a.slot_start],
                 |r| r.get(0),
             )?;
-            out.push((a, checked_in, phone, wrong));
+            out.push(BookingToCancel {
+                appointment: a,
+                checked_in,
+                phone,
+                wrong,
+            });
         }
         Ok(out)
     }

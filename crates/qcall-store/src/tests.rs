@@ -82,7 +82,7 @@ fn the_database_its_log_and_backups_are_private_to_their_owner() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("q.db");
-    let mut store = Store::open(&path).unwrap();
+    let store = Store::open(&path).unwrap();
     store
         .conn
         .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")

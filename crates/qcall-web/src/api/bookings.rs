@@ -302,22 +302,23 @@ pub async fn cancel(
     };
     // The earliest appointment to come with that code and phone; when
     // none matches, each one with the code counts a wrong try.
-    let mine = found.iter().find(|(_, _, phone, _)| matches(phone));
+    let mine = found.iter().find(|b| matches(&b.phone));
     let tries: Vec<_> = match mine {
         Some(one) => vec![(one, true)],
         None => found.iter().map(|one| (one, false)).collect(),
     };
     let mut cancelled = None;
-    for ((a, checked_in, _, wrong), digits_ok) in tries {
+    for (b, digits_ok) in tries {
+        let a = &b.appointment;
         let reply = state
             .engine
             .execute(Command::CancelBooking {
                 code: code.clone(),
                 slot_start: a.slot_start,
                 slot_end: a.slot_end,
-                checked_in: *checked_in,
+                checked_in: b.checked_in,
                 digits_ok,
-                wrong: *wrong,
+                wrong: b.wrong,
             })
             .await;
         match reply {
