@@ -231,7 +231,6 @@ export const STRINGS = {
   or_supervisor_token: { zh: '或用主管令牌登录', en: 'Or sign in with a supervisor token' },
   err_signin_empty: { zh: '请输入工号和密码（或令牌）', en: 'Enter your staff ID and password (or a token)' },
   err_wrong_password: { zh: '工号或密码错误，请核对后重试', en: 'Wrong staff ID or password; check both and try again' },
-  err_wrong_password_left: { zh: '工号或密码错误；再错 {n} 次账号将锁定 15 分钟', en: 'Wrong staff ID or password; {n} more wrong attempt(s) lock the account for 15 minutes' },
   err_locked: { zh: '密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试，或请主管重设密码', en: 'Too many wrong passwords: the account is locked; try again in {minutes} min, or ask a supervisor to reset the password' },
   err_disabled: { zh: '该账号已停用，请联系主管', en: 'This account is disabled; ask a supervisor' },
   err_counter_required: { zh: '请选择窗口', en: 'Choose your counter' },
