@@ -259,7 +259,7 @@ grep -qx "NoNewPrivs: 1" <<<"$status" || fail "the daemon may gain privileges: $
 grep -qx "CapBnd: 0000000000000000" <<<"$status" || fail "the daemon keeps capabilities: $status"
 health=$(curl -sS --max-time 10 "$URL/healthz") || fail "GET /healthz failed"
 step "serving as qcall at $URL; /healthz: $health"
-[ "$(owner_mode /var/lib/qcall/hall.db)" = "qcall:qcall 640" ] ||
+[ "$(owner_mode /var/lib/qcall/hall.db)" = "qcall:qcall 600" ] ||
   fail "the database is $(owner_mode /var/lib/qcall/hall.db)"
 # A credential, as README says to create one, kept across the upgrade.
 token=$(runuser -u qcall -- qcall token create --config /etc/qcall/hall.toml --supervisor deb-test 2>/dev/null) ||

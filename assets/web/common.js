@@ -160,10 +160,8 @@ export function signInError(e) {
   if (e.code === 'account_disabled') return t('err_disabled');
   if (e.code === 'counter_required') return t('err_counter_required');
   if (e.code === 'offline') return t('err_offline');
-  if (e.status === 401) {
-    const left = /(\d+) more wrong/.exec(e.message || '');
-    return left ? t('err_wrong_password_left', { n: left[1] }) : t('err_wrong_password');
-  }
+  // The server says the same for an unknown 工号 and a wrong password.
+  if (e.status === 401) return t('err_wrong_password');
   return t('err_generic', { message: e.message });
 }
 

@@ -130,7 +130,10 @@ $('#cancel-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   fail(null);
   try {
-    const res = await api(`/bookings/${encodeURIComponent($('#c-code').value.trim())}`, { method: 'DELETE' });
+    const res = await api(`/bookings/${encodeURIComponent($('#c-code').value.trim())}`, {
+      method: 'DELETE',
+      body: { phone_last4: $('#c-phone4').value.trim() },
+    });
     $('#cancel-done').hidden = false;
     $('#cancel-done').textContent = t('book_cancelled', { date: res.slot.slice(0, 10), time: hhmm(res.slot) });
     loadSlots();

@@ -567,13 +567,46 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
     .await;
     assert_eq!(other.status.as_u16(), 201, "{}", other.body);
     let other_code = other.body["code"].as_str().unwrap().to_owned();
-    let r = c
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/bookings/{other_code}"),
-            None,
-            None,
+    let cancel = |code: String, digits: &str| {
+        (
+            format!("/api/v1/bookings/{code}"),
+            json!({"phone_last4": digits}),
         )
+    };
+    // Wrong digits answer as a code that does not exist: nothing to learn.
+    let unknown_code = if other_code == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
+    let mut answers = vec![];
+    for (code, digits) in [
+        (unknown_code.to_owned(), "9000"),
+        (other_code.clone(), "1234"),
+    ] {
+        let (path, body) = cancel(code, digits);
+        let r = c
+            .send(Method::DELETE, &path, None, Some(&body))
+            .await
+            .unwrap();
+        answers.push((r.status.as_u16(), r.body));
+    }
+    assert_eq!(answers[0].0, 404, "{:?}", answers[0]);
+    assert_eq!(
+        answers[0], answers[1],
+        "a wrong code and wrong digits look the same"
+    );
+    let (path, _) = cancel(other_code.clone(), "9000");
+    let r = c.send(Method::DELETE, &path, None, None).await.unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        415,
+        "the digits are required: {}",
+        r.body
+    );
+    let (path, body) = cancel(other_code.clone(), "9000");
+    let r = c
+        .send(Method::DELETE, &path, None, Some(&body))
         .await
         .unwrap();
     assert_eq!(
@@ -583,12 +616,7 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         r.body
     );
     let r = c
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/bookings/{other_code}"),
-            None,
-            None,
-        )
+        .send(Method::DELETE, &path, None, Some(&body))
         .await
         .unwrap();
     assert_eq!(
@@ -601,6 +629,42 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         .unwrap()
         .body;
     assert_eq!(left(&slots, "09:30"), Some(json!(1)));
+    // Booked again: five wrong digits, and then the right ones no longer
+    // cancel it from a phone (the same 404); its place stays taken.
+    let again = book(
+        &mut c,
+        &mut rx,
+        ("2026-11-25", "09:30"),
+        "110105194912310021",
+        "13900139000",
+    )
+    .await;
+    assert_eq!(again.status.as_u16(), 201, "{}", again.body);
+    let again_code = again.body["code"].as_str().unwrap().to_owned();
+    for guess in ["1111", "2222", "3333", "4444", "5555"] {
+        let (path, body) = cancel(again_code.clone(), guess);
+        let r = c
+            .send(Method::DELETE, &path, None, Some(&body))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 404, "{guess}: {}", r.body);
+    }
+    let (path, body) = cancel(again_code.clone(), "9000");
+    let r = c
+        .send(Method::DELETE, &path, None, Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (404, &answers[0].1),
+        "after 5 wrong digits"
+    );
+    let slots = c
+        .get("/api/v1/bookings/slots?service=A&date=2026-11-25")
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(left(&slots, "09:30"), Some(json!(0)), "still booked");
 
     // kill -9 on Monday: stored are the hash and the last four, never the number.
     d.kill();
@@ -631,8 +695,11 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
     }
     // Tuesday, the day before: the reminder, with the code, to the phone.
     let d = hall.start_at(monday(10, 0) + 24 * 3_600_000);
-    let reminder = message(&mut rx, |m| m["kind"] == "reminder").await;
-    assert_eq!(reminder["phone"], "13800138000");
+    // (The booking kept after five wrong digits is reminded too.)
+    let reminder = message(&mut rx, |m| {
+        m["kind"] == "reminder" && m["phone"] == "13800138000"
+    })
+    .await;
     assert!(
         reminder["message"].as_str().unwrap().contains(&code),
         "{reminder}"
@@ -678,4 +745,135 @@ async fn a_self_booked_appointment_is_reminded_the_day_before_and_checked_in_aft
         .unwrap()
         .clone();
     assert_eq!(appointment["issued"], 1, "{appointment}");
+}
+
+/// Guessing the last 4 phone digits of someone else's remote ticket: each
+/// wrong guess is recorded against the ticket, the fifth leaves only its
+/// code (or a guide), across `kill -9`; and codes tried alone, against
+/// every remote ticket of the day, have a strict budget per address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_phone_digits_leave_only_the_code_and_codes_alone_are_rate_limited() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, _gw) = gateway_with(listener, None, |_| Answer::Ok);
+    let mut rx = {
+        let (tx, out) = mpsc::unbounded_channel();
+        let mut seen = seen;
+        tokio::spawn(async move {
+            while let Some(s) = seen.recv().await {
+                let _ = tx.send(s.body);
+            }
+        });
+        out
+    };
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = format!("http://127.0.0.1:{port}/sms/send");
+        c.notify.retry_ms = 50;
+        c.hours.enforce = true;
+    });
+    let mut d = hall.start_at(monday(9, 0));
+    let mut c = d.conn().await;
+    let (request, code) = start(&mut c, &mut rx, "13800138000").await;
+    let r = confirm(&mut c, &request, &code).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let t = r.body["ticket"].clone();
+    let (id, number) = (
+        t["id"].as_u64().unwrap(),
+        t["number"].as_str().unwrap().to_owned(),
+    );
+    let arrival_code = t["arrival_code"].as_str().unwrap().to_owned();
+    let by_id = format!("/api/v1/tickets/{id}/arrive");
+    for guess in ["1111", "2222", "3333", "4444"] {
+        refused(
+            &mut c,
+            &by_id,
+            json!({"phone_last4": guess}),
+            422,
+            "arrival_mismatch",
+            "do not match",
+        )
+        .await;
+    }
+    // The fifth wrong guess, at the kiosk's number form: now only the code.
+    refused(
+        &mut c,
+        "/api/v1/remote/arrive",
+        json!({"number": number, "phone_last4": "5555"}),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    let right = json!({"phone_last4": "8000"});
+    refused(
+        &mut c,
+        &by_id,
+        right.clone(),
+        403,
+        "arrival_locked",
+        "guide's desk",
+    )
+    .await;
+    assert_eq!(ticket(&mut c, id).await["state"], "remote");
+
+    // The count is in the log: a restart does not give five more.
+    d.kill();
+    let d = hall.start_at(monday(9, 5));
+    let mut c = d.conn().await;
+    refused(
+        &mut c,
+        &by_id,
+        right.clone(),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    refused(
+        &mut c,
+        "/api/v1/remote/arrive",
+        json!({"number": number, "phone_last4": "8000"}),
+        403,
+        "arrival_locked",
+        "6-digit code",
+    )
+    .await;
+    let r = c
+        .post(&by_id, None, &json!({"code": arrival_code}))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "the code still checks it in: {}",
+        r.body
+    );
+    assert_eq!(r.body["ticket"]["state"], "waiting");
+
+    // A code alone is tried against every remote ticket: 20 per address
+    // in 10 minutes, then 429 with Retry-After.
+    let wrong = if arrival_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for attempt in 1..=20 {
+        let r = c
+            .post("/api/v1/remote/arrive", None, &json!({"code": wrong}))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 422, "attempt {attempt}: {}", r.body);
+    }
+    let r = c
+        .post("/api/v1/remote/arrive", None, &json!({"code": wrong}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].clone()),
+        (429, json!("rate_limited")),
+        "{}",
+        r.body
+    );
+    assert!(r.headers.contains_key("retry-after"), "{:?}", r.headers);
 }

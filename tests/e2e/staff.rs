@@ -661,3 +661,80 @@ async fn supervisors_manage_staff_over_the_api_and_each_change_is_audited() {
         "{actions:?}"
     );
 }
+
+/// Parallel sign-ins meet the lockout as serial ones do: of ten wrong
+/// passwords sent at once, four are checked and answered 401, the fifth
+/// locks, the rest are refused without a check; the right password, even
+/// five at once, is refused while locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sign_ins_cannot_outrun_the_lockout() {
+    let hall = Hall::demo();
+    add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");
+    let d = hall.start_at(MONDAY + 10 * 60 * MIN);
+    let at_once = |password: &'static str, n: usize| {
+        let d = &d;
+        async move {
+            let mut conns = Vec::new();
+            for _ in 0..n {
+                conns.push(d.conn().await);
+            }
+            let tries = conns.into_iter().map(|mut c| async move {
+                let body = json!({"staff": "1024", "password": password, "counter": "1"});
+                let r = sign_in(&mut c, body).await;
+                (
+                    r.status.as_u16(),
+                    r.body["error"]["code"].as_str().unwrap_or("").to_owned(),
+                )
+            });
+            futures_util::future::join_all(tries).await
+        }
+    };
+    let count = |answers: &[(u16, String)], status: u16, code: &str| {
+        answers
+            .iter()
+            .filter(|(s, c)| *s == status && c == code)
+            .count()
+    };
+    let wrong = at_once("guess-guess", 10).await;
+    assert_eq!(count(&wrong, 401, "unauthorized"), 4, "{wrong:?}");
+    assert_eq!(count(&wrong, 429, "account_locked"), 6, "{wrong:?}");
+    let right = at_once("s3cret-pass", 5).await;
+    assert_eq!(count(&right, 429, "account_locked"), 5, "{right:?}");
+}
+
+/// A wrong password and an unknown 工号 get the same answer (it tells no
+/// one which 工号 exist); each address has 20 sign-ins a minute, then 429
+/// with `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_tell_no_real_id_and_are_limited_per_address() {
+    let hall = Hall::demo();
+    add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");
+    let d = hall.start_at(MONDAY + 10 * 60 * MIN);
+    let mut c = d.conn().await;
+    let real = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "nope-nope", "counter": "1"}),
+    )
+    .await;
+    let unknown = sign_in(
+        &mut c,
+        json!({"staff": "9999", "password": "nope-nope", "counter": "1"}),
+    )
+    .await;
+    assert_eq!(code(&real), (401, "unauthorized"));
+    assert_eq!(
+        real.body, unknown.body,
+        "the same for a real and an unknown 工号"
+    );
+    for attempt in 3..=20 {
+        let r = sign_in(&mut c, json!({"staff": "9999", "password": "nope-nope"})).await;
+        assert_eq!(code(&r), (401, "unauthorized"), "attempt {attempt}");
+    }
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "1"}),
+    )
+    .await;
+    assert_eq!(code(&r), (429, "rate_limited"), "{}", r.body);
+    assert_eq!(r.headers["retry-after"], "60");
+}

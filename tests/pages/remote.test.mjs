@@ -114,7 +114,7 @@ test('the kiosk checks in a remote ticket by its number and the last four digits
   await kiosk.context().close();
 });
 
-test('/r on a phone books an appointment with the texted code, then cancels it by its code', async () => {
+test('/r on a phone books an appointment with the texted code, then cancels it by its code and phone digits', async () => {
   const phone = await open('/r?book=1', PHONE_VIEW);
   await phone.waitForSelector('#book:not([hidden])');
   await phone.waitForSelector('#b-service option[value="A"]', { state: 'attached' });
@@ -142,10 +142,14 @@ test('/r on a phone books an appointment with the texted code, then cancels it b
   await waitText(phone, '#booked-when', new RegExp(`${date} 09:30`));
   const confirmed = await sms.next((m) => m.kind === 'booked' && m.phone === '13700137000');
   assert.match(confirmed.message, new RegExp(code));
-  // The slot now has one place fewer; cancelling by the code gives it back.
+  // The slot now has one place fewer; cancelling by the code and the
+  // phone's last 4 digits gives it back (wrong digits do not).
   const before = await hall.api(`/bookings/slots?service=A&date=${date}`);
   const left = before.body.slots.find((s) => s.slot === '09:30').left;
+  const wrong = await hall.api(`/bookings/${code}`, { method: 'DELETE', body: { phone_last4: '1234' } });
+  assert.equal(wrong.status, 404);
   await phone.fill('#c-code', code);
+  await phone.fill('#c-phone4', '7000');
   await phone.click('#cancel-form button[type="submit"]');
   await waitText(phone, '#cancel-done', /已取消/);
   const after = await hall.api(`/bookings/slots?service=A&date=${date}`);

@@ -143,6 +143,10 @@ pub enum Command {
         slot_start: Millis,
         slot_end: Millis,
         checked_in: bool,
+        /// The caller gave the last 4 digits of the booking's phone.
+        digits_ok: bool,
+        /// Wrong digits given for this booking so far (from the log).
+        wrong: u32,
     },
     /// Nothing asked: time passed. Lets the writer record what became due
     /// (held and lapsed remote tickets).
@@ -739,6 +743,10 @@ pub enum Rejection {
         "the last four digits do not match the phone that took ticket {number}; check them, or show the code on the phone"
     )]
     ArrivalMismatch { number: String },
+    #[error(
+        "5 wrong phone digits were given for ticket {number}, so they no longer check it in; check in with the 6-digit code on your phone, or at the guide's desk"
+    )]
+    ArrivalLocked { number: String },
     #[error("ticket {number} cannot be moved back: {why}")]
     DeferRefused { number: String, why: String },
     #[error("cannot book: {0}")]

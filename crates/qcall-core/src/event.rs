@@ -216,6 +216,13 @@ pub enum Event {
     /// The applicant of a remote ticket checked in at the hall; it waits at
     /// its place like any other.
     TicketArrived { ticket: TicketId, by: String },
+    /// Wrong last 4 phone digits were given to check remote ticket
+    /// `ticket` in: after `ARRIVAL_DIGITS_TRIES` only its code checks it in.
+    ArrivalDigitsWrong { ticket: TicketId },
+    /// Wrong last 4 phone digits were given to cancel the booking `code`
+    /// at `slot_start`: after `BOOKING_DIGITS_TRIES` it is not cancelled
+    /// from a phone.
+    AppointmentCancelWrong { code: String, slot_start: Millis },
     /// A remote ticket reached the front before its applicant arrived: it
     /// is skipped, and lapses unless they arrive by `lapse_at`.
     TicketHeld { ticket: TicketId, lapse_at: Millis },
@@ -322,12 +329,14 @@ impl Event {
             Event::RemoteCodeWrong { .. } => "remote_code_wrong",
             Event::TicketRemote { .. } => "ticket_remote",
             Event::TicketArrived { .. } => "ticket_arrived",
+            Event::ArrivalDigitsWrong { .. } => "arrival_digits_wrong",
             Event::TicketHeld { .. } => "ticket_held",
             Event::TicketLapsed { .. } => "ticket_lapsed",
             Event::TicketDeferred { .. } => "ticket_deferred",
             Event::BookingRequested { .. } => "booking_requested",
             Event::AppointmentContact { .. } => "appointment_contact",
             Event::AppointmentCancelled { .. } => "appointment_cancelled",
+            Event::AppointmentCancelWrong { .. } => "appointment_cancel_wrong",
             Event::AppointmentReminded { .. } => "appointment_reminded",
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
@@ -361,6 +370,7 @@ impl Event {
             | Event::NotificationQueued { ticket, .. }
             | Event::TicketRemote { ticket, .. }
             | Event::TicketArrived { ticket, .. }
+            | Event::ArrivalDigitsWrong { ticket }
             | Event::TicketHeld { ticket, .. }
             | Event::TicketLapsed { ticket }
             | Event::TicketDeferred { ticket, .. } => Some(*ticket),
@@ -371,6 +381,7 @@ impl Event {
             Event::BookingRequested { .. }
             | Event::AppointmentContact { .. }
             | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCancelWrong { .. }
             | Event::AppointmentReminded { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
@@ -412,12 +423,14 @@ impl Event {
             | Event::RemoteCodeWrong { .. }
             | Event::TicketRemote { .. }
             | Event::TicketArrived { .. }
+            | Event::ArrivalDigitsWrong { .. }
             | Event::TicketHeld { .. }
             | Event::TicketLapsed { .. }
             | Event::TicketDeferred { .. }
             | Event::BookingRequested { .. }
             | Event::AppointmentContact { .. }
             | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCancelWrong { .. }
             | Event::AppointmentReminded { .. } => None,
             Event::TicketSuspended { counter, .. } => Some(counter),
         }

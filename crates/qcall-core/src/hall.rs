@@ -237,6 +237,12 @@ impl Default for RemoteRules {
 pub const REMOTE_CODE_TTL_MS: Millis = 5 * 60_000;
 /// This many wrong codes lock a request.
 pub const REMOTE_CODE_TRIES: u32 = 5;
+/// Wrong last 4 phone digits a remote ticket takes at check-in before only
+/// its 6-digit arrival code (or a guide) checks it in.
+pub const ARRIVAL_DIGITS_TRIES: u32 = 5;
+/// Wrong last 4 phone digits a booking takes before it can no longer be
+/// cancelled from a phone (the hall still can).
+pub const BOOKING_DIGITS_TRIES: u32 = 5;
 
 /// The whole static hall.
 #[derive(Debug, Clone)]

@@ -296,11 +296,13 @@ fn encode(rec: &Recorded) -> EventRow {
             row.action = Some(id_last4.clone());
         }
         Event::AppointmentCancelled { code, slot_start }
+        | Event::AppointmentCancelWrong { code, slot_start }
         | Event::AppointmentReminded { code, slot_start } => {
             row.code = Some(code.clone());
             row.queued_at_ms = Some(*slot_start);
         }
         Event::TicketLapsed { .. }
+        | Event::ArrivalDigitsWrong { .. }
         | Event::TicketCalled { .. }
         | Event::TicketRequeued { .. }
         | Event::TicketStarted { .. }
@@ -412,6 +414,7 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             request: row.code.clone().ok_or_else(|| bad("code"))?,
             phone: row.phone.clone().ok_or_else(|| bad("phone"))?,
         },
+        "arrival_digits_wrong" => Event::ArrivalDigitsWrong { ticket: ticket()? },
         "ticket_arrived" => Event::TicketArrived {
             ticket: ticket()?,
             by: row.actor.clone().unwrap_or_default(),
@@ -446,6 +449,10 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
             id_last4: row.action.clone().ok_or_else(|| bad("action"))?,
         },
         "appointment_cancelled" => Event::AppointmentCancelled {
+            code: row.code.clone().ok_or_else(|| bad("code"))?,
+            slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
+        },
+        "appointment_cancel_wrong" => Event::AppointmentCancelWrong {
             code: row.code.clone().ok_or_else(|| bad("code"))?,
             slot_start: row.queued_at_ms.ok_or_else(|| bad("queued_at_ms"))?,
         },

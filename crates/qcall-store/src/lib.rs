@@ -171,6 +171,64 @@ pub struct Store {
     health: Arc<Health>,
 }
 
+/// Makes the database and its `-wal`/`-shm` readable by their owner only:
+/// they hold the hall secret every ticket key and SMS code derive from.
+/// A new database is created 0600 (SQLite gives its `-wal` and `-shm` the
+/// database's mode); an existing one readable by others is narrowed to its
+/// owner, which fails quietly when this user does not own it.
+#[cfg(unix)]
+fn private_files(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(StoreError::File {
+                    path: path.into(),
+                    source,
+                });
+            }
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            let narrowed = std::fs::Permissions::from_mode(mode & 0o700);
+            // Only the owner (or root) may; anyone else opening it could
+            // not have made it private either.
+            let _ = std::fs::set_permissions(&file, narrowed);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// An appointment someone asks to cancel from a phone, with what decides it.
+#[derive(Debug, Clone)]
+pub struct BookingToCancel {
+    pub appointment: Appointment,
+    pub checked_in: bool,
+    /// The phone it was booked with (self-booked appointments only).
+    pub phone: Option<String>,
+    /// Wrong phone digits given to cancel it so far.
+    pub wrong: u32,
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -181,6 +239,7 @@ impl Store {
         if !path.exists() && std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
             return Err(StoreError::OrphanWal { path: path.into() });
         }
+        private_files(path)?;
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.into(),
             source,
@@ -397,6 +456,34 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// For a cancel from a phone: each appointment to come with `code`.
+    pub fn bookings_to_cancel(
+        &self,
+        code: &str,
+        from: BusinessDay,
+    ) -> Result<Vec<BookingToCancel>, StoreError> {
+        let mut out = Vec::new();
+        for (a, checked_in) in self.bookings_by_code(code, from)? {
+            let phone: Option<String> = self.conn.query_row(
+                "SELECT phone FROM appointments WHERE code = ?1 AND slot_start_ms = ?2 AND cancelled_at_ms IS NULL",
+                params![code, a.slot_start],
+                |r| r.get(0),
+            )?;
+            let wrong: u32 = self.conn.query_row(
+                "SELECT COUNT(*) FROM events WHERE kind = 'appointment_cancel_wrong' AND code = ?1 AND queued_at_ms = ?2",
+                params![code, a.slot_start],
+                |r| r.get(0),
+            )?;
+            out.push(BookingToCancel {
+                appointment: a,
+                checked_in,
+                phone,
+                wrong,
+            });
+        }
+        Ok(out)
     }
 
     /// Self-booked appointments of `day` (tomorrow, for the caller) whose

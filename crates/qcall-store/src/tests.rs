@@ -72,6 +72,41 @@ fn opens_with_durable_pragmas_and_head_schema() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
 }
 
+/// The database, its `-wal`/`-shm` and its backups hold the hall secret:
+/// readable by their owner only, whatever the umask, and an old database
+/// left readable by others is narrowed when opened.
+#[cfg(unix)]
+#[test]
+fn the_database_its_log_and_backups_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store = Store::open(&path).unwrap();
+    store
+        .conn
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.path().join(format!("q.db{suffix}"));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let dest = dir.path().join("copy.db");
+    backup(&path, &dest, Pace::PROMPT).unwrap();
+    assert_eq!(mode(&dest), 0o600, "the backup");
+    drop(store);
+
+    let old = dir.path().join("old.db");
+    drop(Connection::open(&old).unwrap());
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&old).unwrap());
+    assert_eq!(
+        mode(&old),
+        0o600,
+        "an old world-readable database is narrowed"
+    );
+}
+
 // Old schemas upgrading to the head: migrate/tests.rs, on committed fixtures.
 
 #[test]

@@ -151,6 +151,7 @@ impl From<Rejection> for ApiError {
             Rejection::PhoneRateLimited { .. } => (S::TOO_MANY_REQUESTS, "phone_rate_limited"),
             Rejection::NotRemote { .. } => (S::CONFLICT, "not_remote"),
             Rejection::ArrivalMismatch { .. } => (S::UNPROCESSABLE_ENTITY, "arrival_mismatch"),
+            Rejection::ArrivalLocked { .. } => (S::FORBIDDEN, "arrival_locked"),
             Rejection::DeferRefused { .. } => (S::CONFLICT, "defer_refused"),
             Rejection::BookingRefused(_) => (S::CONFLICT, "booking_refused"),
             Rejection::UnknownBooking(_) => (S::NOT_FOUND, "unknown_booking"),

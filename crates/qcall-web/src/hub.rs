@@ -119,6 +119,8 @@ impl Hub {
                 | qcall_core::Event::UploadDelivered { .. }
                 | qcall_core::Event::RemoteRequested { .. }
                 | qcall_core::Event::RemoteCodeWrong { .. }
+                | qcall_core::Event::ArrivalDigitsWrong { .. }
+                | qcall_core::Event::AppointmentCancelWrong { .. }
                 | qcall_core::Event::BookingRequested { .. }
                 | qcall_core::Event::AppointmentContact { .. }
                 | qcall_core::Event::AppointmentReminded { .. } => Audience::Staff,

@@ -14,6 +14,7 @@
 //! - [`error`]: the one mapping of failures to statuses and bodies.
 //! - [`auth`]: bearer tokens and who may act where.
 //! - [`client_addr`]: the client address behind trusted proxies.
+//! - [`guards`]: limits on guessing codes and passwords.
 //! - [`devices`]: the printing the binary plugs in.
 //! - [`metrics`]: the Prometheus text at `/metrics`.
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`.
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod devices;
 pub mod error;
+pub mod guards;
 pub mod hub;
 pub mod metrics;
 pub mod openapi;
@@ -65,6 +67,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Per address: remote-ticket codes asked for and tried (`/r`).
     pub remote_limiter: Arc<RateLimiter>,
+    /// Limits on guessing arrival codes and passwords.
+    pub guards: Arc<guards::Guards>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The hall's live alerts.
@@ -102,6 +106,40 @@ impl AppState {
             "rate_limited",
             "too many requests from this kiosk in the last minute; please wait a moment or ask a guide",
         ))
+    }
+
+    /// The per-address limit on check-ins by arrival code alone: 429
+    /// when exceeded, counted in `/metrics`.
+    pub fn arrival_code_limit(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+        if self.guards.arrival_codes.allow(ip) {
+            return Ok(());
+        }
+        self.metrics
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many check-ins by code alone from this address in the last 10 minutes; type the ticket's number with the code, or ask a guide",
+        )
+        .retry_after(60))
+    }
+
+    /// The per-address limit on sign-ins: 429 when exceeded, counted in
+    /// `/metrics`.
+    pub fn sign_in_limit(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+        if self.guards.sign_ins.allow(ip) {
+            return Ok(());
+        }
+        self.metrics
+            .rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many sign-ins from this address in the last minute; wait a minute and try again",
+        )
+        .retry_after(60))
     }
 
     /// The per-address limit on remote-ticket codes (`/remote/start` and
@@ -229,27 +267,63 @@ pub struct RateLimiter {
     per_minute: u32,
     /// Seconds in which `per_minute` tokens come back (60 for a per-minute limit).
     window_s: f64,
-    // A std mutex around a small map: one lookup per ticket request, never
-    // held across an await.
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    // A std mutex around a small bounded map: one lookup per request,
+    // never held across an await.
+    buckets: Mutex<Buckets>,
+}
+
+/// Most addresses a limiter remembers; past that the one unseen longest is
+/// forgotten (it starts again with a full bucket).
+pub const LIMITER_ADDRESSES: usize = 10_000;
+
+/// The buckets by address key, and the keys by last use so that the
+/// oldest is found without scanning them all.
+#[derive(Debug, Default)]
+struct Buckets {
+    by_key: HashMap<IpAddr, Bucket>,
+    by_use: std::collections::BTreeMap<u64, IpAddr>,
+    next_use: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+    used: u64,
+}
+
+/// What a limit counts per: an IPv4 address, or an IPv6 address's /64 (one
+/// home or phone gets a whole /64, so its addresses are one client).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
 }
 
 impl RateLimiter {
     /// `per_minute == 0` disables the limit.
     pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
-            per_minute,
-            window_s: 60.0,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        RateLimiter::per_window(per_minute, 60)
     }
 
     /// `per_hour` requests an hour per address; 0 disables the limit.
     pub fn per_hour(per_hour: u32) -> RateLimiter {
+        RateLimiter::per_window(per_hour, 3600)
+    }
+
+    /// `count` requests per `seconds` per address; 0 disables the limit.
+    pub fn per_window(count: u32, seconds: u32) -> RateLimiter {
         RateLimiter {
-            per_minute: per_hour,
-            window_s: 3600.0,
-            buckets: Mutex::new(HashMap::new()),
+            per_minute: count,
+            window_s: f64::from(seconds.max(1)),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -258,28 +332,54 @@ impl RateLimiter {
     }
 
     fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+        self.allow_bounded(ip, now, LIMITER_ADDRESSES)
+    }
+
+    fn allow_bounded(&self, ip: IpAddr, now: Instant, most: usize) -> bool {
         if self.per_minute == 0 {
             return true;
         }
+        let key = limit_key(ip);
         let capacity = f64::from(self.per_minute);
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 10_000 {
-            // Forget addresses whose bucket has refilled: they lose nothing.
-            buckets.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * capacity / self.window_s
-                    < capacity
-            });
-        }
-        let (tokens, at) = buckets.entry(ip).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * capacity / self.window_s)
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let used = b.next_use;
+        b.next_use += 1;
+        let bucket = match b.by_key.get(&key).copied() {
+            Some(old) => {
+                b.by_use.remove(&old.used);
+                old
+            }
+            None => {
+                while b.by_key.len() >= most.max(1) {
+                    let Some((_, oldest)) = b.by_use.pop_first() else {
+                        break;
+                    };
+                    b.by_key.remove(&oldest);
+                }
+                Bucket {
+                    tokens: capacity,
+                    at: now,
+                    used,
+                }
+            }
+        };
+        let mut tokens = (bucket.tokens
+            + now.duration_since(bucket.at).as_secs_f64() * capacity / self.window_s)
             .min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
+        let allowed = tokens >= 1.0;
+        if allowed {
+            tokens -= 1.0;
         }
+        b.by_key.insert(
+            key,
+            Bucket {
+                tokens,
+                at: now,
+                used,
+            },
+        );
+        b.by_use.insert(used, key);
+        allowed
     }
 }
 
@@ -304,5 +404,56 @@ mod tests {
             "one token back after 30 s"
         );
         assert!(RateLimiter::new(0).allow_at(ip, t0));
+    }
+
+    #[test]
+    fn ipv6_counts_per_64_and_v4_mapped_as_v4() {
+        let check = |ip: &str, key: &str| {
+            assert_eq!(
+                limit_key(ip.parse().unwrap()),
+                key.parse::<IpAddr>().unwrap(),
+                "{ip}"
+            );
+        };
+        check("10.0.0.7", "10.0.0.7");
+        check("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::");
+        check("2001:db8:1:2::1", "2001:db8:1:2::");
+        check("2001:db8:1:3::1", "2001:db8:1:3::");
+        check("::ffff:10.0.0.7", "10.0.0.7");
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        assert!(limiter.allow_at("2001:db8::1".parse().unwrap(), t0));
+        assert!(
+            !limiter.allow_at("2001:db8::2".parse().unwrap(), t0),
+            "another address of the same /64 shares its bucket"
+        );
+        assert!(limiter.allow_at("2001:db8:0:1::1".parse().unwrap(), t0));
+    }
+
+    #[test]
+    fn a_full_limiter_forgets_the_address_unseen_longest() {
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        assert!(limiter.allow_bounded(ip(1), t0, 2));
+        assert!(limiter.allow_bounded(ip(2), t0, 2));
+        assert!(
+            !limiter.allow_bounded(ip(1), t0, 2),
+            "1 is used up and now the newest"
+        );
+        assert!(
+            limiter.allow_bounded(ip(3), t0, 2),
+            "3 evicts 2, the oldest"
+        );
+        assert!(
+            !limiter.allow_bounded(ip(1), t0, 2),
+            "1 is still remembered"
+        );
+        assert!(
+            limiter.allow_bounded(ip(2), t0, 2),
+            "2 was forgotten: a full bucket"
+        );
+        let b = limiter.buckets.lock().unwrap();
+        assert_eq!((b.by_key.len(), b.by_use.len()), (2, 2));
     }
 }

@@ -430,6 +430,7 @@ mod tests {
             metrics: Arc::new(Metrics::default()),
             limiter: Arc::new(RateLimiter::new(0)),
             remote_limiter: Arc::new(RateLimiter::new(0)),
+            guards: Arc::default(),
             alerts: Arc::default(),
             keys: qcall_store::TicketKeys::new([0; 32]),
             trusted_proxies: Arc::default(),

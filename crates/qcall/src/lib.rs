@@ -298,6 +298,7 @@ pub async fn run_with(
         metrics,
         limiter: Arc::new(RateLimiter::new(config.server.kiosk_rate_per_minute)),
         remote_limiter: Arc::new(RateLimiter::per_hour(config.remote.codes_per_address_hour)),
+        guards: Arc::default(),
         trusted_proxies: Arc::new(config.server.trusted_proxies()?),
         alerts,
         keys,

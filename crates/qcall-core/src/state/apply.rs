@@ -619,6 +619,12 @@ impl HallState {
                 });
             }
             Event::RemoteCodeWrong { request } => self.count_wrong_code(request),
+            // Counted by the store, from the log: bookings of later days
+            // are not in the day's state.
+            Event::AppointmentCancelWrong { .. } => {}
+            Event::ArrivalDigitsWrong { ticket } => {
+                *self.arrival_wrong.entry(*ticket).or_default() += 1;
+            }
             Event::TicketRemote {
                 ticket,
                 request,

@@ -21,7 +21,7 @@ use super::HallState;
 use super::remote::{BookingDraft, CODE_KIND, NO_TICKET, code_placeholder, normalize_phone};
 use crate::command::{Decision, Rejection};
 use crate::event::Event;
-use crate::hall::REMOTE_CODE_TTL_MS;
+use crate::hall::{BOOKING_DIGITS_TRIES, REMOTE_CODE_TTL_MS};
 use crate::hours;
 use crate::time::{BusinessDay, Millis};
 
@@ -277,15 +277,28 @@ impl HallState {
         slot_start: Millis,
         slot_end: Millis,
         checked_in: bool,
+        (digits_ok, wrong): (bool, u32),
         now: Millis,
     ) -> Result<Decision, Rejection> {
+        // Past the tries, the booking answers as if it did not exist: a
+        // guesser learns nothing, its holder calls the hall.
+        if wrong >= BOOKING_DIGITS_TRIES || now > slot_end {
+            return Err(Rejection::UnknownBooking(code.into()));
+        }
+        if !digits_ok {
+            // Recorded (so five stop it), though the caller hears a refusal.
+            return Ok(Decision {
+                events: vec![Event::AppointmentCancelWrong {
+                    code: code.into(),
+                    slot_start,
+                }],
+                subject: None,
+            });
+        }
         if checked_in {
             return Err(Rejection::BookingRefused(format!(
                 "appointment {code} is already checked in; ask a guide to cancel its ticket"
             )));
-        }
-        if now > slot_end {
-            return Err(Rejection::UnknownBooking(code.into()));
         }
         Ok(Decision {
             events: vec![Event::AppointmentCancelled {

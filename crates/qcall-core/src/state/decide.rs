@@ -209,7 +209,12 @@ impl HallState {
                 slot_start,
                 slot_end,
                 checked_in,
-            } => self.decide_cancel_booking(code, *slot_start, *slot_end, *checked_in, now),
+                digits_ok,
+                wrong,
+            } => {
+                let proof = (*digits_ok, *wrong);
+                self.decide_cancel_booking(code, *slot_start, *slot_end, *checked_in, proof, now)
+            }
             // What is due is recorded after every batch; a tick only makes one.
             Command::Tick => Ok(Decision {
                 events: vec![],

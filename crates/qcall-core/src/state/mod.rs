@@ -161,6 +161,9 @@ pub struct HallState {
     remote_requests: HashMap<String, RemoteRequest>,
     /// Remote tickets: the phone that took each.
     remote_phones: HashMap<TicketId, String>,
+    /// Remote tickets: wrong `phone_last4` given to check each in, so that
+    /// guessing the 4 digits stops after a few tries.
+    arrival_wrong: HashMap<TicketId, u32>,
 }
 
 impl HallState {
@@ -200,6 +203,7 @@ impl HallState {
             rectifications: BTreeMap::new(),
             remote_requests: HashMap::new(),
             remote_phones: HashMap::new(),
+            arrival_wrong: HashMap::new(),
             hall,
         }
     }

@@ -21,7 +21,7 @@
 use super::{HallState, Subscription, check};
 use crate::command::{ArrivalProof, Decision, Rejection};
 use crate::event::Event;
-use crate::hall::{REMOTE_CODE_TRIES, REMOTE_CODE_TTL_MS};
+use crate::hall::{ARRIVAL_DIGITS_TRIES, REMOTE_CODE_TRIES, REMOTE_CODE_TTL_MS};
 use crate::hours::{self, Intake};
 use crate::ticket::{Channel, QueueKey, TicketId, TicketState, Transition};
 use crate::time::Millis;
@@ -317,10 +317,18 @@ impl HallState {
                     "`phone_last4` is the last 4 digits of the phone that took the ticket".into(),
                 ));
             }
+            if self.arrival_tries_left(id) == 0 {
+                return Err(Rejection::ArrivalLocked {
+                    number: t.number.clone(),
+                });
+            }
             let phone = self.remote_phones.get(&id).map(String::as_str);
             if phone.map(arrival_digits).as_deref() != Some(digits.as_str()) {
-                return Err(Rejection::ArrivalMismatch {
-                    number: t.number.clone(),
+                // Recorded (so five lock the digits), though the caller
+                // hears a refusal.
+                return Ok(Decision {
+                    events: vec![Event::ArrivalDigitsWrong { ticket: id }],
+                    subject: None,
                 });
             }
         }
@@ -566,6 +574,13 @@ impl HallState {
             ));
         }
         Ok(())
+    }
+
+    /// How many more wrong `phone_last4` ticket `id` takes before only its
+    /// arrival code checks it in.
+    pub fn arrival_tries_left(&self, id: TicketId) -> u32 {
+        let wrong = self.arrival_wrong.get(&id).copied().unwrap_or(0);
+        ARRIVAL_DIGITS_TRIES.saturating_sub(wrong)
     }
 
     /// Applies `RemoteCodeWrong`.

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qcall_core::state::{id_last4, normalize_id_number};
 use qcall_core::{Command, Millis, Rejection};
+use qcall_engine::EngineError;
 use qcall_store::TicketKeys;
 use serde::Deserialize;
 
@@ -228,17 +229,41 @@ pub async fn confirm(
     Err(last.map_or_else(|| ApiError::internal("no code"), ApiError::from))
 }
 
-/// Cancels an appointment by its check-in code (one still to come, not
-/// checked in). Rate-limited per address like the codes.
+/// `DELETE /bookings/{code}`: what proves the booking is the caller's.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// The last 4 digits of the phone the appointment was booked with.
+    #[schema(example = "8000")]
+    phone_last4: String,
+}
+
+/// The one answer for a wrong code, wrong digits and a booking that took
+/// its 5 wrong tries: it tells a guesser nothing.
+fn no_such_booking() -> ApiError {
+    ApiError::not_found(
+        "unknown_booking",
+        "no appointment to come has that code and phone digits; check the code in the text message and the last 4 digits of the phone you booked with (after 5 wrong tries, call the hall to cancel)",
+    )
+}
+
+/// Cancels an appointment by its check-in code and the last 4 digits of
+/// the phone it was booked with (one still to come, not checked in).
+/// Wrong digits are counted per booking; after 5 it is not cancelled from
+/// a phone. Rate-limited per address like the codes.
 #[utoipa::path(
     delete,
     path = "/api/v1/bookings/{code}",
     tag = "appointments",
     params(("code" = String, Path, description = "The appointment's check-in code")),
+    request_body = CancelBody,
     responses(
         (status = 200, description = "Cancelled", body = wire::BookingCancelledBody),
-        (status = 404, description = "`unknown_booking`: no appointment to come with that code", body = ErrorBody),
-        (status = 409, description = "`booking_refused`: already checked in; two appointments share the code", body = ErrorBody),
+        (status = 400, description = "`malformed_json`", body = ErrorBody),
+        (status = 404, description = "`unknown_booking`: no appointment to come with that code and phone digits (also after 5 wrong digits for it)", body = ErrorBody),
+        (status = 409, description = "`booking_refused`: already checked in", body = ErrorBody),
+        (status = 415, description = "`not_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`, `bad_input`: `phone_last4` missing or not 4 digits", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
     )
@@ -247,38 +272,67 @@ pub async fn cancel(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Path(code): Path<String>,
+    body: Result<Json<CancelBody>, JsonRejection>,
 ) -> Result<Json<wire::BookingCancelledBody>, ApiError> {
+    let Json(body) = body?;
     state.remote_limit(client)?;
+    let digits = body.phone_last4.trim().to_owned();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Rejection::BadInput(
+            "`phone_last4` is the last 4 digits of the phone the appointment was booked with"
+                .into(),
+        )
+        .into());
+    }
     let hall = state.engine.hall().clone();
     let today = qcall_core::time::business_day(state.engine.now(), &hall.tz);
     let c = code.clone();
     let found = state
         .engine
-        .read(move |_, store| store.bookings_by_code(&c, today))
+        .read(move |_, store| store.bookings_to_cancel(&c, today))
         .await?
         .map_err(|e| state.engine.read_failed(e))?;
-    let (a, checked_in) = match found.as_slice() {
-        [] => return Err(Rejection::UnknownBooking(code).into()),
-        [one] => one.clone(),
-        _ => {
-            return Err(Rejection::BookingRefused(format!(
-                "two appointments to come share code {code}; please call the hall to cancel"
-            ))
-            .into());
-        }
+    if found.is_empty() {
+        return Err(no_such_booking());
+    }
+    let matches = |phone: &Option<String>| {
+        phone
+            .as_deref()
+            .is_some_and(|p| TicketKeys::same_code(&qcall_core::state::arrival_digits(p), &digits))
     };
-    state
-        .engine
-        .execute(Command::CancelBooking {
-            code: code.clone(),
-            slot_start: a.slot_start,
-            slot_end: a.slot_end,
-            checked_in,
-        })
-        .await?;
+    // The earliest appointment to come with that code and phone; when
+    // none matches, each one with the code counts a wrong try.
+    let mine = found.iter().find(|b| matches(&b.phone));
+    let tries: Vec<_> = match mine {
+        Some(one) => vec![(one, true)],
+        None => found.iter().map(|one| (one, false)).collect(),
+    };
+    let mut cancelled = None;
+    for (b, digits_ok) in tries {
+        let a = &b.appointment;
+        let reply = state
+            .engine
+            .execute(Command::CancelBooking {
+                code: code.clone(),
+                slot_start: a.slot_start,
+                slot_end: a.slot_end,
+                checked_in: b.checked_in,
+                digits_ok,
+                wrong: b.wrong,
+            })
+            .await;
+        match reply {
+            Ok(_) if digits_ok => cancelled = Some(a.slot_start),
+            // Wrong digits (recorded), or a booking past its tries or its
+            // slot: the same 404 below.
+            Ok(_) | Err(EngineError::Rejected(Rejection::UnknownBooking(_))) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let slot = cancelled.ok_or_else(no_such_booking)?;
     Ok(Json(wire::BookingCancelledBody {
         code,
-        slot: wire::local_rfc3339(a.slot_start, &hall.tz),
+        slot: wire::local_rfc3339(slot, &hall.tz),
         cancelled: true,
     }))
 }

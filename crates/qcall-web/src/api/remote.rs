@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qcall_core::command::ArrivalProof;
-use qcall_core::{Command, Rejection};
+use qcall_core::{Command, Rejection, TicketId};
 use qcall_store::{Role, TicketKeys};
 use serde::Deserialize;
 
@@ -203,6 +203,7 @@ pub struct ArriveBody {
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`not_json`", body = ErrorBody),
         (status = 422, description = "`invalid_body`, `bad_input`, `arrival_mismatch`, `wrong_arrival_code`", body = ErrorBody),
+        (status = 403, description = "`arrival_locked`: 5 wrong phone digits were given for this ticket; only its code (or a guide) checks it in", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
     )
@@ -262,13 +263,31 @@ pub async fn arrive(
             by,
         })
         .await?;
-    let view = reply
-        .ticket
-        .ok_or_else(|| ApiError::internal("arrival produced no ticket"))?;
+    let Some(view) = reply.ticket else {
+        return Err(wrong_digits(&state, id).await);
+    };
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
         ticket: wire::ticket(&state.engine.hall(), &base, &view),
     }))
+}
+
+/// An arrival that gave no ticket: wrong phone digits, recorded. Says so,
+/// or, when that was the last try, that only the code checks it in now.
+async fn wrong_digits(state: &AppState, id: TicketId) -> ApiError {
+    let found = state
+        .engine
+        .read(move |s, _| {
+            s.ticket(id)
+                .map(|t| (t.number.clone(), s.arrival_tries_left(id)))
+        })
+        .await;
+    match found {
+        Ok(Some((number, 0))) => Rejection::ArrivalLocked { number }.into(),
+        Ok(Some((number, _))) => Rejection::ArrivalMismatch { number }.into(),
+        Ok(None) => Rejection::UnknownTicket(id).into(),
+        Err(e) => e.into(),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -301,6 +320,7 @@ pub struct KioskArrival {
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`not_json`", body = ErrorBody),
         (status = 422, description = "`invalid_body`, `bad_input`, `arrival_mismatch`, `wrong_arrival_code`", body = ErrorBody),
+        (status = 403, description = "`arrival_locked`: 5 wrong phone digits were given for this ticket; only its code (or a guide) checks it in", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`: nothing was changed", body = ErrorBody),
     )
@@ -332,6 +352,10 @@ pub async fn kiosk_arrive(
             (id, ArrivalProof::PhoneLast4(digits.trim().to_owned()))
         }
         (number, None, Some(code)) => {
+            if number.is_none() {
+                // A code alone is tried against every remote ticket of the day.
+                state.arrival_code_limit(client)?;
+            }
             let keys = state.keys.clone();
             let code = code.trim().to_owned();
             let found = state
@@ -380,9 +404,9 @@ pub async fn kiosk_arrive(
             by: "kiosk".into(),
         })
         .await?;
-    let view = reply
-        .ticket
-        .ok_or_else(|| ApiError::internal("arrival produced no ticket"))?;
+    let Some(view) = reply.ticket else {
+        return Err(wrong_digits(&state, id).await);
+    };
     let base = base_url(&state, &headers);
     Ok(Json(wire::TicketBody {
         ticket: wire::ticket(&state.engine.hall(), &base, &view),

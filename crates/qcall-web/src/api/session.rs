@@ -7,8 +7,11 @@
 //! business day, when signed out or revoked, after `[staff] idle_hours`
 //! unused, or when the account is disabled or its password changed
 //! (`auth.rs` checks that on every use). Five wrong passwords in a row lock
-//! the account for 15 minutes (429 with `Retry-After`), audited. Password
-//! hashing runs on a blocking thread, never on the engine's writer.
+//! the account for 15 minutes (429 with `Retry-After`), audited; an
+//! account's attempts take turns, so parallel ones cannot outrun that.
+//! Password hashing runs on a blocking thread, never on the engine's
+//! writer, a few at a time ([`crate::guards`]); each address has a
+//! per-minute budget of attempts.
 
 use axum::Json;
 use axum::extract::State;
@@ -19,9 +22,9 @@ use qcall_core::{Command, CounterAction};
 use qcall_store::{LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffRole, token_hash};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::wire;
+use crate::{AppState, ClientIp};
 
 /// `POST /session`: who signs in, and where.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -43,16 +46,12 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| qcall_store::hash_password("no account has this").unwrap_or_default())
 }
 
-fn wrong_password(left: Option<u32>) -> ApiError {
-    let hint = match left {
-        Some(n) if n <= 2 => format!(
-            " {n} more wrong attempt(s) lock the account for {} minutes.",
-            LOCKOUT_MS / 60_000
-        ),
-        _ => String::new(),
-    };
+/// The same answer for an unknown 工号 and a wrong password, so that it
+/// does not tell which 工号 exist.
+fn wrong_password() -> ApiError {
     ApiError::unauthorized(format!(
-        "wrong 工号 or password; check both and try again.{hint}"
+        "wrong 工号 or password; check both and try again. {MAX_FAILED_LOGINS} wrong passwords in a row lock an account for {} minutes.",
+        LOCKOUT_MS / 60_000
     ))
 }
 
@@ -84,30 +83,46 @@ fn locked(retry_ms: i64) -> ApiError {
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`not_json`", body = ErrorBody),
         (status = 422, description = "`invalid_body`, `counter_required`", body = ErrorBody),
-        (status = 429, description = "`account_locked`: after 5 wrong passwords, for 15 minutes (`Retry-After`)", body = ErrorBody),
-        (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
+        (status = 429, description = "`account_locked`: after 5 wrong passwords, for 15 minutes (`Retry-After`); `rate_limited`: too many sign-ins from this address", body = ErrorBody),
+        (status = 503, description = "`busy`: too many passwords being checked at once (`Retry-After`); `storage_unavailable`, `shutting_down`", body = ErrorBody),
     )
 )]
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     body: Result<Json<SignInBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<wire::SessionBody>), ApiError> {
     let Json(body) = body?;
+    state.sign_in_limit(client)?;
+    let known =
+        qcall_store::check_id(&body.staff).is_ok() && state.auth.account(&body.staff)?.is_some();
+    // A real account's attempts take turns: each is counted before the
+    // next is checked, so parallel tries meet the lock like serial ones.
+    let _turn = if known {
+        Some(state.guards.account_turn(&body.staff).await)
+    } else {
+        None
+    };
     let now = state.engine.now();
-    let found = match qcall_store::check_id(&body.staff) {
-        Ok(()) => state.auth.account(&body.staff)?,
-        Err(_) => None,
+    let found = if known {
+        state.auth.account(&body.staff)?
+    } else {
+        None
     };
     if let Some(retry) = found.as_ref().and_then(|(a, _)| a.locked_for(now)) {
         return Err(locked(retry));
     }
+    let permit = state.guards.password_check()?;
     let hash = found
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
     let password = body.password;
-    let good = tokio::task::spawn_blocking(move || qcall_store::verify_password(&hash, &password))
-        .await
-        .map_err(ApiError::internal)?;
+    let good = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        qcall_store::verify_password(&hash, &password)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let Some((account, _)) = found.filter(|_| good) else {
         return Err(failed(&state, &body.staff, now).await);
     };
@@ -189,21 +204,15 @@ async fn failed(state: &AppState, id: &str, now: qcall_core::Millis) -> ApiError
     let owned = id.to_owned();
     let counted = state
         .engine
-        .write(move |_, store| {
-            let locked = store.record_failed_login(&owned, now)?;
-            let left = store
-                .staff_account(&owned)?
-                .map(|(a, _)| MAX_FAILED_LOGINS.saturating_sub(a.failed_logins));
-            Ok::<_, qcall_store::StoreError>((locked, left))
-        })
+        .write(move |_, store| store.record_failed_login(&owned, now))
         .await;
-    let (locked_until, left) = match counted {
+    let locked_until = match counted {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return state.engine.read_failed(e).into(),
         Err(e) => return e.into(),
     };
     let Some(until) = locked_until else {
-        return wrong_password(left);
+        return wrong_password();
     };
     let hall = state.engine.hall();
     let audit = Command::Audit {

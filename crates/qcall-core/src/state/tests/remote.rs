@@ -215,13 +215,14 @@ fn refusals_of_remote_tickets_say_why_and_change_nothing() {
         code_ok: true,
     };
     refused(&mut sim, late, "expired");
-    // The wrong last four digits.
-    let wrong_phone = Command::Arrive {
+    // Digits that are not 4 digits: refused, not counted.
+    let not_digits = Command::Arrive {
         ticket: mine,
-        proof: ArrivalProof::PhoneLast4("1234".into()),
+        proof: ArrivalProof::PhoneLast4("12a4".into()),
         by: "kiosk".into(),
     };
-    refused(&mut sim, wrong_phone, "do not match");
+    refused(&mut sim, not_digits, "last 4 digits");
+    assert_eq!(sim.state.arrival_tries_left(mine), 5);
     // Codes per phone per hour.
     let mut sim = remote_sim(10);
     for n in 0..5 {
@@ -233,6 +234,67 @@ fn refusals_of_remote_tickets_say_why_and_change_nothing() {
         start("request-0000000199", "A", PHONE),
         "asked for 5 codes",
     );
+}
+
+/// Wrong last four digits are recorded against the ticket (the caller
+/// hears a refusal); after five only the code or a guide checks it in,
+/// and a replay of the log counts the same.
+#[test]
+fn five_wrong_phone_digits_leave_only_the_code() {
+    let mut sim = remote_sim(10);
+    let mine = sim.remote("request-0000000030", PHONE).unwrap();
+    let other = sim.remote("request-0000000031", "13900139000").unwrap();
+    let digits = |ticket, d: &str| Command::Arrive {
+        ticket,
+        proof: ArrivalProof::PhoneLast4(d.into()),
+        by: "kiosk".into(),
+    };
+    for (guess, left) in [
+        ("1111", 4),
+        ("2222", 3),
+        ("3333", 2),
+        ("4444", 1),
+        ("5555", 0),
+    ] {
+        assert_eq!(
+            sim.run(digits(mine, guess)),
+            Ok(None),
+            "{guess}: recorded, no ticket"
+        );
+        assert_eq!(sim.state.arrival_tries_left(mine), left, "after {guess}");
+    }
+    assert_eq!(sim.state.arrival_tries_left(other), 5, "per ticket");
+    let before = sim.state.fingerprint();
+    let locked = sim.run(digits(mine, "8000"));
+    assert!(
+        matches!(&locked, Err(Rejection::ArrivalLocked { number }) if number == "A001"),
+        "{locked:?}"
+    );
+    assert!(locked.unwrap_err().to_string().contains("6-digit code"));
+    assert_eq!(
+        sim.state.fingerprint(),
+        before,
+        "the refusal changed something"
+    );
+    assert_eq!(
+        sim.replayed().arrival_tries_left(mine),
+        0,
+        "the log holds the count"
+    );
+    assert_eq!(sim.state_of(mine), TicketState::Remote);
+    sim.run(Command::Arrive {
+        ticket: mine,
+        proof: ArrivalProof::Code,
+        by: "kiosk".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        sim.state_of(mine),
+        TicketState::Waiting,
+        "the code still works"
+    );
+    sim.run(digits(other, "9000")).unwrap();
+    assert_eq!(sim.state_of(other), TicketState::Waiting);
 }
 
 #[test]
