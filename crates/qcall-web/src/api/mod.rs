@@ -116,6 +116,25 @@ pub(crate) fn require_holder(
     }
 }
 
+/// [`require_holder`] for an action a key holder or a guide may take on a
+/// ticket: a key holder (anyone with the slip, on any phone) is held to
+/// the kiosk's per-address rate limit, staff are not. The one place that
+/// rule lives, so no such action can forget it.
+pub(crate) fn require_holder_limited(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: std::net::IpAddr,
+    id: TicketId,
+    key: Option<&str>,
+    what: &str,
+) -> Result<Holder, ApiError> {
+    let holder = require_holder(state, Some(headers), id, key, what)?;
+    if holder == Holder::Key {
+        state.kiosk_limit(client)?;
+    }
+    Ok(holder)
+}
+
 /// A JSON body that may be left out: an empty body is `T::default()`.
 /// Syntax errors are 400, a body of the wrong shape 422.
 pub(crate) fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {

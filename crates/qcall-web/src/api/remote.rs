@@ -19,7 +19,7 @@ use qcall_store::{Role, TicketKeys};
 use serde::Deserialize;
 
 use super::tickets::TicketPath;
-use super::{KeyQuery, base_url, parse_ticket_id, require_holder};
+use super::{KeyQuery, base_url, parse_ticket_id, require_holder_limited};
 use crate::error::{ApiError, ErrorBody};
 use crate::wire;
 use crate::{AppState, ClientIp};
@@ -459,16 +459,14 @@ pub async fn defer(
     let Json(body) = body?;
     let id = parse_ticket_id(&id)?;
     let key = body.ticket_key.or(query.k);
-    let holder = require_holder(
+    let holder = require_holder_limited(
         &state,
-        Some(&headers),
+        &headers,
+        client,
         id,
         key.as_deref(),
         "moving a ticket back",
     )?;
-    if holder == super::Holder::Key {
-        state.kiosk_limit(client)?;
-    }
     let reply = state
         .engine
         .execute(Command::Defer {

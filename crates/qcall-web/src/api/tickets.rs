@@ -12,7 +12,9 @@ use qcall_core::{Command, RatingOf};
 use qcall_store::Role;
 use serde::Deserialize;
 
-use super::{KeyQuery, base_url, optional_body, parse_ticket_id, require_holder};
+use super::{
+    KeyQuery, base_url, optional_body, parse_ticket_id, require_holder, require_holder_limited,
+};
 use crate::devices::{PrintOutcome, PrintStatus, TicketPrint};
 use crate::error::{ApiError, ErrorBody};
 use crate::wire;
@@ -341,16 +343,14 @@ pub async fn return_ticket(
     let body: ReturnBody = optional_body(&body)?;
     let id = parse_ticket_id(&id)?;
     let key = body.ticket_key.or(query.k);
-    let holder = require_holder(
+    require_holder_limited(
         &state,
-        Some(&headers),
+        &headers,
+        client,
         id,
         key.as_deref(),
         "returning a ticket",
     )?;
-    if holder == super::Holder::Key {
-        state.kiosk_limit(client)?;
-    }
     let reply = state
         .engine
         .execute(Command::Return {
@@ -415,16 +415,14 @@ pub async fn notify(
     let Json(body) = body?;
     let id = parse_ticket_id(&id)?;
     let key = body.ticket_key.or(query.k);
-    let holder = require_holder(
+    require_holder_limited(
         &state,
-        Some(&headers),
+        &headers,
+        client,
         id,
         key.as_deref(),
         "following a ticket by text message",
     )?;
-    if holder == super::Holder::Key {
-        state.kiosk_limit(client)?;
-    }
     let masked = qcall_core::state::mask_phone(&body.phone);
     state
         .engine
