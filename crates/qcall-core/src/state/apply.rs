@@ -5,7 +5,7 @@
 //! ([`Changes`]), so the engine publishes and the store projects from one
 //! answer instead of lists of event kinds kept beside this file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::estimate::ARRIVAL_WINDOW;
 use super::{Appointment, HallState, Inconsistent, RECENT_CALLS, Subscription};
@@ -179,10 +179,7 @@ impl HallState {
                 changes.ticket = Some(*ticket);
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.dequeue(*ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Called;
                 t.called_at = Some(at);
                 t.counter = Some(counter.clone());
@@ -205,20 +202,14 @@ impl HallState {
                 ticket, recalls, ..
             } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.recalls = *recalls;
                 self.remember_call(*ticket);
             }
             Event::TicketRequeued { ticket, counter } => {
                 changes.ticket = Some(*ticket);
                 self.release(counter, *ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Waiting;
                 t.counter = None;
                 t.called_at = None;
@@ -227,10 +218,7 @@ impl HallState {
             }
             Event::TicketStarted { ticket, .. } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Serving;
                 t.started_at = Some(at);
             }
@@ -244,10 +232,7 @@ impl HallState {
                 if let Some(ci) = self.hall.counter_index(counter) {
                     self.learned.released(ci, at);
                 }
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Done;
                 t.finished_at = Some(at);
                 t.rating = *rating;
@@ -261,10 +246,7 @@ impl HallState {
                 if let Some(ci) = self.hall.counter_index(counter) {
                     self.learned.released(ci, at);
                 }
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::NoShow;
                 t.finished_at = Some(at);
                 let called = t.called_at.unwrap_or(at);
@@ -282,10 +264,7 @@ impl HallState {
                 if let Some(c) = from_counter {
                     self.release(c, *ticket, &mut changes);
                 }
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Waiting;
                 t.service = to_service.clone();
                 t.target_counter = to_counter.clone();
@@ -299,10 +278,7 @@ impl HallState {
                 changes.ticket = Some(*ticket);
                 self.dequeue(*ticket, &mut changes);
                 self.learned.forget(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Cancelled;
                 t.finished_at = Some(at);
             }
@@ -313,10 +289,7 @@ impl HallState {
                 if let Some(counter) = counter {
                     self.release(&counter, *ticket, &mut changes);
                 }
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Expired;
                 t.finished_at = Some(at);
             }
@@ -328,10 +301,7 @@ impl HallState {
                 ..
             } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Waiting;
                 t.queued_at = *queued_at;
                 t.queued_behind = *behind;
@@ -343,10 +313,7 @@ impl HallState {
             }
             Event::TicketRated { ticket, score, .. } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.rating = Some(*score);
                 // Every rating goes to the province, in this transaction.
                 changes.upload = Some(Upload::Queued {
@@ -428,10 +395,7 @@ impl HallState {
                 ticket, case_no, ..
             } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.case_no = Some(case_no.clone());
             }
             Event::AppointmentBooked {
@@ -463,10 +427,7 @@ impl HallState {
             } => {
                 changes.ticket = Some(*ticket);
                 self.dequeue(*ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.queued_at = *queued_at;
                 t.channel = crate::ticket::Channel::Appointment;
                 self.enqueue(*ticket, &mut changes);
@@ -480,10 +441,7 @@ impl HallState {
             } => {
                 changes.ticket = Some(*ticket);
                 self.release(counter, *ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Suspended;
                 t.counter = Some(counter.clone());
                 t.finished_at = Some(at);
@@ -638,10 +596,7 @@ impl HallState {
             }
             Event::TicketArrived { ticket, .. } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 // Same place in the same queue: only its state changes.
                 t.state = TicketState::Waiting;
                 t.arrived_at = Some(at);
@@ -650,19 +605,13 @@ impl HallState {
             }
             Event::TicketHeld { ticket, lapse_at } => {
                 changes.ticket = Some(*ticket);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.lapse_at = Some(*lapse_at);
             }
             Event::TicketLapsed { ticket } => {
                 changes.ticket = Some(*ticket);
                 self.dequeue(*ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.state = TicketState::Lapsed;
                 t.finished_at = Some(at);
             }
@@ -674,10 +623,7 @@ impl HallState {
             } => {
                 changes.ticket = Some(*ticket);
                 self.dequeue(*ticket, &mut changes);
-                let t = self
-                    .tickets
-                    .get_mut(ticket)
-                    .ok_or_else(|| fail(format!("no ticket {ticket}")))?;
+                let t = known(&mut self.tickets, ticket).map_err(fail)?;
                 t.queued_at = *queued_at;
                 t.queued_behind = *behind;
                 t.deferred = true;
@@ -788,4 +734,13 @@ impl HallState {
             changes.queues.push(si);
         }
     }
+}
+
+/// The ticket an event names, which the log says exists; its absence means
+/// the log does not belong to this state (the caller says which event).
+fn known<'a>(
+    tickets: &'a mut HashMap<TicketId, Ticket>,
+    id: &TicketId,
+) -> Result<&'a mut Ticket, String> {
+    tickets.get_mut(id).ok_or_else(|| format!("no ticket {id}"))
 }
