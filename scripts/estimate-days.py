@@ -952,6 +952,16 @@ def write_outputs(args, hall: Hall, days: list, rows: list, started: str):
         n = sum(p.service == x for p in everyone)
         L.append(f"| {x} | {n} | {f['long']} | {pct(f['within'])} | {pct(f['bias'], True)} | "
                  f"{pct(f['coverage'])} | {pct(f['naive_within'])} |")
+    L.append("\n## By the hour the ticket was issued, all days pooled\n")
+    L.append("| hour | tickets | waited >= 5 min | within 25% | median bias | range coverage | naive within 25% |")
+    L.append("|---|---|---|---|---|---|---|")
+    by_hour = {}
+    for p in everyone:
+        by_hour.setdefault(dt.datetime.fromtimestamp(p.arrive_ms / 1000, hall.tz).hour, []).append(p)
+    for h in sorted(by_hour):
+        f = figures(by_hour[h])
+        L.append(f"| {h:02d}:00 | {len(by_hour[h])} | {f['long']} | {pct(f['within'])} | "
+                 f"{pct(f['bias'], True)} | {pct(f['coverage'])} | {pct(f['naive_within'])} |")
     L.append("\n## The days\n")
     L.append("Service mix (share of applicants; counters listing the service first / configured minutes): "
              + ", ".join(f"{x} {100 * shares[x]:.1f}%" for x in sorted(shares)) + ".")
