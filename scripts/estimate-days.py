@@ -1000,7 +1000,8 @@ def parse_gap(s: str) -> tuple:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0] + " See the top of this file for the days it plays.",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "example: cargo build -p qcall --features test-clock && "
             "scripts/estimate-days.py --bin target/debug/qcall --config config/demo.toml "
