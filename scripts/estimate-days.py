@@ -93,7 +93,7 @@ import tempfile
 import time
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SHAPES = ("peak", "calm", "afternoon")
