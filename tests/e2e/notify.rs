@@ -511,3 +511,100 @@ async fn an_https_gateway_with_an_unknown_ca_is_not_trusted() {
         );
     }
 }
+
+/// The wait as README says the range is worded, from the API's own
+/// `estimated_wait_range_s` (seconds): "马上" when the range ends within 5
+/// minutes, else whole minutes, the low end rounded down and the high end
+/// up: "N 分钟以内" when the low end is under a minute, "约 N 分钟" when
+/// both round to one figure, "约 LOW-HIGH 分钟" otherwise.
+fn wait_words_zh(low_s: u64, high_s: u64) -> String {
+    if high_s <= 300 {
+        return "马上".to_owned();
+    }
+    let (low, high) = (low_s / 60, high_s.div_ceil(60));
+    match low {
+        0 => format!("{high} 分钟以内"),
+        _ if low >= high => format!("约 {high} 分钟"),
+        _ => format!("约 {low}-{high} 分钟"),
+    }
+}
+
+/// The "near" text carries the wait's range as the ticket's own API says
+/// it at that moment: the daemon's clock stands still (test clock), so
+/// `GET /tickets/{id}` after the text arrives describes the hall the text
+/// was written in, and the words are worked out here from its
+/// `estimated_wait_range_s`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_near_text_says_the_wait_range_the_ticket_api_gives() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (mut rx, _gw) = gateway(listener).await;
+    let hall = Hall::with(|c| {
+        c.server.kiosk_rate_per_minute = 0;
+        c.notify.webhook = format!("http://127.0.0.1:{port}/sms/send");
+        c.notify.ahead = 3;
+        c.notify.retry_ms = 50;
+    });
+    // 2026-11-23, a Monday, 09:00 in Shanghai: inside the demo's hours.
+    let d = hall.start_at(1_795_363_200_000 + 9 * 3_600_000);
+    let token = hall.counter_token("1");
+    let mut c = d.conn().await;
+    // Five A tickets; the fifth leaves a number. One call at counter 1
+    // (the only counter open, 8 minutes a call as configured) leaves
+    // three ahead of it: the "near" text is due.
+    let mut mine = (0, String::new());
+    for _ in 0..5 {
+        let r = c
+            .post("/api/v1/tickets", None, &json!({"service": "A"}))
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        let t = &r.body["ticket"];
+        mine = (
+            t["id"].as_u64().unwrap(),
+            t["ticket_key"].as_str().unwrap().to_owned(),
+        );
+    }
+    let (id, key) = mine;
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/notify"),
+            None,
+            &json!({"phone": "13812345678", "ticket_key": key}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let r = c
+        .post("/api/v1/counters/1/call-next", Some(&token), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+
+    let near = next_seen(&mut rx).await;
+    assert_eq!(
+        (near["kind"].clone(), near["ticket"].clone()),
+        (json!("near"), json!(id))
+    );
+    let message = near["message"].as_str().unwrap();
+    let ticket = c
+        .get(&format!("/api/v1/tickets/{id}?k={key}"))
+        .await
+        .unwrap();
+    assert_eq!(ticket.status.as_u16(), 200, "{}", ticket.body);
+    let t = &ticket.body["ticket"];
+    assert_eq!(t["ahead"], 3, "{t}");
+    assert_eq!(t["no_counter_open"], false, "{t}");
+    let range = t["estimated_wait_range_s"].as_array().unwrap();
+    let (low, high) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+    let words = wait_words_zh(low, high);
+    assert!(
+        words.starts_with('约') && words.contains('-'),
+        "three ahead at 8 minutes a call is a range of minutes, not {words:?} ({low}-{high} s)"
+    );
+    assert_eq!(t["estimated_wait_text"]["zh"], json!(words), "{t}");
+    assert!(
+        message.contains(&format!("前面还有 3 人，预计等候 {words}，")),
+        "{words:?} not in the text {message:?}"
+    );
+}

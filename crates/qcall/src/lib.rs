@@ -72,7 +72,7 @@ pub fn site(config: &Config, hall: &qcall_core::Hall) -> anyhow::Result<Site> {
             .iter()
             .map(|(d, r)| (d.to_string(), (*r).clone()))
             .collect(),
-        cutoff_minutes: config.hours.cutoff_minutes,
+        cutoff_minutes: config.hours.clock_cutoff_minutes()?,
         display: config.display.settings(hall)?,
         upload_configured: !config.rating.upload_url.is_empty(),
     })

@@ -137,4 +137,15 @@ mod tests {
         );
         check(&zero, Some(line("timezone = ")), "[hall] timezone");
     }
+
+    #[test]
+    fn a_missing_cutoff_minutes_names_the_hours_header_unless_the_forecast_decides() {
+        let demo = include_str!("../../../../config/demo.toml");
+        let header = demo.lines().position(|l| l == "[hours]").unwrap() + 1;
+        let without = demo.replacen("cutoff_minutes = 30\n", "", 1);
+        assert_ne!(without, demo);
+        check(&without, Some(header), "[hours] cutoff_minutes is missing");
+        let forecast = without.replacen("[hours]\n", "[hours]\ncutoff = \"forecast\"\n", 1);
+        assert!(Config::parse(&forecast).is_ok());
+    }
 }

@@ -334,19 +334,35 @@ impl Hours {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
+        let cutoff = match self.cutoff.as_str() {
+            "fixed" => qcall_core::hours::Cutoff::Fixed,
+            "forecast" => qcall_core::hours::Cutoff::Forecast {
+                extended_minutes: self.extended_minutes.min(1440) as u16,
+            },
+            other => bail!("[hours] cutoff = {other:?}: use \"fixed\" or \"forecast\""),
+        };
         Ok(qcall_core::hours::Schedule {
             week,
             holidays,
             workdays,
-            cutoff_minutes: self.cutoff_minutes.min(1440) as u16,
-            cutoff: match self.cutoff.as_str() {
-                "fixed" => qcall_core::hours::Cutoff::Fixed,
-                "forecast" => qcall_core::hours::Cutoff::Forecast {
-                    extended_minutes: self.extended_minutes.min(1440) as u16,
-                },
-                other => bail!("[hours] cutoff = {other:?}: use \"fixed\" or \"forecast\""),
-            },
+            cutoff_minutes: self.clock_cutoff_minutes()?.min(1440) as u16,
+            cutoff,
         })
+    }
+
+    /// `cutoff_minutes` as configured: required by a fixed cut-off, which
+    /// is nothing without it; a forecast cut-off ignores it, so there it
+    /// may be left out and counts as 0 (no stop by the clock).
+    pub fn clock_cutoff_minutes(&self) -> anyhow::Result<u32> {
+        match (self.cutoff_minutes, self.cutoff.as_str()) {
+            (Some(m), _) => Ok(m),
+            (None, "forecast") => Ok(0),
+            (None, _) => bail!(
+                "[hours] cutoff_minutes is missing: a fixed cut-off (cutoff = \"fixed\", the default) needs it; \
+                 add cutoff_minutes = 30 under [hours] (minutes before closing at which the kiosk stops \
+                 issuing tickets; 0 issues them until closing), or set cutoff = \"forecast\" to let the queue decide"
+            ),
+        }
     }
 
     pub fn days(&self) -> [(&'static str, &Vec<String>); 7] {

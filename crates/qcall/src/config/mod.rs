@@ -450,8 +450,11 @@ pub struct Hours {
     pub fri: Vec<String>,
     pub sat: Vec<String>,
     pub sun: Vec<String>,
-    /// No new tickets this many minutes before closing.
-    pub cutoff_minutes: u32,
+    /// No new tickets this many minutes before closing. Required with
+    /// `cutoff = "fixed"`; with "forecast" it is ignored and may be left
+    /// out ([`Hours::schedule`] says which when it is missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutoff_minutes: Option<u32>,
     /// "fixed" (`cutoff_minutes`) or "forecast" (the queue decides).
     #[serde(default = "fixed")]
     pub cutoff: String,

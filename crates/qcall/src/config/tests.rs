@@ -416,3 +416,48 @@ fn every_key_without_a_documented_default_is_required() {
         "these keys may be left out but the example gives them no `# default:`: {silent:?}"
     );
 }
+
+/// `[hours] cutoff_minutes` is what a fixed cut-off stops by, so it is
+/// required there; a forecast cut-off ignores it, so there it may go.
+#[test]
+fn cutoff_minutes_is_required_by_a_fixed_cut_off_only() {
+    let without = EXAMPLE.replacen("cutoff_minutes = 30\n", "", 1);
+    assert_ne!(without, EXAMPLE, "the example has no `cutoff_minutes = 30`");
+    let forecast = without.replacen(
+        "cutoff = \"fixed\"  # default: \"fixed\"",
+        "cutoff = \"forecast\"",
+        1,
+    );
+    assert_ne!(forecast, without, "the example has no `cutoff = \"fixed\"`");
+    let config = Config::parse(&forecast).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(config.hours.cutoff_minutes, None);
+    let schedule = config.hours.schedule().unwrap();
+    assert_eq!(
+        (schedule.cutoff, schedule.cutoff_minutes),
+        (
+            qcall_core::hours::Cutoff::Forecast {
+                extended_minutes: 30
+            },
+            0
+        )
+    );
+    // Given anyway, it loads as before.
+    let with = EXAMPLE.replacen(
+        "cutoff = \"fixed\"  # default: \"fixed\"",
+        "cutoff = \"forecast\"",
+        1,
+    );
+    assert_eq!(Config::parse(&with).unwrap().hours.cutoff_minutes, Some(30));
+    // Fixed, stated or by default: refused, naming the key and the fix.
+    let unstated = without.replacen("cutoff = \"fixed\"  # default: \"fixed\"\n", "", 1);
+    assert_ne!(unstated, without);
+    for text in [without, unstated] {
+        let err = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(
+            err.contains("[hours] cutoff_minutes is missing")
+                && err.contains("add cutoff_minutes = 30 under [hours]")
+                && err.contains("cutoff = \"forecast\""),
+            "{err}"
+        );
+    }
+}
