@@ -150,9 +150,8 @@ impl HallState {
                 self.first_issue.get_or_insert(at);
                 let estimate = match self.raw_estimate(*ticket) {
                     Some(raw) => {
-                        if self.knows_its_calls(service) {
-                            self.learned.issued(*ticket, raw.wait_s, raw.spread);
-                        }
+                        let knows = self.knows_its_calls(service);
+                        self.learned.issued(*ticket, raw.wait_s, raw.spread, knows);
                         self.corrected(raw)
                     }
                     None => Default::default(),

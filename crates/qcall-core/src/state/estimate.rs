@@ -13,13 +13,18 @@
 //!   its service over the calls ahead of it per working counter, plus a
 //!   floor for what the run does not model: pauses, clerks' speeds,
 //!   no-shows) and becomes an 80% range around the point.
-//! - The day checks both: each called ticket that waited 5 minutes or
-//!   more, its actual wait against the raw dry run at its issue
-//!   (`Learned::residuals`), moves the point by the
-//!   day's median error and scales the range by the day's own spread of
-//!   errors, each shrunk toward "no correction" while there are few, and
-//!   taken from estimates of the same kind (short or long waits) once
-//!   there are enough of them.
+//! - The day checks both against what happened (`Learned::residuals`:
+//!   each called ticket's actual wait against the raw dry run at its
+//!   issue), each shrunk toward "no correction" while there are few, and
+//!   taken from estimates of the same kind (about now, minutes, long
+//!   waits) once there are enough of them:
+//!   - the point moves by the day's median error over tickets that waited
+//!     5 minutes or more (those are the ones a short estimate misleads);
+//!   - the range's ends are the day's own 10th and 90th percentiles of
+//!     error (in units of each estimate's spread) over every called
+//!     ticket, so it holds four waits in five as they fall, also when
+//!     they fall lopsided (a ticket a few calls from the front is often
+//!     called far sooner than the point, seldom far later).
 //! - A call running past its expected end is not about to finish: with
 //!   service times this spread it has half a call left at least.
 //!
@@ -50,13 +55,21 @@ const CV_PRIOR_CALLS: f64 = 5.0;
 /// Errors are measured in log((wait + OFFSET) / (estimate + OFFSET)), so a
 /// wait of seconds against a minute is not "100% off".
 const OFFSET_S: f64 = 60.0;
-/// Only waits of at least this long teach the correction.
+/// Only waits of at least this long teach the point's correction.
 const LEARN_FROM_S: f64 = 300.0;
-/// The correction counts this many called tickets as "none" (shrinkage).
+/// The range's ends count this many called tickets as "the model's"
+/// (shrinkage), and the point's shift this many as "none".
 const LEARN_PRIOR: f64 = 6.0;
-const RESIDUALS: usize = 80;
-/// Raw estimates this long or longer are corrected by their own kind's
-/// errors once there are `OWN_KIND_MIN` of them.
+const SHIFT_PRIOR: f64 = 20.0;
+/// The range's ends are these quantiles of the day's errors: 8% and 92%,
+/// a little wider than 10% and 90% because they are taken from calls
+/// already made, on a day whose hardest hour may still be ahead.
+const RANGE_TAIL: f64 = 0.08;
+const RESIDUALS: usize = 240;
+/// Raw estimates are of three kinds, each corrected by its own kind's
+/// errors once there are `OWN_KIND_MIN` of them: about now (under
+/// `NOW_WAIT_S`), minutes, and long waits (`LONG_WAIT_S` or more).
+const NOW_WAIT_S: f64 = 120.0;
 const LONG_WAIT_S: f64 = 900.0;
 const OWN_KIND_MIN: usize = 8;
 /// A pause between a finish and the next call longer than this is a
@@ -75,10 +88,42 @@ pub(super) struct Learned {
     /// Ms from a finish to the next call while someone waited, newest last.
     gaps: VecDeque<f64>,
     /// Per waiting ticket: the raw dry run at issue (s) and its spread.
-    raw: HashMap<TicketId, (f64, f64)>,
-    /// Per called ticket: its raw estimate (s), the log error of it, and
-    /// that error over its spread; newest last.
-    residuals: VecDeque<(f64, f64, f64)>,
+    raw: HashMap<TicketId, (f64, f64, bool)>,
+    /// Per called ticket: how its raw estimate fared; newest last.
+    residuals: VecDeque<Residual>,
+}
+
+/// A called ticket's raw estimate against its actual wait.
+#[derive(Debug, Clone, Copy)]
+struct Residual {
+    /// The raw dry run at issue, seconds.
+    raw: f64,
+    /// log((actual + OFFSET) / (raw + OFFSET)).
+    error: f64,
+    /// `error` over the estimate's spread.
+    z: f64,
+    /// It waited `LEARN_FROM_S` or more: it teaches the point.
+    long_wait: bool,
+}
+
+/// The day's correction of a raw estimate, in log units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Correction {
+    /// Of the point.
+    shift: f64,
+    /// Of the range's ends (at or below `shift`, at or above it).
+    low: f64,
+    high: f64,
+}
+
+/// Which kind of estimate a raw one is (see `NOW_WAIT_S`).
+fn kind(raw: f64) -> u8 {
+    u8::from(raw >= NOW_WAIT_S) + u8::from(raw >= LONG_WAIT_S)
+}
+
+/// The `p` quantile of sorted values.
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 impl Learned {
@@ -113,18 +158,21 @@ impl Learned {
             }
         }
         let actual = (at - issued_at).max(0) as f64 / 1000.0;
-        // Those who had a real wait teach it, whatever they were told: an
-        // applicant told "3 minutes" who waited 8 was misled, one told 10
-        // who was called in 2 was not (a short wait is said as "马上"
-        // anyway). So the correction leans long rather than short.
-        if let Some((raw, spread)) = self.raw.remove(&ticket)
-            && actual >= LEARN_FROM_S
-        {
+        if let Some((raw, spread, known)) = self.raw.remove(&ticket) {
             let error = ((actual + OFFSET_S) / (raw + OFFSET_S))
                 .ln()
-                .clamp(-2.0, 2.0);
-            self.residuals
-                .push_back((raw, error, error / spread.max(0.05)));
+                .clamp(-3.0, 3.0);
+            self.residuals.push_back(Residual {
+                raw,
+                error,
+                z: error / spread.max(0.05),
+                // Those who had a real wait teach the point, whatever they
+                // were told: an applicant told "3 minutes" who waited 8
+                // was misled, one told 10 who was called in 2 was not (a
+                // short wait is said as "马上" anyway). So the point leans
+                // long rather than short.
+                long_wait: known && actual >= LEARN_FROM_S,
+            });
             if self.residuals.len() > RESIDUALS {
                 self.residuals.pop_front();
             }
@@ -132,8 +180,8 @@ impl Learned {
     }
 
     /// The ticket was estimated at issue: `raw` seconds, this spread.
-    pub(super) fn issued(&mut self, ticket: TicketId, raw: f64, spread: f64) {
-        self.raw.insert(ticket, (raw, spread));
+    pub(super) fn issued(&mut self, ticket: TicketId, raw: f64, spread: f64, known: bool) {
+        self.raw.insert(ticket, (raw, spread, known));
     }
 
     /// The ticket left the queue without a call (cancelled, transferred
@@ -151,37 +199,56 @@ impl Learned {
         }
     }
 
-    /// The day's correction for a raw estimate of `raw` seconds: (log
-    /// shift of the point, scale of the spread), from the errors of raw
-    /// estimates of its own kind (short or long: the dry run errs
-    /// differently on a wait of minutes than on one of an hour), or of all
-    /// while those are few.
-    fn correction(&self, raw: f64) -> (f64, f64) {
-        let long = |r: f64| r >= LONG_WAIT_S;
-        let own: Vec<&(f64, f64, f64)> = self
-            .residuals
-            .iter()
-            .filter(|r| long(r.0) == long(raw))
-            .collect();
-        let residuals: Vec<&(f64, f64, f64)> = if own.len() >= OWN_KIND_MIN {
-            own
-        } else {
-            self.residuals.iter().collect()
+    /// The day's correction for a raw estimate of `raw` seconds with
+    /// this spread: the point's from the errors of tickets that waited
+    /// long enough to be misled, the range's ends from the errors of every
+    /// called ticket, each of the raw estimate's own kind (the dry run
+    /// errs differently on a wait of a minute, of minutes and of an hour)
+    /// or of all while those are few, and shrunk toward the model (no
+    /// shift, ends at ±`Z80` spreads) while there are few of either.
+    fn correction(&self, raw: f64, spread: f64) -> Correction {
+        let of_kind = |teaches: &dyn Fn(&Residual) -> bool| -> Vec<&Residual> {
+            let all: Vec<&Residual> = self.residuals.iter().filter(|r| teaches(r)).collect();
+            let own: Vec<&Residual> = all
+                .iter()
+                .copied()
+                .filter(|r| kind(r.raw) == kind(raw))
+                .collect();
+            if own.len() >= OWN_KIND_MIN { own } else { all }
         };
-        let n = residuals.len() as f64;
-        if n == 0.0 {
-            return (0.0, 1.0);
+        let shrunk = |seen: f64, n: usize, model: f64| {
+            let n = n as f64;
+            (seen * n + model * LEARN_PRIOR) / (n + LEARN_PRIOR)
+        };
+        let point = of_kind(&|r| r.long_wait);
+        // Only ever longer: the dry run's own errors are not optimistic
+        // once its time per call is today's, and shortening on a few
+        // quick calls makes the point swing more than it gains.
+        let shift = if point.is_empty() {
+            0.0
+        } else {
+            let mut errors: Vec<f64> = point.iter().map(|r| r.error).collect();
+            errors.sort_by(f64::total_cmp);
+            let n = errors.len() as f64;
+            (quantile(&errors, 0.5) * n / (n + SHIFT_PRIOR)).max(0.0)
+        };
+        let range = of_kind(&|_| true);
+        let (low, high) = if range.is_empty() {
+            (-Z80, Z80)
+        } else {
+            let mut z: Vec<f64> = range.iter().map(|r| r.z).collect();
+            z.sort_by(f64::total_cmp);
+            let n = z.len();
+            (
+                shrunk(quantile(&z, RANGE_TAIL), n, -Z80 + shift / spread),
+                shrunk(quantile(&z, 1.0 - RANGE_TAIL), n, Z80 + shift / spread),
+            )
+        };
+        Correction {
+            shift,
+            low: (low * spread).min(shift),
+            high: (high * spread).max(shift),
         }
-        let mut errors: Vec<f64> = residuals.iter().map(|r| r.1).collect();
-        errors.sort_by(f64::total_cmp);
-        let median = errors[errors.len() / 2];
-        let shift = median * n / (n + LEARN_PRIOR);
-        let mut z: Vec<f64> = residuals.iter().map(|r| r.2).collect();
-        z.sort_by(f64::total_cmp);
-        let q = |p: f64| z[((z.len() - 1) as f64 * p).round() as usize];
-        let seen = ((q(0.9) - q(0.1)) / (2.0 * Z80)).clamp(0.3, 4.0);
-        let scale = (seen * n + LEARN_PRIOR) / (n + LEARN_PRIOR);
-        (shift, scale)
     }
 }
 
@@ -255,10 +322,18 @@ pub(super) struct Raw {
     pub no_counter: Option<NoCounter>,
 }
 
-/// The configured average counts as this many calls at first, less with
-/// each real call, and not at all after `PER_CALL_FADE` of them.
+/// How far off a configured average is taken to be (a relative error):
+/// it counts as as many calls as it takes their mean to be that sure.
+const PRIOR_ERROR: f64 = 0.3;
+/// The configured averages, taken all together, count as this many calls
+/// in the hall-wide ratio.
 const PER_CALL_PRIOR: f64 = 3.0;
-const PER_CALL_FADE: f64 = 10.0;
+/// A call still running counts, in the time per call, as at most this
+/// many times the service's mean so far.
+const RUNNING_CAP: f64 = 3.0;
+/// A service's estimates teach the point's correction once it has had
+/// this many calls today.
+const PER_CALL_KNOWN: f64 = 10.0;
 
 /// Arrivals are counted over this window for the arrival rate, and over at
 /// least `ARRIVAL_WINDOW_MIN` early in the day.
@@ -292,16 +367,15 @@ impl HallState {
 
     /// The raw estimate with the day's correction, as a point and range.
     pub(super) fn corrected(&self, raw: Raw) -> Estimate {
-        let (shift, scale) = self.learned.correction(raw.wait_s);
-        let at = |z: f64| {
-            let s = (raw.wait_s + OFFSET_S) * (shift + z * scale * raw.spread).exp() - OFFSET_S;
+        let c = self.learned.correction(raw.wait_s, raw.spread);
+        let at = |log: f64| {
+            let s = (raw.wait_s + OFFSET_S) * log.exp() - OFFSET_S;
             s.max(0.0).round() as u32
         };
-        let wait_s = at(0.0);
         Estimate {
-            wait_s,
-            low_s: at(-Z80).min(wait_s),
-            high_s: at(Z80).max(wait_s),
+            wait_s: at(c.shift),
+            low_s: at(c.low),
+            high_s: at(c.high),
             no_counter: raw.no_counter,
         }
     }
@@ -494,7 +568,7 @@ impl HallState {
     pub(super) fn knows_its_calls(&self, service: &str) -> bool {
         self.hall
             .service_index(service)
-            .is_some_and(|si| self.per_call[si].len() as f64 >= PER_CALL_FADE)
+            .is_some_and(|si| self.per_call[si].len() as f64 >= PER_CALL_KNOWN)
     }
 
     /// Today's spread of a service's time per call (coefficient of
@@ -568,17 +642,67 @@ impl HallState {
     }
 
     /// How long a call of service `si` keeps a counter: the mean of its
-    /// recent calls plus the clerks' mean gap before the next call. The
-    /// configured average stands in for the first few calls of the day,
-    /// then fades out: a wrong setting must not bias the estimate all day.
+    /// recent calls (those still running counted for as long as they have
+    /// run) plus the clerks' mean gap before the next call, drawn toward
+    /// the configured average times how the whole hall runs against its
+    /// averages today ([`HallState::hall_ratio`]) while its own calls are
+    /// few: a wrong setting must not bias the estimate all day, nor a
+    /// handful of calls swing it.
     fn per_call_ms(&self, si: usize) -> f64 {
-        let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0;
+        let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0 * self.hall_ratio();
         let samples = &self.per_call[si];
         let n = samples.len() as f64;
-        let prior_weight = (PER_CALL_PRIOR * (1.0 - n / PER_CALL_FADE)).max(0.0);
-        let service =
-            (prior * prior_weight + samples.iter().sum::<f64>()) / (prior_weight + n).max(1.0);
+        // The prior counts as many calls as it takes their mean to be as
+        // sure as the prior is (`PRIOR_ERROR`): more when calls vary more.
+        let cv = self.service_cv(si);
+        let prior_weight = (cv * cv / (PRIOR_ERROR * PRIOR_ERROR)).clamp(1.0, 10.0);
+        let done = prior * prior_weight + samples.iter().sum::<f64>();
+        let running = self.running_ms(si, RUNNING_CAP * done / (prior_weight + n));
+        let service = (done + running) / (prior_weight + n);
         service + self.learned.gap_ms()
+    }
+
+    /// How the day's calls compare with the configured averages, over
+    /// every service: slower or faster all round (new staff, a system
+    /// that is slow today, averages guessed at set-up) shows in a service
+    /// before its own calls can say.
+    fn hall_ratio(&self) -> f64 {
+        let (mut took, mut configured) = (0.0, 0.0);
+        for (si, samples) in self.per_call.iter().enumerate() {
+            let avg = f64::from(self.hall.services[si].avg_service_s) * 1000.0;
+            took += samples.iter().sum::<f64>() + self.running_ms(si, RUNNING_CAP * avg);
+            configured += avg * samples.len() as f64;
+        }
+        // The configured averages count as `PER_CALL_PRIOR` calls' worth.
+        let services = self.hall.services.len().max(1) as f64;
+        let mean_avg = f64::from(
+            self.hall
+                .services
+                .iter()
+                .map(|s| s.avg_service_s)
+                .sum::<u32>(),
+        ) * 1000.0
+            / services;
+        let prior = PER_CALL_PRIOR * mean_avg;
+        ((took + prior) / (configured + prior)).clamp(0.25, 4.0)
+    }
+
+    /// How long the calls of service `si` now at a counter have run so
+    /// far, each up to `cap_ms`. They are calls at least that long: the
+    /// calls that end first are the short ones, so early in a busy day
+    /// the finished calls alone say calls are shorter than they are. The
+    /// cap keeps a call left open by mistake from making every call of
+    /// the service look that long.
+    fn running_ms(&self, si: usize, cap_ms: f64) -> f64 {
+        let now = self.last_at;
+        self.counters
+            .iter()
+            .filter(|rt| matches!(rt.state, CounterState::Calling | CounterState::Serving))
+            .filter_map(|rt| self.tickets.get(&rt.current?))
+            .filter(|t| self.hall.service_index(&t.service) == Some(si))
+            .filter_map(|t| t.called_at)
+            .map(|called| ((now - called).max(0) as f64).min(cap_ms))
+            .sum()
     }
 
     /// The estimate without a dry run, for a queue far longer than a day

@@ -556,19 +556,22 @@ fn the_estimate_learns_the_time_per_call_from_the_day() {
     for _ in 0..10 {
         sim.issue("A", "normal");
     }
-    // Ten calls of two minutes each, where 300 s is configured: the
-    // configured figure fades out as the day's own calls come in.
+    // Ten calls of two minutes each, where 300 s is configured: the day's
+    // own calls outweigh the configured figure, which still counts as one
+    // call, scaled by how the hall runs against its averages today
+    // (about half: 10 x 120 s and the prior against 10 x 300 s and it):
+    // 124 s a call, not 300 nor the 120 that ten calls alone would say.
     for _ in 0..10 {
         sim.serve("1", 2);
     }
     let waiting: Vec<_> = (0..4).map(|_| sim.issue("A", "normal")).collect();
-    assert_eq!(sim.waits(&waiting), vec![0, 120, 240, 360]);
+    assert_eq!(sim.waits(&waiting), vec![0, 124, 248, 371]);
     // The counter takes the first; a green ticket is next, one call away.
     sim.call("1");
     let green = sim.issue("A", "elderly");
-    assert_eq!(sim.state.estimated_wait_s(green), 120);
+    assert_eq!(sim.state.estimated_wait_s(green), 124);
     // ...and the last ordinary one now waits one call longer.
-    assert_eq!(sim.state.estimated_wait_s(waiting[3]), 480);
+    assert_eq!(sim.state.estimated_wait_s(waiting[3]), 495);
 }
 
 #[test]
@@ -621,10 +624,16 @@ fn max_wait_puts_old_ordinary_tickets_ahead_of_a_new_green_one() {
     let green = sim.issue("A", "elderly");
     // Nobody of a heavier class is ahead of it...
     assert_eq!(sim.state.ahead(green), 0);
-    // ...but counter 1 is free at 09:32:00 (half a call from now, its
-    // applicant taking longer than average), when the three ordinary
-    // tickets have waited past 30 minutes: they go first, five minutes each.
-    assert_eq!(sim.state.estimated_wait_s(green), 17 * 60 + 30);
+    // ...but the three ordinary tickets have waited past 30 minutes: they
+    // go first. The one call of the day has run 29.5 minutes against 5
+    // configured, so the hall runs slow today: its 900 s (capped at three
+    // averages) and the prior's three calls against three calls' worth
+    // make the hall ratio 2, A's prior 600 s, counting as 4 calls (the
+    // spread not yet known), plus the running 1770 s: a call takes
+    // (4 x 600 + 1770) / 4 = 1042.5 s. Counter 1 is free half a call from
+    // now (its applicant taking longer than that), then three calls.
+    // 521.25 + 3 x 1042.5 s.
+    assert_eq!(sim.state.estimated_wait_s(green), 3649);
 }
 
 #[test]
