@@ -16,6 +16,12 @@ cargo clippy -p qcall-printer --all-targets --no-default-features -- -D warnings
 # build without sound playback (no ALSA).
 cargo clippy -p qcall-audio -p qcall --all-targets --no-default-features -- -D warnings
 cargo test --workspace --all-targets
+# The wait estimate checked from outside, through the public API, on one
+# of issue 17's peak days (the harness checks its own parts first, and
+# stops if GET /stats does not count what it did).
+python3 scripts/estimate-days.py --self-test
+cargo build -p qcall --bin qcall --features test-clock
+python3 scripts/estimate-days.py --bin target/debug/qcall --shape peak --seeds 1 --out target/estimate-days
 cargo build -p qcall --bin qcall
 # The .deb, from that binary: contents, unit, install, upgrade, purge.
 scripts/deb-test.sh
