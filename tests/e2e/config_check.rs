@@ -86,3 +86,74 @@ fn config_check_takes_a_forecast_cut_off_without_cutoff_minutes_but_not_a_fixed_
         );
     }
 }
+
+/// `qcall serve` with a mistaken config says where, as `config check` does:
+/// `FILE:LINE: what is wrong` on stderr, a non-zero exit, and no database
+/// created. Both kinds of mistake: a TOML syntax error (the parser's span)
+/// and a value the hall refuses (the key's line in its section).
+#[test]
+fn qcall_serve_names_the_line_of_a_config_mistake_and_exits_non_zero() {
+    let demo = std::fs::read_to_string(root().join("config/demo.toml")).unwrap();
+    let line = |needle: &str| demo.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hall.toml");
+    let db = dir.path().join("hall.db");
+    for (text, at, what) in [
+        (
+            demo.replacen("keep = 24", "keep = = 24", 1),
+            line("keep = 24"),
+            "extra `=`",
+        ),
+        (
+            demo.replacen("Asia/Shanghai", "Mars/Olympus", 1),
+            line("timezone = "),
+            "[hall] timezone = \"Mars/Olympus\"",
+        ),
+    ] {
+        assert_ne!(text, demo, "the demo changed: {what}");
+        std::fs::write(&file, &text).unwrap();
+        let out = serve_until_it_exits(&[
+            "serve",
+            "--config",
+            file.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "it served: {err}");
+        assert!(
+            err.contains(&format!("{}:{at}: {what}", file.display())),
+            "{err}"
+        );
+        assert!(!db.exists(), "a refused config opens no database");
+        // The same words as `qcall config check`.
+        let check = qcall(&["config", "check", file.to_str().unwrap()]);
+        let check_err = String::from_utf8_lossy(&check.stderr);
+        let first = |s: &str| s.lines().next().unwrap_or("").to_owned();
+        assert_eq!(first(&err), first(&check_err));
+    }
+}
+
+/// Runs `qcall ARGS` to its exit; a daemon that starts instead is killed
+/// (by its pid) and the test fails, rather than hanging.
+fn serve_until_it_exits(args: &[&str]) -> Output {
+    let child = Command::new(qcall_bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run qcall");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("qcall {args:?} did not exit: it took the config");
+        }
+    }
+}

@@ -232,6 +232,82 @@ async fn a_clerk_signs_in_at_a_counter_acts_there_and_signs_out() {
 }
 
 #[tokio::test]
+async fn a_clerk_who_signs_out_is_no_longer_named_on_the_window_screen() {
+    let hall = Hall::demo();
+    add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");
+    let boss = hall.token(&["--supervisor", "li.na"]);
+    let mut d = hall.start_at(MONDAY + 10 * 60 * MIN);
+    let mut c = d.conn().await;
+    let r = sign_in(
+        &mut c,
+        json!({"staff": "1024", "password": "s3cret-pass", "counter": "3"}),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    for action in ["open", "pause"] {
+        let path = format!("/api/v1/counters/3/{action}");
+        let r = c
+            .send(Method::POST, &path, Some(&token), None)
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 200, "{action}: {}", r.body);
+    }
+    let window = c.get("/api/v1/window/3").await.unwrap().body;
+    assert_eq!(window["clerk"], json!({"id": "1024", "name": "李娜"}));
+    assert_eq!(window["state"], "paused");
+
+    let mut display = d.display("").await;
+    display.next_of("snapshot").await;
+    let r = c
+        .send(Method::DELETE, "/api/v1/session", Some(&token), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 204, "{}", r.body);
+    // The screens hear it: a frame about counter 3, still paused.
+    let frame = display.next_of("counter_staff_left").await;
+    assert_eq!(
+        (
+            frame["counter"]["id"].as_str(),
+            frame["counter"]["state"].as_str()
+        ),
+        (Some("3"), Some("paused"))
+    );
+    assert!(frame["seq"].as_u64() > window["seq"].as_u64(), "{frame}");
+    let after = c.get("/api/v1/window/3").await.unwrap().body;
+    assert_eq!(after["clerk"], Value::Null, "{after}");
+    assert_eq!(after["state"], "paused", "neither closed nor resumed");
+    assert!(!after.to_string().contains("李娜"), "{after}");
+
+    // Audited like the other staff actions.
+    let audit = c
+        .send(Method::GET, "/api/v1/audit", Some(&boss), None)
+        .await
+        .unwrap()
+        .body;
+    let rows: Vec<_> = audit["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].clone(), r["by"].clone(), r["counter"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [(json!("staff_sign_out"), json!("1024"), json!("3"))],
+        "{audit}"
+    );
+
+    // The log replays to the same screen after a restart.
+    d.kill();
+    let d = hall.start_at(MONDAY + 10 * 60 * MIN + MIN);
+    let again = d.conn().await.get("/api/v1/window/3").await.unwrap().body;
+    assert_eq!(
+        (again["clerk"].clone(), again["state"].clone()),
+        (Value::Null, json!("paused"))
+    );
+}
+
+#[tokio::test]
 async fn five_wrong_passwords_lock_the_account_for_15_minutes_audited() {
     let hall = Hall::demo();
     add_staff(&hall, "1024", "李娜", "clerk", "s3cret-pass");

@@ -76,7 +76,7 @@ test('the counter calls a specific number with a reason; another counter\'s numb
   }
 });
 
-test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, and says 暂停服务 when paused', async () => {
+test('/window/{counter} follows calls live, shows the clerk\'s name and 工号 until they sign out, and says 暂停服务 when paused', async () => {
   const own = await startHall();
   try {
     own.staff('1041', '李娜', 'clerk', 's3cret-pass');
@@ -99,6 +99,11 @@ test('/window/{counter} follows calls live, shows the clerk\'s name and 工号, 
     assert.equal((await act('pause')).status, 200);
     await waitText(win, '#w-state', '暂停服务');
     await win.waitForSelector('body[data-state="paused"]');
+    assert.equal(await win.textContent('#w-clerk'), '工作人员：李娜（工号 1041）');
+    // Signed out: the screen stops naming her, and the counter stays paused.
+    assert.equal((await own.api('/session', { method: 'DELETE', token })).status, 204);
+    await waitText(win, '#w-clerk', '');
+    assert.equal((await win.textContent('#w-state')).trim(), '暂停服务');
     assert.deepEqual(win.errors, []);
     await win.context().close();
 

@@ -269,7 +269,7 @@ fn away(state: &HallState, now: Millis, away_ms: Millis) -> Vec<Alert> {
         let Some(rt) = state.counter(&c.id) else {
             continue;
         };
-        let (Some(staff), Some(since)) = (&rt.staff, rt.since) else {
+        let (Some(staff), Some(since)) = (&rt.last_staff, rt.since) else {
             continue;
         };
         let idle = matches!(rt.state, CounterState::Paused | CounterState::Closed);

@@ -284,6 +284,10 @@ pub enum Event {
     // --- counters ---
     /// A clerk now works at the counter (their token names them).
     CounterStaff { counter: String, staff: String },
+    /// The clerk signed out: the counter no longer names anyone, in
+    /// whatever state it is (a counter they left paused or closed is still
+    /// theirs for the 脱岗/早退 alert until another clerk signs in).
+    CounterStaffLeft { counter: String, staff: String },
     /// A counter's displayed state changed.
     CounterStateChanged {
         counter: String,
@@ -341,6 +345,7 @@ impl Event {
             Event::Audit { .. } => "audit",
             Event::CounterStateChanged { .. } => "counter_state",
             Event::CounterStaff { .. } => "counter_staff",
+            Event::CounterStaffLeft { .. } => "counter_staff_left",
         }
     }
 
@@ -385,7 +390,9 @@ impl Event {
             | Event::AppointmentReminded { .. } => None,
             Event::AppointmentBooked { .. } => None,
             Event::Audit { ticket, .. } => *ticket,
-            Event::CounterStateChanged { .. } | Event::CounterStaff { .. } => None,
+            Event::CounterStateChanged { .. }
+            | Event::CounterStaff { .. }
+            | Event::CounterStaffLeft { .. } => None,
         }
     }
 
@@ -399,7 +406,8 @@ impl Event {
             | Event::TicketDone { counter, .. }
             | Event::TicketNoShow { counter, .. }
             | Event::CounterStateChanged { counter, .. }
-            | Event::CounterStaff { counter, .. } => Some(counter),
+            | Event::CounterStaff { counter, .. }
+            | Event::CounterStaffLeft { counter, .. } => Some(counter),
             Event::TicketTransferred { from_counter, .. } => from_counter.as_deref(),
             Event::Audit { counter, .. } => counter.as_deref(),
             Event::TicketIssued { .. }

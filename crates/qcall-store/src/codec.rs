@@ -139,7 +139,9 @@ fn encode(rec: &Recorded) -> EventRow {
         Event::TicketSuspended { missing, .. } => row.detail = Some(missing.join("\n")),
         Event::NotifyRequested { phone, .. } => row.phone = Some(phone.clone()),
         Event::TicketReady { by, .. } => row.actor = Some(by.clone()),
-        Event::CounterStaff { staff, .. } => row.actor = Some(staff.clone()),
+        Event::CounterStaff { staff, .. } | Event::CounterStaffLeft { staff, .. } => {
+            row.actor = Some(staff.clone())
+        }
         Event::NotificationQueued {
             kind,
             phone,
@@ -463,6 +465,10 @@ pub(crate) fn decode(row: EventRow) -> Result<Recorded, StoreError> {
         "counter_staff" => Event::CounterStaff {
             counter: counter()?,
             staff: row.actor.clone().unwrap_or_default(),
+        },
+        "counter_staff_left" => Event::CounterStaffLeft {
+            counter: counter()?,
+            staff: row.actor.clone().ok_or_else(|| bad("actor"))?,
         },
         "ticket_ready" => Event::TicketReady {
             ticket: ticket()?,

@@ -205,6 +205,14 @@ fn events_and_tickets_round_trip() {
             at: 12,
             event: Event::UploadDelivered { id: 8 },
         },
+        Recorded {
+            seq: 11,
+            at: 13,
+            event: Event::CounterStaffLeft {
+                counter: "3".into(),
+                staff: "1024".into(),
+            },
+        },
     ];
     let mut b = store.batch().unwrap();
     for e in &events {
@@ -216,7 +224,7 @@ fn events_and_tickets_round_trip() {
     assert_eq!(store.events_of_day(day("2026-11-23")).unwrap(), vec![]);
     assert_eq!(store.events_after(5, 10).unwrap(), events.split_off(5));
     assert_eq!(store.ticket(TicketId(1)).unwrap(), Some(t1.clone()));
-    assert_eq!(store.last_seq().unwrap(), 10);
+    assert_eq!(store.last_seq().unwrap(), 11);
     assert_eq!(store.next_ticket_id().unwrap(), 2);
     let visits = store.visits("BJ-2026/0001").unwrap();
     assert_eq!(visits.iter().map(|v| v.ticket).collect::<Vec<_>>(), [t1.id]);

@@ -65,11 +65,8 @@ impl ConfigReloader {
         let name = self.path.display().to_string();
         let text = std::fs::read_to_string(&self.path)
             .map_err(|e| ReloadError::Invalid(format!("cannot read {name}: {e}")))?;
-        let invalid = |e: anyhow::Error| {
-            let (line, message) = crate::cli::explain(&text, &e);
-            let at = line.map_or_else(|| name.clone(), |l| format!("{name}:{l}"));
-            ReloadError::Invalid(format!("{at}: {message}"))
-        };
+        let invalid =
+            |e: anyhow::Error| ReloadError::Invalid(crate::config::located(&name, &text, &e));
         let next = Config::parse(&text).map_err(invalid)?;
         if let Some(why) = needs_restart(&running, &next) {
             return Err(ReloadError::Refused(why));

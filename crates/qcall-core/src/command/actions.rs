@@ -45,6 +45,13 @@ pub enum CounterAction {
     SignIn {
         staff: String,
     },
+    /// The clerk `staff` signed out (`DELETE /api/v1/session` of a session
+    /// signed in here): the counter no longer names them, and stays in
+    /// whatever state it is. Audited; if another clerk has signed in here
+    /// since, only the audit is recorded.
+    SignOut {
+        staff: String,
+    },
     /// Call one waiting ticket by its number (叫指定号): the applicant who
     /// steps up with it. Audited with `by` and `reason`; a ticket that is
     /// not waiting for this counter's services is refused unless a
@@ -75,6 +82,7 @@ impl CounterAction {
             CounterAction::Open => CounterActionKind::Open,
             CounterAction::Close { .. } => CounterActionKind::Close,
             CounterAction::SignIn { .. } => CounterActionKind::SignIn,
+            CounterAction::SignOut { .. } => CounterActionKind::SignOut,
             CounterAction::CallNumber { .. } => CounterActionKind::CallNumber,
         }
     }
@@ -96,12 +104,13 @@ pub enum CounterActionKind {
     Open,
     Close,
     SignIn,
+    SignOut,
     CallNumber,
 }
 
 impl CounterActionKind {
     /// Every kind, in the table's order.
-    pub const ALL: [CounterActionKind; 14] = [
+    pub const ALL: [CounterActionKind; 15] = [
         CounterActionKind::CallNext,
         CounterActionKind::Recall,
         CounterActionKind::NoShow,
@@ -115,6 +124,7 @@ impl CounterActionKind {
         CounterActionKind::Open,
         CounterActionKind::Close,
         CounterActionKind::SignIn,
+        CounterActionKind::SignOut,
         CounterActionKind::CallNumber,
     ];
 
@@ -440,6 +450,17 @@ pub const COUNTER_ACTIONS: &[ActionSpec] = &[
         label_en: "Sign in",
         help: "the clerk named by the acting token works at this counter now",
     },
+    ActionSpec {
+        kind: CounterActionKind::SignOut,
+        name: "sign-out",
+        aliases: &[],
+        args: &[],
+        access: ActionAccess::Internal,
+        key: None,
+        label_zh: "签退",
+        label_en: "Sign out",
+        help: "the clerk who signed out no longer works at this counter",
+    },
 ];
 
 #[cfg(test)]
@@ -469,6 +490,9 @@ mod tests {
             CounterActionKind::Open => CounterAction::Open,
             CounterActionKind::Close => CounterAction::Close { override_by: None },
             CounterActionKind::SignIn => CounterAction::SignIn {
+                staff: "wang".into(),
+            },
+            CounterActionKind::SignOut => CounterAction::SignOut {
                 staff: "wang".into(),
             },
             CounterActionKind::CallNumber => CounterAction::CallNumber {
@@ -522,6 +546,6 @@ mod tests {
             .filter(|a| !ActionSpec::for_clients().any(|c| c.kind == a.kind))
             .map(|a| a.name)
             .collect();
-        assert_eq!(internal, ["sign-in"]);
+        assert_eq!(internal, ["sign-in", "sign-out"]);
     }
 }

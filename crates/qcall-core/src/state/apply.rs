@@ -646,6 +646,17 @@ impl HallState {
             Event::CounterStaff { counter, staff } => {
                 let ci = self.counter_ix(counter).map_err(&fail)?;
                 self.counters[ci].staff = Some(staff.clone());
+                self.counters[ci].last_staff = Some(staff.clone());
+                changes.counter = Some(ci);
+            }
+            Event::CounterStaffLeft { counter, staff } => {
+                let ci = self.counter_ix(counter).map_err(&fail)?;
+                // Decided only for the clerk the counter names; replay
+                // stays lenient so an odd log still opens.
+                let rt = &mut self.counters[ci];
+                if rt.staff.as_ref() == Some(staff) {
+                    rt.staff = None;
+                }
                 changes.counter = Some(ci);
             }
         }

@@ -316,6 +316,24 @@ impl HallState {
                 }
                 None
             }
+            CounterAction::SignOut { staff } => {
+                // The session's end is recorded either way; the counter
+                // forgets only the clerk it still names.
+                events.push(Event::Audit {
+                    action: "staff_sign_out".into(),
+                    by: staff.clone(),
+                    detail: format!("signed out of counter {counter}"),
+                    counter: Some(counter.into()),
+                    ticket: None,
+                });
+                if rt.staff.as_deref() == Some(staff.as_str()) {
+                    events.push(Event::CounterStaffLeft {
+                        counter: counter.into(),
+                        staff: staff.clone(),
+                    });
+                }
+                None
+            }
             CounterAction::Open => {
                 if rt.state == CounterState::Closed {
                     set_state(&mut events, CounterState::Idle);

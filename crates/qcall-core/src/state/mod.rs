@@ -101,8 +101,13 @@ pub struct CounterRuntime {
     pub current: Option<TicketId>,
     /// Priority-class calls in a row, for the `ratio` policy.
     pub streak: u32,
-    /// The clerk working here, when their token names them.
+    /// The clerk working here, when their token names them; `None` once
+    /// they sign out.
     pub staff: Option<String>,
+    /// The clerk who last worked here, kept when they sign out: a counter
+    /// they left paused or closed inside its hours is still theirs for the
+    /// 脱岗/早退 alert, until another clerk signs in.
+    pub last_staff: Option<String>,
     /// When its state last changed today (`None`: as the day started).
     pub since: Option<Millis>,
 }
@@ -186,6 +191,7 @@ impl HallState {
                     current: None,
                     streak: 0,
                     staff: None,
+                    last_staff: None,
                     since: None,
                 };
                 hall.counters.len()

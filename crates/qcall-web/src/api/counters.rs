@@ -163,7 +163,7 @@ pub fn counter_action(
             }
         }
         // Filtered above: no client asks for it.
-        K::SignIn => return Err(unknown_action(name)),
+        K::SignIn | K::SignOut => return Err(unknown_action(name)),
     })
 }
 

@@ -19,7 +19,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
 use qcall_core::time::{day_end, local_rfc3339};
 use qcall_core::{Command, CounterAction};
-use qcall_store::{LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, StaffRole, token_hash};
+use qcall_store::{LOCKOUT_MS, MAX_FAILED_LOGINS, NewSession, Role, StaffRole, token_hash};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ErrorBody};
@@ -230,14 +230,17 @@ async fn failed(state: &AppState, id: &str, now: qcall_core::Millis) -> ApiError
     locked(until - now)
 }
 
-/// Signs the session of the bearer token out.
+/// Signs the session of the bearer token out. A clerk's session signed in
+/// at a counter also leaves it: the counter no longer names them (its
+/// window screen follows over the stream) and stays open, paused or
+/// closed as it was; the sign-out is audited (`staff_sign_out`).
 #[utoipa::path(
     delete,
     path = "/api/v1/session",
     tag = "staff",
     security(("bearer" = ["counter", "supervisor", "guide"])),
     responses(
-        (status = 204, description = "Signed out: the token no longer works"),
+        (status = 204, description = "Signed out: the token no longer works, and a clerk's counter no longer names them"),
         (status = 401, description = "`unauthorized`: no valid token", body = ErrorBody),
         (status = 403, description = "`forbidden`: a device token, which `qcall token revoke` ends", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`, `shutting_down`", body = ErrorBody),
@@ -261,5 +264,19 @@ pub async fn sign_out(
         .write(move |_, store| store.end_session(&hash, now))
         .await?
         .map_err(|e| state.engine.read_failed(e))?;
+    // The token is dead first, so it cannot sign its clerk in again.
+    if let (Role::Counter, Some(staff)) = (cred.role, cred.staff) {
+        let sign_out = Command::Counter {
+            counter: cred.subject,
+            action: CounterAction::SignOut { staff },
+        };
+        match state.engine.execute(sign_out).await {
+            // A counter taken out of the config by a reload names nobody.
+            Err(qcall_engine::EngineError::Rejected(qcall_core::Rejection::UnknownCounter(_))) => {}
+            other => {
+                other?;
+            }
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,6 @@
 //! flags, call the API or the library, and print.
 
 mod config;
-pub(crate) use config::explain;
 mod counter;
 mod db;
 mod printer;

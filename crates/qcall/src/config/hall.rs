@@ -13,12 +13,13 @@ use std::path::Path;
 use super::*;
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates a config file; a mistake is told as `FILE:LINE:
+    /// what is wrong`, as `qcall config check` tells it.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the config file {}", path.display()))?;
         Config::parse(&text)
-            .with_context(|| format!("the config file {} is not valid", path.display()))
+            .map_err(|e| anyhow::anyhow!("{}", located(&path.display().to_string(), &text, &e)))
     }
 
     /// Parses and validates config text.

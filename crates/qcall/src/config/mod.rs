@@ -691,6 +691,8 @@ impl DisplaySection {
 
 mod hall;
 pub use hall::parse_range;
+mod lines;
+pub use lines::{explain, located};
 mod rating;
 pub use rating::{IndicatorSection, RatingSection};
 

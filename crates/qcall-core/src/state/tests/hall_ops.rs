@@ -294,6 +294,69 @@ fn a_number_is_called_out_of_turn_only_where_it_waits_with_a_reason_audited() {
 }
 
 #[test]
+fn a_clerk_who_signs_out_is_no_longer_the_counters_clerk_and_the_counter_keeps_its_state() {
+    let mut sim = Sim::new(strict_hall());
+    sim.audit = true;
+    let sign = |who: &str, out: bool| {
+        let staff = who.to_owned();
+        if out {
+            CounterAction::SignOut { staff }
+        } else {
+            CounterAction::SignIn { staff }
+        }
+    };
+    sim.counter("1", sign("1024", false)).unwrap();
+    sim.counter("1", CounterAction::Open).unwrap();
+    let a = sim.issue("A", "normal");
+    let b = sim.issue("A", "normal");
+    assert_eq!(sim.call("1"), Some(a));
+    assert_eq!(
+        sim.state.ticket(a).unwrap().served_by.as_deref(),
+        Some("1024")
+    );
+    sim.counter("1", sign("1024", true)).unwrap();
+    let rt = sim.state.counter("1").unwrap();
+    assert_eq!(rt.staff, None);
+    assert_eq!(rt.last_staff.as_deref(), Some("1024"));
+    assert_eq!(rt.state, CounterState::Calling, "not closed or paused");
+    assert_eq!(rt.current, Some(a));
+    let kinds: Vec<_> = sim
+        .log
+        .iter()
+        .rev()
+        .take(2)
+        .map(|r| r.event.kind())
+        .collect();
+    assert_eq!(kinds, ["counter_staff_left", "audit"]);
+    // The counter's own token calls on: nobody is named for it.
+    sim.counter(
+        "1",
+        CounterAction::Finish {
+            rating: None,
+            reason: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(sim.call("1"), Some(b));
+    assert_eq!(sim.state.ticket(b).unwrap().served_by, None);
+    // Another clerk took over: an old session's sign-out leaves them named,
+    // and is only audited.
+    sim.counter("1", sign("2048", false)).unwrap();
+    let before = sim.log.len();
+    sim.counter("1", sign("1024", true)).unwrap();
+    assert_eq!(
+        sim.state.counter("1").unwrap().staff.as_deref(),
+        Some("2048")
+    );
+    let added: Vec<_> = sim.log[before..].iter().map(|r| &r.event).collect();
+    assert!(
+        matches!(added[..], [Event::Audit { action, by, .. }] if action == "staff_sign_out" && by == "1024"),
+        "{added:?}"
+    );
+    assert_eq!(sim.replayed().fingerprint(), sim.state.fingerprint());
+}
+
+#[test]
 fn a_staffed_counter_left_paused_with_people_waiting_raises_an_away_alert_and_counts_minutes() {
     // Hours 08:30-12:00 on Monday; an alert after 10 minutes.
     let mut schedule = crate::hours::Schedule::always();
@@ -324,6 +387,15 @@ fn a_staffed_counter_left_paused_with_people_waiting_raises_an_away_alert_and_co
     sim.counter("2", CounterAction::Open).unwrap(); // unstaffed: never "away"
     sim.counter("2", CounterAction::Pause).unwrap();
     sim.counter("1", CounterAction::Pause).unwrap();
+    // Signing out does not hide a counter left paused: it is still theirs.
+    sim.counter(
+        "1",
+        CounterAction::SignOut {
+            staff: "1024".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(sim.state.counter("1").unwrap().staff, None);
     sim.now = monday(9, 9);
     assert_eq!(away(&sim), [], "not yet 10 minutes");
     sim.now = monday(9, 10);
