@@ -267,14 +267,7 @@ fn a_number_is_called_out_of_turn_only_where_it_waits_with_a_reason_audited() {
     check(&mut sim, "1", call(&n1, "x", None), Err("still has ticket"));
     check(&mut sim, "2", call(&n2, "again", None), Err("it is called"));
     // A supervisor may call B's ticket at counter 1: audited as theirs.
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     check(&mut sim, "1", call(&nb, "urgent", Some("li")), Ok(b1));
     let audits: Vec<_> = sim
         .log
@@ -329,14 +322,7 @@ fn a_clerk_who_signs_out_is_no_longer_the_counters_clerk_and_the_counter_keeps_i
         .collect();
     assert_eq!(kinds, ["counter_staff_left", "audit"]);
     // The counter's own token calls on: nobody is named for it.
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     assert_eq!(sim.call("1"), Some(b));
     assert_eq!(sim.state.ticket(b).unwrap().served_by, None);
     // Another clerk took over: an old session's sign-out leaves them named,

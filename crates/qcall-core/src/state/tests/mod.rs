@@ -98,6 +98,11 @@ impl Sim {
     fn serve(&mut self, counter: &str, minutes: i64) {
         self.call(counter);
         self.now += minutes * MINUTE;
+        self.finish(counter);
+    }
+
+    /// The counter's applicant is done, unrated.
+    fn finish(&mut self, counter: &str) {
         self.counter(
             counter,
             CounterAction::Finish {
@@ -759,14 +764,7 @@ fn a_rating_comment_is_at_most_500_characters() {
     for comment in ["好".repeat(500), "好".repeat(501)] {
         sim.issue("A", "normal");
         sim.call("1");
-        sim.counter(
-            "1",
-            CounterAction::Finish {
-                rating: None,
-                reason: None,
-            },
-        )
-        .unwrap();
+        sim.finish("1");
         let r = sim.run(Command::Rate {
             of: RatingOf::LastAt("1".into()),
             rating: rating(4, Some(&comment)),
@@ -830,14 +828,7 @@ fn a_ticket_is_rated_by_id_once_and_only_when_finished() {
         Err(Rejection::WrongState { .. })
     ));
     sim.call("1");
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     assert!(sim.run(rate(4)).is_ok());
     assert_eq!(sim.state.ticket(id).unwrap().rating, Some(4));
     assert!(matches!(

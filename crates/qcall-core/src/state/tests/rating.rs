@@ -21,14 +21,7 @@ fn a_poor_rating_needs_a_reason_and_keeps_the_set_version() {
     let mut sim = Sim::new(strict_hall());
     let id = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     let before = sim.state.last_seq();
     let mut poor = rating(2, None);
     poor.indicators = vec![("attitude".into(), 1)];
@@ -84,14 +77,7 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
     let mut sim = Sim::new(strict_hall());
     let id = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     let mut poor = rating(1, None);
     poor.reason = Some("等候时间太长".into());
     sim.run(Command::Rate {
@@ -138,14 +124,7 @@ fn a_poor_rating_opens_an_item_that_is_put_right_step_by_step() {
 
     let good = sim.issue("A", "normal");
     sim.call("1");
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     sim.run(Command::Rate {
         of: RatingOf::Ticket(good),
         rating: rating(4, None),

@@ -76,14 +76,7 @@ fn a_remote_ticket_holds_its_place_is_passed_over_and_called_once_arrived() {
         "{hurry:?}"
     );
     let later = sim.issue("A", "normal");
-    sim.counter(
-        "1",
-        CounterAction::Finish {
-            rating: None,
-            reason: None,
-        },
-    )
-    .unwrap();
+    sim.finish("1");
     // It arrives: waiting at its old place, ahead of the later walk-in.
     sim.run(Command::Arrive {
         ticket: remote,
