@@ -110,20 +110,7 @@ pub async fn start(
             phone: body.phone,
         })
         .await?;
-    let rid = request.clone();
-    let expires_at = state
-        .engine
-        .read(move |s, _| s.remote_request(&rid).map(|r| r.expires_at))
-        .await?
-        .ok_or_else(|| ApiError::internal("a started request is not in the state"))?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(wire::RemoteStartedBody {
-            request_id: request,
-            expires_at: wire::local_rfc3339(expires_at, &state.engine.hall().tz),
-        }),
-    )
-        .into_response())
+    super::remote::code_on_its_way(&state, request).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -162,13 +149,7 @@ pub async fn confirm(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     state.remote_limit(client)?;
-    let code = body.code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(
-            Rejection::BadInput("the code is the 6 digits of the text message".into()).into(),
-        );
-    }
-    let code_ok = TicketKeys::same_code(&state.keys.remote_code(&body.request_id), code);
+    let code_ok = super::remote::texted_code_ok(&state, &body.request_id, &body.code)?;
     let hall = state.engine.hall().clone();
     // A fresh check-in code; on the rare clash with one of that day, another.
     let mut last = None;

@@ -74,21 +74,49 @@ pub async fn start(
             phone: body.phone,
         })
         .await?;
+    code_on_its_way(&state, request).await
+}
+
+/// The 202 of a started remote or booking request: its id and until when
+/// its texted code holds.
+pub(super) async fn code_on_its_way(
+    state: &AppState,
+    request: String,
+) -> Result<Response, ApiError> {
     let id = request.clone();
     let expires_at = state
         .engine
         .read(move |s, _| s.remote_request(&id).map(|r| r.expires_at))
         .await?
         .ok_or_else(|| ApiError::internal("a started request is not in the state"))?;
-    let tz = &state.engine.hall().tz;
     Ok((
         StatusCode::ACCEPTED,
         Json(wire::RemoteStartedBody {
             request_id: request,
-            expires_at: wire::local_rfc3339(expires_at, tz),
+            expires_at: wire::local_rfc3339(expires_at, &state.engine.hall().tz),
         }),
     )
         .into_response())
+}
+
+/// Whether `code` is the one texted for request `request`; 422
+/// `bad_input` for anything but 6 digits. Only the answer reaches the
+/// core, never the code.
+pub(super) fn texted_code_ok(
+    state: &AppState,
+    request: &str,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(
+            Rejection::BadInput("the code is the 6 digits of the text message".into()).into(),
+        );
+    }
+    Ok(TicketKeys::same_code(
+        &state.keys.remote_code(request),
+        code,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -134,13 +162,7 @@ pub async fn confirm(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     state.remote_limit(client)?;
-    let code = body.code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(
-            Rejection::BadInput("the code is the 6 digits of the text message".into()).into(),
-        );
-    }
-    let code_ok = TicketKeys::same_code(&state.keys.remote_code(&body.request_id), code);
+    let code_ok = texted_code_ok(&state, &body.request_id, &body.code)?;
     let reply = state
         .engine
         .execute(Command::ConfirmRemote {
