@@ -6,25 +6,26 @@
 
 use super::*;
 
-#[test]
-fn a_simulated_day_is_served_in_full_and_reported() {
+/// Runs `qcall simulate --config config/demo.toml ARGS --out DIR` to
+/// success; the directory holds what it wrote.
+fn simulate(args: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let result = qcall(&[
-        "simulate",
-        "--config",
-        root().join("config/demo.toml").to_str().unwrap(),
-        "--shape",
-        "peak",
-        "--seed",
-        "1",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let config = root().join("config/demo.toml");
+    let mut all = vec!["simulate", "--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.path().to_str().unwrap()]);
+    let result = qcall(&all);
     assert!(
         result.status.success(),
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
+    out
+}
+
+#[test]
+fn a_simulated_day_is_served_in_full_and_reported() {
+    let out = simulate(&["--shape", "peak", "--seed", "1"]);
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     // Every ticket is issued and either served or a no-show: nobody is left.
     let hall = report
@@ -58,31 +59,14 @@ fn a_simulated_day_is_served_in_full_and_reported() {
 /// The estimate on days shaped unlike its own model (the `peak` shape: a
 /// 2.5x morning peak, sigma 0.7, averages off by up to 50%, gaps, pauses,
 /// no-shows, a late counter; held out while the estimator was tuned), over
-/// three seeds: the printed range holds most actual waits and the point is
-/// not optimistic. A point-only range (about 30% inside) or the old
-/// optimism (a median 23% short on these days) fails it.
+/// three seeds: the printed range holds 72-88% of actual waits and the
+/// median point is not more than 5% short, the issue's own bars. A
+/// point-only range (about 30% inside), the first round's range taught
+/// only by long waits (71% here) or the old optimism (a median 23% short on
+/// these days) fails it.
 #[test]
 fn the_estimate_is_honest_on_days_it_was_not_tuned_on() {
-    let out = tempfile::tempdir().unwrap();
-    let result = qcall(&[
-        "simulate",
-        "--config",
-        root().join("config/demo.toml").to_str().unwrap(),
-        "--sweep",
-        "--shapes",
-        "peak",
-        "--seed",
-        "1",
-        "--seeds",
-        "3",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let out = simulate(&["--sweep", "--shapes", "peak", "--seed", "1", "--seeds", "3"]);
     let sweep = std::fs::read_to_string(out.path().join("sweep.md")).unwrap();
     let row = sweep
         .lines()
@@ -92,10 +76,10 @@ fn the_estimate_is_honest_on_days_it_was_not_tuned_on() {
     let percent = |i: usize| -> i32 { cells[i].trim_end_matches('%').parse().unwrap() };
     let (inside, bias) = (percent(5), percent(9));
     assert!(
-        (60..=92).contains(&inside),
+        (72..=88).contains(&inside),
         "the 80% range held {inside}% of actual waits: {row}"
     );
-    assert!(bias >= -15, "the median estimate was {bias}% off: {row}");
+    assert!(bias >= -5, "the median estimate was {bias}% off: {row}");
 }
 
 /// `--remote-share`: the same held-out day (seed, shape) run without and
@@ -105,25 +89,7 @@ fn the_estimate_is_honest_on_days_it_was_not_tuned_on() {
 /// at closing, and the lapses counted are the lapsed rows of tickets.csv.
 #[test]
 fn remote_applicants_are_compared_with_the_same_day_without() {
-    let out = tempfile::tempdir().unwrap();
-    let result = qcall(&[
-        "simulate",
-        "--config",
-        root().join("config/demo.toml").to_str().unwrap(),
-        "--shape",
-        "peak",
-        "--seed",
-        "1",
-        "--remote-share",
-        "0.3",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let out = simulate(&["--shape", "peak", "--seed", "1", "--remote-share", "0.3"]);
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     let section = report
         .split_once("## Remote applicants (`--remote-share 0.3`)")
