@@ -429,9 +429,7 @@ impl HallState {
         if waiting > FORECAST_MAX_WAITING {
             return Some(rough());
         }
-        let per_call_ms: Vec<f64> = (0..self.hall.services.len())
-            .map(|si| self.per_call_ms(si))
-            .collect();
+        let per_call_ms = self.per_call_ms_all();
         let mut counters = self.working_counters(now, &per_call_ms);
         // Nobody works who could call it (before opening, everyone on a
         // break, its counter closed): its counters come when serving starts.
@@ -649,7 +647,20 @@ impl HallState {
     /// few: a wrong setting must not bias the estimate all day, nor a
     /// handful of calls swing it.
     fn per_call_ms(&self, si: usize) -> f64 {
-        let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0 * self.hall_ratio();
+        self.per_call_ms_at(si, self.hall_ratio())
+    }
+
+    /// Every service's time per call, the hall-wide ratio worked out once.
+    fn per_call_ms_all(&self) -> Vec<f64> {
+        let ratio = self.hall_ratio();
+        (0..self.hall.services.len())
+            .map(|si| self.per_call_ms_at(si, ratio))
+            .collect()
+    }
+
+    /// [`HallState::per_call_ms`] with the hall-wide ratio given.
+    fn per_call_ms_at(&self, si: usize, hall_ratio: f64) -> f64 {
+        let prior = f64::from(self.hall.services[si].avg_service_s) * 1000.0 * hall_ratio;
         let samples = &self.per_call[si];
         let n = samples.len() as f64;
         // The prior counts as many calls as it takes their mean to be as
